@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One-time setup on a fresh machine: npm packages, then the system WebGPU driver when no adapter is found.
+# Idempotent: re-running it skips whatever is already in place. Needs root (or sudo) only for the driver.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. npm packages (the lockfile pins webgpu@0.6.2, Dawn's node binding).
+if [ -d node_modules/webgpu ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  say "npm packages already installed"
+else
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+probe() { node scripts/probe_gpu.mjs 2>/dev/null; }
+
+# 2. A WebGPU adapter: when Dawn already finds one, nothing else to do.
+if out=$(probe); then
+  say "WebGPU adapter found: $out"
+  exit 0
+fi
+say "no WebGPU adapter yet: $out"
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    say "need root (or sudo) to install the Vulkan driver; re-run as root, or install Mesa >= 25 lavapipe yourself"; exit 1
+  fi
+fi
+
+if [ -r /etc/os-release ]; then . /etc/os-release; fi
+case "${ID:-}:${VERSION_CODENAME:-}" in
+  debian:bookworm)
+    # bookworm's Mesa 22.3 lavapipe lacks what Dawn requires (shaderUniform*ArrayDynamicIndexing);
+    # bookworm-backports carries Mesa 25.
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      say "adding bookworm-backports to apt's sources"
+      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+    fi
+    $SUDO apt-get update -qq
+    say "installing Mesa's lavapipe (mesa-vulkan-drivers) from bookworm-backports"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+    ;;
+  debian:*|ubuntu:*)
+    $SUDO apt-get update -qq
+    say "installing Mesa's lavapipe (mesa-vulkan-drivers); Dawn needs Mesa >= 25"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+    ;;
+  *)
+    say "unsupported system '${ID:-unknown}': install a Vulkan driver Dawn accepts (a GPU driver, or Mesa >= 25 lavapipe),"
+    say "or run the browser build in Chrome with WebGPU. Then re-run: npm run setup"
+    exit 1
+    ;;
+esac
+
+if out=$(probe); then
+  say "WebGPU adapter found: $out"
+else
+  say "still no WebGPU adapter after installing Mesa: $out"
+  say "check 'ls /usr/share/vulkan/icd.d/' for lvp_icd*.json and that Mesa is >= 25 (dpkg -l mesa-vulkan-drivers)"
+  exit 1
+fi

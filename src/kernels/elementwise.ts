@@ -1,0 +1,164 @@
+import type { NumArray } from '../tensor/dtype.js';
+import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+
+/**
+ * One row per unary op: the forward and gradient in WGSL (filled into the `@slot` of shaders/unary.wgsl and
+ * shaders/unary_bwd.wgsl) and in JS (the reference). `saves` says what backward reads: the input x, the output y.
+ */
+export interface UnaryDef {
+  readonly wgsl: string;
+  readonly js: (x: number, a: number) => number;
+  readonly dwgsl: string;
+  readonly djs: (x: number, y: number, g: number, a: number) => number;
+  readonly saves: 'x' | 'y' | 'none';
+}
+
+export const UNARY = {
+  neg: { wgsl: '-x', js: (x) => -x, dwgsl: '-g', djs: (_x, _y, g) => -g, saves: 'none' },
+  exp: { wgsl: 'exp(x)', js: (x) => Math.exp(x), dwgsl: 'g * y', djs: (_x, y, g) => g * y, saves: 'y' },
+  log: { wgsl: 'log(x)', js: (x) => Math.log(x), dwgsl: 'g / x', djs: (x, _y, g) => g / x, saves: 'x' },
+  sqrt: { wgsl: 'sqrt(x)', js: (x) => Math.sqrt(x), dwgsl: 'g * 0.5 / y', djs: (_x, y, g) => (g * 0.5) / y, saves: 'y' },
+  abs: { wgsl: 'abs(x)', js: (x) => Math.abs(x), dwgsl: 'g * sign(x)', djs: (x, _y, g) => g * Math.sign(x), saves: 'x' },
+  relu: { wgsl: 'max(x, 0.0)', js: (x) => (x > 0 ? x : 0), dwgsl: 'select(0.0, g, x > 0.0)', djs: (x, _y, g) => (x > 0 ? g : 0), saves: 'x' },
+  leaky_relu: {
+    wgsl: 'select(a * x, x, x > 0.0)', js: (x, a) => (x > 0 ? x : a * x),
+    dwgsl: 'select(a * g, g, x > 0.0)', djs: (x, _y, g, a) => (x > 0 ? g : a * g), saves: 'x',
+  },
+  // The two-branch form never evaluates exp of a large positive number (no overflow to inf/inf).
+  sigmoid: {
+    wgsl: 'select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0)',
+    js: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    dwgsl: 'g * y * (1.0 - y)', djs: (_x, y, g) => g * y * (1 - y), saves: 'y',
+  },
+  tanh: { wgsl: 'tanh(x)', js: (x) => Math.tanh(x), dwgsl: 'g * (1.0 - y * y)', djs: (_x, y, g) => g * (1 - y * y), saves: 'y' },
+} as const satisfies Record<string, UnaryDef>;
+
+export type UnaryName = keyof typeof UNARY;
+
+/** One row per binary op: WGSL expression of a and b (shaders/binary.wgsl) and its JS reference. */
+export interface BinaryDef {
+  readonly wgsl: string;
+  readonly js: (a: number, b: number) => number;
+}
+
+export const BINARY = {
+  add: { wgsl: 'a + b', js: (a, b) => a + b },
+  /** a broadcast to the output shape (expand); b only sets the shape. */
+  lhs: { wgsl: 'a', js: (a) => a },
+  sub: { wgsl: 'a - b', js: (a, b) => a - b },
+  mul: { wgsl: 'a * b', js: (a, b) => a * b },
+  div: { wgsl: 'a / b', js: (a, b) => a / b },
+  pow: { wgsl: 'powf(a, b)', js: (a, b) => Math.pow(a, b) },
+  maximum: { wgsl: 'max(a, b)', js: (a, b) => Math.max(a, b) },
+  minimum: { wgsl: 'min(a, b)', js: (a, b) => Math.min(a, b) },
+  eq: { wgsl: 'select(0.0, 1.0, a == b)', js: (a, b) => (a === b ? 1 : 0) },
+  gt: { wgsl: 'select(0.0, 1.0, a > b)', js: (a, b) => (a > b ? 1 : 0) },
+  lt: { wgsl: 'select(0.0, 1.0, a < b)', js: (a, b) => (a < b ? 1 : 0) },
+} as const satisfies Record<string, BinaryDef>;
+
+export type BinaryName = keyof typeof BINARY;
+
+const WG = 256;
+
+function unaryKernels(name: string, d: UnaryDef) {
+  const fwd = defineKernel({
+    name,
+    shader: 'unary',
+    family: 'unary',
+    slots: { f: d.wgsl },
+    reads: { x: 'f32' },
+    writes: { y: 'f32' },
+    params: { n: 'u32', a: 'f32' },
+    constants: { WG },
+    grid: (p, c) => grid1d(p.n, c.WG as number),
+    ref({ x }, { y }, p) {
+      for (let i = 0; i < p.n; i++) y[i] = d.js(x[i]!, p.a);
+    },
+  });
+  const bwd = defineKernel({
+    name: `${name}_bwd`,
+    shader: 'unary_bwd',
+    family: 'unary_bwd',
+    slots: { df: d.dwgsl },
+    reads: { x: 'f32', y: 'f32', g: 'f32' },
+    writes: { gx: 'f32' },
+    params: { n: 'u32', a: 'f32' },
+    constants: { WG },
+    grid: (p, c) => grid1d(p.n, c.WG as number),
+    ref({ x, y, g }, { gx }, p) {
+      for (let i = 0; i < p.n; i++) gx[i] = d.djs(x[i]!, y[i]!, g[i]!, p.a);
+    },
+  });
+  return [fwd, bwd] as const;
+}
+
+export const BINARY_PARAMS = {
+  n: 'u32', d1: 'u32', d2: 'u32', d3: 'u32', d4: 'u32', d5: 'u32',
+  sa0: 'u32', sa1: 'u32', sa2: 'u32', sa3: 'u32', sa4: 'u32', sa5: 'u32',
+  sb0: 'u32', sb1: 'u32', sb2: 'u32', sb3: 'u32', sb4: 'u32', sb5: 'u32',
+} as const;
+
+type BinaryP = Readonly<Record<keyof typeof BINARY_PARAMS, number>>;
+
+function binaryKernel(name: string, d: BinaryDef) {
+  return defineKernel({
+    name,
+    shader: 'binary',
+    family: 'binary',
+    slots: { f: d.wgsl },
+    reads: { a: 'f32', b: 'f32' },
+    writes: { y: 'f32' },
+    params: BINARY_PARAMS,
+    constants: { WG, BROADCAST: true },
+    grid: (p, c) => grid1d(p.n, c.WG as number),
+    ref({ a, b }, { y }, p, c) {
+      if (!c.BROADCAST) {
+        for (let i = 0; i < p.n; i++) y[i] = d.js(a[i]!, b[i]!);
+        return;
+      }
+      binaryBroadcastRef(a, b, y, p, d.js);
+    },
+  });
+}
+
+function binaryBroadcastRef(a: NumArray, b: NumArray, y: NumArray, p: BinaryP, f: (a: number, b: number) => number) {
+  const dims = [0, p.d1, p.d2, p.d3, p.d4, p.d5];
+  const sa = [p.sa0, p.sa1, p.sa2, p.sa3, p.sa4, p.sa5];
+  const sb = [p.sb0, p.sb1, p.sb2, p.sb3, p.sb4, p.sb5];
+  for (let i = 0; i < p.n; i++) {
+    let r = i;
+    let ia = 0;
+    let ib = 0;
+    for (let k = 5; k >= 1; k--) {
+      const ck = r % dims[k]!;
+      r = Math.floor(r / dims[k]!);
+      ia += ck * sa[k]!;
+      ib += ck * sb[k]!;
+    }
+    ia += r * sa[0]!;
+    ib += r * sb[0]!;
+    y[i] = f(a[ia]!, b[ib]!);
+  }
+}
+
+export const UNARY_KERNELS = Object.fromEntries(
+  Object.entries(UNARY).flatMap(([k, d]) => unaryKernels(k, d).map((s) => [s.name, s] as const)),
+) as Record<UnaryName | `${UnaryName}_bwd`, KernelSpec>;
+
+export const BINARY_KERNELS = Object.fromEntries(Object.entries(BINARY).map(([k, d]) => [k, binaryKernel(k, d)])) as Record<
+  BinaryName,
+  KernelSpec
+>;
+
+/** fill: y[i] = value. */
+export const fill = defineKernel({
+  name: 'fill',
+  reads: {},
+  writes: { y: 'f32' },
+  params: { n: 'u32', value: 'f32' },
+  constants: { WG },
+  grid: (p, c) => grid1d(p.n, c.WG as number),
+  ref(_r, { y }, p) {
+    y.fill(p.value, 0, p.n);
+  },
+});

@@ -1,0 +1,86 @@
+/** Base class of every error this library throws on purpose; `message` starts with the op or kernel name. */
+export class TensorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/** Shapes that do not fit an op: `conv2d: x [1, 1, 572, 572] has 1 channel, weight [64, 3, 3, 3] expects 3`. */
+export class ShapeError extends TensorError {
+  constructor(readonly op: string, detail: string, readonly shapes: readonly (readonly number[])[] = []) {
+    super(`${op}: ${detail}`);
+  }
+  static fmt = fmt;
+}
+
+/** A dtype an op does not accept. */
+export class DTypeError extends TensorError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** An argument out of its domain (negative size, unknown option, ...). */
+export class ArgumentError extends TensorError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** A tensor (or module, or device) used after `dispose()`. */
+export class DisposedTensorError extends TensorError {
+  constructor(readonly op: string, detail = 'tensor was used after dispose()') {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** Tensors of two different devices (backends) met in one op. */
+export class DeviceMismatchError extends TensorError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** A size over a device limit (binding, buffer, workgroup count) that the op could not split. */
+export class LimitError extends TensorError {
+  constructor(readonly kernel: string, readonly limit: string, readonly requested: number, readonly allowed: number, hint = '') {
+    super(`${kernel}: ${limit} is ${allowed} bytes on this device, the op needs ${requested}${hint ? `; ${hint}` : ''}`);
+  }
+}
+
+/** No WebGPU adapter, or no device could be created; the message says how to get one. */
+export class GpuUnavailableError extends TensorError {}
+
+/** A WGSL shader failed to compile or a pipeline failed to build. */
+export class ShaderCompileError extends TensorError {
+  constructor(readonly kernel: string, readonly messages: readonly { line: number; col: number; text: string }[]) {
+    super(`${kernel}: shader failed to compile:\n${messages.map((m) => `  ${m.line}:${m.col} ${m.text}`).join('\n')}`);
+  }
+}
+
+/** A validation, out-of-memory or internal error reported by WebGPU, or the device was lost. */
+export class GpuError extends TensorError {}
+
+/** backward() on a graph that was already freed, or on a tensor without a graph. */
+export class AutogradError extends TensorError {}
+
+/** loadStateDict found missing keys, unexpected keys or shape mismatches (strict mode). */
+export class StateDictError extends TensorError {
+  constructor(
+    readonly missing: readonly string[],
+    readonly unexpected: readonly string[],
+    readonly shapeMismatch: readonly (readonly [key: string, want: readonly number[], got: readonly number[]])[],
+  ) {
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing keys: ${missing.join(', ')}`);
+    if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(', ')}`);
+    if (shapeMismatch.length) parts.push(`shape mismatches: ${shapeMismatch.map(([k, w, g]) => `${k} wants ${fmt(w)}, got ${fmt(g)}`).join('; ')}`);
+    super(`loadStateDict: ${parts.join('; ')}`);
+  }
+}
+
+/** A file (safetensors, checkpoint) that is truncated, corrupt or of an unsupported format. */
+export class FormatError extends TensorError {}

@@ -1,0 +1,172 @@
+import { BINARY_KERNELS, UNARY, UNARY_KERNELS, type BinaryName, type UnaryName } from '../../kernels/elementwise.js';
+import { record } from '../autograd.js';
+import { full } from '../creation.js';
+import { broadcastShapes, numel, sameShape, stridesOf, type Shape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { reshape } from './shape_ops.js';
+import { sum } from './reduce.js';
+import { checkDType, deviceOf, empty, launch } from './util.js';
+
+function unary(name: UnaryName, x: Tensor, a = 0): Tensor {
+  const dev = deviceOf(name, x);
+  checkDType(name, x, 'f32');
+  const y = empty(dev, x.shape);
+  launch(UNARY_KERNELS[name], [x], [y], { n: x.numel, a });
+  const saves = UNARY[name].saves;
+  const save = saves === 'x' ? [x] : saves === 'y' ? [y] : [];
+  return record(name, [x], y, save, (gy, saved) => {
+    const s = saved[0] ?? gy;
+    const gx = empty(dev, x.shape);
+    launch(UNARY_KERNELS[`${name}_bwd`], [s, s, gy], [gx], { n: x.numel, a });
+    return [gx];
+  });
+}
+
+/** -x */
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+/** e^x */
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+/** Natural log. */
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const abs = (x: Tensor): Tensor => unary('abs', x);
+/** max(x, 0); the gradient at 0 is 0 (PyTorch). */
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+/** x for x > 0, slope * x otherwise (slope 0.01 as in PyTorch). */
+export const leakyRelu = (x: Tensor, slope = 0.01) => unary('leaky_relu', x, slope);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+
+/** Sums a broadcast gradient back to `shape` (the inverse of broadcasting). */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  const s = sum(g, dims, false);
+  return reshape(s, shape);
+}
+
+/** Strides of `shape` as seen from an output of rank `rank` (0 along broadcast dims), left-padded to 6. */
+function broadcastStrides(shape: Shape, out: Shape): number[] {
+  const st = stridesOf(shape);
+  const res = new Array<number>(6).fill(0);
+  const off = 6 - out.length;
+  const lead = out.length - shape.length;
+  for (let i = 0; i < out.length; i++) {
+    const j = i - lead;
+    res[off + i] = j >= 0 && shape[j] !== 1 ? st[j]! : 0;
+  }
+  return res;
+}
+
+/** Merges adjacent output dims when both inputs are contiguous across them, so up to 6 dims suffice more often. */
+function binaryParams(outShape: Shape, a: Shape, b: Shape): Record<string, number> {
+  const lead = (s: Shape) => [...new Array(outShape.length - s.length).fill(1), ...s];
+  let dims = [...outShape];
+  let as = lead(a);
+  let bs = lead(b);
+  // Merge dims i-1 and i when each input is either whole or broadcast (1) along both: then the pair is one
+  // contiguous dim of that input, or one broadcast dim.
+  for (let i = dims.length - 1; i > 0; i--) {
+    const consistent = (s: number[]) => (s[i] === 1 && s[i - 1] === 1) || (s[i] === dims[i] && s[i - 1] === dims[i - 1]);
+    if (consistent(as) && consistent(bs)) {
+      const m = (s: number[]) => [...s.slice(0, i - 1), s[i - 1]! * s[i]!, ...s.slice(i + 1)];
+      dims = m(dims);
+      as = m(as);
+      bs = m(bs);
+    }
+  }
+  if (dims.length > 6) throw new RangeError(`binary op: broadcasting over ${dims.length} non-mergeable dims (max 6)`);
+  const sa = broadcastStrides(as, dims);
+  const sb = broadcastStrides(bs, dims);
+  const d = [...new Array(6 - dims.length).fill(1), ...dims];
+  return {
+    n: numel(outShape), d1: d[1]!, d2: d[2]!, d3: d[3]!, d4: d[4]!, d5: d[5]!,
+    sa0: sa[0]!, sa1: sa[1]!, sa2: sa[2]!, sa3: sa[3]!, sa4: sa[4]!, sa5: sa[5]!,
+    sb0: sb[0]!, sb1: sb[1]!, sb2: sb[2]!, sb3: sb[3]!, sb4: sb[4]!, sb5: sb[5]!,
+  };
+}
+
+/** Runs a binary kernel with broadcasting (to `to` too, when given); no autograd. */
+export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor, to?: Shape): Tensor {
+  const dev = deviceOf(name, a, b);
+  checkDType(name, a, 'f32');
+  checkDType(name, b, 'f32');
+  const ab = broadcastShapes(name, a.shape, b.shape);
+  const shape = to ? broadcastShapes(name, ab, to) : ab;
+  const y = empty(dev, shape);
+  const flat = sameShape(a.shape, b.shape) && sameShape(a.shape, shape);
+  const params = flat ? { ...binaryParams([numel(shape)], [a.numel], [b.numel]) } : binaryParams(shape, a.shape, b.shape);
+  launch(BINARY_KERNELS[name], [a, b], [y], params, { constants: { BROADCAST: !flat } });
+  return y;
+}
+
+function asTensor(op: string, v: Tensor | number, like: Tensor): { t: Tensor; owned: boolean } {
+  if (typeof v !== 'number') return { t: v, owned: false };
+  deviceOf(op, like);
+  return { t: full([], v, { device: like.device }), owned: true };
+}
+
+type Grad = (a: Tensor, b: Tensor, y: Tensor, gy: Tensor, needs: readonly boolean[]) => [Tensor | null, Tensor | null];
+
+function binary(name: BinaryName, av: Tensor | number, bv: Tensor | number, grad: Grad | null, saveY = false): Tensor {
+  const like = typeof av === 'number' ? (bv as Tensor) : av;
+  const A = asTensor(name, av, like);
+  const B = asTensor(name, bv, like);
+  const a = A.t;
+  const b = B.t;
+  const y = binaryRaw(name, a, b);
+  if (grad) {
+    record(name, [a, b], y, saveY ? [a, b, y] : [a, b], (gy, saved, needs) => {
+      const [sa, sb, sy] = saved as Tensor[];
+      const [ga, gb] = grad(sa!, sb!, sy ?? gy, gy, needs);
+      return [needs[0] && ga ? sumTo(ga, a.shape) : null, needs[1] && gb ? sumTo(gb, b.shape) : null];
+    });
+  }
+  if (A.owned) a.dispose();
+  if (B.owned) b.dispose();
+  return y;
+}
+
+/** a + b, broadcasting. */
+export const add = (a: Tensor | number, b: Tensor | number): Tensor => binary('add', a, b, (_a, _b, _y, g) => [g, g]);
+/** a - b, broadcasting. */
+export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('sub', a, b, (_a, _b, _y, g, n) => [g, n[1] ? neg(g) : null]);
+/** a * b, broadcasting. */
+export const mul = (a: Tensor | number, b: Tensor | number): Tensor =>
+  binary('mul', a, b, (a, b, _y, g, n) => [n[0] ? mul(g, b) : null, n[1] ? mul(g, a) : null]);
+/** a / b, broadcasting. */
+export const div = (a: Tensor | number, b: Tensor | number): Tensor =>
+  binary('div', a, b, (a, b, _y, g, n) => [n[0] ? div(g, b) : null, n[1] ? neg(div(mul(g, a), mul(b, b))) : null]);
+/** a ** b, broadcasting (negative bases need integral exponents, as in PyTorch). */
+export const pow = (a: Tensor | number, b: Tensor | number): Tensor =>
+  binary(
+    'pow',
+    a,
+    b,
+    (a, b, y, g, n) => [n[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : null, n[1] ? mul(g, mul(y, log(a))) : null],
+    true,
+  );
+/** Elementwise max; ties send the gradient to a (as torch.maximum splits, this picks a deterministic side). */
+export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
+  binary('maximum', a, b, (a, b, _y, g) => {
+    const m = binaryRaw('lt', a, b);
+    return [mul(g, sub(1, m)), mul(g, m)];
+  });
+/** Elementwise min. */
+export const minimum = (a: Tensor | number, b: Tensor | number): Tensor =>
+  binary('minimum', a, b, (a, b, _y, g) => {
+    const m = binaryRaw('gt', a, b);
+    return [mul(g, sub(1, m)), mul(g, m)];
+  });
+/** 1 where a == b else 0 (f32; not differentiable). */
+export const eq = (a: Tensor | number, b: Tensor | number): Tensor => binary('eq', a, b, null);
+export const gt = (a: Tensor | number, b: Tensor | number): Tensor => binary('gt', a, b, null);
+export const lt = (a: Tensor | number, b: Tensor | number): Tensor => binary('lt', a, b, null);
+
+/** x broadcast to `shape` (a copy, PyTorch's expand semantics); the gradient sums back. */
+export function expand(x: Tensor, shape: Shape): Tensor {
+  const y = binaryRaw('lhs', x, x, shape);
+  return record('expand', [x], y, [], (gy) => [sumTo(gy, x.shape)]);
+}

@@ -1,0 +1,12 @@
+// The op registry: every differentiable function of the tensor layer (torch.nn.functional-like names).
+export { abs, add, binaryRaw, div, eq, exp, expand, gt, leakyRelu, log, lt, maximum, minimum, mul, neg, pow, relu, sigmoid, sqrt, sub, sumTo, tanh } from './elementwise.js';
+export { max, mean, sum } from './reduce.js';
+export { matmul } from './matmul.js';
+export { reshape } from './shape_ops.js';
+export { full, fullLike, ones, onesLike, zeros, zerosLike } from '../creation.js';
+export * from './conv.js';
+export * from './pool.js';
+export * from './batch_norm.js';
+export * from './movement.js';
+export * from './loss.js';
+export * from './optim.js';
