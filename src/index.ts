@@ -7,7 +7,7 @@ export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, rand, randn, 
 export type { CreateOptions, RandOptions } from './tensor/creation.js';
 export { manualSeed } from './tensor/random.js';
 export { tidy, keep } from './tensor/scope.js';
-export { noGrad, isGradEnabled, stats, getDefaultDevice, setDefaultDevice, cpuDevice } from './tensor/context.js';
+export { noGrad, isGradEnabled, stats, getDefaultDevice, setDefaultDevice, cpuDevice, metaDevice } from './tensor/context.js';
 export type { Stats } from './tensor/context.js';
 export * as F from './tensor/ops/index.js';
 export * from './tensor/ops/index.js';

@@ -1,5 +1,6 @@
 import type { Backend, BackendStats } from '../kernels/backend.js';
 import { CpuBackend } from '../kernels/runtime/cpu_backend.js';
+import { MetaBackend } from '../kernels/runtime/meta_backend.js';
 
 let current: Backend | null = null;
 let fallbackCpu: CpuBackend | null = null;
@@ -18,6 +19,11 @@ export function setDefaultDevice(device: Backend | null): void {
 /** A CPU device that runs every kernel's reference; `{ f64: true }` holds f32 tensors in float64 (gradcheck). */
 export function cpuDevice(opts: { f64?: boolean } = {}): Backend {
   return new CpuBackend(opts.f64 ?? false);
+}
+
+/** A device with shapes but no data: every op checks shapes and allocates nothing (summaries, planning). */
+export function metaDevice(): Backend {
+  return new MetaBackend();
 }
 
 // ---- live handle accounting ----
