@@ -24,7 +24,7 @@ export interface KernelSpec<
   readonly reads: { readonly [K in R]: DType };
   readonly writes: { readonly [K in W]: DType };
   /** Writes that are also read (in-place updates): bound read_write, never poisoned by tests. */
-  readonly inPlace?: readonly W[];
+  readonly inPlace?: readonly NoInfer<W>[];
   readonly params: { readonly [K in P]: ParamType };
   /** Replacements of `// @slot NAME` one-line function bodies (the elementwise tables share one file). */
   readonly slots?: Slots;
@@ -33,6 +33,17 @@ export interface KernelSpec<
   /** Workgroup counts [x, y, z]; the runtime folds an x over the per-dimension limit into y. */
   grid(p: Readonly<Record<P, number>>, c: Constants): readonly number[];
   ref(reads: Record<R, NumArray>, writes: Record<W, NumArray>, p: Readonly<Record<P, number>>, c: Constants): void;
+  /**
+   * Work of one launch, for the profiler and the kernel lab: flops (2 per multiply-add) and the unique bytes the
+   * launch must read and write (each bound element counted once, an accumulated output twice).
+   */
+  cost?(p: Readonly<Record<P, number>>, c: Constants): KernelCost;
+}
+
+/** Work of one kernel launch: arithmetic operations and unique bytes moved. */
+export interface KernelCost {
+  readonly flops: number;
+  readonly bytes: number;
 }
 
 /** Identity helper that keeps the literal key types of a spec. */

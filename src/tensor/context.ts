@@ -16,6 +16,17 @@ export function setDefaultDevice(device: Backend | null): void {
   current = device;
 }
 
+/** Runs `fn` with `device` as the default device (modules and tensors created inside land there). */
+export function withDevice<T>(device: Backend, fn: () => T): T {
+  const prev = current;
+  current = device;
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}
+
 /** A CPU device that runs every kernel's reference; `{ f64: true }` holds f32 tensors in float64 (gradcheck). */
 export function cpuDevice(opts: { f64?: boolean } = {}): Backend {
   return new CpuBackend(opts.f64 ?? false);

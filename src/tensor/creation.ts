@@ -6,7 +6,7 @@ import { ArgumentError, ShapeError } from './errors.js';
 import { rngFor } from './random.js';
 import { checkShape, fmt, numel, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
-import { launch } from './ops/util.js';
+import { disposeOnThrow, launchFlat } from './ops/util.js';
 
 export interface CreateOptions {
   device?: Backend;
@@ -58,7 +58,8 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   checkShape('full', shape);
   const dtype = opts.dtype ?? 'f32';
   const t = Tensor.empty(shape, dtype, opts.device ?? getDefaultDevice());
-  if (dtype === 'f32') launch(fill, [], [t], { n: t.numel, value });
+  // Windowed past the binding limit, so tensors bigger than one binding fill too.
+  if (dtype === 'f32') disposeOnThrow([t], () => launchFlat(fill, [], [t], t.numel, (n) => ({ n, value })));
   else t.device.upload(t.storage(), new Array<number>(t.numel).fill(value));
   if (opts.requiresGrad) t.requiresGrad_();
   return t;

@@ -64,7 +64,7 @@ export function normDims(op: string, shape: Shape, dims?: number | readonly numb
 export function inferReshape(op: string, from: Shape, to: Shape): number[] {
   const n = numel(from);
   const neg = to.filter((d) => d === -1).length;
-  if (neg > 1) throw new ShapeError(op, `only one dim may be -1 in ${fmt(to)}`, [from, to]);
+  if (neg > 1) throw new ShapeError(op, `cannot reshape ${fmt(from)} to ${fmt(to)}: only one dim may be -1`, [from, to]);
   const known = to.reduce((p, d) => (d === -1 ? p : p * d), 1);
   const out = to.map((d) => (d === -1 ? (known === 0 ? 0 : n / known) : d));
   if (out.some((d) => !Number.isInteger(d) || d < 0) || numel(out) !== n) {

@@ -20,6 +20,10 @@ export class StorageRef {
   }
 }
 
+// Where Symbol.dispose is missing (older browsers) it must exist before Tensor's [Symbol.dispose] key is
+// evaluated below; index.ts's own polyfill runs only after its imports (this module) are evaluated.
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
+
 let nextId = 1;
 
 /**

@@ -5,6 +5,7 @@ import { bindingParts } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
 import { BufferUsage, MapMode } from './gpu_constants.js';
 import { PipelineCache } from './pipelines.js';
+import { DispatchProfiler, type Profile, type ProfilingOptions } from './profiler.js';
 import { BufferPool, UniformArena } from './pool.js';
 
 class GpuStorage implements Storage {
@@ -50,6 +51,7 @@ export class WebGpuBackend implements Backend {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #sinceSubmit = 0;
+  #profiler: DispatchProfiler | null = null;
   readonly #maxDispatches: number;
   readonly #maxPending: number;
   readonly #maxWorkgroups: number;
@@ -163,6 +165,7 @@ export class WebGpuBackend implements Backend {
     const grid = this.foldGrid(spec.name, spec.grid(params, constants));
     if (grid[0] * grid[1] * grid[2] === 0) return;
     const entries: GPUBindGroupEntry[] = [];
+    let bound = 0;
     const bind = (b: Binding, i: number) => {
       const { storage, offset, numel } = bindingParts(b);
       const g = storage as GpuStorage;
@@ -176,6 +179,7 @@ export class WebGpuBackend implements Backend {
         throw new LimitError(spec.name, 'minStorageBufferOffsetAlignment', off, this.limits.bindingOffsetAlignment, 'binding offset is not aligned');
       }
       entries.push({ binding: i, resource: { buffer: g.buffer, offset: off, size: bytes } });
+      bound += bytes;
     };
     reads.forEach((b, i) => bind(b, i));
     writes.forEach((b, i) => bind(b, reads.length + i));
@@ -195,12 +199,16 @@ export class WebGpuBackend implements Backend {
       const slot = this.#arena.alloc(buf);
       entries.push({ binding: reads.length + writes.length, resource: { buffer: slot.buffer, offset: slot.offset, size: slot.size } });
     }
-    const pass = this.#ensurePass();
+    const prof = this.#profiler;
+    if (prof?.full) this.flush();
+    // Profiling: every dispatch in its own pass (timestampWrites bracket exactly one dispatch).
+    const pass = prof ? prof.beginPass(this.#endPass(), spec, params, constants, bound) : this.#ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.device.createBindGroup({ layout, entries }));
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    if (prof) pass.end();
     this.#s.dispatches++;
-    if (++this.#sinceSubmit >= this.#maxDispatches) this.flush();
+    if (++this.#sinceSubmit >= this.#maxDispatches || prof?.submitEachDispatch) this.flush();
   }
 
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, numel: number): void {
@@ -211,10 +219,17 @@ export class WebGpuBackend implements Backend {
   }
 
   flush(): void {
-    if (!this.#encoder || this.destroyed) return;
+    if (this.destroyed) return;
+    if (!this.#encoder) {
+      // Nothing encoded since the last submit: no pending command reads the buffers released since then.
+      this.pool.afterSubmit();
+      return;
+    }
     const enc = this.#endPass();
     this.#arena.upload(this.device.queue);
+    this.#profiler?.beforeSubmit(enc);
     this.device.queue.submit([enc.finish()]);
+    this.#profiler?.afterSubmit(this.device.queue);
     this.#encoder = null;
     this.#sinceSubmit = 0;
     this.#s.submits++;
@@ -246,6 +261,32 @@ export class WebGpuBackend implements Backend {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.#throwErrors();
+  }
+
+  /**
+   * Times every dispatch from now on (each in its own compute pass with GPU timestamps when the device has
+   * 'timestamp-query', else submitted alone and timed on the CPU clock) until stopProfiling().
+   */
+  startProfiling(opts: ProfilingOptions = {}): void {
+    this.#check('startProfiling');
+    if (this.#profiler) throw new GpuError('startProfiling: already profiling (call stopProfiling first)');
+    this.flush();
+    this.#profiler = new DispatchProfiler(this.device, opts);
+  }
+
+  /** Ends profiling: per-kernel totals (slowest first) and per-dispatch samples of everything since startProfiling(). */
+  async stopProfiling(): Promise<Profile> {
+    const prof = this.#profiler;
+    if (!prof) throw new GpuError('stopProfiling: not profiling (call startProfiling first)');
+    this.flush();
+    this.#profiler = null;
+    const profile = await prof.finish();
+    this.#throwErrors();
+    return profile;
+  }
+
+  get profiling(): boolean {
+    return this.#profiler !== null;
   }
 
   stats(): BackendStats {

@@ -1,23 +1,26 @@
 import { BINARY_KERNELS, UNARY, UNARY_KERNELS, type BinaryName, type UnaryName } from '../../kernels/elementwise.js';
 import { record } from '../autograd.js';
 import { full } from '../creation.js';
-import { broadcastShapes, numel, sameShape, stridesOf, type Shape } from '../shape.js';
+import { BYTES_PER_ELEMENT } from '../dtype.js';
+import { LimitError, ShapeError } from '../errors.js';
+import { broadcastShapes, fmt, numel, sameShape, stridesOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { reshape } from './shape_ops.js';
 import { sum } from './reduce.js';
-import { checkDType, deviceOf, empty, launch } from './util.js';
+import { checkDType, deviceOf, disposeOnThrow, empty, launch, launchFlat } from './util.js';
 
 function unary(name: UnaryName, x: Tensor, a = 0): Tensor {
   const dev = deviceOf(name, x);
   checkDType(name, x, 'f32');
   const y = empty(dev, x.shape);
-  launch(UNARY_KERNELS[name], [x], [y], { n: x.numel, a });
+  // Windowed past the binding limit (flat: every binding shares the index).
+  disposeOnThrow([y], () => launchFlat(UNARY_KERNELS[name], [x], [y], x.numel, (n) => ({ n, a })));
   const saves = UNARY[name].saves;
   const save = saves === 'x' ? [x] : saves === 'y' ? [y] : [];
   return record(name, [x], y, save, (gy, saved) => {
     const s = saved[0] ?? gy;
     const gx = empty(dev, x.shape);
-    launch(UNARY_KERNELS[`${name}_bwd`], [s, s, gy], [gx], { n: x.numel, a });
+    launchFlat(UNARY_KERNELS[`${name}_bwd`], [s, s, gy], [gx], x.numel, (n) => ({ n, a }));
     return [gx];
   });
 }
@@ -77,7 +80,7 @@ function binaryParams(outShape: Shape, a: Shape, b: Shape): Record<string, numbe
       bs = m(bs);
     }
   }
-  if (dims.length > 6) throw new RangeError(`binary op: broadcasting over ${dims.length} non-mergeable dims (max 6)`);
+  if (dims.length > 6) throw new ShapeError('binary op', `broadcasting ${fmt(a)} with ${fmt(b)} leaves ${dims.length} dims that cannot be merged (at most 6)`, [a, b]);
   const sa = broadcastStrides(as, dims);
   const sb = broadcastStrides(bs, dims);
   const d = [...new Array(6 - dims.length).fill(1), ...dims];
@@ -95,11 +98,27 @@ export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor, to?: Shape): T
   checkDType(name, b, 'f32');
   const ab = broadcastShapes(name, a.shape, b.shape);
   const shape = to ? broadcastShapes(name, ab, to) : ab;
-  const y = empty(dev, shape);
+  const n = numel(shape);
   const flat = sameShape(a.shape, b.shape) && sameShape(a.shape, shape);
-  const params = flat ? { ...binaryParams([numel(shape)], [a.numel], [b.numel]) } : binaryParams(shape, a.shape, b.shape);
-  launch(BINARY_KERNELS[name], [a, b], [y], params, { constants: { BROADCAST: !flat } });
-  return y;
+  const spec = BINARY_KERNELS[name];
+  // Operands of n elements (same layout as y) or of one (a broadcast scalar) run as a flat op, windowed past
+  // the binding limit; general broadcasting is not split (yet) and refuses up front, before any allocation.
+  const flatish = (t: Tensor) => t.numel === n || t.numel === 1;
+  const bytes = n * BYTES_PER_ELEMENT;
+  if (!flat && bytes > dev.limits.maxBindingBytes && !(flatish(a) && flatish(b))) {
+    throw new LimitError(name, 'maxStorageBufferBindingSize', bytes, dev.limits.maxBindingBytes,
+      `broadcasting ${fmt(a.shape)} with ${fmt(b.shape)} to ${fmt(shape)} is not split over the binding limit`);
+  }
+  const y = empty(dev, shape);
+  return disposeOnThrow([y], () => {
+    if (flat || bytes > dev.limits.maxBindingBytes) {
+      const side = (t: Tensor, len: number) => [t.numel === n ? len : 1];
+      launchFlat(spec, [a, b], [y], n, (len) => binaryParams([len], side(a, len), side(b, len)), { constants: { BROADCAST: !flat } });
+    } else {
+      launch(spec, [a, b], [y], binaryParams(shape, a.shape, b.shape), { constants: { BROADCAST: true } });
+    }
+    return y;
+  });
 }
 
 function asTensor(op: string, v: Tensor | number, like: Tensor): { t: Tensor; owned: boolean } {
@@ -116,17 +135,21 @@ function binary(name: BinaryName, av: Tensor | number, bv: Tensor | number, grad
   const B = asTensor(name, bv, like);
   const a = A.t;
   const b = B.t;
-  const y = binaryRaw(name, a, b);
-  if (grad) {
-    record(name, [a, b], y, saveY ? [a, b, y] : [a, b], (gy, saved, needs) => {
-      const [sa, sb, sy] = saved as Tensor[];
-      const [ga, gb] = grad(sa!, sb!, sy ?? gy, gy, needs);
-      return [needs[0] && ga ? sumTo(ga, a.shape) : null, needs[1] && gb ? sumTo(gb, b.shape) : null];
-    });
+  try {
+    const y = binaryRaw(name, a, b);
+    if (grad) {
+      record(name, [a, b], y, saveY ? [a, b, y] : [a, b], (gy, saved, needs) => {
+        const [sa, sb, sy] = saved as Tensor[];
+        const [ga, gb] = grad(sa!, sb!, sy ?? gy, gy, needs);
+        return [needs[0] && ga ? sumTo(ga, a.shape) : null, needs[1] && gb ? sumTo(gb, b.shape) : null];
+      });
+    }
+    return y;
+  } finally {
+    // The saved copies hold their own references; a scalar operand's handle goes now (also when the op throws).
+    if (A.owned) a.dispose();
+    if (B.owned) b.dispose();
   }
-  if (A.owned) a.dispose();
-  if (B.owned) b.dispose();
-  return y;
 }
 
 /** a + b, broadcasting. */
@@ -148,18 +171,20 @@ export const pow = (a: Tensor | number, b: Tensor | number): Tensor =>
     (a, b, y, g, n) => [n[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : null, n[1] ? mul(g, mul(y, log(a))) : null],
     true,
   );
-/** Elementwise max; ties send the gradient to a (as torch.maximum splits, this picks a deterministic side). */
+/** Gradient weights of maximum/minimum: 1 where `win` (gt or lt) holds, 1/2 on ties (torch.maximum splits), else 0. */
+function pickGrads(win: 'gt' | 'lt', a: Tensor, b: Tensor, g: Tensor, needs: readonly boolean[]): [Tensor | null, Tensor | null] {
+  const w = binaryRaw(win, a, b);
+  const tie = binaryRaw('eq', a, b);
+  const m = add(w, mul(tie, 0.5));
+  return [needs[0] ? mul(g, m) : null, needs[1] ? mul(g, sub(1, m)) : null];
+}
+
+/** Elementwise max, broadcasting; on ties each side gets half the gradient (torch.maximum). */
 export const maximum = (a: Tensor | number, b: Tensor | number): Tensor =>
-  binary('maximum', a, b, (a, b, _y, g) => {
-    const m = binaryRaw('lt', a, b);
-    return [mul(g, sub(1, m)), mul(g, m)];
-  });
-/** Elementwise min. */
+  binary('maximum', a, b, (a, b, _y, g, n) => pickGrads('gt', a, b, g, n));
+/** Elementwise min, broadcasting; on ties each side gets half the gradient (torch.minimum). */
 export const minimum = (a: Tensor | number, b: Tensor | number): Tensor =>
-  binary('minimum', a, b, (a, b, _y, g) => {
-    const m = binaryRaw('gt', a, b);
-    return [mul(g, sub(1, m)), mul(g, m)];
-  });
+  binary('minimum', a, b, (a, b, _y, g, n) => pickGrads('lt', a, b, g, n));
 /** 1 where a == b else 0 (f32; not differentiable). */
 export const eq = (a: Tensor | number, b: Tensor | number): Tensor => binary('eq', a, b, null);
 export const gt = (a: Tensor | number, b: Tensor | number): Tensor => binary('gt', a, b, null);
@@ -167,6 +192,8 @@ export const lt = (a: Tensor | number, b: Tensor | number): Tensor => binary('lt
 
 /** x broadcast to `shape` (a copy, PyTorch's expand semantics); the gradient sums back. */
 export function expand(x: Tensor, shape: Shape): Tensor {
+  const ok = shape.length >= x.ndim && x.shape.every((d, i) => d === 1 || d === shape[shape.length - x.ndim + i]);
+  if (!ok) throw new ShapeError('expand', `cannot expand ${fmt(x.shape)} to ${fmt(shape)}`, [x.shape, shape]);
   const y = binaryRaw('lhs', x, x, shape);
   return record('expand', [x], y, [], (gy) => [sumTo(gy, x.shape)]);
 }

@@ -3,7 +3,7 @@ import { record } from '../autograd.js';
 import { ShapeError } from '../errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkDType, deviceOf, empty, launch } from './util.js';
+import { checkDType, deviceOf, disposeOnThrow, empty, launch } from './util.js';
 
 /** op(a) · op(b) for 2-D tensors, op = transpose when ta / tb; no autograd. */
 function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
@@ -12,8 +12,11 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const [k2, n] = tb ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
   if (k !== k2) throw new ShapeError('matmul', `a ${fmt(a.shape)} and b ${fmt(b.shape)}: inner dims ${k} and ${k2} differ`, [a.shape, b.shape]);
   const c = empty(dev, [m, n]);
-  launch(matmulKernel, [a, b], [c], { m, n, k, ta: +ta, tb: +tb });
-  return c;
+  // Operands over the binding limit are refused by the runtime (LimitError) before anything is encoded.
+  return disposeOnThrow([c], () => {
+    launch(matmulKernel, [a, b], [c], { m, n, k, ta: +ta, tb: +tb });
+    return c;
+  });
 }
 
 /** a [M, K] · b [K, N] -> [M, N]. Saves a, b. */

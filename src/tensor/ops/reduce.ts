@@ -1,10 +1,11 @@
 import { reduce as reduceKernel, REDUCE_OPS } from '../../kernels/reduce.js';
 import { record } from '../autograd.js';
-import { normDims, numel, stridesOf, type Shape } from '../shape.js';
+import { ShapeError } from '../errors.js';
+import { fmt, normDims, numel, stridesOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { binaryRaw, div, mul } from './elementwise.js';
 import { reshape } from './shape_ops.js';
-import { checkDType, deviceOf, empty, launch } from './util.js';
+import { checkDType, deviceOf, disposeOnThrow, empty, launch } from './util.js';
 
 /** Groups of adjacent dims merged when they are all kept or all reduced (they are then contiguous). */
 function plan(shape: Shape, dims: number[]) {
@@ -22,7 +23,7 @@ function plan(shape: Shape, dims: number[]) {
       last[1] = st[i]!;
     } else list.push([shape[i]!, st[i]!]);
   }
-  if (kept.length > 6 || rd.length > 6) throw new RangeError('reduce: more than 6 non-mergeable dims');
+  if (kept.length > 6 || rd.length > 6) throw new ShapeError('reduce', `reducing dims [${dims.join(', ')}] of ${fmt(shape)} leaves more than 6 dims that cannot be merged`, [shape]);
   const pad = (l: [number, number][]) => [...new Array(6 - l.length).fill([1, 0]), ...l] as [number, number][];
   return { kept: pad(kept), red: pad(rd) };
 }
@@ -48,11 +49,13 @@ function reduceRaw(op: 'sum' | 'max', x: Tensor, dims: number[], scale: number):
   const constants = { OP: REDUCE_OPS[op] };
   const y = empty(dev, outShape);
   if (nchunks === 1) {
-    launch(reduceKernel, [x], [y], params(nOut, 1, Math.max(r, 1), r, scale, kept, red), { constants });
-    return y;
+    return disposeOnThrow([y], () => {
+      launch(reduceKernel, [x], [y], params(nOut, 1, Math.max(r, 1), r, scale, kept, red), { constants });
+      return y;
+    });
   }
   const part = empty(dev, [nOut, nchunks]);
-  launch(reduceKernel, [x], [part], params(nOut * nchunks, nchunks, CHUNK, r, 1, kept, red), { constants });
+  disposeOnThrow([y, part], () => launch(reduceKernel, [x], [part], params(nOut * nchunks, nchunks, CHUNK, r, 1, kept, red), { constants }));
   const one: [number, number] = [1, 0];
   const k2: [number, number][] = [one, one, one, one, one, [nOut, nchunks]];
   const r2: [number, number][] = [one, one, one, one, one, [nchunks, 1]];

@@ -1,7 +1,7 @@
 import type { Backend, Binding } from '../../kernels/backend.js';
 import type { KernelSpec } from '../../kernels/define_kernel.js';
 import type { RunOptions } from '../../kernels/backend.js';
-import type { DType } from '../dtype.js';
+import { BYTES_PER_ELEMENT, type DType } from '../dtype.js';
 import { DeviceMismatchError, DTypeError } from '../errors.js';
 import { fmt, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -49,4 +49,49 @@ export function launch(
   const first = writes[0] ?? reads[0]!;
   const dev = (first instanceof Tensor ? first : first.tensor).device;
   dev.run(spec, reads.map((b) => toBinding(b, spec.name)), writes.map((b) => toBinding(b, spec.name)), params, opts);
+}
+
+/**
+ * Element windows [offset, numel) covering `n` elements, each within dev.limits.maxBindingBytes and starting
+ * at an offset aligned to dev.limits.bindingOffsetAlignment; one window [0, n) when n fits one binding.
+ */
+export function flatWindows(dev: Backend, n: number): [offset: number, numel: number][] {
+  const align = Math.max(1, Math.ceil(dev.limits.bindingOffsetAlignment / BYTES_PER_ELEMENT));
+  const max = Math.floor(dev.limits.maxBindingBytes / BYTES_PER_ELEMENT / align) * align;
+  if (n <= max) return [[0, n]];
+  const out: [number, number][] = [];
+  for (let off = 0; off < n; off += max) out.push([off, Math.min(max, n - off)]);
+  return out;
+}
+
+/**
+ * Launches a flat kernel (every binding of `n` elements shares the index i) over `n` elements, once per
+ * window of flatWindows(): bindings of `n` elements are windowed, others (numel-1 broadcast operands) bound
+ * whole. `params(len)` gives the params of a window of `len` elements. Tensors over the binding limit work.
+ */
+export function launchFlat(
+  spec: KernelSpec,
+  reads: readonly Tensor[],
+  writes: readonly Tensor[],
+  n: number,
+  params: (len: number) => Readonly<Record<string, number>>,
+  opts?: RunOptions,
+): void {
+  const dev = (writes[0] ?? reads[0]!).device;
+  const windows = flatWindows(dev, n);
+  if (windows.length === 1) return launch(spec, reads, writes, params(n), opts);
+  const win = (t: Tensor, off: number, len: number): Bind => (t.numel === n ? { tensor: t, offset: off, numel: len } : t);
+  for (const [off, len] of windows) {
+    launch(spec, reads.map((t) => win(t, off, len)), writes.map((t) => win(t, off, len)), params(len), opts);
+  }
+}
+
+/** Runs `fn` (the launches that fill fresh outputs); disposes `fresh` when it throws, so a refused op leaks nothing. */
+export function disposeOnThrow<T>(fresh: readonly Tensor[], fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    for (const t of fresh) t.dispose();
+    throw e;
+  }
 }
