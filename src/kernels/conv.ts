@@ -1,4 +1,238 @@
-import type { KernelSpec } from './define_kernel.js';
+import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+
+const WG = 64;
+const cdiv = (a: number, b: number) => Math.ceil(a / b);
+
+/** Params shared by the two forward kernels (see shaders/conv2d_fwd.wgsl); ph, pw are the begin pads. */
+export const CONV_FWD_PARAMS = {
+  n: 'u32', cin: 'u32', h: 'u32', w: 'u32', cout: 'u32', oh: 'u32', ow: 'u32',
+  kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'i32', pw: 'i32', dh: 'u32', dw: 'u32',
+  x_off: 'u32', x_ns: 'u32', y_off: 'u32', y_ns: 'u32', w_ci0: 'u32', w_co4: 'u32', w_ld4: 'u32', b_co0: 'u32',
+} as const;
+
+type FwdP = Readonly<Record<keyof typeof CONV_FWD_PARAMS, number>>;
+
+/** y = base + acc with base = y (ACCUMULATE), bias (HAS_BIAS) or 0: the epilogue both forward kernels share. */
+function storeFwd(y: { [i: number]: number }, bias: ArrayLike<number>, p: FwdP, c: Record<string, number | boolean>, n: number, co: number, oy: number, ox: number, acc: number) {
+  const idx = p.y_off + n * p.y_ns + co * p.oh * p.ow + oy * p.ow + ox;
+  const base = c.ACCUMULATE ? y[idx]! : c.HAS_BIAS ? bias[p.b_co0 + co]! : 0;
+  y[idx] = acc + base;
+}
+
+/**
+ * conv2d_fwd: y [n, cout, oh, ow] (+)= conv of x [n, cin, h, w] with packed weights (conv_weight_pack), begin pads ph, pw,
+ * stride, dilation; windows via x_off/x_ns, y_off/y_ns, weight block via w_ci0, w_co4 (see shaders/conv2d_fwd.wgsl).
+ * Variants (constants): HAS_BIAS, ACCUMULATE, CO8 (8 or 4 output channels per invocation: same results).
+ */
+export const conv2d_fwd = defineKernel({
+  name: 'conv2d_fwd',
+  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
+  writes: { y: 'f32' },
+  params: CONV_FWD_PARAMS,
+  constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true },
+  grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * cdiv(p.ow, 4), c.WG as number),
+  cost: (p, c) => ({
+    flops: 2 * p.n * p.cout * p.oh * p.ow * p.cin * p.kh * p.kw,
+    bytes: 4 * (p.n * p.cin * p.h * p.w + p.cin * p.kh * p.kw * p.cout + p.n * p.cout * p.oh * p.ow * (c.ACCUMULATE ? 2 : 1)),
+  }),
+  ref({ x, wp, bias }, { y }, p, c) {
+    const kk = p.kh * p.kw;
+    const hw = p.h * p.w;
+    const ld = p.w_ld4 * 4;
+    for (let n = 0; n < p.n; n++) {
+      for (let co = 0; co < p.cout; co++) {
+        const wcol = p.w_co4 * 4 + co;
+        for (let oy = 0; oy < p.oh; oy++) {
+          for (let ox = 0; ox < p.ow; ox++) {
+            let acc = 0;
+            for (let ky = 0; ky < p.kh; ky++) {
+              const iy = oy * p.sh - p.ph + ky * p.dh;
+              if (iy < 0 || iy >= p.h) continue;
+              for (let kx = 0; kx < p.kw; kx++) {
+                const ix = ox * p.sw - p.pw + kx * p.dw;
+                if (ix < 0 || ix >= p.w) continue;
+                const xi = p.x_off + n * p.x_ns + iy * p.w + ix;
+                for (let ci = 0; ci < p.cin; ci++) {
+                  acc += x[xi + ci * hw]! * wp[((p.w_ci0 + ci) * kk + ky * p.kw + kx) * ld + wcol]!;
+                }
+              }
+            }
+            storeFwd(y, bias, p, c, n, co, oy, ox, acc);
+          }
+        }
+      }
+    }
+  },
+});
+
+/**
+ * conv_transpose2d_fwd: y [n, cout, oh, ow] (+)= transposed conv of x [n, cin, h, w] with packed weights, begin pads
+ * ph, pw (oy = iy*sh - ph + ky*dh), stride, dilation, output size given (see shaders/conv_transpose2d_fwd.wgsl).
+ */
+export const conv_transpose2d_fwd = defineKernel({
+  name: 'conv_transpose2d_fwd',
+  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
+  writes: { y: 'f32' },
+  params: CONV_FWD_PARAMS,
+  constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true },
+  grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 4), c.WG as number),
+  // Every input element meets every weight of its channel once.
+  cost: (p, c) => ({
+    flops: 2 * p.n * p.cin * p.h * p.w * p.cout * p.kh * p.kw,
+    bytes: 4 * (p.n * p.cin * p.h * p.w + p.cin * p.kh * p.kw * p.cout + p.n * p.cout * p.oh * p.ow * (c.ACCUMULATE ? 2 : 1)),
+  }),
+  ref({ x, wp, bias }, { y }, p, c) {
+    const kk = p.kh * p.kw;
+    const hw = p.h * p.w;
+    const ld = p.w_ld4 * 4;
+    for (let n = 0; n < p.n; n++) {
+      for (let co = 0; co < p.cout; co++) {
+        const wcol = p.w_co4 * 4 + co;
+        for (let oy = 0; oy < p.oh; oy++) {
+          for (let ox = 0; ox < p.ow; ox++) {
+            let acc = 0;
+            for (let ky = 0; ky < p.kh; ky++) {
+              const ty = oy + p.ph - ky * p.dh;
+              if (ty < 0 || ty % p.sh !== 0 || ty / p.sh >= p.h) continue;
+              for (let kx = 0; kx < p.kw; kx++) {
+                const tx = ox + p.pw - kx * p.dw;
+                if (tx < 0 || tx % p.sw !== 0 || tx / p.sw >= p.w) continue;
+                const xi = p.x_off + n * p.x_ns + (ty / p.sh) * p.w + tx / p.sw;
+                for (let ci = 0; ci < p.cin; ci++) {
+                  acc += x[xi + ci * hw]! * wp[((p.w_ci0 + ci) * kk + ky * p.kw + kx) * ld + wcol]!;
+                }
+              }
+            }
+            storeFwd(y, bias, p, c, n, co, oy, ox, acc);
+          }
+        }
+      }
+    }
+  },
+});
+
+/**
+ * conv2d_bwd_weight: part [nslices, a_tot, b_tot, kh, kw] (this run's block) = per-slice sums over pixels of
+ * g [n, a, gh, gw] * x [n, b, xh, xw] at the tap-shifted position (see shaders/conv2d_bwd_weight.wgsl).
+ */
+export const conv2d_bwd_weight = defineKernel({
+  name: 'conv2d_bwd_weight',
+  reads: { g: 'f32', x: 'f32' },
+  writes: { part: 'f32' },
+  params: {
+    n: 'u32', a: 'u32', gh: 'u32', gw: 'u32', b: 'u32', xh: 'u32', xw: 'u32',
+    kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'i32', pw: 'i32', dh: 'u32', dw: 'u32',
+    g_off: 'u32', g_ns: 'u32', x_off: 'u32', x_ns: 'u32',
+    rows: 'u32', nslices: 'u32', a_base: 'u32', b_base: 'u32', a_tot: 'u32', b_tot: 'u32',
+  },
+  constants: { WG },
+  grid: (p, c) => grid1d(p.nslices * cdiv(p.a, 8) * p.kh * p.kw * cdiv(p.b, 4), c.WG as number),
+  cost: (p) => ({
+    flops: 2 * p.n * p.gh * p.gw * p.a * p.b * p.kh * p.kw,
+    bytes: 4 * (p.n * p.a * p.gh * p.gw + p.n * p.b * p.xh * p.xw + p.nslices * p.a * p.b * p.kh * p.kw),
+  }),
+  ref({ g, x }, { part }, p) {
+    const kk = p.kh * p.kw;
+    const ghw = p.gh * p.gw;
+    const xhw = p.xh * p.xw;
+    for (let s = 0; s < p.nslices; s++) {
+      const r0 = s * p.rows;
+      const r1 = Math.min(p.n * p.gh, r0 + p.rows);
+      for (let a = 0; a < p.a; a++) {
+        for (let b = 0; b < p.b; b++) {
+          for (let ky = 0; ky < p.kh; ky++) {
+            for (let kx = 0; kx < p.kw; kx++) {
+              let acc = 0;
+              for (let r = r0; r < r1; r++) {
+                const nn = Math.floor(r / p.gh);
+                const oy = r % p.gh;
+                const iy = oy * p.sh - p.ph + ky * p.dh;
+                if (iy < 0 || iy >= p.xh) continue;
+                const gr = p.g_off + nn * p.g_ns + a * ghw + oy * p.gw;
+                const xr = p.x_off + nn * p.x_ns + b * xhw + iy * p.xw;
+                for (let ox = 0; ox < p.gw; ox++) {
+                  const ix = ox * p.sw - p.pw + kx * p.dw;
+                  if (ix < 0 || ix >= p.xw) continue;
+                  acc += g[gr + ox]! * x[xr + ix]!;
+                }
+              }
+              part[((s * p.a_tot + p.a_base + a) * p.b_tot + p.b_base + b) * kk + ky * p.kw + kx] = acc;
+            }
+          }
+        }
+      }
+    }
+  },
+});
+
+/** conv_bwd_bias: part [nslices, c_tot] (this run's channels) = per-slice sums of g [n, c, h, w] over rows and columns. */
+export const conv_bwd_bias = defineKernel({
+  name: 'conv_bwd_bias',
+  reads: { g: 'f32' },
+  writes: { part: 'f32' },
+  params: { n: 'u32', c: 'u32', h: 'u32', w: 'u32', g_off: 'u32', g_ns: 'u32', rows: 'u32', nslices: 'u32', c_base: 'u32', c_tot: 'u32' },
+  constants: { WG },
+  grid: (p, c) => grid1d(p.nslices * p.c, c.WG as number),
+  cost: (p) => ({ flops: p.n * p.c * p.h * p.w, bytes: 4 * (p.n * p.c * p.h * p.w + p.nslices * p.c) }),
+  ref({ g }, { part }, p) {
+    for (let s = 0; s < p.nslices; s++) {
+      const r1 = Math.min(p.n * p.h, (s + 1) * p.rows);
+      for (let ch = 0; ch < p.c; ch++) {
+        let acc = 0;
+        for (let r = s * p.rows; r < r1; r++) {
+          const base = p.g_off + ch * p.h * p.w + Math.floor(r / p.h) * p.g_ns + (r % p.h) * p.w;
+          for (let xx = 0; xx < p.w; xx++) acc += g[base + xx]!;
+        }
+        part[s * p.c_tot + p.c_base + ch] = acc;
+      }
+    }
+  },
+});
+
+/** conv_partial_sum: out [m] (+)= sum over s of part [s, m], slices added in order (deterministic split reductions). */
+export const conv_partial_sum = defineKernel({
+  name: 'conv_partial_sum',
+  reads: { part: 'f32' },
+  writes: { out: 'f32' },
+  params: { m: 'u32', s: 'u32' },
+  constants: { WG, ACCUMULATE: false },
+  grid: (p, c) => grid1d(p.m, c.WG as number),
+  cost: (p, c) => ({ flops: p.m * p.s, bytes: 4 * (p.m * p.s + p.m * (c.ACCUMULATE ? 2 : 1)) }),
+  ref({ part }, { out }, p, c) {
+    for (let i = 0; i < p.m; i++) {
+      let acc = 0;
+      for (let k = 0; k < p.s; k++) acc += part[k * p.m + i]!;
+      out[i] = c.ACCUMULATE ? out[i]! + acc : acc;
+    }
+  },
+});
+
+/** conv_weight_pack: out [nb*nc, rpad] = the transposes of w [nb][nr][nc], rows zero-padded to rpad (forward weight layout). */
+export const conv_weight_pack = defineKernel({
+  name: 'conv_weight_pack',
+  reads: { w: 'f32' },
+  writes: { out: 'f32' },
+  params: { nb: 'u32', nr: 'u32', nc: 'u32', rpad: 'u32' },
+  constants: { WG },
+  grid: (p, c) => grid1d(p.nb * p.nc * p.rpad, c.WG as number),
+  cost: (p) => ({ flops: 0, bytes: 4 * (p.nb * p.nr * p.nc + p.nb * p.nc * p.rpad) }),
+  ref({ w }, { out }, p) {
+    for (let bb = 0; bb < p.nb; bb++) {
+      for (let cc = 0; cc < p.nc; cc++) {
+        for (let rr = 0; rr < p.rpad; rr++) {
+          out[(bb * p.nc + cc) * p.rpad + rr] = rr < p.nr ? w[(bb * p.nr + rr) * p.nc + cc]! : 0;
+        }
+      }
+    }
+  },
+});
 
 /** The conv kernels (specs + CPU references). */
-export const CONV_KERNELS = {} satisfies Record<string, KernelSpec>;
+export const CONV_KERNELS = {
+  conv2d_fwd,
+  conv_transpose2d_fwd,
+  conv2d_bwd_weight,
+  conv_bwd_bias,
+  conv_partial_sum,
+  conv_weight_pack,
+} satisfies Record<string, KernelSpec>;

@@ -8,6 +8,7 @@ import { BATCH_NORM_KERNELS } from './batch_norm.js';
 import { MOVEMENT_KERNELS } from './movement.js';
 import { LOSS_KERNELS } from './loss.js';
 import { OPTIM_KERNELS } from './optim.js';
+import { LAB_KERNELS } from './lab.js';
 
 /**
  * Every kernel by name. Several kernels may share one shader file (the elementwise tables); a test checks
@@ -25,6 +26,7 @@ export const KERNELS = {
   ...MOVEMENT_KERNELS,
   ...LOSS_KERNELS,
   ...OPTIM_KERNELS,
+  ...LAB_KERNELS,
 } satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -1,4 +1,496 @@
-import type { KernelSpec } from './define_kernel.js';
+import type { NumArray } from '../tensor/dtype.js';
+import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+
+// Softmax, log-softmax and the losses. Every reduction writes fixed-order partial sums (one per workgroup of
+// WG * K items) that loss_reduce sums in one more fixed-order pass: deterministic, no float atomics. Every binding
+// may be a window of a bigger tensor: kernels address global indices minus the window's start (`base` params).
+
+const WG = 64;
+/** Items (elements, rows or pixels) per invocation in the reducing kernels: a workgroup covers WG * K. */
+const K = 16;
+
+const LOWEST = -3.4028234663852886e38;
+
+/** Cross-entropy and Dice take class-index targets as i32 or as f32 holding integers: one variant each. */
+type IndexTarget = 'i32' | 'f32';
+
+/** The tree reduction of the shaders sums in a fixed order; the reference sums sequentially (same contract). */
+function sumRange(f: (j: number) => number, j0: number, j1: number): number {
+  let s = 0;
+  for (let j = j0; j < j1; j++) s += f(j);
+  return s;
+}
+
+
+function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/** The class index a target element holds (i32 storage, or f32 holding an integer); see the shaders' bitcasts. */
+const classOf = (v: number, f32: boolean) => (f32 ? Math.trunc(v) : v);
+
+/**
+ * softmax_fwd: y = softmax (LOG false) / log_softmax (LOG true) of x viewed as [outer, D, inner] along D, rows
+ * [row0, row0 + rows) of this launch; x and y are windows starting at global element `base` (shaders/softmax_fwd.wgsl).
+ */
+export const softmax_fwd = defineKernel({
+  name: 'softmax_fwd',
+  reads: { x: 'f32' },
+  writes: { y: 'f32' },
+  params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
+  constants: { WG, LOG: false },
+  grid: (p, c) => grid1d(p.rows, c.WG as number),
+  ref({ x }, { y }, p, c) {
+    for (let l = 0; l < p.rows; l++) {
+      const r = p.row0 + l;
+      const o = Math.floor(r / p.inner);
+      const start = o * p.D * p.inner + (r - o * p.inner) - p.base;
+      let m = LOWEST;
+      for (let d = 0; d < p.D; d++) m = Math.max(m, x[start + d * p.inner]!);
+      let s = 0;
+      for (let d = 0; d < p.D; d++) s += Math.exp(x[start + d * p.inner]! - m);
+      const shift = m + Math.log(s);
+      for (let d = 0; d < p.D; d++) {
+        const k = start + d * p.inner;
+        y[k] = c.LOG ? x[k]! - shift : Math.exp(x[k]! - m) / s;
+      }
+    }
+  },
+});
+
+/** softmax_bwd: gx = y * (g - sum g y) (softmax) or g - exp(y) * sum g (LOG); geometry as softmax_fwd. */
+export const softmax_bwd = defineKernel({
+  name: 'softmax_bwd',
+  reads: { y: 'f32', g: 'f32' },
+  writes: { gx: 'f32' },
+  params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
+  constants: { WG, LOG: false },
+  grid: (p, c) => grid1d(p.rows, c.WG as number),
+  ref({ y, g }, { gx }, p, c) {
+    for (let l = 0; l < p.rows; l++) {
+      const r = p.row0 + l;
+      const o = Math.floor(r / p.inner);
+      const start = o * p.D * p.inner + (r - o * p.inner) - p.base;
+      let s = 0;
+      for (let d = 0; d < p.D; d++) {
+        const k = start + d * p.inner;
+        s += c.LOG ? g[k]! : g[k]! * y[k]!;
+      }
+      for (let d = 0; d < p.D; d++) {
+        const k = start + d * p.inner;
+        gx[k] = c.LOG ? g[k]! - Math.exp(y[k]!) * s : y[k]! * (g[k]! - s);
+      }
+    }
+  },
+});
+
+// ---- plane-wise softmax for rows longer than one binding (online statistics, one plane per launch) ----
+
+function planeStats(name: string, tdt: IndexTarget) {
+  return defineKernel({
+    name,
+    shader: 'softmax_plane_stats',
+    family: 'softmax_plane_stats',
+    reads: { x: 'f32', tgt: tdt },
+    writes: { st: 'f32' },
+    inPlace: ['st'],
+    params: { np: 'u32', xoff: 'u32', toff: 'u32', d: 'u32', first: 'u32' },
+    constants: { WG, GATHER: false, TGT_F32: tdt === 'f32' },
+    grid: (p, c) => grid1d(p.np, c.WG as number),
+    ref({ x, tgt }, { st }, p, c) {
+      for (let k = 0; k < p.np; k++) {
+        const v = x[p.xoff + k]!;
+        if (p.first) {
+          st[k] = v;
+          st[p.np + k] = 1;
+        } else {
+          const m2 = Math.max(st[k]!, v);
+          st[p.np + k] = st[p.np + k]! * Math.exp(st[k]! - m2) + Math.exp(v - m2);
+          st[k] = m2;
+        }
+        if (c.GATHER) {
+          if (classOf(tgt[p.toff + k]!, !!c.TGT_F32) === p.d) st[2 * p.np + k] = v;
+          else if (p.first) st[2 * p.np + k] = 0;
+        }
+      }
+    },
+  });
+}
+
+/** softmax_plane_apply: y = exp(x - m) / s (or x - m - log s with LOG) of one plane of a chunk, from its statistics. */
+export const softmax_plane_apply = defineKernel({
+  name: 'softmax_plane_apply',
+  reads: { x: 'f32', st: 'f32' },
+  writes: { y: 'f32' },
+  params: { np: 'u32', off: 'u32' },
+  constants: { WG, LOG: false },
+  grid: (p, c) => grid1d(p.np, c.WG as number),
+  ref({ x, st }, { y }, p, c) {
+    for (let k = 0; k < p.np; k++) {
+      const v = x[p.off + k]!;
+      y[p.off + k] = c.LOG ? v - (st[k]! + Math.log(st[p.np + k]!)) : Math.exp(v - st[k]!) / st[p.np + k]!;
+    }
+  },
+});
+
+/** softmax_plane_dot: acc (=, first plane / +=) g * y (or g with LOG) of one plane of a chunk. */
+export const softmax_plane_dot = defineKernel({
+  name: 'softmax_plane_dot',
+  reads: { y: 'f32', g: 'f32' },
+  writes: { acc: 'f32' },
+  inPlace: ['acc'],
+  params: { np: 'u32', off: 'u32', first: 'u32' },
+  constants: { WG, LOG: false },
+  grid: (p, c) => grid1d(p.np, c.WG as number),
+  ref({ y, g }, { acc }, p, c) {
+    for (let k = 0; k < p.np; k++) {
+      const v = c.LOG ? g[p.off + k]! : g[p.off + k]! * y[p.off + k]!;
+      acc[k] = p.first ? v : acc[k]! + v;
+    }
+  },
+});
+
+/** softmax_plane_bwd: gx = y * (g - acc) (or g - exp(y) * acc with LOG) of one plane of a chunk. */
+export const softmax_plane_bwd = defineKernel({
+  name: 'softmax_plane_bwd',
+  reads: { y: 'f32', g: 'f32', acc: 'f32' },
+  writes: { gx: 'f32' },
+  params: { np: 'u32', off: 'u32' },
+  constants: { WG, LOG: false },
+  grid: (p, c) => grid1d(p.np, c.WG as number),
+  ref({ y, g, acc }, { gx }, p, c) {
+    for (let k = 0; k < p.np; k++) {
+      const i = p.off + k;
+      gx[i] = c.LOG ? g[i]! - Math.exp(y[i]!) * acc[k]! : y[i]! * (g[i]! - acc[k]!);
+    }
+  },
+});
+
+function crossEntropyPlaneFwd(name: string, tdt: IndexTarget) {
+  return defineKernel({
+    name,
+    shader: 'cross_entropy_plane_fwd',
+    family: 'cross_entropy_plane_fwd',
+    reads: { st: 'f32', tgt: tdt, w: 'f32' },
+    writes: { lse: 'f32', out: 'f32' },
+    params: { np: 'u32', row0: 'u32', C: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
+    constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
+    grid: (p, c) => grid1d(p.np, (c.WG as number) * (c.K as number)),
+    ref({ st, tgt, w }, { lse, out }, p, c) {
+      const per = (c.WG as number) * (c.K as number);
+      let accl = 0;
+      let accw = 0;
+      for (let q = 0; q < p.np; q++) {
+        const r = p.row0 + q;
+        const lv = st[q]! + Math.log(st[p.np + q]!);
+        lse[r - p.pbase] = lv;
+        const t = classOf(tgt[r - p.pbase]!, !!c.TGT_F32);
+        let nl = 0;
+        let wt = 0;
+        if (t !== p.ignore) {
+          if (t >= 0 && t < p.C) {
+            wt = c.HAS_W ? w[t]! : 1;
+            nl = wt * (lv - st[2 * p.np + q]!);
+          } else nl = wt = NaN;
+        }
+        if (!c.REDUCE) out[r - p.pbase] = nl;
+        else {
+          accl += nl;
+          accw += wt;
+          if ((q + 1) % per === 0 || q === p.np - 1) {
+            const k = Math.floor(q / per);
+            out[p.jbase + k] = accl;
+            out[p.J + p.jbase + k] = accw;
+            accl = accw = 0;
+          }
+        }
+      }
+    },
+  });
+}
+
+const BCE_PARAMS = {
+  n: 'u32', e0: 'u32', xbase: 'u32', wdiv: 'u32', wmod: 'u32', wbase: 'u32', pdiv: 'u32', pmod: 'u32', pbase: 'u32',
+} as const;
+
+type BceP = Readonly<Record<keyof typeof BCE_PARAMS, number>>;
+
+/** d loss / d x of one element (without the upstream gradient), or the loss itself. */
+function bceElem(x: NumArray, t: NumArray, w: NumArray, pw: NumArray, p: BceP, c: Record<string, number | boolean>, e: number, grad: boolean) {
+  const xv = x[e - p.xbase]!;
+  const tv = t[e - p.xbase]!;
+  const lw = c.HAS_PW ? 1 + (pw[(Math.floor(e / p.pdiv) % p.pmod) - p.pbase]! - 1) * tv : 1;
+  const v = grad ? 1 - tv - lw * sigmoid(-xv) : (1 - tv) * xv + lw * Math.max(-xv, 0) + lw * Math.log1p(Math.exp(-Math.abs(xv)));
+  return c.HAS_W ? v * w[(Math.floor(e / p.wdiv) % p.wmod) - p.wbase]! : v;
+}
+
+/**
+ * bce_with_logits_fwd: the elementwise stable BCE-with-logits loss of global elements [e0, e0 + n); 'none' writes
+ * out[e - xbase], REDUCE writes one partial sum per WG * K elements at out[jbase + k] (shaders/bce_with_logits_fwd.wgsl).
+ */
+export const bce_with_logits_fwd = defineKernel({
+  name: 'bce_with_logits_fwd',
+  reads: { x: 'f32', t: 'f32', w: 'f32', pw: 'f32' },
+  writes: { out: 'f32' },
+  params: { ...BCE_PARAMS, jbase: 'u32' },
+  constants: { WG, K, REDUCE: false, HAS_W: false, HAS_PW: false },
+  grid: (p, c) => grid1d(p.n, (c.WG as number) * (c.K as number)),
+  ref({ x, t, w, pw }, { out }, p, c) {
+    const per = (c.WG as number) * (c.K as number);
+    if (!c.REDUCE) {
+      for (let l = 0; l < p.n; l++) out[p.e0 + l - p.xbase] = bceElem(x, t, w, pw, p, c, p.e0 + l, false);
+      return;
+    }
+    for (let k = 0; k * per < p.n; k++) {
+      out[p.jbase + k] = sumRange((l) => bceElem(x, t, w, pw, p, c, p.e0 + l, false), k * per, Math.min(p.n, (k + 1) * per));
+    }
+  },
+});
+
+/** bce_with_logits_bwd: gx = gl * d loss / d x; gl = g[0] * scale (G_SCALAR) or g[e - xbase]. */
+export const bce_with_logits_bwd = defineKernel({
+  name: 'bce_with_logits_bwd',
+  reads: { x: 'f32', t: 'f32', w: 'f32', pw: 'f32', g: 'f32' },
+  writes: { gx: 'f32' },
+  params: { ...BCE_PARAMS, scale: 'f32' },
+  constants: { WG, G_SCALAR: true, HAS_W: false, HAS_PW: false },
+  grid: (p, c) => grid1d(p.n, c.WG as number),
+  ref({ x, t, w, pw, g }, { gx }, p, c) {
+    for (let l = 0; l < p.n; l++) {
+      const e = p.e0 + l;
+      const gl = c.G_SCALAR ? g[0]! * p.scale : g[e - p.xbase]!;
+      gx[e - p.xbase] = gl * bceElem(x, t, w, pw, p, c, e, true);
+    }
+  },
+});
+
+function crossEntropyFwd(name: string, tdt: IndexTarget) {
+  return defineKernel({
+    name,
+    shader: 'cross_entropy_fwd',
+    family: 'cross_entropy_fwd',
+    reads: { x: 'f32', tgt: tdt, w: 'f32' },
+    writes: { lse: 'f32', out: 'f32' },
+    params: { rows: 'u32', row0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
+    constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
+    grid: (p, c) => grid1d(p.rows, (c.WG as number) * (c.K as number)),
+    ref({ x, tgt, w }, { lse, out }, p, c) {
+      const per = (c.WG as number) * (c.K as number);
+      let accl = 0;
+      let accw = 0;
+      for (let l = 0; l < p.rows; l++) {
+        const r = p.row0 + l;
+        const o = Math.floor(r / p.inner);
+        const start = o * p.C * p.inner + (r - o * p.inner) - p.xbase;
+        let m = LOWEST;
+        for (let k = 0; k < p.C; k++) m = Math.max(m, x[start + k * p.inner]!);
+        let s = 0;
+        for (let k = 0; k < p.C; k++) s += Math.exp(x[start + k * p.inner]! - m);
+        const lv = m + Math.log(s);
+        lse[r - p.pbase] = lv;
+        const t = classOf(tgt[r - p.pbase]!, !!c.TGT_F32);
+        let nl = 0;
+        let wt = 0;
+        if (t !== p.ignore) {
+          if (t >= 0 && t < p.C) {
+            wt = c.HAS_W ? w[t]! : 1;
+            nl = wt * (lv - x[start + t * p.inner]!);
+          } else nl = wt = NaN;
+        }
+        if (!c.REDUCE) out[r - p.pbase] = nl;
+        else {
+          accl += nl;
+          accw += wt;
+          if ((l + 1) % per === 0 || l === p.rows - 1) {
+            const k = Math.floor(l / per);
+            out[p.jbase + k] = accl;
+            out[p.J + p.jbase + k] = accw;
+            accl = accw = 0;
+          }
+        }
+      }
+    },
+  });
+}
+
+function crossEntropyBwd(name: string, tdt: IndexTarget) {
+  return defineKernel({
+    name,
+    shader: 'cross_entropy_bwd',
+    family: 'cross_entropy_bwd',
+    reads: { x: 'f32', tgt: tdt, w: 'f32', lse: 'f32', g: 'f32', sums: 'f32' },
+    writes: { gx: 'f32' },
+    params: { n: 'u32', e0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', ignore: 'i32', scale: 'f32' },
+    constants: { WG, G_MODE: 1, HAS_W: false, TGT_F32: tdt === 'f32' },
+    grid: (p, c) => grid1d(p.n, c.WG as number),
+    ref({ x, tgt, w, lse, g, sums }, { gx }, p, c) {
+      const ci = p.C * p.inner;
+      for (let l = 0; l < p.n; l++) {
+        const e = p.e0 + l;
+        const o = Math.floor(e / ci);
+        const rem = e - o * ci;
+        const cls = Math.floor(rem / p.inner);
+        const r = o * p.inner + (rem - cls * p.inner);
+        const t = classOf(tgt[r - p.pbase]!, !!c.TGT_F32);
+        let v = 0;
+        if (t !== p.ignore) {
+          if (t >= 0 && t < p.C) {
+            const wt = c.HAS_W ? w[t]! : 1;
+            const gl = c.G_MODE === 0 ? g[r - p.pbase]! : c.G_MODE === 1 ? g[0]! * p.scale : g[0]! / sums[1]!;
+            v = gl * wt * (Math.exp(x[e - p.xbase]! - lse[r - p.pbase]!) - (t === cls ? 1 : 0));
+          } else v = NaN;
+        }
+        gx[e - p.xbase] = v;
+      }
+    },
+  });
+}
+
+/** Dice target kinds: TGT 0 = one-hot / soft f32 shaped like probs, 1 = i32 class indices, 2 = f32 class indices. */
+const DICE_TARGETS = { onehot: { TGT: 0, dt: 'f32' }, index: { TGT: 1, dt: 'i32' }, f32_index: { TGT: 2, dt: 'f32' } } as const;
+type DiceTarget = keyof typeof DICE_TARGETS;
+
+/** The target value of (plane q = n * C + c, pixel i): a one-hot element, or [index == c]. */
+function diceTarget(tgt: NumArray, TGT: number, q: number, i: number, C: number, HW: number, tbase: number): number {
+  if (TGT === 0) return tgt[q * HW + i - tbase]!;
+  const n = Math.floor(q / C);
+  return classOf(tgt[n * HW + i - tbase]!, TGT === 2) === q - n * C ? 1 : 0;
+}
+
+function diceFwd(kind: DiceTarget) {
+  const { TGT, dt } = DICE_TARGETS[kind];
+  return defineKernel({
+    name: kind === 'onehot' ? 'dice_fwd' : `dice_fwd_${kind}`,
+    shader: 'dice_fwd',
+    family: 'dice_fwd',
+    reads: { x: 'f32', tgt: dt },
+    writes: { part: 'f32' },
+    params: {
+      pl0: 'u32', npl: 'u32', i0: 'u32', ni: 'u32', cpp: 'u32', jc0: 'u32', CPPG: 'u32', J: 'u32', C: 'u32', HW: 'u32', xbase: 'u32', tbase: 'u32',
+    },
+    constants: { WG, K, TGT },
+    grid: (p) => [Math.max(1, p.npl * p.cpp)],
+    ref({ x, tgt }, { part }, p, c) {
+      const per = (c.WG as number) * (c.K as number);
+      for (let pl = 0; pl < p.npl; pl++) {
+        const q = p.pl0 + pl;
+        const n = Math.floor(q / p.C);
+        const cls = q - n * p.C;
+        for (let ch = 0; ch < p.cpp; ch++) {
+          let ai = 0;
+          let ap = 0;
+          let at = 0;
+          for (let il = ch * per; il < Math.min(p.ni, (ch + 1) * per); il++) {
+            const i = p.i0 + il;
+            const xv = x[q * p.HW + i - p.xbase]!;
+            const tv = diceTarget(tgt, c.TGT as number, q, i, p.C, p.HW, p.tbase);
+            ai += xv * tv;
+            ap += xv;
+            at += tv;
+          }
+          const slot = n * p.CPPG + p.jc0 + ch;
+          part[cls * p.J + slot] = ai;
+          part[(p.C + cls) * p.J + slot] = ap;
+          part[(2 * p.C + cls) * p.J + slot] = at;
+        }
+      }
+    },
+  });
+}
+
+function diceBwd(kind: DiceTarget) {
+  const { TGT, dt } = DICE_TARGETS[kind];
+  return defineKernel({
+    name: kind === 'onehot' ? 'dice_bwd' : `dice_bwd_${kind}`,
+    shader: 'dice_bwd',
+    family: 'dice_bwd',
+    reads: { tgt: dt, sums: 'f32', g: 'f32' },
+    writes: { gx: 'f32' },
+    params: { n: 'u32', e0: 'u32', C: 'u32', HW: 'u32', xbase: 'u32', tbase: 'u32', smoothing: 'f32', scale: 'f32' },
+    constants: { WG, TGT, COMBINED: true },
+    grid: (p, c) => grid1d(p.n, c.WG as number),
+    ref({ tgt, sums, g }, { gx }, p, c) {
+      for (let l = 0; l < p.n; l++) {
+        const e = p.e0 + l;
+        const q = Math.floor(e / p.HW);
+        const i = e - q * p.HW;
+        const cls = q % p.C;
+        const tv = c.TGT === 0 ? tgt[e - p.tbase]! : diceTarget(tgt, c.TGT as number, q, i, p.C, p.HW, p.tbase);
+        const d = sums[p.C + cls]! + sums[2 * p.C + cls]! + p.smoothing;
+        const num = 2 * sums[cls]! + p.smoothing;
+        const gl = c.COMBINED ? g[0]! * p.scale : g[cls]!;
+        gx[e - p.xbase] = gl * (num / (d * d) - (2 * tv) / d);
+      }
+    },
+  });
+}
+
+/** loss_reduce MODE: how the group sums become the loss value (shaders/loss_reduce.wgsl). */
+export const LOSS_REDUCE_MODES = { scaled: 0, ratio: 1, dice: 2, dice_per_class: 3 } as const;
+
+/**
+ * loss_reduce: sums[g] = sum of the J partials of group g (fixed order), then y by MODE: scale * sums[0], sums[0] /
+ * sums[1], or the soft Dice of [I, P, T] per class (combined: scale * sum over classes; per class: y[c]).
+ */
+export const loss_reduce = defineKernel({
+  name: 'loss_reduce',
+  reads: { part: 'f32' },
+  writes: { y: 'f32', sums: 'f32' },
+  params: { G: 'u32', J: 'u32', C: 'u32', scale: 'f32', smoothing: 'f32' },
+  constants: { WG, MODE: 0 },
+  grid: () => [1],
+  ref({ part }, { y, sums }, p, c) {
+    for (let g = 0; g < p.G; g++) sums[g] = sumRange((j) => part[g * p.J + j]!, 0, p.J);
+    if (c.MODE === 0) y[0] = p.scale * sums[0]!;
+    else if (c.MODE === 1) y[0] = sums[0]! / sums[1]!;
+    else {
+      let acc = 0;
+      for (let k = 0; k < p.C; k++) {
+        const v = 1 - (2 * sums[k]! + p.smoothing) / (sums[p.C + k]! + sums[2 * p.C + k]! + p.smoothing);
+        if (c.MODE === 3) y[k] = v;
+        else acc += v;
+      }
+      if (c.MODE === 2) y[0] = p.scale * acc;
+    }
+  },
+});
+
+export const cross_entropy_fwd = crossEntropyFwd('cross_entropy_fwd', 'i32');
+export const cross_entropy_fwd_f32_index = crossEntropyFwd('cross_entropy_fwd_f32_index', 'f32');
+export const cross_entropy_bwd = crossEntropyBwd('cross_entropy_bwd', 'i32');
+export const cross_entropy_bwd_f32_index = crossEntropyBwd('cross_entropy_bwd_f32_index', 'f32');
+export const softmax_plane_stats = planeStats('softmax_plane_stats', 'i32');
+export const softmax_plane_stats_f32_index = planeStats('softmax_plane_stats_f32_index', 'f32');
+export const cross_entropy_plane_fwd = crossEntropyPlaneFwd('cross_entropy_plane_fwd', 'i32');
+export const cross_entropy_plane_fwd_f32_index = crossEntropyPlaneFwd('cross_entropy_plane_fwd_f32_index', 'f32');
+export const DICE_FWD = { onehot: diceFwd('onehot'), index: diceFwd('index'), f32_index: diceFwd('f32_index') } as const;
+export const DICE_BWD = { onehot: diceBwd('onehot'), index: diceBwd('index'), f32_index: diceBwd('f32_index') } as const;
+export type { DiceTarget };
 
 /** The loss kernels (specs + CPU references). */
-export const LOSS_KERNELS = {} satisfies Record<string, KernelSpec>;
+export const LOSS_KERNELS = {
+  softmax_fwd,
+  softmax_bwd,
+  softmax_plane_stats,
+  softmax_plane_stats_f32_index,
+  softmax_plane_apply,
+  softmax_plane_dot,
+  softmax_plane_bwd,
+  cross_entropy_plane_fwd,
+  cross_entropy_plane_fwd_f32_index,
+  bce_with_logits_fwd,
+  bce_with_logits_bwd,
+  cross_entropy_fwd,
+  cross_entropy_fwd_f32_index,
+  cross_entropy_bwd,
+  cross_entropy_bwd_f32_index,
+  dice_fwd: DICE_FWD.onehot,
+  dice_fwd_index: DICE_FWD.index,
+  dice_fwd_f32_index: DICE_FWD.f32_index,
+  dice_bwd: DICE_BWD.onehot,
+  dice_bwd_index: DICE_BWD.index,
+  dice_bwd_f32_index: DICE_BWD.f32_index,
+  loss_reduce,
+} satisfies Record<string, KernelSpec>;

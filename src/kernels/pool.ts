@@ -1,4 +1,80 @@
-import type { KernelSpec } from './define_kernel.js';
+import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+
+/** Shared params of the maxpool2d kernels: geometry of one plane, window, and the block's residual offsets. */
+export const MAXPOOL2D_PARAMS = {
+  total: 'u32', h: 'u32', w: 'u32', oh: 'u32', ow: 'u32',
+  kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'u32', pw: 'u32', dh: 'u32', dw: 'u32',
+  xo: 'u32', yo: 'u32',
+} as const;
+
+const isNaN32 = (v: number) => v !== v;
+
+/**
+ * maxpool2d_fwd: y, idx [planes, OH, OW] from x [planes, H, W] (see shaders/maxpool2d_fwd.wgsl). idx is the flat
+ * index within the plane (ih * W + iw), ties keep the first in (kh, kw) scan order, NaN wins; padding never wins
+ * (a window with no in-bounds element, possible only when the dilation skips a tiny input: -inf, index -1).
+ * `total` = planes * OH * OW of this block; xo / yo: residual offsets of the block in the x and y/idx windows.
+ */
+export const maxpool2d_fwd = defineKernel({
+  name: 'maxpool2d_fwd',
+  reads: { x: 'f32' },
+  writes: { y: 'f32', idx: 'i32' },
+  params: MAXPOOL2D_PARAMS,
+  constants: { WG: 64, INDICES: true },
+  grid: (p, c) => grid1d(p.total, c.WG as number),
+  ref({ x }, { y, idx }, p, c) {
+    const ohw = p.oh * p.ow;
+    for (let i = 0; i < p.total; i++) {
+      const q = Math.floor(i / ohw);
+      const oy = Math.floor((i % ohw) / p.ow);
+      const ox = i % p.ow;
+      const plane = p.xo + q * p.h * p.w;
+      let m = 0;
+      let mi = -1;
+      for (let a = 0; a < p.kh; a++) {
+        const iy = oy * p.sh - p.ph + a * p.dh;
+        if (iy < 0 || iy >= p.h) continue;
+        for (let b = 0; b < p.kw; b++) {
+          const ix = ox * p.sw - p.pw + b * p.dw;
+          if (ix < 0 || ix >= p.w) continue;
+          const v = x[plane + iy * p.w + ix]!;
+          if (mi < 0 || v > m || isNaN32(v)) {
+            m = v;
+            mi = iy * p.w + ix;
+          }
+        }
+      }
+      y[p.yo + i] = mi < 0 ? -Infinity : m;
+      if (c.INDICES) idx[p.yo + i] = mi;
+    }
+  },
+});
+
+/**
+ * maxpool2d_bwd: gx [planes, H, W] = scatter-add of gy [planes, OH, OW] at the saved flat indices (the reference
+ * scatters in output order, PyTorch's CPU order; the shader gathers in the same order: the same floats).
+ * `total` = planes * H * W of this block; xo: residual offset in the gx window, yo: in the idx / gy windows.
+ */
+export const maxpool2d_bwd = defineKernel({
+  name: 'maxpool2d_bwd',
+  reads: { idx: 'i32', gy: 'f32' },
+  writes: { gx: 'f32' },
+  params: MAXPOOL2D_PARAMS,
+  constants: { WG: 64 },
+  grid: (p, c) => grid1d(p.total, c.WG as number),
+  ref({ idx, gy }, { gx }, p) {
+    const hw = p.h * p.w;
+    const ohw = p.oh * p.ow;
+    const planes = Math.floor(p.total / hw);
+    gx.fill(0, p.xo, p.xo + p.total);
+    for (let q = 0; q < planes; q++) {
+      for (let o = 0; o < ohw; o++) {
+        const j = idx[p.yo + q * ohw + o]!;
+        gx[p.xo + q * hw + j] = gx[p.xo + q * hw + j]! + gy[p.yo + q * ohw + o]!;
+      }
+    }
+  },
+});
 
 /** The pool kernels (specs + CPU references). */
-export const POOL_KERNELS = {} satisfies Record<string, KernelSpec>;
+export const POOL_KERNELS = { maxpool2d_fwd, maxpool2d_bwd } satisfies Record<string, KernelSpec>;

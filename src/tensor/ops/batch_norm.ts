@@ -1,5 +1,17 @@
+import {
+  batchnorm2d_bwd_dx,
+  batchnorm2d_bwd_finalize,
+  batchnorm2d_bwd_reduce,
+  batchnorm2d_finalize,
+  batchnorm2d_fwd,
+  batchnorm2d_stats,
+} from '../../kernels/batch_norm.js';
+import type { Backend } from '../../kernels/backend.js';
+import { record } from '../autograd.js';
+import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { notImplemented } from './todo.js';
+import { checkDType, deviceOf, empty, flatWindows, launch, type Bind } from './util.js';
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -7,10 +19,76 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
+/** Elements per reduction chunk: a chunk's mean and M2 come from its own two passes, then chunks merge. */
+const CHUNK = 4096;
+
+/** A box of x [N, C, HW] that one reduction dispatch covers: items n0.., channels c0.., chunks kbase.. of each channel. */
+interface Box {
+  n0: number;
+  nb: number;
+  c0: number;
+  cb: number;
+  nk: number;
+  kbase: number;
+}
+
 /**
- * F.batch_norm over [N, C, H, W] (or [N, C]). Training: batch statistics (biased variance) normalise, and
+ * Boxes whose windows fit one binding: all of x, or runs of whole items, or channel blocks of one item (then the
+ * window is contiguous). Boxes over the same items share their chunk numbering (kbase); ktot chunks per channel.
+ */
+function planBoxes(op: string, dev: Backend, n: number, c: number, hw: number, chunk: number): { boxes: Box[]; ktot: number } {
+  const maxE = Math.floor(dev.limits.maxBindingBytes / 4);
+  const room = maxE - (alignOf(dev) - 1);
+  const ranges: [number, number][] = [];
+  let cb = c;
+  if (n * c * hw <= maxE) ranges.push([0, n]);
+  else if (c * hw <= room) {
+    const per = Math.floor(room / (c * hw));
+    for (let n0 = 0; n0 < n; n0 += per) ranges.push([n0, Math.min(per, n - n0)]);
+  } else if (hw <= room) {
+    cb = Math.floor(room / hw);
+    for (let n0 = 0; n0 < n; n0++) ranges.push([n0, 1]);
+  } else {
+    throw new LimitError(op, 'maxStorageBufferBindingSize', hw * 4, dev.limits.maxBindingBytes, `one channel plane of ${hw} elements does not fit a binding`);
+  }
+  const boxes: Box[] = [];
+  let kbase = 0;
+  for (const [n0, nb] of ranges) {
+    const nk = Math.ceil((nb * hw) / chunk);
+    for (let c0 = 0; c0 < c; c0 += cb) boxes.push({ n0, nb, c0, cb: Math.min(cb, c - c0), nk, kbase });
+    kbase += nk;
+  }
+  return { boxes, ktot: kbase };
+}
+
+const alignOf = (dev: Backend) => Math.max(1, dev.limits.bindingOffsetAlignment / 4);
+
+/** The window of t (same layout as x) that a box reads, from the aligned offset below its first element. */
+function boxWindow(t: Tensor, b: Box, c: number, hw: number, al: number): { bind: Bind; xo: number } {
+  const start = b.n0 * c * hw + b.c0 * hw;
+  const count = (b.nb - 1) * c * hw + b.cb * hw;
+  if (start === 0 && count === t.numel) return { bind: t, xo: 0 };
+  const off = start - (start % al);
+  return { bind: { tensor: t, offset: off, numel: start - off + count }, xo: start - off };
+}
+
+const win = (t: Tensor, base: number, n: number): Bind => (base === 0 && n === t.numel ? t : { tensor: t, offset: base, numel: n });
+
+function reduceParams(b: Box, c: number, hw: number, ktot: number, xo: number) {
+  return { nwork: b.cb * b.nk, nk: b.nk, chunk: CHUNK, mtot: b.nb * hw, hw, chw: c * hw, c0: b.c0, ktot, kbase: b.kbase, xo };
+}
+
+function checkChannels(op: string, name: string, t: Tensor | null | undefined, x: Tensor, c: number): void {
+  if (!t) return;
+  checkDType(op, t, 'f32');
+  if (t.ndim !== 1 || t.shape[0] !== c) throw new ShapeError(op, `${name} ${fmt(t.shape)} must be [${c}] for x ${fmt(x.shape)}`, [t.shape, x.shape]);
+}
+
+/**
+ * F.batch_norm over [N, C, H, W] (or [N, C], or [N, C, ...]). Training: batch statistics (biased variance) normalise, and
  * runningMean / runningVar (when given) are updated in place with momentum, runningVar from the unbiased variance.
- * Evaluation: the running statistics normalise.
+ * Evaluation: the running statistics normalise. weight / bias [C] are optional (1 and 0). Differentiable in x,
+ * weight and bias (in training through the batch statistics); the running statistics get no gradient.
  */
 export function batchNorm(
   x: Tensor,
@@ -18,7 +96,90 @@ export function batchNorm(
   runningVar: Tensor | null,
   weight?: Tensor | null,
   bias?: Tensor | null,
-  opts?: BatchNormOptions,
+  opts: BatchNormOptions = {},
 ): Tensor {
-  return notImplemented('batchNorm');
+  const op = 'batchNorm';
+  const training = opts.training ?? false;
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  const dev = deviceOf(op, x, runningMean, runningVar, weight, bias);
+  checkDType(op, x, 'f32');
+  if (x.ndim < 2) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, ...]`, [x.shape]);
+  const [n, c] = x.shape as [number, number];
+  const hw = x.shape.slice(2).reduce((a, d) => a * d, 1);
+  checkChannels(op, 'runningMean', runningMean, x, c);
+  checkChannels(op, 'runningVar', runningVar, x, c);
+  checkChannels(op, 'weight', weight, x, c);
+  checkChannels(op, 'bias', bias, x, c);
+  if (!runningMean !== !runningVar) throw new ArgumentError(op, 'runningMean and runningVar must be given together');
+  if (!training && !runningMean) throw new ArgumentError(op, 'evaluation (training: false) needs runningMean and runningVar');
+  if (training && n * hw <= 1) throw new ShapeError(op, `expected more than 1 value per channel when training, got x ${fmt(x.shape)}`, [x.shape]);
+  // Planned before any allocation: a refused split (LimitError) leaks nothing.
+  const plan = training ? planBoxes(op, dev, n, c, hw, CHUNK) : null;
+  const y = empty(dev, x.shape);
+  if (x.numel === 0) return y;
+
+  const mean = empty(dev, [c]);
+  const invstd = empty(dev, [c]);
+  const fin = { c, eps, momentum };
+  if (plan) {
+    const { boxes, ktot } = plan;
+    const part = empty(dev, [c * ktot * 3]);
+    for (const b of boxes) {
+      const w = boxWindow(x, b, c, hw, alignOf(dev));
+      launch(batchnorm2d_stats, [w.bind], [part], reduceParams(b, c, hw, ktot, w.xo));
+    }
+    // Without running statistics the kernel writes none: two scratch bindings stand in (never aliased writes).
+    const scratch = runningMean ? [] : [empty(dev, [1]), empty(dev, [1])];
+    launch(batchnorm2d_finalize, [part], [mean, invstd, runningMean ?? scratch[0]!, runningVar ?? scratch[1]!], { ...fin, ktot }, {
+      constants: { TRAINING: true, UPDATE: !!runningMean },
+    });
+    for (const t of scratch) t.dispose();
+    part.dispose();
+  } else {
+    // part is not read in evaluation: any small read-only binding will do.
+    launch(batchnorm2d_finalize, [win(x, 0, 1)], [mean, invstd, runningMean!, runningVar!], { ...fin, ktot: 0 }, {
+      constants: { TRAINING: false, UPDATE: false },
+    });
+  }
+  for (const [base, cnt] of flatWindows(dev, x.numel)) {
+    launch(batchnorm2d_fwd, [win(x, base, cnt), mean, invstd, weight ?? mean, bias ?? mean], [win(y, base, cnt)], { n: cnt, base, hw, c }, {
+      constants: { HAS_W: !!weight, HAS_B: !!bias },
+    });
+  }
+
+  const out = record(op, [x, weight ?? null, bias ?? null], y, weight ? [x, mean, invstd, weight] : [x, mean, invstd], (gy, saved, needs) => {
+    const [sx, smean, sinv, sw] = saved as [Tensor, Tensor, Tensor, Tensor | undefined];
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (training || needs[1] || needs[2]) {
+      const { boxes, ktot } = planBoxes(`${op} backward`, dev, n, c, hw, CHUNK);
+      const part = empty(dev, [c * ktot * 2]);
+      for (const b of boxes) {
+        const xw = boxWindow(sx, b, c, hw, alignOf(dev));
+        const gw = boxWindow(gy, b, c, hw, alignOf(dev));
+        launch(batchnorm2d_bwd_reduce, [xw.bind, gw.bind, smean], [part], reduceParams(b, c, hw, ktot, xw.xo));
+      }
+      dw = empty(dev, [c]);
+      db = empty(dev, [c]);
+      launch(batchnorm2d_bwd_finalize, [part, sinv], [dw, db], { c, ktot });
+    }
+    let dx: Tensor | null = null;
+    if (needs[0]) {
+      dx = empty(dev, x.shape);
+      for (const [base, cnt] of flatWindows(dev, x.numel)) {
+        launch(
+          batchnorm2d_bwd_dx,
+          [win(sx, base, cnt), win(gy, base, cnt), smean, sinv, sw ?? sinv, dw ?? sinv, db ?? sinv],
+          [win(dx, base, cnt)],
+          { n: cnt, base, hw, c, inv_m: 1 / (n * hw) },
+          { constants: { TRAINING: training, HAS_W: !!sw } },
+        );
+      }
+    }
+    return [dx, needs[1] ? dw : null, needs[2] ? db : null];
+  });
+  mean.dispose();
+  invstd.dispose();
+  return out;
 }

@@ -1,5 +1,19 @@
+import type { Backend } from '../../kernels/backend.js';
+import {
+  conv2d_bwd_weight as bwdWeightKernel,
+  conv2d_fwd as conv2dKernel,
+  conv_bwd_bias as bwdBiasKernel,
+  conv_partial_sum as partialSumKernel,
+  conv_transpose2d_fwd as convTKernel,
+  conv_weight_pack as packKernel,
+} from '../../kernels/conv.js';
+import type { KernelSpec } from '../../kernels/define_kernel.js';
+import { record } from '../autograd.js';
+import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { notImplemented } from './todo.js';
+import { full } from '../creation.js';
+import { type Bind, checkDType, deviceOf, empty, launch } from './util.js';
 
 export type Pair = number | readonly [number, number];
 
@@ -20,12 +34,296 @@ export interface ConvTranspose2dOptions {
   groups?: number;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Geometry shared by the kernels: a direct conv (conv2d_fwd) or its transpose (conv_transpose2d_fwd) from x [n, cin,
+// h, w] to y [n, cout, oh, ow] with begin pads ph, pw. Both directions are exact adjoints of each other for the same
+// (k, s, p, d) when the sizes are swapped, which is what the input gradients use.
+interface Geo {
+  n: number; cin: number; h: number; w: number; cout: number; oh: number; ow: number;
+  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+}
+
+/** Elements one binding may cover, and the offset alignment in elements. */
+function bindLimits(dev: Backend): { L: number; A: number } {
+  return { L: Math.floor(dev.limits.maxBindingBytes / 4), A: Math.max(1, dev.limits.bindingOffsetAlignment / 4) };
+}
+
+/** A window of `count` elements from `start`, bound from the aligned offset below it; returns it and the residual. */
+function win(t: Tensor, start: number, count: number, A: number): [Bind, number] {
+  if (start === 0 && count === t.numel) return [t, 0];
+  const aligned = Math.floor(start / A) * A;
+  return [{ tensor: t, offset: aligned, numel: count + start - aligned }, start - aligned];
+}
+
+/**
+ * How to split an op over two NCHW tensors (channel planes pa and pb elements) so each binding stays under L:
+ * whole, blocks of nb batch items, or one item with channel blocks ca, cb (multiples of `qa`, `qb` unless whole).
+ */
+function plan(op: string, n: number, ca: number, pa: number, cb: number, pb: number, L: number, A: number, qa = 1, qb = 1) {
+  if (n * ca * pa <= L && n * cb * pb <= L) return { nb: n, ca, cb };
+  const nb = Math.min(n, Math.floor((L - A) / (ca * pa)), Math.floor((L - A) / (cb * pb)));
+  if (nb >= 1) return { nb, ca, cb };
+  const block = (c: number, pl: number, q: number) => {
+    if (c * pl + A <= L) return c;
+    const fit = Math.floor((L - A) / pl);
+    // Whole 8-channel blocks when they fit (the forward kernels compute 8 output channels per invocation).
+    const k = fit >= 8 && q > 1 ? fit - (fit % 8) : fit - (fit % q);
+    if (k < 1) throw new LimitError(op, 'maxStorageBufferBindingSize', (q * pl + A) * 4, L * 4, `${q} channel plane(s) of ${pl} elements do not fit one binding`);
+    return k;
+  };
+  return { nb: 1, ca: block(ca, pa, qa), cb: block(cb, pb, qb) };
+}
+
+/**
+ * Packs weights into the forward kernels' layout [Cin*kh*kw][coutPad] (output channels contiguous as vec4, padded by
+ * at least 4): conv2d weight [Cout, Cin, kh, kw] with (nb, nr, nc) = (1, Cout, Cin*kk); conv_transpose2d weight
+ * [Cin, Cout, kh, kw] with (Cin, Cout, kk).
+ */
+function packWeight(w: Tensor, nb: number, nr: number, nc: number): { wp: Tensor; ld4: number } {
+  const rpad = 4 * Math.ceil(nr / 4) + 4;
+  const wp = empty(w.device, [nb * nc, rpad]);
+  launch(packKernel, [w], [wp], { nb, nr, nc, rpad });
+  return { wp, ld4: rpad / 4 };
+}
+
+/** Runs a forward kernel over (batch block, output-channel block, input-channel block) launches; returns y. */
+function convRaw(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: number, bias: Tensor | null, g: Geo): Tensor {
+  const dev = x.device;
+  const y = empty(dev, [g.n, g.cout, g.oh, g.ow]);
+  if (y.numel === 0) return y;
+  if (g.cin === 0) throw new ShapeError(op, `x ${fmt(x.shape)} has no channels`, [x.shape]);
+  const { L, A } = bindLimits(dev);
+  const pin = g.h * g.w;
+  const pout = g.oh * g.ow;
+  // Output-channel blocks start at multiples of 4 (the packed weights are read as vec4 over output channels).
+  const { nb, ca: cib, cb: cob } = plan(op, g.n, g.cin, pin, g.cout, pout, L, A, 1, 4);
+  for (let n0 = 0; n0 < g.n; n0 += nb) {
+    const nn = Math.min(nb, g.n - n0);
+    for (let co0 = 0; co0 < g.cout; co0 += cob) {
+      const cc = Math.min(cob, g.cout - co0);
+      const [yb, yOff] = win(y, (n0 * g.cout + co0) * pout, ((nn - 1) * g.cout + cc) * pout, A);
+      for (let ci0 = 0; ci0 < g.cin; ci0 += cib) {
+        const ci = Math.min(cib, g.cin - ci0);
+        const [xb, xOff] = win(x, (n0 * g.cin + ci0) * pin, ((nn - 1) * g.cin + ci) * pin, A);
+        const first = ci0 === 0;
+        launch(spec, [xb, wp, bias ?? wp], [yb], {
+          n: nn, cin: ci, h: g.h, w: g.w, cout: cc, oh: g.oh, ow: g.ow,
+          kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
+          x_off: xOff, x_ns: g.cin * pin, y_off: yOff, y_ns: g.cout * pout,
+          w_ci0: ci0, w_co4: co0 / 4, w_ld4: ld4, b_co0: co0,
+        }, { constants: { HAS_BIAS: first && !!bias, ACCUMULATE: !first, CO8: cc > 4 } });
+      }
+    }
+  }
+  return y;
+}
+
+// Split-K targets of the gradient reductions: enough invocations to fill the workers, slices of at least MIN_PIXELS.
+const TARGET_INVOCATIONS = 16384;
+const MIN_PIXELS = 2048;
+const PART_CAP = 1 << 23;
+
+/**
+ * The weight-gradient contraction dW[a, b, ky, kx] = sum over n, oy, ox of gt[n, a, oy, ox] * xt[n, b, iy, ix] with
+ * iy = oy*sh - ph + ky*dh, ix = ox*sw - pw + kx*dw: slices of rows on the GPU, then a fixed-order sum of the slices.
+ */
+function bwdWeightRaw(op: string, gt: Tensor, xt: Tensor, k: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number }): Tensor {
+  const dev = gt.device;
+  const [n, a, gh, gw] = gt.shape as [number, number, number, number];
+  const [, b, xh, xw] = xt.shape as [number, number, number, number];
+  const kk = k.kh * k.kw;
+  const m = a * b * kk;
+  if (n * gh * gw === 0 || xh * xw === 0) return full([a, b, k.kh, k.kw], 0, { device: dev });
+  const dW = empty(dev, [a, b, k.kh, k.kw]);
+  const { L, A } = bindLimits(dev);
+  const pg = gh * gw;
+  const px = xh * xw;
+  const { nb, ca, cb } = plan(op, n, a, pg, b, px, L, A);
+  const tiles = Math.ceil(a / 8) * Math.ceil(b / 4) * kk;
+  for (let n0 = 0; n0 < n; n0 += nb) {
+    const nn = Math.min(nb, n - n0);
+    const rowsTot = nn * gh;
+    const want = Math.min(Math.ceil(TARGET_INVOCATIONS / tiles), Math.ceil((nn * pg) / MIN_PIXELS));
+    let S = Math.max(1, Math.min(want, rowsTot, Math.floor(Math.min(PART_CAP, L) / m)));
+    const rows = Math.ceil(rowsTot / S);
+    S = Math.ceil(rowsTot / rows);
+    const direct = S === 1 && nb === n;
+    const part = direct ? dW : empty(dev, [S * m]);
+    for (let a0 = 0; a0 < a; a0 += ca) {
+      const aa = Math.min(ca, a - a0);
+      const [gb, gOff] = win(gt, (n0 * a + a0) * pg, ((nn - 1) * a + aa) * pg, A);
+      for (let b0 = 0; b0 < b; b0 += cb) {
+        const bbn = Math.min(cb, b - b0);
+        const [xb, xOff] = win(xt, (n0 * b + b0) * px, ((nn - 1) * b + bbn) * px, A);
+        launch(bwdWeightKernel, [gb, xb], [part], {
+          n: nn, a: aa, gh, gw, b: bbn, xh, xw, ...k,
+          g_off: gOff, g_ns: a * pg, x_off: xOff, x_ns: b * px,
+          rows, nslices: S, a_base: a0, b_base: b0, a_tot: a, b_tot: b,
+        });
+      }
+    }
+    if (!direct) {
+      launch(partialSumKernel, [part], [dW], { m, s: S }, { constants: { ACCUMULATE: n0 > 0 } });
+      part.dispose();
+    }
+  }
+  return dW;
+}
+
+/** db[c] = sum of g [N, C, H, W] over N, H, W: slices of rows, then a fixed-order sum of the slices. */
+function bwdBiasRaw(op: string, gt: Tensor): Tensor {
+  const dev = gt.device;
+  const [n, c, h, w] = gt.shape as [number, number, number, number];
+  if (n * h * w === 0) return full([c], 0, { device: dev });
+  const db = empty(dev, [c]);
+  const { L, A } = bindLimits(dev);
+  const pl = h * w;
+  const { nb, ca } = plan(op, n, c, pl, c, pl, L, A);
+  for (let n0 = 0; n0 < n; n0 += nb) {
+    const nn = Math.min(nb, n - n0);
+    const rowsTot = nn * h;
+    let S = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / 4 / c), Math.ceil((nn * pl) / MIN_PIXELS), rowsTot));
+    const rows = Math.ceil(rowsTot / S);
+    S = Math.ceil(rowsTot / rows);
+    const part = empty(dev, [S, c]);
+    for (let c0 = 0; c0 < c; c0 += ca) {
+      const cc = Math.min(ca, c - c0);
+      const [gb, gOff] = win(gt, (n0 * c + c0) * pl, ((nn - 1) * c + cc) * pl, A);
+      launch(bwdBiasKernel, [gb], [part], { n: nn, c: cc, h, w, g_off: gOff, g_ns: c * pl, rows, nslices: S, c_base: c0, c_tot: c });
+    }
+    launch(partialSumKernel, [part], [db], { m: c, s: S }, { constants: { ACCUMULATE: n0 > 0 } });
+    part.dispose();
+  }
+  return db;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Option parsing and shape checks (PyTorch's rules and names).
+
+function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
+  const p: readonly number[] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+  if (p.length !== 2 || !p.every((e) => Number.isInteger(e) && e >= min)) {
+    throw new ArgumentError(op, `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0]!, p[1]!];
+}
+
+function checkGroups(op: string, groups: number | undefined): void {
+  if (groups === undefined || groups === 1) return;
+  if (!Number.isInteger(groups) || groups < 1) throw new ArgumentError(op, `groups must be a positive integer, got ${groups}`);
+  throw new ArgumentError(op, `groups > 1 is not supported (got groups=${groups})`);
+}
+
+function checkInputs(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined): void {
+  deviceOf(op, x, weight, bias);
+  for (const t of [x, weight, bias]) if (t) checkDType(op, t, 'f32');
+  if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be 4-D [N, C, H, W] (weight ${fmt(weight.shape)})`, [x.shape, weight.shape]);
+  if (weight.ndim !== 4) throw new ShapeError(op, `weight ${fmt(weight.shape)} must be 4-D (x ${fmt(x.shape)})`, [x.shape, weight.shape]);
+}
+
+const plural = (c: number) => (c === 1 ? 'channel' : 'channels');
+
 /** 2-D convolution (F.conv2d): x [N, Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] | null -> [N, Cout, OH, OW]. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: Conv2dOptions): Tensor {
-  return notImplemented('conv2d');
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  checkInputs(op, x, weight, bias);
+  checkGroups(op, opts.groups);
+  const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);
+  const [dh, dw] = pair(op, 'dilation', opts.dilation, 1, 1);
+  const [n, cin, h, w] = x.shape as [number, number, number, number];
+  const [cout, wcin, kh, kw] = weight.shape as [number, number, number, number];
+  if (wcin !== cin) {
+    throw new ShapeError(op, `x ${fmt(x.shape)} has ${cin} ${plural(cin)}, weight ${fmt(weight.shape)} expects ${wcin}`, [x.shape, weight.shape]);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== cout)) {
+    throw new ShapeError(op, `bias ${fmt(bias.shape)} must be [${cout}] for weight ${fmt(weight.shape)}`, [bias.shape, weight.shape]);
+  }
+  // Begin and total padding per axis; 'same' puts the odd extra pad at the end (PyTorch).
+  let ph: number, pw: number, th: number, tw: number;
+  const pad = opts.padding ?? 0;
+  if (pad === 'same') {
+    if (sh !== 1 || sw !== 1) throw new ArgumentError(op, `padding='same' is not supported for strided convolutions (stride ${fmt([sh, sw])})`);
+    [th, tw] = [dh * (kh - 1), dw * (kw - 1)];
+    [ph, pw] = [Math.floor(th / 2), Math.floor(tw / 2)];
+  } else if (pad === 'valid') {
+    [ph, pw, th, tw] = [0, 0, 0, 0];
+  } else {
+    if (typeof pad === 'string') throw new ArgumentError(op, `padding must be an int, a pair, 'same' or 'valid', got '${pad}'`);
+    [ph, pw] = pair(op, 'padding', pad, 0, 0);
+    [th, tw] = [2 * ph, 2 * pw];
+  }
+  const [ekh, ekw] = [dh * (kh - 1) + 1, dw * (kw - 1) + 1];
+  if (h + th < ekh || w + tw < ekw || kh < 1 || kw < 1) {
+    throw new ShapeError(
+      op,
+      `kernel ${kh}x${kw}${dh > 1 || dw > 1 ? ` (dilated ${ekh}x${ekw})` : ''} is larger than the padded input ${h + th}x${w + tw}: x ${fmt(x.shape)}, weight ${fmt(weight.shape)}`,
+      [x.shape, weight.shape],
+    );
+  }
+  const oh = Math.floor((h + th - ekh) / sh) + 1;
+  const ow = Math.floor((w + tw - ekw) / sw) + 1;
+  const k = { kh, kw, sh, sw, ph, pw, dh, dw };
+
+  const { wp, ld4 } = packWeight(weight, 1, cout, cin * kh * kw);
+  const y = convRaw(op, conv2dKernel, x, wp, ld4, bias ?? null, { n, cin, h, w, cout, oh, ow, ...k });
+  wp.dispose();
+  return record(op, [x, weight, bias ?? null], y, [x, weight], (gy, [sx, sW], needs) => {
+    let gx: Tensor | null = null;
+    if (needs[0]) {
+      // dX = conv_transpose2d(dy, W) with the same (k, s, p, d), sized exactly like x (the output_padding PyTorch picks).
+      const t = packWeight(sW!, cout, cin, kh * kw);
+      gx = convRaw(`${op} backward`, convTKernel, gy, t.wp, t.ld4, null, { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k });
+    }
+    return [
+      gx,
+      needs[1] ? bwdWeightRaw(`${op} backward`, gy, sx!, k) : null,
+      needs[2] ? bwdBiasRaw(`${op} backward`, gy) : null,
+    ];
+  });
 }
 
 /** Transposed 2-D convolution (F.conv_transpose2d): x [N, Cin, H, W], weight [Cin, Cout, kH, kW] -> [N, Cout, OH, OW]. */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: ConvTranspose2dOptions): Tensor {
-  return notImplemented('convTranspose2d');
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const op = 'convTranspose2d';
+  checkInputs(op, x, weight, bias);
+  checkGroups(op, opts.groups);
+  const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);
+  const [dh, dw] = pair(op, 'dilation', opts.dilation, 1, 1);
+  const [ph, pw] = pair(op, 'padding', opts.padding, 0, 0);
+  const [oph, opw] = pair(op, 'outputPadding', opts.outputPadding, 0, 0);
+  if ((oph >= sh && oph >= dh) || (opw >= sw && opw >= dw)) {
+    throw new ArgumentError(op, `outputPadding ${fmt([oph, opw])} must be smaller than either stride ${fmt([sh, sw])} or dilation ${fmt([dh, dw])}`);
+  }
+  const [n, cin, h, w] = x.shape as [number, number, number, number];
+  const [wcin, cout, kh, kw] = weight.shape as [number, number, number, number];
+  if (wcin !== cin) {
+    throw new ShapeError(op, `x ${fmt(x.shape)} has ${cin} ${plural(cin)}, weight ${fmt(weight.shape)} expects ${wcin}`, [x.shape, weight.shape]);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== cout)) {
+    throw new ShapeError(op, `bias ${fmt(bias.shape)} must be [${cout}] for weight ${fmt(weight.shape)}`, [bias.shape, weight.shape]);
+  }
+  const oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
+  const ow = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
+  if (oh < 1 || ow < 1 || kh < 1 || kw < 1) {
+    throw new ShapeError(op, `the output would be ${oh}x${ow} (too small): x ${fmt(x.shape)}, weight ${fmt(weight.shape)}, padding ${fmt([ph, pw])}`, [x.shape, weight.shape]);
+  }
+  const k = { kh, kw, sh, sw, ph, pw, dh, dw };
+
+  const { wp, ld4 } = packWeight(weight, cin, cout, kh * kw);
+  const y = convRaw(op, convTKernel, x, wp, ld4, bias ?? null, { n, cin, h, w, cout, oh, ow, ...k });
+  wp.dispose();
+  return record(op, [x, weight, bias ?? null], y, [x, weight], (gy, [sx, sW], needs) => {
+    let gx: Tensor | null = null;
+    if (needs[0]) {
+      // dX = conv2d(dy, W) with the same (k, s, p, d): W [Cin, Cout, kh, kw] read as a conv2d weight from Cout to Cin.
+      const t = packWeight(sW!, 1, cin, cout * kh * kw);
+      gx = convRaw(`${op} backward`, conv2dKernel, gy, t.wp, t.ld4, null, { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k });
+    }
+    return [
+      gx,
+      // The same contraction as conv2d's weight gradient with x and dy swapped: [Cin, Cout, kh, kw].
+      needs[1] ? bwdWeightRaw(`${op} backward`, sx!, gy, k) : null,
+      needs[2] ? bwdBiasRaw(`${op} backward`, gy) : null,
+    ];
+  });
 }

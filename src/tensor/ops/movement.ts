@@ -1,16 +1,265 @@
-import type { Tensor } from '../tensor.js';
-import { notImplemented } from './todo.js';
+import type { Backend } from '../../kernels/backend.js';
+import {
+  concat as concatKernel,
+  dropout as dropoutKernel,
+  hash32,
+  interpolate_bilinear,
+  interpolate_bilinear_bwd,
+  interpolate_nearest,
+  interpolate_nearest_bwd,
+  pad as padKernel,
+} from '../../kernels/movement.js';
+import { record } from '../autograd.js';
+import { full } from '../creation.js';
+import { BYTES_PER_ELEMENT } from '../dtype.js';
+import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { rngFor } from '../random.js';
+import { fmt, normDims, numel, stridesOf } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { checkDType, deviceOf, disposeOnThrow, empty, flatWindows, launch, type Bind } from './util.js';
 
-/** torch.cat along `dim` (any dim; channel concat is the hot one). */
-export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  return notImplemented('cat');
+// ---- binding windows ----
+
+/** A device's binding geometry in elements: the most one binding covers, the offset alignment, and `room`,
+ *  what a window can cover past the residual left by aligning its start down. */
+function geometry(dev: Backend) {
+  const align = Math.max(1, Math.ceil(dev.limits.bindingOffsetAlignment / BYTES_PER_ELEMENT));
+  const max = Math.floor(dev.limits.maxBindingBytes / BYTES_PER_ELEMENT);
+  return { align, max, room: max - (align - 1) };
+}
+type Geometry = ReturnType<typeof geometry>;
+
+/** A binding of `t` covering elements [first, first + span): `t` whole when it fits one binding, else a window
+ *  starting at the aligned offset `start` <= first (kernels add the residual first - start to their indices). */
+function windowOf(t: Tensor, first: number, span: number, g: Geometry): { bind: Bind; start: number } {
+  if (t.numel <= g.max) return { bind: t, start: 0 };
+  const start = Math.floor(first / g.align) * g.align;
+  return { bind: { tensor: t, offset: start, numel: first + span - start }, start };
 }
 
-/** F.pad, constant mode: pads = [left, right, top, bottom, ...] from the last dim backwards; negative crops. */
+// ---- cat ----
+
+export interface CatOptions {
+  /** How blocks move: 'copy' (copyBufferToBuffer per block, no binding limit), 'kernel' (the concat kernel), or
+   *  'auto' (default: copies for few or large blocks, the kernel for many small ones). */
+  method?: 'auto' | 'copy' | 'kernel';
+}
+
+// copyBufferToBuffer costs about a dispatch and needs no bind group; the kernel wins when blocks are many and small.
+const COPY_MAX_ROWS = 64;
+const COPY_MIN_LEN = 1 << 16;
+
+/**
+ * dst[dBase + o*dStride + j] = src[sBase + o*sStride + j] for o < rows, j < len (element offsets in the tensors'
+ * storages): buffer copies, or the concat kernel in launches whose windows fit the binding limit.
+ */
+function moveBlocks(
+  src: Tensor, sBase: number, sStride: number,
+  dst: Tensor, dBase: number, dStride: number,
+  rows: number, len: number, method: 'auto' | 'copy' | 'kernel',
+): void {
+  if (rows === 0 || len === 0) return;
+  const dev = dst.device;
+  const g = geometry(dev);
+  const copy = (so: number, d: number, n: number) => dev.copy(src.storage('cat'), so, dst.storage('cat'), d, n);
+  if (method !== 'kernel' && (rows === 1 || (sStride === len && dStride === len))) return copy(sBase, dBase, rows * len);
+  // A block longer than one window can only be copied (copies have no binding limit).
+  if (method === 'copy' || (method === 'auto' && (rows <= COPY_MAX_ROWS || len >= COPY_MIN_LEN)) || len > g.room) {
+    for (let o = 0; o < rows; o++) copy(sBase + o * sStride, dBase + o * dStride, len);
+    return;
+  }
+  // Rows per launch so that (rows - 1) * stride + len (+ the residual) fits each window.
+  const per = (t: Tensor, stride: number) => (t.numel <= g.max ? rows : Math.floor((g.room - len) / stride) + 1);
+  const step = Math.max(1, Math.min(per(src, sStride), per(dst, dStride)));
+  for (let o0 = 0; o0 < rows; o0 += step) {
+    const cnt = Math.min(step, rows - o0);
+    const sFirst = sBase + o0 * sStride;
+    const dFirst = dBase + o0 * dStride;
+    const s = windowOf(src, sFirst, (cnt - 1) * sStride + len, g);
+    const d = windowOf(dst, dFirst, (cnt - 1) * dStride + len, g);
+    launch(concatKernel, [s.bind], [d.bind], {
+      n: cnt * len, len, soff: sFirst - s.start, sstride: sStride, doff: dFirst - d.start, dstride: dStride,
+    });
+  }
+}
+
+/**
+ * torch.cat along `dim` (negative counts from the end): shapes must agree off `dim`. Channel concat of NCHW
+ * (dim 1) is the hot one: for each batch item each input is one contiguous block of the output. Tensors over the
+ * binding limit work (copies need no binding; kernel launches use aligned windows).
+ */
+export function cat(tensors: readonly Tensor[], dim = 0, opts: CatOptions = {}): Tensor {
+  if (!tensors.length) throw new ArgumentError('cat', 'expected a non-empty list of tensors');
+  const dev = deviceOf('cat', ...tensors);
+  for (const t of tensors) checkDType('cat', t, 'f32');
+  const shapes = tensors.map((t) => t.shape);
+  const first = tensors[0]!;
+  const r = first.ndim;
+  if (r === 0) throw new ShapeError('cat', 'zero-dimensional tensor [] cannot be concatenated', shapes);
+  const d = normDims('cat', first.shape, dim)[0]!;
+  tensors.forEach((t, i) => {
+    if (t.ndim !== r) {
+      throw new ShapeError('cat', `tensors must have the same number of dims: x0 ${fmt(first.shape)}, x${i} ${fmt(t.shape)}`, shapes);
+    }
+    for (let k = 0; k < r; k++) {
+      if (k !== d && t.shape[k] !== first.shape[k]) {
+        throw new ShapeError(
+          'cat',
+          `x0 ${fmt(first.shape)} and x${i} ${fmt(t.shape)} differ in dim ${k} (${first.shape[k]} vs ${t.shape[k]}); only the cat dim ${d} may differ`,
+          shapes,
+        );
+      }
+    }
+  });
+  const method = opts.method ?? 'auto';
+  if (!['auto', 'copy', 'kernel'].includes(method)) throw new ArgumentError('cat', `unknown method '${method}' (auto, copy or kernel)`);
+  const outShape = [...first.shape];
+  outShape[d] = tensors.reduce((s, t) => s + t.shape[d]!, 0);
+  const outer = numel(first.shape.slice(0, d));
+  const inner = numel(first.shape.slice(d + 1));
+  const lens = tensors.map((t) => t.shape[d]! * inner);
+  const row = lens.reduce((a, b) => a + b, 0);
+  const offs = lens.map((_, i) => lens.slice(0, i).reduce((a, b) => a + b, 0));
+  const y = empty(dev, outShape);
+  disposeOnThrow([y], () => tensors.forEach((t, i) => moveBlocks(t, 0, lens[i]!, y, offs[i]!, row, outer, lens[i]!, method)));
+  return record('cat', tensors, y, [], (gy, _saved, needs) =>
+    tensors.map((t, i) => {
+      if (!needs[i]) return null;
+      const gx = empty(dev, t.shape);
+      moveBlocks(gy, offs[i]!, row, gx, 0, lens[i]!, outer, lens[i]!, method);
+      return gx;
+    }),
+  );
+}
+
+// ---- pad ----
+
+/** Constant padding without autograd: pads as in F.pad (from the last dim backwards), negative entries crop. */
+function padRaw(x: Tensor, pads: readonly number[], value: number): Tensor {
+  const dev = x.device;
+  const r = x.ndim;
+  const before = new Array<number>(r).fill(0);
+  const after = new Array<number>(r).fill(0);
+  for (let k = 0; k < pads.length / 2; k++) {
+    before[r - 1 - k] = pads[2 * k]!;
+    after[r - 1 - k] = pads[2 * k + 1]!;
+  }
+  const outShape = x.shape.map((s, k) => s + before[k]! + after[k]!);
+  outShape.forEach((s, k) => {
+    if (s < 0) {
+      throw new ShapeError('pad', `dim ${k} of x ${fmt(x.shape)} (size ${x.shape[k]}) padded by ${before[k]} and ${after[k]} would have size ${s}`, [x.shape]);
+    }
+  });
+  if (numel(outShape) === 0) return empty(dev, outShape);
+  if (x.numel === 0) return full(outShape, value, { device: dev });
+
+  // Merge runs of unpadded dims (contiguous in both x and y) and drop unpadded size-1 dims.
+  const X: number[] = [];
+  const Y: number[] = [];
+  const B: number[] = [];
+  let lastUnpadded = false;
+  for (let k = 0; k < r; k++) {
+    const unpadded = before[k] === 0 && after[k] === 0;
+    if (unpadded && x.shape[k] === 1) continue;
+    if (unpadded && lastUnpadded) {
+      X[X.length - 1]! *= x.shape[k]!;
+      Y[Y.length - 1]! *= x.shape[k]!;
+    } else {
+      X.push(x.shape[k]!);
+      Y.push(outShape[k]!);
+      B.push(before[k]!);
+    }
+    lastUnpadded = unpadded;
+  }
+  if (!X.length) [X[0], Y[0], B[0]] = [1, 1, 0];
+  const R = X.length;
+  if (R > 6) {
+    throw new ShapeError('pad', `x ${fmt(x.shape)} with pads ${fmt(pads)} has ${R} dims that cannot be merged (at most 6)`, [x.shape]);
+  }
+  const Xs = stridesOf(X);
+  const Ys = stridesOf(Y);
+  const g = geometry(dev);
+  const y = empty(dev, outShape);
+
+  // One launch: output rows [o0, o0 + cnt) of merged dim k, below fixed coordinates of the dims before k
+  // (y offset ybase; x offset xsub, or null when those coordinates fall outside x).
+  const sub = (k: number, o0: number, cnt: number, ybase: number, xsub: number | null) => {
+    const m = R - k;
+    const at = (v: number[], fill: number) => [v[k]!, ...new Array<number>(6 - m).fill(fill), ...v.slice(k + 1)];
+    const yd = at(Y, 1);
+    const xd = at(X, 1);
+    const bd = at(B, 0);
+    const xs = at(Xs, 0);
+    const yFirst = ybase + o0 * Ys[k]!;
+    const yw = windowOf(y, yFirst, cnt * Ys[k]!, g);
+    const r0 = Math.max(0, o0 - B[k]!);
+    const r1 = Math.min(X[k]!, o0 + cnt - B[k]!);
+    let xBind: Bind = x;
+    let xbase = 0;
+    if (xsub === null || r1 <= r0) {
+      xd[0] = 0; // no input row: every output is `value`
+      if (x.numel > g.max) xBind = { tensor: x, offset: 0, numel: 1 };
+    } else {
+      const xw = windowOf(x, xsub + r0 * Xs[k]!, (r1 - r0) * Xs[k]!, g);
+      xBind = xw.bind;
+      xbase = xsub - xw.start;
+    }
+    launch(padKernel, [xBind], [yw.bind], {
+      n: cnt * Ys[k]!, o0, yoff: yFirst - yw.start, xbase, value,
+      y1: yd[1]!, y2: yd[2]!, y3: yd[3]!, y4: yd[4]!, y5: yd[5]!,
+      x0: xd[0]!, x1: xd[1]!, x2: xd[2]!, x3: xd[3]!, x4: xd[4]!, x5: xd[5]!,
+      b0: bd[0]!, b1: bd[1]!, b2: bd[2]!, b3: bd[3]!, b4: bd[4]!, b5: bd[5]!,
+      xs0: xs[0]!, xs1: xs[1]!, xs2: xs[2]!, xs3: xs[3]!, xs4: xs[4]!, xs5: xs[5]!,
+    });
+  };
+
+  return disposeOnThrow([y], () => {
+    if (y.numel <= g.max && x.numel <= g.max) {
+      sub(0, 0, Y[0]!, 0, 0);
+      return y;
+    }
+    // Split over the outermost dim whose slices fit a window (rows of it per launch); loop over the dims before it.
+    let k = 0;
+    while (k < R - 1 && (Ys[k]! > g.room || Xs[k]! > g.room)) k++;
+    const rowsPer = Math.max(1, Math.min(Math.floor(g.room / Ys[k]!), Math.floor(g.room / Xs[k]!)));
+    const outerCount = numel(Y.slice(0, k));
+    for (let q = 0; q < outerCount; q++) {
+      let rem = q;
+      let ybase = 0;
+      let xsub = 0;
+      let valid = true;
+      for (let j = k - 1; j >= 0; j--) {
+        const c = rem % Y[j]!;
+        rem = Math.floor(rem / Y[j]!);
+        const e = c - B[j]!;
+        ybase += c * Ys[j]!;
+        xsub += e * Xs[j]!;
+        if (e < 0 || e >= X[j]!) valid = false;
+      }
+      for (let o0 = 0; o0 < Y[k]!; o0 += rowsPer) sub(k, o0, Math.min(rowsPer, Y[k]! - o0), ybase, valid ? xsub : null);
+    }
+    return y;
+  });
+}
+
+/**
+ * F.pad, constant mode: pads = [left, right, top, bottom, front, back, ...] from the last dim backwards (any
+ * number of dims, asymmetric); negative pads crop. Backward is the opposite crop/pad of gy (zeros where x was
+ * cropped away). Bit-exact; tensors over the binding limit work.
+ */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
-  return notImplemented('pad');
+  deviceOf('pad', x);
+  checkDType('pad', x, 'f32');
+  if (pads.length % 2 !== 0) throw new ArgumentError('pad', `pads ${fmt(pads)} must have an even length`);
+  if (pads.length / 2 > x.ndim) throw new ArgumentError('pad', `pads ${fmt(pads)} pad ${pads.length / 2} dims, x ${fmt(x.shape)} has ${x.ndim}`);
+  if (!pads.every((v) => Number.isInteger(v))) throw new ArgumentError('pad', `pads ${fmt(pads)} must be integers`);
+  const y = padRaw(x, pads, value);
+  return record('pad', [x], y, [], (gy) => [padRaw(gy, pads.map((v) => -v), 0)]);
 }
 
+// ---- interpolate ----
+
+/** Options of interpolate: exactly one of size ([OH, OW] or one number) and scaleFactor; mode 'nearest' by default. */
 export interface InterpolateOptions {
   size?: number | readonly [number, number];
   scaleFactor?: number | readonly [number, number];
@@ -18,12 +267,136 @@ export interface InterpolateOptions {
   alignCorners?: boolean;
 }
 
-/** F.interpolate for [N, C, H, W]: nearest, or bilinear with align_corners true/false. */
-export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
-  return notImplemented('interpolate');
+const f32 = Math.fround;
+
+/**
+ * Launches over consecutive [H, W] planes: `run(read, readOffset, write, writeOffset, planes)` per launch, with
+ * windows under the binding limit (both tensors whole when they fit).
+ */
+function byPlanes(
+  op: string, planes: number, read: Tensor, rPer: number, write: Tensor, wPer: number,
+  run: (r: Bind, rOff: number, w: Bind, wOff: number, cnt: number) => void,
+): void {
+  const g = geometry(write.device);
+  if (read.numel <= g.max && write.numel <= g.max) return run(read, 0, write, 0, planes);
+  const per = (t: Tensor, n: number) => (t.numel <= g.max ? planes : Math.floor(g.room / n));
+  const step = Math.min(per(read, rPer), per(write, wPer));
+  if (step < 1) {
+    const big = Math.max(rPer, wPer) * BYTES_PER_ELEMENT;
+    throw new LimitError(op, 'maxStorageBufferBindingSize', big, write.device.limits.maxBindingBytes, `one [H, W] plane of ${big} bytes does not fit one binding`);
+  }
+  for (let q0 = 0; q0 < planes; q0 += step) {
+    const cnt = Math.min(step, planes - q0);
+    const rw = windowOf(read, q0 * rPer, cnt * rPer, g);
+    const ww = windowOf(write, q0 * wPer, cnt * wPer, g);
+    run(rw.bind, q0 * rPer - rw.start, ww.bind, q0 * wPer - ww.start, cnt);
+  }
 }
 
-/** F.dropout (and dropout2d when `channels`): zeroes with probability p and scales by 1/(1-p) in training. */
+function pair(op: string, name: string, v: number | readonly number[]): [number, number] {
+  const p = typeof v === 'number' ? [v, v] : [...v];
+  if (p.length !== 2) throw new ArgumentError(op, `${name} must be a number or a pair for [N, C, H, W] input, got ${fmt(p)}`);
+  return [p[0]!, p[1]!];
+}
+
+/**
+ * F.interpolate for x [N, C, H, W] -> [N, C, OH, OW] with PyTorch's CPU semantics: `size`, or `scaleFactor`
+ * (OH = floor(H * scale); the given scale sets the source ratio, as with recompute_scale_factor=None).
+ * 'nearest' (default): src = min(floor(dst * ratio), H - 1); 'bilinear': alignCorners true maps corners to corners,
+ * false uses half-pixel centres clamped at 0. Backward is the adjoint as a gather (no atomics).
+ */
+export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
+  const op = 'interpolate';
+  const dev = deviceOf(op, x);
+  checkDType(op, x, 'f32');
+  if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, H, W]`, [x.shape]);
+  const mode = opts.mode ?? 'nearest';
+  if (mode !== 'nearest' && mode !== 'bilinear') throw new ArgumentError(op, `unknown mode '${String(mode)}' (nearest or bilinear)`);
+  if (mode === 'nearest' && opts.alignCorners !== undefined) {
+    throw new ArgumentError(op, 'alignCorners can only be set with the interpolating mode bilinear');
+  }
+  const align = opts.alignCorners ?? false;
+  if ((opts.size === undefined) === (opts.scaleFactor === undefined)) throw new ArgumentError(op, 'give exactly one of size and scaleFactor');
+  const [N, C, IH, IW] = x.shape as [number, number, number, number];
+  let OH: number;
+  let OW: number;
+  let sf: [number, number] | null = null;
+  if (opts.size !== undefined) {
+    [OH, OW] = pair(op, 'size', opts.size);
+    if (![OH, OW].every((v) => Number.isInteger(v) && v > 0)) throw new ArgumentError(op, `size ${fmt([OH, OW])} must be positive integers`);
+  } else {
+    sf = pair(op, 'scaleFactor', opts.scaleFactor!);
+    if (!sf.every((v) => Number.isFinite(v) && v > 0)) throw new ArgumentError(op, `scaleFactor ${fmt(sf)} must be positive`);
+    [OH, OW] = [Math.floor(IH * sf[0]), Math.floor(IW * sf[1])];
+  }
+  if (IH <= 0 || IW <= 0 || OH <= 0 || OW <= 0) {
+    throw new ShapeError(op, `input and output sizes should be greater than 0: x ${fmt(x.shape)}, output [${OH}, ${OW}]`, [x.shape]);
+  }
+  // PyTorch's source-per-output ratios (float32): its nearest copies when out == in and halves when out == 2*in;
+  // its linear copies when out == in.
+  const ratio = (i: number, o: number, s: number | undefined) => {
+    if (o === i) return 1;
+    if (mode === 'nearest') return o === 2 * i ? 0.5 : s !== undefined ? f32(1 / s) : f32(i / o);
+    if (align) return o > 1 ? f32((i - 1) / (o - 1)) : 0;
+    return s !== undefined ? f32(1 / s) : f32(i / o);
+  };
+  const sh = ratio(IH, OH, sf?.[0]);
+  const sw = ratio(IW, OW, sf?.[1]);
+  const planes = N * C;
+  const [fwd, bwd] = mode === 'nearest' ? [interpolate_nearest, interpolate_nearest_bwd] : [interpolate_bilinear, interpolate_bilinear_bwd];
+  const geo = { ih: IH, iw: IW, oh: OH, ow: OW, sh, sw, align: align ? 1 : 0 };
+  const y = empty(dev, [N, C, OH, OW]);
+  if (planes > 0) {
+    disposeOnThrow([y], () =>
+      byPlanes(op, planes, x, IH * IW, y, OH * OW, (r, rOff, w, wOff, cnt) =>
+        launch(fwd, [r], [w], { ...geo, n: cnt * OH * OW, xoff: rOff, yoff: wOff }),
+      ),
+    );
+  }
+  return record(op, [x], y, [], (gy) => {
+    const gx = empty(dev, x.shape);
+    if (planes > 0) {
+      byPlanes(op, planes, gy, OH * OW, gx, IH * IW, (r, rOff, w, wOff, cnt) =>
+        launch(bwd, [r], [w], { ...geo, n: cnt * IH * IW, goff: rOff, xoff: wOff }),
+      );
+    }
+    return [gx];
+  });
+}
+
+// ---- dropout ----
+
+/**
+ * F.dropout (and F.dropout2d with `channels`: whole x[n, c] slices): in training, zeroes each element (slice)
+ * with probability p and scales survivors by 1/(1-p); identity when !training or p = 0; p = 1 gives zeros.
+ * The mask is a counter-based hash of the element (slice) index and one draw from the seeded generator
+ * (rngFor(seed): the global one when no seed is given), so CPU and GPU agree; backward regenerates it.
+ */
 export function dropout(x: Tensor, p = 0.5, training = true, opts: { channels?: boolean; seed?: number } = {}): Tensor {
-  return notImplemented('dropout');
+  const op = opts.channels ? 'dropout2d' : 'dropout';
+  const dev = deviceOf(op, x);
+  checkDType(op, x, 'f32');
+  if (!(p >= 0 && p <= 1)) throw new ArgumentError(op, `probability has to be between 0 and 1, but got ${p}`);
+  if (opts.channels && x.ndim < 2) throw new ShapeError(op, `x ${fmt(x.shape)} needs a channel dim ([N, C, ...])`, [x.shape]);
+  if (!training || p === 0) {
+    const y = new Tensor(x.shareRef(op), x.shape, x.dtype);
+    return record(op, [x], y, [], (gy) => [gy]);
+  }
+  const key = hash32(rngFor(opts.seed).nextU32());
+  const group = opts.channels ? Math.max(1, numel(x.shape.slice(2))) : 1;
+  const threshold = Math.min(2 ** 24, Math.round(p * 2 ** 24));
+  const scale = p === 1 ? 0 : 1 / (1 - p);
+  const apply = (src: Tensor) => {
+    const y = empty(dev, src.shape);
+    const windows = flatWindows(dev, src.numel);
+    const win = (t: Tensor, off: number, len: number): Bind => (windows.length === 1 ? t : { tensor: t, offset: off, numel: len });
+    disposeOnThrow([y], () => {
+      for (const [off, len] of windows) {
+        if (len > 0) launch(dropoutKernel, [win(src, off, len)], [win(y, off, len)], { n: len, start: off, group, key, threshold, scale });
+      }
+    });
+    return y;
+  };
+  const y = apply(x);
+  return record(op, [x], y, [], (gy) => [apply(gy)]);
 }

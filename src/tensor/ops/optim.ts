@@ -1,6 +1,10 @@
-// In-place optimizer updates (one WGSL kernel each); the optimizer classes in src/nn call these.
+// In-place optimizer updates (one WGSL kernel each); the optimizer classes in src/nn call these. Parameters are
+// flat for the kernels, so a parameter over the binding limit runs as several aligned windows (launchFlat).
+import { adam_update, sgd_update } from '../../kernels/optim.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { fmt, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { notImplemented } from './todo.js';
+import { checkDType, deviceOf, empty, launchFlat } from './util.js';
 
 export interface SgdUpdate {
   lr: number;
@@ -11,9 +15,47 @@ export interface SgdUpdate {
   maximize?: boolean;
 }
 
-/** One torch.optim.SGD step for one parameter, in place: param and (when momentum) its momentum buffer. */
+function checkState(op: string, param: Tensor, name: string, t: Tensor): void {
+  checkDType(op, t, 'f32');
+  if (!sameShape(t.shape, param.shape)) throw new ShapeError(op, `${name} ${fmt(t.shape)} must have the shape of param ${fmt(param.shape)}`, [param.shape, t.shape]);
+}
+
+function checkNumber(op: string, name: string, v: number, ok: boolean): void {
+  if (!ok) throw new ArgumentError(op, `invalid ${name}: ${v}`);
+}
+
+/** A 1-element stand-in for an absent state buffer (its binding exists; the kernel never touches it). */
+function dummy(param: Tensor): Tensor {
+  return empty(param.device, [1]);
+}
+
+/**
+ * One torch.optim.SGD step (PyTorch 1.13) for one parameter, in place: param and (when momentum != 0) its
+ * momentum buffer of the same shape. `firstStep`: the buffer is set to the gradient (no dampening), as PyTorch
+ * does when it creates it.
+ */
 export function sgdUpdate(param: Tensor, grad: Tensor, momentumBuf: Tensor | null, firstStep: boolean, opts: SgdUpdate): void {
-  notImplemented('sgdUpdate');
+  const op = 'sgdUpdate';
+  deviceOf(op, param, grad, momentumBuf);
+  checkDType(op, param, 'f32');
+  checkState(op, param, 'grad', grad);
+  const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, maximize = false } = opts;
+  checkNumber(op, 'learning rate', lr, lr >= 0);
+  checkNumber(op, 'momentum', momentum, momentum >= 0);
+  checkNumber(op, 'weight decay', weightDecay, weightDecay >= 0);
+  checkNumber(op, 'dampening', dampening, Number.isFinite(dampening));
+  if (nesterov && (momentum <= 0 || dampening !== 0)) throw new ArgumentError(op, 'nesterov momentum requires a momentum and zero dampening');
+  if (momentum !== 0 && !momentumBuf) throw new ArgumentError(op, `momentum ${momentum} needs a momentum buffer`);
+  if (momentumBuf) checkState(op, param, 'momentumBuf', momentumBuf);
+  const MOMENTUM = momentum !== 0;
+  const buf = MOMENTUM ? momentumBuf! : dummy(param);
+  try {
+    launchFlat(sgd_update, [grad], [param, buf], param.numel, (n) => ({
+      n, lr, momentum, one_minus_dampening: 1 - dampening, weight_decay: weightDecay, sign: maximize ? -1 : 1,
+    }), { constants: { MOMENTUM, NESTEROV: nesterov, FIRST: firstStep } });
+  } finally {
+    if (!MOMENTUM) buf.dispose();
+  }
 }
 
 export interface AdamUpdate {
@@ -28,7 +70,34 @@ export interface AdamUpdate {
   maximize?: boolean;
 }
 
-/** One torch.optim.Adam / AdamW step (step counts from 1), in place on param, expAvg, expAvgSq (and maxExpAvgSq). */
+/**
+ * One torch.optim.Adam / AdamW step (PyTorch 1.13; step counts from 1), in place on param, expAvg, expAvgSq (and
+ * maxExpAvgSq with amsgrad), all of param's shape. The bias corrections are computed here in float64.
+ */
 export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, step: number, opts: AdamUpdate): void {
-  notImplemented('adamUpdate');
+  const op = 'adamUpdate';
+  deviceOf(op, param, grad, expAvg, expAvgSq, maxExpAvgSq);
+  checkDType(op, param, 'f32');
+  checkState(op, param, 'grad', grad);
+  checkState(op, param, 'expAvg', expAvg);
+  checkState(op, param, 'expAvgSq', expAvgSq);
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false, amsgrad = false, maximize = false } = opts;
+  checkNumber(op, 'learning rate', lr, lr >= 0);
+  checkNumber(op, 'beta1', beta1, beta1 >= 0 && beta1 < 1);
+  checkNumber(op, 'beta2', beta2, beta2 >= 0 && beta2 < 1);
+  checkNumber(op, 'epsilon', eps, eps >= 0);
+  checkNumber(op, 'weight decay', weightDecay, weightDecay >= 0);
+  checkNumber(op, 'step (counts from 1)', step, Number.isInteger(step) && step >= 1);
+  if (amsgrad && !maxExpAvgSq) throw new ArgumentError(op, 'amsgrad needs maxExpAvgSq');
+  if (amsgrad) checkState(op, param, 'maxExpAvgSq', maxExpAvgSq!);
+  const vmax = amsgrad ? maxExpAvgSq! : dummy(param);
+  try {
+    launchFlat(adam_update, [grad], [param, expAvg, expAvgSq, vmax], param.numel, (n) => ({
+      n, beta1, one_minus_beta1: 1 - beta1, beta2, one_minus_beta2: 1 - beta2, eps, weight_decay: weightDecay,
+      decay: 1 - lr * weightDecay, sign: maximize ? -1 : 1,
+      step_size: lr / (1 - beta1 ** step), bc2_sqrt: Math.sqrt(1 - beta2 ** step),
+    }), { constants: { DECOUPLED: decoupled, AMSGRAD: amsgrad } });
+  } finally {
+    if (!amsgrad) vmax.dispose();
+  }
 }

@@ -1,6 +1,13 @@
+import { maxpool2d_bwd, maxpool2d_fwd } from '../../kernels/pool.js';
+import type { Backend } from '../../kernels/backend.js';
+import { record } from '../autograd.js';
+import { isGradEnabled } from '../context.js';
+import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { Pair } from './conv.js';
-import { notImplemented } from './todo.js';
+import { reshape } from './shape_ops.js';
+import { checkDType, deviceOf, empty, launch, type Bind } from './util.js';
 
 export interface MaxPool2dOptions {
   kernelSize: Pair;
@@ -11,12 +18,150 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
-/** F.max_pool2d: x [N, C, H, W] -> [N, C, OH, OW]. */
-export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
-  return notImplemented('maxPool2d');
+function pair(op: string, name: string, v: Pair | undefined, dflt: readonly [number, number], min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt[0], dflt[1]] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((d) => Number.isInteger(d) && d >= min)) throw new ArgumentError(op, `${name} must be integers >= ${min}, got ${fmt(p)}`);
+  return p;
 }
 
-/** F.max_pool2d(return_indices=True): values and flat argmax indices per (n, c) plane (i32, as PyTorch's int64). */
+/** PyTorch's pooling_output_shape: floor (or ceil) division, and a ceil-mode window may not start in the right padding. */
+function outSize(size: number, k: number, pad: number, stride: number, dil: number, ceil: boolean): number {
+  let o = Math.floor((size + 2 * pad - dil * (k - 1) - 1 + (ceil ? stride - 1 : 0)) / stride) + 1;
+  if (ceil && (o - 1) * stride >= size + pad) o--;
+  return o;
+}
+
+interface Geometry {
+  n: number; c: number; h: number; w: number; oh: number; ow: number;
+  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+}
+
+function geometry(op: string, x: Tensor, opts: MaxPool2dOptions): Geometry {
+  const [kh, kw] = pair(op, 'kernelSize', opts.kernelSize, [1, 1], 1);
+  const [sh, sw] = pair(op, 'stride', opts.stride, [kh, kw], 1);
+  const [ph, pw] = pair(op, 'padding', opts.padding, [0, 0], 0);
+  const [dh, dw] = pair(op, 'dilation', opts.dilation, [1, 1], 1);
+  // PyTorch's check (integer halves of the kernel, not of the dilated extent). Padding is skipped, never the
+  // maximum; a dilation wider than the input can leave a window with no element at all (then -inf, index -1).
+  if (ph > Math.floor(kh / 2) || pw > Math.floor(kw / 2)) {
+    throw new ArgumentError(op, `padding ${fmt([ph, pw])} must be at most half of kernelSize ${fmt([kh, kw])}`);
+  }
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const oh = outSize(h, kh, ph, sh, dh, !!opts.ceilMode);
+  const ow = outSize(w, kw, pw, sw, dw, !!opts.ceilMode);
+  if (oh < 1 || ow < 1) {
+    throw new ShapeError(op, `x ${fmt(x.shape)} is too small for kernelSize ${fmt([kh, kw])}, dilation ${fmt([dh, dw])}, padding ${fmt([ph, pw])}: output would be ${fmt([n, c, oh, ow])}`, [x.shape]);
+  }
+  return { n, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw };
+}
+
+/** Runs of whole (n, c) planes, one dispatch each. */
+type Blocks = { q0: number; nq: number }[];
+
+/**
+ * Blocks of whole planes whose input and output windows each fit one binding. A window starts at the
+ * aligned offset at or below its first plane; the residual goes to the kernel (xo, yo).
+ */
+function planeBlocks(op: string, dev: Backend, planes: number, inPlane: number, outPlane: number): Blocks {
+  const maxE = Math.floor(dev.limits.maxBindingBytes / 4);
+  const al = Math.max(1, dev.limits.bindingOffsetAlignment / 4);
+  if (planes * inPlane <= maxE && planes * outPlane <= maxE) return [{ q0: 0, nq: planes }];
+  const room = maxE - (al - 1);
+  const per = Math.min(Math.floor(room / inPlane), Math.floor(room / Math.max(outPlane, 1)));
+  if (per < 1) {
+    throw new LimitError(op, 'maxStorageBufferBindingSize', Math.max(inPlane, outPlane) * 4 + (al - 1) * 4, dev.limits.maxBindingBytes, 'one (n, c) plane does not fit a binding');
+  }
+  const blocks: Blocks = [];
+  for (let q0 = 0; q0 < planes; q0 += per) blocks.push({ q0, nq: Math.min(per, planes - q0) });
+  return blocks;
+}
+
+/** A window of `t` covering elements [start, start + count), bound from the aligned offset below start. */
+function windowOf(t: Tensor, start: number, count: number, al: number): { bind: Bind; res: number } {
+  if (start === 0 && count === t.numel) return { bind: t, res: 0 };
+  const off = start - (start % al);
+  return { bind: { tensor: t, offset: off, numel: start - off + count }, res: start - off };
+}
+
+function params(g: Geometry, total: number, xo: number, yo: number) {
+  const { h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw } = g;
+  return { total, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, xo, yo };
+}
+
+/** Runs maxpool2d_fwd block by block; idx is written when given. */
+function forward(x: Tensor, g: Geometry, blocks: Blocks, y: Tensor, idx: Tensor | null, dummy: Tensor | null): void {
+  const al = Math.max(1, x.device.limits.bindingOffsetAlignment / 4);
+  const inPlane = g.h * g.w;
+  const outPlane = g.oh * g.ow;
+  for (const { q0, nq } of blocks) {
+    const xw = windowOf(x, q0 * inPlane, nq * inPlane, al);
+    const yw = windowOf(y, q0 * outPlane, nq * outPlane, al);
+    const iw = idx ? windowOf(idx, q0 * outPlane, nq * outPlane, al).bind : dummy!;
+    launch(maxpool2d_fwd, [xw.bind], [yw.bind, iw], params(g, nq * outPlane, xw.res, yw.res), { constants: { INDICES: !!idx } });
+  }
+}
+
+/** gx [N, C, H, W] from gy [N, C, OH, OW] and the saved flat indices (a gather, block by block). */
+function backward(gy: Tensor, idx: Tensor, g: Geometry, blocks: Blocks): Tensor {
+  const dev = gy.device;
+  const al = Math.max(1, dev.limits.bindingOffsetAlignment / 4);
+  const inPlane = g.h * g.w;
+  const outPlane = g.oh * g.ow;
+  const gx = empty(dev, [g.n, g.c, g.h, g.w]);
+  for (const { q0, nq } of blocks) {
+    const xw = windowOf(gx, q0 * inPlane, nq * inPlane, al);
+    const yw = windowOf(gy, q0 * outPlane, nq * outPlane, al);
+    const iw = windowOf(idx, q0 * outPlane, nq * outPlane, al);
+    launch(maxpool2d_bwd, [iw.bind, yw.bind], [xw.bind], params(g, nq * inPlane, xw.res, yw.res));
+  }
+  return gx;
+}
+
+function maxPool(op: string, x: Tensor, opts: MaxPool2dOptions, wantIndices: boolean): { values: Tensor; indices: Tensor | null } {
+  const dev = deviceOf(op, x);
+  checkDType(op, x, 'f32');
+  if (x.ndim === 3) {
+    // Unbatched [C, H, W], as PyTorch: a [1, C, H, W] view.
+    const x4 = reshape(x, [1, ...x.shape]);
+    const r = maxPool(op, x4, opts, wantIndices);
+    x4.dispose();
+    const [, c, oh, ow] = r.values.shape;
+    const values = reshape(r.values, [c!, oh!, ow!]);
+    r.values.dispose();
+    const indices = r.indices && reshape(r.indices, [c!, oh!, ow!]);
+    r.indices?.dispose();
+    return { values, indices };
+  }
+  if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, H, W] (or unbatched [C, H, W])`, [x.shape]);
+  const g = geometry(op, x, opts);
+  // Planned before any allocation: a refused split (LimitError) leaks nothing.
+  const blocks = planeBlocks(op, dev, g.n * g.c, g.h * g.w, g.oh * g.ow);
+  const y = empty(dev, [g.n, g.c, g.oh, g.ow]);
+  const needGrad = isGradEnabled() && x.requiresGrad;
+  if (y.numel === 0) return { values: y, indices: wantIndices ? empty(dev, y.shape, 'i32') : null };
+  const idx = wantIndices || needGrad ? empty(dev, y.shape, 'i32') : null;
+  const dummy = idx ? null : empty(dev, [1], 'i32');
+  forward(x, g, blocks, y, idx, dummy);
+  dummy?.dispose();
+  const values = record(op, [x], y, idx ? [idx] : [], (gy, [sidx]) => [backward(gy, sidx!, g, blocks)]);
+  if (wantIndices) return { values, indices: idx };
+  idx?.dispose();
+  return { values, indices: null };
+}
+
+/**
+ * F.max_pool2d: x [N, C, H, W] (or [C, H, W]) -> [N, C, OH, OW]. Padding never wins; ties keep the first maximum
+ * in window scan order; NaN propagates. Backward routes each gradient to its window's argmax (a gather).
+ */
+export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
+  return maxPool('maxPool2d', x, opts, false).values;
+}
+
+/**
+ * F.max_pool2d(return_indices=True): values [N, C, OH, OW] and the flat argmax ih * W + iw within each (n, c)
+ * plane (i32; PyTorch's int64). The indices are not differentiable.
+ */
 export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions): { values: Tensor; indices: Tensor } {
-  return notImplemented('maxPool2dWithIndices');
+  const r = maxPool('maxPool2dWithIndices', x, opts, true);
+  return { values: r.values, indices: r.indices! };
 }

@@ -1,0 +1,156 @@
+// conv_transpose2d_fwd — transposed 2-D convolution as a gather, NCHW: conv_transpose2d forward and the input gradient
+// of conv2d.
+//   y[n, co, oy, ox] = base + sum over ci < cin, ky < kh, kx < kw of x[n, ci, iy, ix] * wp[ci, ky, kx, co]
+//   over the taps with oy = iy*sh - ph + ky*dh and ox = ix*sw - pw + kx*dw for an integer iy in [0, h), ix in [0, w);
+//   base = y itself (ACCUMULATE: a later input-channel block of a split run), else bias[b_co0 + co] (HAS_BIAS), else 0.
+// The output size oh x ow is given (output_padding, or the exact input size of a conv2d gradient, need nothing more).
+// Summation: ky, kx, ci in order into 0, then + base (the CPU reference does the same).
+// Phases: an invocation takes 4 outputs of one row with the same column phase rx = ox mod sw (ox = rx + sw*(q0 + j),
+// j < 4), so whether a tap hits an input is the same for all 4 (no wasted multiply-adds for stride > 1) and their
+// inputs are 4 consecutive x elements (ix = q0 + j + (rx + pw - kx*dw)/sw).
+// Layout: x at x_off + n*x_ns + ci*h*w + iy*w + ix and y at y_off + n*y_ns + co*oh*ow + oy*ow + ox (x_off / y_off:
+// residuals of aligned windows); weights packed by conv_weight_pack from [Cin, Cout, kh, kw]:
+// wp[((w_ci0 + ci)*kh*kw + ky*kw + kx) * w_ld4 + w_co4 + co/4], a vec4 over 4 output channels, zero-padded by >= 4.
+// One invocation: cpb = 8 output channels (4 when !CO8) x 4 outputs of one phase in one row (32 accumulators as
+// 8 vec4); taps outside, input channels inside (4 masked x loads + 2 vec4 weight loads per 32 multiply-adds).
+// Grid: 1-D over n * ceil(cout/cpb) * oh * sw * ceil(ceil(ow/sw)/4) invocations (column block fastest, then phase),
+// folded past 65,535 workgroups. Invocations whose outputs fall past ow write nothing.
+// Bindings: 0 x · 1 wp · 2 bias (read; any f32 buffer when !HAS_BIAS) · 3 y (read_write) · 4 p (uniform Params).
+
+override WG: u32 = 64u;
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
+// 8 output channels per invocation, or 4 (for launches with at most 4: half the work, same code otherwise).
+override CO8: bool = true;
+
+struct Params {
+  n: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32,
+  kh: u32, kw: u32, sh: u32, sw: u32, ph: i32, pw: i32, dh: u32, dw: u32,
+  x_off: u32, x_ns: u32, y_off: u32, y_ns: u32, w_ci0: u32, w_co4: u32, w_ld4: u32, b_co0: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> wp: array<vec4f>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+fn inside(ix: i32) -> bool {
+  return ix >= 0 && ix < i32(p.w);
+}
+
+// The column clamped into the row, so that a masked-off load never leaves the binding.
+fn clampx(ix: i32) -> u32 {
+  return u32(clamp(ix, 0, i32(p.w) - 1));
+}
+
+// Writes 4 output channels co0..co0+3 of pixel (n, oy, ox), skipping those past the block.
+fn store4(n: u32, co0: u32, oy: u32, ox: u32, v: vec4f) {
+  if (ox >= p.ow) { return; }
+  let ohw = p.oh * p.ow;
+  let base = p.y_off + n * p.y_ns + oy * p.ow + ox;
+  for (var c = 0u; c < 4u; c++) {
+    let co = co0 + c;
+    if (co < p.cout) {
+      let idx = base + co * ohw;
+      var b = 0.0;
+      if (ACCUMULATE) {
+        b = y[idx];
+      } else if (HAS_BIAS) {
+        b = bias[p.b_co0 + co];
+      }
+      y[idx] = v[c] + b;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let nq = (p.ow + p.sw - 1u) / p.sw;
+  let nxb = (nq + 3u) / 4u;
+  let cpb = select(4u, 8u, CO8);
+  let ncb = (p.cout + cpb - 1u) / cpb;
+  if (i >= p.n * ncb * p.oh * p.sw * nxb) { return; }
+  let xb = i % nxb;
+  var t = i / nxb;
+  let rx = t % p.sw;
+  t = t / p.sw;
+  let oy = t % p.oh;
+  t = t / p.oh;
+  let cb = t % ncb;
+  let n = t / ncb;
+
+  let q0 = xb * 4u;
+  let hw = p.h * p.w;
+  let kk = p.kh * p.kw;
+  let sh = i32(p.sh);
+  let sw = i32(p.sw);
+  let xn = p.x_off + n * p.x_ns;
+  let wcol = p.w_co4 + (cpb / 4u) * cb;
+
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  var b0 = vec4f(0.0);
+  var b1 = vec4f(0.0);
+  var b2 = vec4f(0.0);
+  var b3 = vec4f(0.0);
+  // Taps outside (a tap either hits this row / phase or not), input channels inside.
+  let wstep = kk * p.w_ld4;
+  for (var ky = 0u; ky < p.kh; ky++) {
+    let ty = i32(oy) + p.ph - i32(ky * p.dh);
+    if (ty < 0 || ty % sh != 0) { continue; }
+    let iy = ty / sh;
+    if (iy >= i32(p.h)) { continue; }
+    let row = xn + u32(iy) * p.w;
+    for (var kx = 0u; kx < p.kw; kx++) {
+      let tx = i32(rx) + p.pw - i32(kx * p.dw);
+      if (tx % sw != 0) { continue; }
+      let ix = i32(q0) + tx / sw;
+      let m0 = inside(ix);
+      let m1 = inside(ix + 1);
+      let m2 = inside(ix + 2);
+      let m3 = inside(ix + 3);
+      let i0 = row + clampx(ix);
+      let i1 = row + clampx(ix + 1);
+      let i2 = row + clampx(ix + 2);
+      let i3 = row + clampx(ix + 3);
+      var wi = (p.w_ci0 * kk + ky * p.kw + kx) * p.w_ld4 + wcol;
+      var xo = 0u;
+      for (var ci = 0u; ci < p.cin; ci++) {
+        let v0 = select(0.0, x[i0 + xo], m0);
+        let v1 = select(0.0, x[i1 + xo], m1);
+        let v2 = select(0.0, x[i2 + xo], m2);
+        let v3 = select(0.0, x[i3 + xo], m3);
+        let wl = wp[wi];
+        a0 += v0 * wl;
+        a1 += v1 * wl;
+        a2 += v2 * wl;
+        a3 += v3 * wl;
+        if (CO8) {
+          let wh = wp[wi + 1u];
+          b0 += v0 * wh;
+          b1 += v1 * wh;
+          b2 += v2 * wh;
+          b3 += v3 * wh;
+        }
+        xo += hw;
+        wi += wstep;
+      }
+    }
+  }
+  let co = cb * cpb;
+  let ox0 = rx + p.sw * q0;
+  store4(n, co, oy, ox0, a0);
+  store4(n, co, oy, ox0 + p.sw, a1);
+  store4(n, co, oy, ox0 + 2u * p.sw, a2);
+  store4(n, co, oy, ox0 + 3u * p.sw, a3);
+  if (CO8) {
+    store4(n, co + 4u, oy, ox0, b0);
+    store4(n, co + 4u, oy, ox0 + p.sw, b1);
+    store4(n, co + 4u, oy, ox0 + 2u * p.sw, b2);
+    store4(n, co + 4u, oy, ox0 + 3u * p.sw, b3);
+  }
+}

@@ -1,0 +1,162 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import { CONV_KERNELS } from '../../src/kernels/conv.js';
+import type { Rng } from '../../src/tensor/random.js';
+import type { KernelSpec, WebGpuDevice } from '../../src/index.js';
+import { reductionTol, type CloseOptions } from '../helpers/close.js';
+import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { randInt, randnArray, rng } from '../helpers/random.js';
+import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
+
+const skip = await skipGpu();
+let dev: WebGpuDevice;
+beforeAll(async () => {
+  if (!skip) dev = await gpu();
+});
+
+const K = CONV_KERNELS;
+const pick = <T>(r: Rng, xs: readonly T[]): T => xs[randInt(r, 0, xs.length - 1)]!;
+const odd = (r: Rng, lo: number, hi: number) => randInt(r, lo, hi) | 1;
+
+/** Runs a kernel on the GPU and on the float64 reference with the same inputs; compares every write. */
+async function compare(spec: KernelSpec, run: KernelRun, tol: CloseOptions) {
+  const got = await runKernel(dev, spec, run);
+  const want = await runKernel(cpu64, spec, run);
+  for (const k of Object.keys(want)) expect(got[k], `${spec.name} write '${k}' ${JSON.stringify(run.params)}`).toBeAllClose(want[k]!, tol);
+}
+
+/** Random conv geometry: odd sizes, C = 1 / 3 / other, stride and dilation 1-2, begin pads, batch up to 3. */
+function randGeo(r: Rng, transposed: boolean) {
+  for (;;) {
+    const kh = randInt(r, 1, 4);
+    const kw = randInt(r, 1, 4);
+    const [sh, sw] = [randInt(r, 1, 2), randInt(r, 1, 2)];
+    const [dh, dw] = [randInt(r, 1, 2), randInt(r, 1, 2)];
+    const [h, w] = [odd(r, 1, 11), odd(r, 3, 15)];
+    const [ekh, ekw] = [dh * (kh - 1) + 1, dw * (kw - 1) + 1];
+    const [ph, pw] = [randInt(r, 0, ekh - 1), randInt(r, 0, ekw - 1)];
+    let oh: number, ow: number;
+    if (transposed) {
+      // Any output_padding below max(stride, dilation).
+      oh = (h - 1) * sh - 2 * ph + ekh + randInt(r, 0, Math.max(sh, dh) - 1);
+      ow = (w - 1) * sw - 2 * pw + ekw + randInt(r, 0, Math.max(sw, dw) - 1);
+    } else {
+      // Begin pad ph and any end pad (asymmetric, like 'same' with an odd total).
+      oh = Math.floor((h + ph + randInt(r, 0, ekh - 1) - ekh) / sh) + 1;
+      ow = Math.floor((w + pw + randInt(r, 0, ekw - 1) - ekw) / sw) + 1;
+    }
+    if (oh < 1 || ow < 1) continue;
+    return {
+      n: randInt(r, 1, 3), cin: pick(r, [1, 3, randInt(r, 2, 9)]), cout: pick(r, [1, 3, randInt(r, 2, 13)]),
+      h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw,
+    };
+  }
+}
+
+// Forward kernels: windows with residual offsets, item strides wider than the block, weight / bias block offsets.
+describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
+  for (const name of ['conv2d_fwd', 'conv_transpose2d_fwd'] as const) {
+    test.each([0, 1, 2, 3, 4, 5])(`${name} case %i`, async (k) => {
+      const r = rng(1000 * (name.length + 1) + k);
+      const g = randGeo(r, name === 'conv_transpose2d_fwd');
+      const kk = g.kh * g.kw;
+      const windowed = k >= 3;
+      const extraC = windowed ? randInt(r, 1, 3) : 0;
+      const x_off = windowed ? randInt(r, 1, 70) : 0;
+      const y_off = windowed ? randInt(r, 1, 70) : 0;
+      const x_ns = (g.cin + extraC) * g.h * g.w;
+      const y_ns = (g.cout + extraC) * g.oh * g.ow;
+      const w_ci0 = windowed ? randInt(r, 1, 3) : 0;
+      const w_co4 = windowed ? randInt(r, 1, 2) : 0;
+      const w_ld4 = w_co4 + 2 * Math.ceil(g.cout / 8) + randInt(r, 0, 1);
+      const b_co0 = windowed ? randInt(r, 1, 5) : 0;
+      const xs = x_off + (g.n - 1) * x_ns + g.cin * g.h * g.w + randInt(r, 0, 5);
+      const ys = y_off + (g.n - 1) * y_ns + g.cout * g.oh * g.ow + randInt(r, 0, 5);
+      const reads = {
+        x: randnArray(r, xs),
+        wp: randnArray(r, (w_ci0 + g.cin) * kk * w_ld4 * 4),
+        bias: randnArray(r, b_co0 + g.cout),
+      };
+      const params = { ...g, x_off, x_ns, y_off, y_ns, w_ci0, w_co4, w_ld4, b_co0 };
+      const tol = reductionTol(g.cin * kk + 1, 2);
+      for (const CO8 of [true, false]) {
+        for (const [HAS_BIAS, ACCUMULATE] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const init = ACCUMULATE ? { y: randnArray(r, ys) } : undefined;
+          await compare(K[name], { reads, writes: { y: ys }, init, params, constants: { HAS_BIAS, ACCUMULATE, CO8 } }, tol);
+        }
+      }
+    });
+  }
+  test('conv2d_fwd with output sizes that are not a multiple of the 4-pixel / 8-channel / 64-lane blocks', async () => {
+    const r = rng(7);
+    const g = { n: 2, cin: 3, h: 37, w: 41, cout: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 37, ow: 41 };
+    const params = { ...g, x_off: 0, x_ns: 3 * 37 * 41, y_off: 0, y_ns: 9 * 37 * 41, w_ci0: 0, w_co4: 0, w_ld4: 4, b_co0: 0 };
+    const reads = { x: randnArray(r, 2 * 3 * 37 * 41), wp: randnArray(r, 27 * 16), bias: randnArray(r, 9) };
+    await compare(K.conv2d_fwd, { reads, writes: { y: 2 * 9 * 37 * 41 }, params, constants: { HAS_BIAS: true } }, reductionTol(28, 2));
+  });
+});
+
+describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
+  test.each([0, 1, 2, 3, 4, 5])('conv2d_bwd_weight case %i', async (k) => {
+    const r = rng(3000 + k);
+    const geo = randGeo(r, false);
+    // g lives on the output grid (conv2d: dy), x on the input grid; either may be a window of a bigger tensor.
+    const windowed = k >= 3;
+    const extra = windowed ? randInt(r, 1, 2) : 0;
+    const a = geo.cout;
+    const b = geo.cin;
+    const g_off = windowed ? randInt(r, 1, 70) : 0;
+    const x_off = windowed ? randInt(r, 1, 70) : 0;
+    const g_ns = (a + extra) * geo.oh * geo.ow;
+    const x_ns = (b + extra) * geo.h * geo.w;
+    const rowsTot = geo.n * geo.oh;
+    const nslices = randInt(r, 1, Math.min(4, rowsTot));
+    const rows = Math.ceil(rowsTot / nslices);
+    const a_base = windowed ? randInt(r, 0, 2) : 0;
+    const b_base = windowed ? randInt(r, 0, 2) : 0;
+    const a_tot = a + a_base + (windowed ? 1 : 0);
+    const b_tot = b + b_base + (windowed ? 1 : 0);
+    const kk = geo.kh * geo.kw;
+    const params = {
+      n: geo.n, a, gh: geo.oh, gw: geo.ow, b, xh: geo.h, xw: geo.w,
+      kh: geo.kh, kw: geo.kw, sh: geo.sh, sw: geo.sw, ph: geo.ph, pw: geo.pw, dh: geo.dh, dw: geo.dw,
+      g_off, g_ns, x_off, x_ns, rows, nslices: Math.ceil(rowsTot / rows), a_base, b_base, a_tot, b_tot,
+    };
+    const reads = {
+      g: randnArray(r, g_off + (geo.n - 1) * g_ns + a * geo.oh * geo.ow + 3),
+      x: randnArray(r, x_off + (geo.n - 1) * x_ns + b * geo.h * geo.w + 3),
+    };
+    await compare(K.conv2d_bwd_weight, { reads, writes: { part: params.nslices * a_tot * b_tot * kk }, params }, reductionTol(rows * geo.ow, 2));
+  });
+
+  test.each([0, 1, 2, 3])('conv_bwd_bias case %i', async (k) => {
+    const r = rng(4000 + k);
+    const [n, c, h, w] = [randInt(r, 1, 3), pick(r, [1, 3, randInt(r, 2, 70)]), odd(r, 1, 15), odd(r, 1, 15)];
+    const windowed = k >= 2;
+    const g_off = windowed ? randInt(r, 1, 70) : 0;
+    const g_ns = (c + (windowed ? 2 : 0)) * h * w;
+    const nslices0 = randInt(r, 1, Math.min(5, n * h));
+    const rows = Math.ceil((n * h) / nslices0);
+    const nslices = Math.ceil((n * h) / rows);
+    const c_base = windowed ? randInt(r, 1, 3) : 0;
+    const c_tot = c + c_base + (windowed ? 2 : 0);
+    const params = { n, c, h, w, g_off, g_ns, rows, nslices, c_base, c_tot };
+    const reads = { g: randnArray(r, g_off + (n - 1) * g_ns + c * h * w) };
+    await compare(K.conv_bwd_bias, { reads, writes: { part: nslices * c_tot }, params }, reductionTol(rows * w));
+  });
+
+  test.each([false, true])('conv_partial_sum (ACCUMULATE %s)', async (ACCUMULATE) => {
+    const r = rng(5000 + +ACCUMULATE);
+    for (const [m, s] of [[1, 1], [257, 3], [1000 + randInt(r, 0, 99), randInt(r, 1, 9)]] as const) {
+      const init = ACCUMULATE ? { out: randnArray(r, m) } : undefined;
+      await compare(K.conv_partial_sum, { reads: { part: randnArray(r, m * s) }, writes: { out: m }, init, params: { m, s }, constants: { ACCUMULATE } }, reductionTol(s + 1));
+    }
+  });
+
+  test('conv_weight_pack (bit-exact)', async () => {
+    const r = rng(6000);
+    for (const [nb, nr, nc] of [[1, 1, 1], [1, 9, 27], [3, 5, 4], [randInt(r, 1, 4), randInt(r, 1, 13), randInt(r, 1, 30)]] as const) {
+      const rpad = 4 * Math.ceil(nr / 4) + 4;
+      await compare(K.conv_weight_pack, { reads: { w: randnArray(r, nb * nr * nc) }, writes: { out: nb * nc * rpad }, params: { nb, nr, nc, rpad } }, { rtol: 0, atol: 0 });
+    }
+  });
+});

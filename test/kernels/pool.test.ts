@@ -1,0 +1,170 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import { kernelsOf, type WebGpuDevice } from '../../src/index.js';
+import { maxpool2d_bwd, maxpool2d_fwd } from '../../src/kernels/pool.js';
+import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { randInt, randnArray, rng } from '../helpers/random.js';
+import { runKernel } from '../helpers/run_kernel.js';
+import type { Rng } from '../../src/tensor/random.js';
+
+const skip = await skipGpu();
+let dev: WebGpuDevice;
+beforeAll(async () => {
+  if (!skip) dev = await gpu();
+});
+
+const EXACT = { rtol: 0, atol: 0 };
+
+interface Cfg {
+  name: string;
+  k: [number, number];
+  s: [number, number];
+  p: [number, number];
+  d: [number, number];
+  ceil: boolean;
+}
+
+/** The U-Net's 2x2/2 and the usual variants; rectangular ones mix the two axes. */
+const CASES: Cfg[] = [
+  { name: 'k2 s2 (U-Net)', k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], ceil: false },
+  { name: 'k3 s2 p1', k: [3, 3], s: [2, 2], p: [1, 1], d: [1, 1], ceil: false },
+  { name: 'k3 s1 p1 (overlapping)', k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1], ceil: false },
+  { name: 'k3 s1 p1 dilation 2', k: [3, 3], s: [1, 1], p: [1, 1], d: [2, 2], ceil: false },
+  { name: 'k3 s2 ceil_mode', k: [3, 3], s: [2, 2], p: [0, 0], d: [1, 1], ceil: true },
+  { name: 'k2 s2 p1 ceil_mode', k: [2, 2], s: [2, 2], p: [1, 1], d: [1, 1], ceil: true },
+  { name: 'k [2, 3] s [1, 2] p [1, 0] d [1, 2]', k: [2, 3], s: [1, 2], p: [1, 0], d: [1, 2], ceil: false },
+];
+
+/** PyTorch's pooling_output_shape, written out again (not imported from the op). */
+function outSize(n: number, k: number, p: number, s: number, d: number, ceil: boolean): number {
+  const num = n + 2 * p - d * (k - 1) - 1;
+  let o = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
+  if (ceil && (o - 1) * s >= n + p) o--;
+  return o;
+}
+
+function shapeFor(r: Rng, cfg: Cfg) {
+  const n = randInt(r, 1, 3);
+  const c = r.uniform() < 0.5 ? 1 : 3;
+  const odd = (lo: number) => 2 * randInt(r, lo, lo + 8) + 1;
+  const h = odd(cfg.d[0] * (cfg.k[0] - 1));
+  const w = odd(cfg.d[1] * (cfg.k[1] - 1));
+  const oh = outSize(h, cfg.k[0], cfg.p[0], cfg.s[0], cfg.d[0], cfg.ceil);
+  const ow = outSize(w, cfg.k[1], cfg.p[1], cfg.s[1], cfg.d[1], cfg.ceil);
+  return { n, c, h, w, oh, ow };
+}
+
+function params(cfg: Cfg, s: { h: number; w: number; oh: number; ow: number }, total: number, xo = 0, yo = 0) {
+  return {
+    total, h: s.h, w: s.w, oh: s.oh, ow: s.ow, kh: cfg.k[0], kw: cfg.k[1], sh: cfg.s[0], sw: cfg.s[1],
+    ph: cfg.p[0], pw: cfg.p[1], dh: cfg.d[0], dw: cfg.d[1], xo, yo,
+  };
+}
+
+describe('maxpool2d reference (hand-checked against PyTorch 1.13)', () => {
+  test('ties keep the first maximum; padding never wins; all -inf points at the first in-bounds element', async () => {
+    const cfg: Cfg = { name: '', k: [2, 2], s: [1, 1], p: [1, 1], d: [1, 1], ceil: false };
+    const s = { h: 3, w: 3, oh: 4, ow: 4 };
+    const want = [0, 0, 1, 2, 0, 0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8];
+    for (const v of [2, -Infinity]) {
+      const got = await runKernel(cpu64, maxpool2d_fwd, { reads: { x: new Array(9).fill(v) }, writes: { y: 16, idx: 16 }, params: params(cfg, s, 16) });
+      expect([...got.idx]).toEqual(want);
+      expect([...got.y]).toEqual(new Array(16).fill(v));
+    }
+  });
+
+  test('NaN wins (the last NaN of the window, as PyTorch CPU)', async () => {
+    const cfg: Cfg = { name: '', k: [3, 3], s: [1, 1], p: [0, 0], d: [1, 1], ceil: false };
+    const x = [1, NaN, 3, NaN, 0, 1, 2, 2, 2];
+    const got = await runKernel(cpu64, maxpool2d_fwd, { reads: { x }, writes: { y: 1, idx: 1 }, params: params(cfg, { h: 3, w: 3, oh: 1, ow: 1 }, 1) });
+    expect(Number.isNaN(got.y[0])).toBe(true);
+    expect(got.idx[0]).toBe(3);
+  });
+
+  test('a 4x4 plane, 2x2 stride 2, by hand; backward routes to the argmax', async () => {
+    const cfg: Cfg = { name: '', k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], ceil: false };
+    const x = [1, 5, 2, 0, 3, 4, 8, 8, -1, -2, 0, 7, -3, -4, 6, 1];
+    const s = { h: 4, w: 4, oh: 2, ow: 2 };
+    const got = await runKernel(cpu64, maxpool2d_fwd, { reads: { x }, writes: { y: 4, idx: 4 }, params: params(cfg, s, 4) });
+    expect([...got.y]).toEqual([5, 8, -1, 7]);
+    expect([...got.idx]).toEqual([1, 6, 8, 11]);
+    const b = await runKernel(cpu64, maxpool2d_bwd, { reads: { idx: got.idx, gy: [10, 20, 30, 40] }, writes: { gx: 16 }, params: params(cfg, s, 16) });
+    expect([...b.gx]).toEqual([0, 10, 0, 0, 0, 0, 20, 0, 30, 0, 0, 40, 0, 0, 0, 0]);
+  });
+});
+
+describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () => {
+  test('every kernel of the family is covered', () => {
+    expect(kernelsOf('maxpool2d_fwd').length + kernelsOf('maxpool2d_bwd').length).toBe(2);
+  });
+
+  test.each(CASES.map((c, i) => [c.name, i] as const))('%s: forward values and indices, backward gather', async (_name, ci) => {
+    const cfg = CASES[ci]!;
+    const r = rng(700 + ci);
+    for (let rep = 0; rep < 3; rep++) {
+      const s = shapeFor(r, cfg);
+      const planes = s.n * s.c;
+      const nx = planes * s.h * s.w;
+      const ny = planes * s.oh * s.ow;
+      // rep 1 has many ties (values on a coarse grid); rep 2 binds at residual offsets (xo, yo) past a prefix.
+      const x0 = randnArray(r, nx);
+      if (rep === 1) for (let i = 0; i < nx; i++) x0[i] = Math.round(x0[i]! * 2) / 2;
+      const xo = rep === 2 ? randInt(r, 1, 63) : 0;
+      const yo = rep === 2 ? randInt(r, 1, 63) : 0;
+      const x = new Float32Array(xo + nx);
+      x.set(randnArray(r, xo), 0);
+      x.set(x0, xo);
+      const p = params(cfg, s, ny, xo, yo);
+      for (const INDICES of [true, false]) {
+        const run = { reads: { x }, writes: { y: yo + ny, idx: yo + ny }, params: p, constants: { INDICES } };
+        const got = await runKernel(dev, maxpool2d_fwd, run);
+        const want = await runKernel(cpu64, maxpool2d_fwd, run);
+        expect(got.y).toBeAllClose(want.y, EXACT);
+        if (INDICES) expect([...got.idx]).toEqual([...want.idx]);
+        else expect(got.idx.every((v) => v === (0xdeadbeef | 0))).toBe(true);
+      }
+      const idx = (await runKernel(cpu64, maxpool2d_fwd, { reads: { x }, writes: { y: yo + ny, idx: yo + ny }, params: p })).idx;
+      const gy = new Float32Array(yo + ny);
+      gy.set(randnArray(r, ny), yo);
+      const pb = params(cfg, s, nx, xo, yo);
+      const bw = { reads: { idx: Int32Array.from(idx), gy }, writes: { gx: xo + nx }, params: pb };
+      const gotB = await runKernel(dev, maxpool2d_bwd, bw);
+      // On float32 arrays the reference's scatter rounds every add to f32, as the GPU's gather does: same order, same floats.
+      const wantB = await runKernel(cpu32, maxpool2d_bwd, bw);
+      expect(gotB.gx.subarray(xo)).toBeAllClose(wantB.gx.subarray(xo), EXACT);
+    }
+  });
+
+  test('backward sums are the same floats as the f32 scatter (PyTorch CPU order)', async () => {
+    const cfg = CASES[2]!; // overlapping 3x3 stride 1: an element collects up to 9 gradients
+    const r = rng(790);
+    const s = { n: 2, c: 3, h: 9, w: 11, oh: 9, ow: 11 };
+    const nx = s.n * s.c * s.h * s.w;
+    // A plateau: every window's argmax is its first in-bounds element, so many windows share one target.
+    const x = new Float32Array(nx).fill(1);
+    const idx = (await runKernel(cpu64, maxpool2d_fwd, { reads: { x }, writes: { y: nx, idx: nx }, params: params(cfg, s, nx) })).idx;
+    const gy = randnArray(r, nx);
+    const want = new Float32Array(nx);
+    const ohw = s.oh * s.ow;
+    for (let q = 0; q < s.n * s.c; q++) for (let o = 0; o < ohw; o++) want[q * s.h * s.w + idx[q * ohw + o]!]! += gy[q * ohw + o]!;
+    const got = await runKernel(dev, maxpool2d_bwd, { reads: { idx: Int32Array.from(idx), gy }, writes: { gx: nx }, params: params(cfg, s, nx) });
+    expect(got.gx).toBeAllClose(want, EXACT);
+  });
+
+  test('a window with no in-bounds element (dilation 3 over a 2x2 plane): -inf and index -1 (PyTorch: -inf)', async () => {
+    const cfg: Cfg = { name: '', k: [2, 2], s: [1, 1], p: [1, 1], d: [3, 3], ceil: false };
+    const run = { reads: { x: [0, 1, 2, 3] }, writes: { y: 1, idx: 1 }, params: params(cfg, { h: 2, w: 2, oh: 1, ow: 1 }, 1) };
+    for (const d of [dev, cpu64]) {
+      const got = await runKernel(d, maxpool2d_fwd, run);
+      expect(got.y[0]).toBe(-Infinity);
+      expect(got.idx[0]).toBe(-1);
+    }
+  });
+
+  test('NaN propagates on the GPU too', async () => {
+    const cfg: Cfg = { name: '', k: [3, 3], s: [1, 1], p: [0, 0], d: [1, 1], ceil: false };
+    const x = [1, NaN, 3, NaN, 0, 1, 2, 2, 2];
+    const got = await runKernel(dev, maxpool2d_fwd, { reads: { x }, writes: { y: 1, idx: 1 }, params: params(cfg, { h: 3, w: 3, oh: 1, ow: 1 }, 1) });
+    expect(Number.isNaN(got.y[0])).toBe(true);
+    expect(got.idx[0]).toBe(3);
+  });
+});

@@ -1,0 +1,483 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import {
+  ArgumentError, conv2d, convTranspose2d, noGrad, ShapeError, stats, tensor,
+  type Conv2dOptions, type ConvTranspose2dOptions, type Device, type Tensor, type WebGpuDevice,
+} from '../../src/index.js';
+import type { Rng } from '../../src/tensor/random.js';
+import { closeness, reductionTol } from '../helpers/close.js';
+import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
+
+const skip = await skipGpu();
+let dev: WebGpuDevice;
+beforeAll(async () => {
+  if (!skip) dev = await gpu();
+});
+
+type Shape4 = [number, number, number, number];
+const pair = (v: number | readonly number[] | undefined, d: number) => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0]!, v[1]!]);
+
+// ---- Independent float64 references (no code shared with the kernels) ----
+
+/** conv2d by explicit zero padding (begin / end per axis) and a direct sum. */
+function naiveConv2d(x: ArrayLike<number>, xs: Shape4, w: ArrayLike<number>, ws: Shape4, b: ArrayLike<number> | null, o: Conv2dOptions) {
+  const [n, c, h, wd] = xs;
+  const [co, , kh, kw] = ws;
+  const [sh, sw] = pair(o.stride, 1);
+  const [dh, dw] = pair(o.dilation, 1);
+  let pads: number[]; // top, bottom, left, right
+  if (o.padding === 'same') {
+    const [th, tw] = [dh * (kh - 1), dw * (kw - 1)];
+    pads = [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
+  } else if (o.padding === 'valid') pads = [0, 0, 0, 0];
+  else {
+    const [ph, pw] = pair(o.padding as number | [number, number] | undefined, 0);
+    pads = [ph, ph, pw, pw];
+  }
+  const [H, W] = [h + pads[0]! + pads[1]!, wd + pads[2]! + pads[3]!];
+  const xp = new Float64Array(n * c * H * W);
+  for (let i = 0; i < n * c; i++) for (let y = 0; y < h; y++) for (let z = 0; z < wd; z++) xp[(i * H + y + pads[0]!) * W + z + pads[2]!] = x[(i * h + y) * wd + z]!;
+  const oh = Math.floor((H - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((W - dw * (kw - 1) - 1) / sw) + 1;
+  const y = new Float64Array(n * co * oh * ow);
+  for (let ni = 0; ni < n; ni++)
+    for (let o2 = 0; o2 < co; o2++)
+      for (let a = 0; a < oh; a++)
+        for (let bb = 0; bb < ow; bb++) {
+          let s = b ? b[o2]! : 0;
+          for (let ci = 0; ci < c; ci++)
+            for (let ky = 0; ky < kh; ky++)
+              for (let kx = 0; kx < kw; kx++) s += xp[((ni * c + ci) * H + a * sh + ky * dh) * W + bb * sw + kx * dw]! * w[((o2 * c + ci) * kh + ky) * kw + kx]!;
+          y[((ni * co + o2) * oh + a) * ow + bb] = s;
+        }
+  return { y, shape: [n, co, oh, ow] };
+}
+
+/** conv_transpose2d as a scatter into the uncropped output, then cropping `padding` at the begin. */
+function naiveConvT(x: ArrayLike<number>, xs: Shape4, w: ArrayLike<number>, ws: Shape4, b: ArrayLike<number> | null, o: ConvTranspose2dOptions) {
+  const [n, c, h, wd] = xs;
+  const [, co, kh, kw] = ws;
+  const [sh, sw] = pair(o.stride, 1);
+  const [dh, dw] = pair(o.dilation, 1);
+  const [ph, pw] = pair(o.padding, 0);
+  const [oph, opw] = pair(o.outputPadding, 0);
+  const [FH, FW] = [(h - 1) * sh + dh * (kh - 1) + 1 + oph, (wd - 1) * sw + dw * (kw - 1) + 1 + opw];
+  const full = new Float64Array(n * co * FH * FW);
+  for (let ni = 0; ni < n; ni++)
+    for (let ci = 0; ci < c; ci++)
+      for (let iy = 0; iy < h; iy++)
+        for (let ix = 0; ix < wd; ix++) {
+          const v = x[((ni * c + ci) * h + iy) * wd + ix]!;
+          for (let o2 = 0; o2 < co; o2++)
+            for (let ky = 0; ky < kh; ky++)
+              for (let kx = 0; kx < kw; kx++) full[((ni * co + o2) * FH + iy * sh + ky * dh) * FW + ix * sw + kx * dw] += v * w[((ci * co + o2) * kh + ky) * kw + kx]!;
+        }
+  const [oh, ow] = [FH - 2 * ph, FW - 2 * pw];
+  const y = new Float64Array(n * co * oh * ow);
+  for (let i = 0; i < n * co; i++)
+    for (let a = 0; a < oh; a++) for (let bb = 0; bb < ow; bb++) y[(i * oh + a) * ow + bb] = full[(i * FH + a + ph) * FW + bb + pw]! + (b ? b[i % co]! : 0);
+  return { y, shape: [n, co, oh, ow] };
+}
+
+// ---- Option tables (odd sizes, stride 2, dilation 2, int / pair / 'same' / 'valid', C = 1 and 3, batch > 1) ----
+
+interface ConvCase { x: Shape4; w: Shape4; bias: boolean; o: Conv2dOptions }
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 3, 9, 7], w: [4, 3, 3, 3], bias: true, o: {} },
+  { x: [1, 1, 11, 9], w: [5, 1, 3, 3], bias: true, o: { padding: 1 } },
+  { x: [2, 3, 9, 11], w: [3, 3, 3, 2], bias: false, o: { padding: [2, 0], stride: 2 } },
+  { x: [3, 2, 7, 9], w: [9, 2, 3, 3], bias: true, o: { padding: 'same' } },
+  { x: [2, 3, 7, 8], w: [2, 3, 4, 2], bias: true, o: { padding: 'same' } }, // odd totals: extra pad at the end
+  { x: [1, 3, 9, 9], w: [4, 3, 2, 4], bias: true, o: { padding: 'same', dilation: [2, 1] } },
+  { x: [2, 1, 9, 7], w: [3, 1, 3, 3], bias: true, o: { padding: 'valid', stride: [2, 1] } },
+  { x: [2, 3, 13, 11], w: [5, 3, 3, 3], bias: true, o: { padding: 2, dilation: 2, stride: 2 } },
+  { x: [1, 3, 12, 10], w: [8, 3, 1, 1], bias: true, o: {} },
+];
+
+interface ConvTCase { x: Shape4; w: Shape4; bias: boolean; o: ConvTranspose2dOptions }
+const CONVT_CASES: ConvTCase[] = [
+  { x: [2, 3, 5, 7], w: [3, 4, 3, 3], bias: true, o: {} },
+  { x: [1, 4, 5, 5], w: [4, 2, 2, 2], bias: true, o: { stride: 2 } }, // the U-Net's up-convolution
+  { x: [2, 3, 5, 4], w: [3, 5, 3, 3], bias: false, o: { stride: 2, padding: 1, outputPadding: 1 } },
+  { x: [1, 1, 4, 5], w: [1, 3, 3, 2], bias: true, o: { stride: [3, 2], padding: [1, 0], outputPadding: [2, 1] } },
+  { x: [2, 3, 5, 3], w: [3, 2, 3, 3], bias: true, o: { dilation: 2, outputPadding: 1, padding: 1 } },
+  { x: [2, 2, 3, 5], w: [2, 9, 4, 3], bias: true, o: { stride: 2, dilation: [1, 2], padding: [1, 2] } },
+];
+
+function make(r: Rng, c: ConvCase | ConvTCase, transposed: boolean) {
+  const cout = transposed ? c.w[1] : c.w[0];
+  return {
+    x: randnArray(r, c.x.reduce((a, b) => a * b)),
+    w: randnArray(r, c.w.reduce((a, b) => a * b), 0.5),
+    b: c.bias ? randnArray(r, cout) : null,
+  };
+}
+
+function runOp(device: Device, transposed: boolean, c: ConvCase | ConvTCase, d: ReturnType<typeof make>, grad = false) {
+  const x = tensor(d.x, c.x, { device, requiresGrad: grad });
+  const w = tensor(d.w, c.w, { device, requiresGrad: grad });
+  const b = d.b ? tensor(d.b, [d.b.length], { device, requiresGrad: grad }) : null;
+  const y = transposed ? convTranspose2d(x, w, b, c.o as ConvTranspose2dOptions) : conv2d(x, w, b, c.o as Conv2dOptions);
+  return { x, w, b, y };
+}
+
+const fmtCase = (c: ConvCase | ConvTCase) => `x [${c.x}] w [${c.w}]${c.bias ? ' +bias' : ''} ${JSON.stringify(c.o)}`;
+
+describe('conv2d / convTranspose2d forward vs independent float64 references', () => {
+  for (const [transposed, cases] of [[false, CONV_CASES], [true, CONVT_CASES]] as const) {
+    const name = transposed ? 'convTranspose2d' : 'conv2d';
+    test.each(cases.map((c, i) => [i, fmtCase(c), c] as const))(`${name} %i on cpu64 and cpu32: %s`, async (i, _s, c) => {
+      const d = make(rng(100 * +transposed + i), c, transposed);
+      const want = transposed ? naiveConvT(d.x, c.x, d.w, c.w, d.b, c.o as ConvTranspose2dOptions) : naiveConv2d(d.x, c.x, d.w, c.w, d.b, c.o as Conv2dOptions);
+      const k = c.w[0] * c.w[2] * c.w[3];
+      for (const [device, tol] of [[cpu64, { rtol: 1e-12, atol: 1e-12 }], [cpu32, reductionTol(k + 1, 2)]] as const) {
+        const { y } = runOp(device, transposed, c, d);
+        expect(y.shape).toEqual(want.shape);
+        expect(await y.toArray()).toBeAllClose(want.y, tol);
+      }
+    });
+    test.skipIf(skip).each(cases.map((c, i) => [i, fmtCase(c), c] as const))(`${name} %i on the GPU: %s`, async (i, _s, c) => {
+      const d = make(rng(100 * +transposed + i), c, transposed);
+      const want = transposed ? naiveConvT(d.x, c.x, d.w, c.w, d.b, c.o as ConvTranspose2dOptions) : naiveConv2d(d.x, c.x, d.w, c.w, d.b, c.o as Conv2dOptions);
+      const { y } = runOp(dev, transposed, c, d);
+      expect(y.shape).toEqual(want.shape);
+      expect(await y.toArray()).toBeAllClose(want.y, reductionTol(c.w[0] * c.w[2] * c.w[3] + 1, 2));
+      y.dispose();
+    });
+  }
+
+  test('PyTorch values by hand: 1 -> 1 channel, 3x3 ones, padding 1', async () => {
+    // torch.nn.functional.conv2d(torch.arange(9.).view(1,1,3,3), torch.ones(1,1,3,3), padding=1)
+    const y = conv2d(tensor([0, 1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 3, 3], { device: cpu32 }), tensor(new Array(9).fill(1), [1, 1, 3, 3], { device: cpu32 }), null, { padding: 1 });
+    expect(Array.from(await y.toArray())).toEqual([8, 15, 12, 21, 36, 27, 20, 33, 24]);
+    // torch.nn.functional.conv_transpose2d(torch.tensor([[[[1., 2.], [3., 4.]]]]), torch.ones(1,1,2,2), stride=2)
+    const t = convTranspose2d(tensor([1, 2, 3, 4], [1, 1, 2, 2], { device: cpu32 }), tensor([1, 1, 1, 1], [1, 1, 2, 2], { device: cpu32 }), null, { stride: 2 });
+    expect(Array.from(await t.toArray())).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+  });
+});
+
+describe('conv shape and argument errors', () => {
+  const t = (shape: number[]) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5), shape, { device: cpu32 });
+  test('channel mismatch names the op and both shapes', () => {
+    const err = (() => {
+      try {
+        conv2d(t([1, 1, 8, 8]), t([64, 3, 3, 3]));
+      } catch (e) {
+        return e as ShapeError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ShapeError);
+    expect(err!.message).toBe('conv2d: x [1, 1, 8, 8] has 1 channel, weight [64, 3, 3, 3] expects 3');
+    expect(err!.shapes).toEqual([[1, 1, 8, 8], [64, 3, 3, 3]]);
+    expect(() => convTranspose2d(t([1, 3, 4, 4]), t([4, 2, 2, 2]))).toThrow(/^convTranspose2d: x \[1, 3, 4, 4\] has 3 channels, weight \[4, 2, 2, 2\] expects 4$/);
+  });
+  test('kernel larger than the padded input', () => {
+    expect(() => conv2d(t([1, 2, 2, 5]), t([1, 2, 3, 3]))).toThrow(/^conv2d: kernel 3x3 is larger than the padded input 2x5: x \[1, 2, 2, 5\], weight \[1, 2, 3, 3\]$/);
+    expect(() => conv2d(t([1, 2, 4, 4]), t([1, 2, 3, 3]), null, { dilation: 2 })).toThrow(/dilated 5x5.*padded input 4x4/);
+    expect(() => conv2d(t([1, 2, 4, 4]), t([1, 2, 3, 3]), null, { dilation: 2, padding: 1 })).not.toThrow();
+  });
+  test('bad ranks and bias shapes', () => {
+    expect(() => conv2d(t([2, 8, 8]), t([1, 2, 3, 3]))).toThrow(/^conv2d: x \[2, 8, 8\] must be 4-D .*weight \[1, 2, 3, 3\]/);
+    expect(() => conv2d(t([1, 2, 8, 8]), t([2, 3, 3]))).toThrow(/^conv2d: weight \[2, 3, 3\] must be 4-D \(x \[1, 2, 8, 8\]\)/);
+    expect(() => conv2d(t([1, 2, 8, 8]), t([4, 2, 3, 3]), t([3]))).toThrow(/^conv2d: bias \[3\] must be \[4\]/);
+    expect(() => convTranspose2d(t([1, 2, 8, 8]), t([2, 4, 3, 3]), t([2]))).toThrow(ShapeError);
+  });
+  test('groups > 1, bad options', () => {
+    expect(() => conv2d(t([1, 4, 8, 8]), t([4, 2, 3, 3]), null, { groups: 2 })).toThrow(new ArgumentError('conv2d', 'groups > 1 is not supported (got groups=2)'));
+    expect(() => convTranspose2d(t([1, 4, 8, 8]), t([4, 2, 3, 3]), null, { groups: 2 })).toThrow(/^convTranspose2d: groups > 1 is not supported/);
+    expect(() => conv2d(t([1, 2, 8, 8]), t([4, 2, 3, 3]), null, { padding: 'same', stride: 2 })).toThrow(/^conv2d: padding='same' is not supported for strided convolutions/);
+    expect(() => conv2d(t([1, 2, 8, 8]), t([4, 2, 3, 3]), null, { stride: 0 })).toThrow(ArgumentError);
+    expect(() => conv2d(t([1, 2, 8, 8]), t([4, 2, 3, 3]), null, { padding: -1 })).toThrow(ArgumentError);
+    expect(() => convTranspose2d(t([1, 2, 4, 4]), t([2, 4, 3, 3]), null, { stride: 2, outputPadding: 2 })).toThrow(/^convTranspose2d: outputPadding \[2, 2\] must be smaller than either stride \[2, 2\] or dilation \[1, 1\]/);
+    expect(() => convTranspose2d(t([1, 2, 4, 4]), t([2, 4, 3, 3]), null, { stride: 1, dilation: 2, outputPadding: 1 })).not.toThrow();
+    expect(() => convTranspose2d(t([1, 2, 1, 1]), t([2, 4, 3, 3]), null, { padding: 2 })).toThrow(/^convTranspose2d: the output would be -1x-1/);
+  });
+});
+
+// ---- Autograd ----
+
+interface GradCase { transposed: boolean; x: Shape4; w: Shape4; o: Conv2dOptions | ConvTranspose2dOptions }
+const GRAD_CASES: GradCase[] = [
+  { transposed: false, x: [2, 3, 5, 6], w: [2, 3, 3, 2], o: {} },
+  { transposed: false, x: [2, 1, 7, 5], w: [3, 1, 3, 3], o: { stride: 2, padding: [1, 2] } },
+  { transposed: false, x: [1, 2, 6, 7], w: [2, 2, 2, 3], o: { padding: 'same', dilation: [1, 2] } },
+  { transposed: false, x: [1, 3, 9, 8], w: [2, 3, 3, 3], o: { padding: 2, dilation: 2, stride: [2, 3] } },
+  { transposed: true, x: [2, 3, 3, 4], w: [3, 2, 3, 3], o: {} },
+  { transposed: true, x: [1, 2, 3, 3], w: [2, 3, 2, 2], o: { stride: 2 } },
+  { transposed: true, x: [2, 2, 3, 4], w: [2, 2, 3, 3], o: { stride: 2, padding: 1, outputPadding: 1 } },
+  { transposed: true, x: [1, 3, 4, 3], w: [3, 2, 3, 2], o: { stride: [3, 2], padding: [1, 0], outputPadding: [2, 1], dilation: [1, 2] } },
+];
+
+const gname = (c: GradCase) => `${c.transposed ? 'convTranspose2d' : 'conv2d'} x [${c.x}] w [${c.w}] ${JSON.stringify(c.o)}`;
+const opOf = (c: GradCase) => (x: Tensor, w: Tensor, b?: Tensor) =>
+  c.transposed ? convTranspose2d(x, w, b, c.o as ConvTranspose2dOptions) : conv2d(x, w, b, c.o as Conv2dOptions);
+const coutOf = (c: GradCase) => (c.transposed ? c.w[1] : c.w[0]);
+
+describe('conv autograd', () => {
+  test.each(GRAD_CASES.map((c, i) => [i, gname(c), c] as const))('gradcheck (float64) of x, weight and bias %i: %s', async (i, _s, c) => {
+    const r = rng(200 + i);
+    const n = (s: number[]) => s.reduce((a, b) => a * b);
+    const rep = await gradcheck(opOf(c), [
+      { data: randnArray(r, n(c.x)), shape: c.x },
+      { data: randnArray(r, n(c.w)), shape: c.w },
+      { data: randnArray(r, coutOf(c)), shape: [coutOf(c)] },
+    ]);
+    expect(rep.worst, rep.where).toBeLessThan(1);
+  });
+
+  test('gradients flow only where needed; no bias', async () => {
+    const r = rng(250);
+    const x = tensor(randnArray(r, 2 * 3 * 5 * 5), [2, 3, 5, 5], { device: cpu64, requiresGrad: false });
+    const w = tensor(randnArray(r, 4 * 3 * 3 * 3), [4, 3, 3, 3], { device: cpu64, requiresGrad: true });
+    conv2d(x, w, null, { padding: 1 }).sum().backward();
+    expect(x.grad).toBeNull();
+    expect(w.grad!.shape).toEqual([4, 3, 3, 3]);
+    // d(sum y)/dW[co, ci, ky, kx] = sum over n, oy, ox of the x value under that tap.
+    const xs = await x.toArray();
+    let want = 0;
+    for (let ni = 0; ni < 2; ni++) for (let a = 0; a < 5; a++) for (let b = 0; b < 5; b++) if (a - 1 >= 0 && b >= 0) want += xs[((ni * 3 + 1) * 5 + a - 1) * 5 + b]!;
+    expect((await w.grad!.toArray())[1 * 9 + 0 * 3 + 1]).toBeCloseTo(want, 10); // co 0, ci 1, ky 0, kx 1
+  });
+
+  test.skipIf(skip).each(GRAD_CASES.map((c, i) => [i, gname(c), c] as const))('GPU backward == CPU backward %i: %s', async (i, _s, c) => {
+    const r = rng(300 + i);
+    const d = { x: randnArray(r, c.x.reduce((a, b) => a * b)), w: randnArray(r, c.w.reduce((a, b) => a * b)), b: randnArray(r, coutOf(c)) };
+    const grads = async (device: Device) => {
+      const x = tensor(d.x, c.x, { device, requiresGrad: true });
+      const w = tensor(d.w, c.w, { device, requiresGrad: true });
+      const b = tensor(d.b, [coutOf(c)], { device, requiresGrad: true });
+      const y = opOf(c)(x, w, b);
+      const gy = tensor(randnArray(rng(400 + i), y.numel), [...y.shape], { device });
+      y.backward(gy);
+      const out = [await x.grad!.toArray(), await w.grad!.toArray(), await b.grad!.toArray()];
+      for (const t of [x, w, b, y, gy, x.grad!, w.grad!, b.grad!]) t.dispose();
+      return out;
+    };
+    const before = stats(dev).liveBytes;
+    const [gx, gw, gb] = await grads(dev);
+    expect(stats(dev).liveBytes).toBe(before); // forward / backward temporaries are all freed
+    const [cx, cw, cb] = await grads(cpu64);
+    // dX sums over output channels and taps, dW and db over the (small) batch of output pixels.
+    expect(gx, 'dX').toBeAllClose(cx!, reductionTol(c.w[0] * c.w[1] * c.w[2] * c.w[3], 2));
+    expect(gw, 'dW').toBeAllClose(cw!, reductionTol(1024, 4));
+    expect(gb, 'db').toBeAllClose(cb!, reductionTol(1024, 2));
+  });
+});
+
+// ---- Tensors over the 128 MiB binding limit (split into batch / channel blocks with windowed bindings) ----
+
+/** Random sample positions [n, c, y, x] of a [N, C, H, W] tensor, corners and edges included. */
+function samples(r: Rng, s: Shape4, k = 1500): number[][] {
+  const out: number[][] = [];
+  for (const y of [0, s[2] - 1]) for (const x of [0, s[3] - 1]) out.push([s[0] - 1, s[1] - 1, y, x], [0, 0, y, x]);
+  for (let i = 0; i < k; i++) out.push(s.map((d) => randInt(r, 0, d - 1)));
+  return out;
+}
+const at = (s: Shape4, n: number, c: number, y: number, x: number) => ((n * s[1] + c) * s[2] + y) * s[3] + x;
+
+/** One conv2d output from the definition (stride s, padding p, dilation 1), in float64. */
+function conv2dAt(x: ArrayLike<number>, xs: Shape4, w: ArrayLike<number>, ws: Shape4, b: ArrayLike<number> | null, p: number, [n, co, oy, ox]: number[], s = 1) {
+  let acc = b ? b[co!]! : 0;
+  for (let ci = 0; ci < xs[1]; ci++)
+    for (let ky = 0; ky < ws[2]; ky++)
+      for (let kx = 0; kx < ws[3]; kx++) {
+        const [iy, ix] = [oy! * s - p + ky, ox! * s - p + kx];
+        if (iy >= 0 && iy < xs[2] && ix >= 0 && ix < xs[3]) acc += x[at(xs, n!, ci, iy, ix)]! * w[at(ws, co!, ci, ky, kx)]!;
+      }
+  return acc;
+}
+
+/** dX of a conv2d (stride s, padding p) at one input position: sum of dy under every tap that read it. */
+function conv2dGradXAt(gy: ArrayLike<number>, ys: Shape4, w: ArrayLike<number>, ws: Shape4, p: number, [n, ci, iy, ix]: number[], s = 1) {
+  let acc = 0;
+  for (let co = 0; co < ys[1]; co++)
+    for (let ky = 0; ky < ws[2]; ky++)
+      for (let kx = 0; kx < ws[3]; kx++) {
+        const [ty, tx] = [iy! + p - ky, ix! + p - kx];
+        if (ty % s || tx % s) continue;
+        const [oy, ox] = [ty / s, tx / s];
+        if (oy >= 0 && oy < ys[2] && ox >= 0 && ox < ys[3]) acc += gy[at(ys, n!, co, oy, ox)]! * w[at(ws, co, ci!, ky, kx)]!;
+      }
+  return acc;
+}
+
+/** dW[co, ci, ky, kx] of a conv2d (stride s, padding p), and the sum of |terms| (for the tolerance). */
+function conv2dGradWAt(x: ArrayLike<number>, xs: Shape4, gy: ArrayLike<number>, ys: Shape4, p: number, co: number, ci: number, ky: number, kx: number, s = 1) {
+  let acc = 0;
+  let abs = 0;
+  for (let n = 0; n < xs[0]; n++)
+    for (let oy = 0; oy < ys[2]; oy++) {
+      const iy = oy * s - p + ky;
+      if (iy < 0 || iy >= xs[2]) continue;
+      for (let ox = 0; ox < ys[3]; ox++) {
+        const ix = ox * s - p + kx;
+        if (ix < 0 || ix >= xs[3]) continue;
+        const t = gy[at(ys, n, co, oy, ox)]! * x[at(xs, n, ci, iy, ix)]!;
+        acc += t;
+        abs += Math.abs(t);
+      }
+    }
+  return [acc, abs] as const;
+}
+
+function channelSums(g: ArrayLike<number>, s: Shape4) {
+  const out = new Float64Array(s[1]);
+  const abs = new Float64Array(s[1]);
+  const pl = s[2] * s[3];
+  for (let n = 0; n < s[0]; n++)
+    for (let c = 0; c < s[1]; c++) {
+      const o = (n * s[1] + c) * pl;
+      for (let i = 0; i < pl; i++) {
+        out[c] += g[o + i]!;
+        abs[c] += Math.abs(g[o + i]!);
+      }
+    }
+  return [out, abs] as const;
+}
+
+/** Expects got[i] ~ want[i] for sampled positions (tolerance for sums of k float32 products). */
+function expectSamples(label: string, got: ArrayLike<number>, want: (pos: number[]) => number, pos: number[][], s: Shape4, k: number) {
+  const g = pos.map((q) => got[at(s, q[0]!, q[1]!, q[2]!, q[3]!)]!);
+  const w = pos.map(want);
+  const r = closeness(g, w, reductionTol(k, 2));
+  expect(r.ok, `${label}: ${r.message}`).toBe(true);
+}
+
+/** Sampled dW entries and all db entries against float64 sums, with a tolerance scaled by the sum of |terms|. */
+function expectGradSums(label: string, got: ArrayLike<number>, want: (i: number) => readonly [number, number], idx: number[]) {
+  for (const i of idx) {
+    const [v, abs] = want(i);
+    const err = Math.abs(got[i]! - v);
+    expect(err, `${label}[${i}]: got ${got[i]}, want ${v} (sum |terms| ${abs})`).toBeLessThanOrEqual(2e-6 * abs + 1e-4);
+  }
+}
+
+describe.skipIf(skip)('conv over the binding limit (GPU)', () => {
+  test('conv2d: x [1, 9, 2050, 2050] (151 MB) -> 2 channels, and its backward (dX over the limit)', async () => {
+    const r = rng(500);
+    const xs: Shape4 = [1, 9, 2050, 2050];
+    const ws: Shape4 = [2, 9, 3, 3];
+    const ys: Shape4 = [1, 2, 2050, 2050];
+    expect(xs.reduce((a, b) => a * b) * 4).toBeGreaterThan(dev.limits.maxBindingBytes);
+    const xd = uniformArray(r, 9 * 2050 * 2050);
+    const wd = uniformArray(r, 2 * 9 * 9);
+    const bd = uniformArray(r, 2);
+    const x = tensor(xd, xs, { device: dev, requiresGrad: true });
+    const w = tensor(wd, ws, { device: dev, requiresGrad: true });
+    const b = tensor(bd, [2], { device: dev, requiresGrad: true });
+    const y = conv2d(x, w, b, { padding: 1 });
+    const yd = await y.toArray();
+    expectSamples('y', yd, (q) => conv2dAt(xd, xs, wd, ws, bd, 1, q), samples(r, ys), ys, 82);
+    const gd = uniformArray(r, 2 * 2050 * 2050);
+    const gy = tensor(gd, ys, { device: dev });
+    y.backward(gy);
+    expectSamples('dX', await x.grad!.toArray(), (q) => conv2dGradXAt(gd, ys, wd, ws, 1, q), samples(r, xs), xs, 18);
+    const gw = await w.grad!.toArray();
+    const wi = [0, 161, ...Array.from({ length: 6 }, () => randInt(r, 0, 161))];
+    expectGradSums('dW', gw, (i) => conv2dGradWAt(xd, xs, gd, ys, 1, Math.floor(i / 81), Math.floor(i / 9) % 9, Math.floor(i / 3) % 3, i % 3), wi);
+    const [db, dbAbs] = channelSums(gd, ys);
+    expectGradSums('db', await b.grad!.toArray(), (i) => [db[i]!, dbAbs[i]!], [0, 1]);
+    for (const t of [x, w, b, y, gy, x.grad!, w.grad!, b.grad!]) t.dispose();
+  });
+
+  test('conv2d: y [1, 9, 2050, 2050] over the limit (1 -> 9 channels), and its backward (dy over the limit)', async () => {
+    const r = rng(510);
+    const xs: Shape4 = [1, 1, 2050, 2050];
+    const ws: Shape4 = [9, 1, 3, 3];
+    const ys: Shape4 = [1, 9, 2050, 2050];
+    const xd = uniformArray(r, 2050 * 2050);
+    const wd = uniformArray(r, 81);
+    const bd = uniformArray(r, 9);
+    const x = tensor(xd, xs, { device: dev, requiresGrad: true });
+    const w = tensor(wd, ws, { device: dev, requiresGrad: true });
+    const b = tensor(bd, [9], { device: dev, requiresGrad: true });
+    const y = conv2d(x, w, b, { padding: 1 });
+    expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, bd, 1, q), samples(r, ys), ys, 10);
+    const gd = uniformArray(r, 9 * 2050 * 2050);
+    const gy = tensor(gd, ys, { device: dev });
+    y.backward(gy);
+    expectSamples('dX', await x.grad!.toArray(), (q) => conv2dGradXAt(gd, ys, wd, ws, 1, q), samples(r, xs), xs, 81);
+    const wi = [0, 80, ...Array.from({ length: 6 }, () => randInt(r, 0, 80))];
+    expectGradSums('dW', await w.grad!.toArray(), (i) => conv2dGradWAt(xd, xs, gd, ys, 1, Math.floor(i / 9), 0, Math.floor(i / 3) % 3, i % 3), wi);
+    const [db, dbAbs] = channelSums(gd, ys);
+    expectGradSums('db', await b.grad!.toArray(), (i) => [db[i]!, dbAbs[i]!], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const t of [x, w, b, y, gy, x.grad!, w.grad!, b.grad!]) t.dispose();
+  });
+
+  test('convTranspose2d 2x2 stride 2: y [1, 9, 2050, 2050] over the limit, and its backward', async () => {
+    const r = rng(520);
+    const xs: Shape4 = [1, 2, 1025, 1025];
+    const ws: Shape4 = [2, 9, 2, 2];
+    const ys: Shape4 = [1, 9, 2050, 2050];
+    const xd = uniformArray(r, 2 * 1025 * 1025);
+    const wd = uniformArray(r, 2 * 9 * 4);
+    const bd = uniformArray(r, 9);
+    const x = tensor(xd, xs, { device: dev, requiresGrad: true });
+    const w = tensor(wd, ws, { device: dev, requiresGrad: true });
+    const b = tensor(bd, [9], { device: dev, requiresGrad: true });
+    const y = convTranspose2d(x, w, b, { stride: 2 });
+    // Each output takes exactly one tap: y[co, 2i+a, 2j+c] = b[co] + sum over ci of x[ci, i, j] * W[ci, co, a, c].
+    const yAt = ([n, co, oy, ox]: number[]) => {
+      let s = bd[co!]!;
+      for (let ci = 0; ci < 2; ci++) s += xd[at(xs, n!, ci, oy! >> 1, ox! >> 1)]! * wd[at(ws, ci, co!, oy! & 1, ox! & 1)]!;
+      return s;
+    };
+    expectSamples('y', await y.toArray(), yAt, samples(r, ys), ys, 3);
+    const gd = uniformArray(r, 9 * 2050 * 2050);
+    const gy = tensor(gd, ys, { device: dev });
+    y.backward(gy);
+    const gxAt = ([n, ci, iy, ix]: number[]) => {
+      let s = 0;
+      for (let co = 0; co < 9; co++) for (let a = 0; a < 2; a++) for (let c = 0; c < 2; c++) s += gd[at(ys, n!, co, 2 * iy! + a, 2 * ix! + c)]! * wd[at(ws, ci!, co, a, c)]!;
+      return s;
+    };
+    expectSamples('dX', await x.grad!.toArray(), gxAt, samples(r, xs), xs, 36);
+    const gwAt = (i: number) => {
+      const [ci, co, a, c] = [Math.floor(i / 36), Math.floor(i / 4) % 9, Math.floor(i / 2) % 2, i % 2];
+      let s = 0;
+      let abs = 0;
+      for (let iy = 0; iy < 1025; iy++)
+        for (let ix = 0; ix < 1025; ix++) {
+          const t = xd[at(xs, 0, ci, iy, ix)]! * gd[at(ys, 0, co, 2 * iy + a, 2 * ix + c)]!;
+          s += t;
+          abs += Math.abs(t);
+        }
+      return [s, abs] as const;
+    };
+    expectGradSums('dW', await w.grad!.toArray(), gwAt, [0, 71, ...Array.from({ length: 6 }, () => randInt(r, 0, 71))]);
+    const [db, dbAbs] = channelSums(gd, ys);
+    expectGradSums('db', await b.grad!.toArray(), (i) => [db[i]!, dbAbs[i]!], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const t of [x, w, b, y, gy, x.grad!, w.grad!, b.grad!]) t.dispose();
+  });
+
+  test('conv2d stride 2: x [5, 2, 1800, 1900] over the limit is split into batch blocks (forward and backward)', async () => {
+    const r = rng(530);
+    const xs: Shape4 = [5, 2, 1800, 1900];
+    const ws: Shape4 = [1, 2, 3, 3];
+    const ys: Shape4 = [5, 1, 900, 950];
+    const xd = uniformArray(r, 5 * 2 * 1800 * 1900);
+    const wd = uniformArray(r, 18);
+    const x = tensor(xd, xs, { device: dev, requiresGrad: true });
+    const w = tensor(wd, ws, { device: dev, requiresGrad: true });
+    const y = conv2d(x, w, null, { padding: 1, stride: 2 });
+    expect(y.shape).toEqual(ys);
+    expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, null, 1, q, 2), samples(r, ys), ys, 18);
+    const gd = uniformArray(r, 5 * 900 * 950);
+    const gy = tensor(gd, ys, { device: dev });
+    y.backward(gy);
+    expectSamples('dX', await x.grad!.toArray(), (q) => conv2dGradXAt(gd, ys, wd, ws, 1, q, 2), samples(r, xs), xs, 9);
+    expectGradSums('dW', await w.grad!.toArray(), (i) => conv2dGradWAt(xd, xs, gd, ys, 1, 0, Math.floor(i / 9), Math.floor(i / 3) % 3, i % 3, 2), [0, 4, 13, 17]);
+    for (const t of [x, w, y, gy, x.grad!, w.grad!]) t.dispose();
+  });
+});
+
+describe('conv under noGrad', () => {
+  test('noGrad records nothing', () => {
+    const x = tensor(randnArray(rng(600), 2 * 8 * 8), [1, 2, 8, 8], { device: cpu32, requiresGrad: true });
+    const w = tensor(randnArray(rng(601), 3 * 2 * 9), [3, 2, 3, 3], { device: cpu32, requiresGrad: true });
+    const y = noGrad(() => conv2d(x, w));
+    expect(y.requiresGrad).toBe(false);
+    expect(y.shape).toEqual([1, 3, 6, 6]);
+  });
+});
