@@ -7,11 +7,13 @@ export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, rand, randn, 
 export type { CreateOptions, RandOptions } from './tensor/creation.js';
 export { manualSeed } from './tensor/random.js';
 export { tidy, keep } from './tensor/scope.js';
-export { noGrad, isGradEnabled, stats, getDefaultDevice, setDefaultDevice, cpuDevice, metaDevice } from './tensor/context.js';
+export { noGrad, isGradEnabled, stats, getDefaultDevice, setDefaultDevice, withDevice, cpuDevice, metaDevice } from './tensor/context.js';
 export type { Stats } from './tensor/context.js';
 export * as F from './tensor/ops/index.js';
 export * from './tensor/ops/index.js';
 export * from './tensor/errors.js';
+export * as nn from './nn/index.js';
+export { SGD, Adam, AdamW, StepLR, CosineAnnealingLR, ReduceLROnPlateau } from './nn/index.js';
 export type { DType, NumArray } from './tensor/dtype.js';
 export type { Shape } from './tensor/shape.js';
 export { openDevice, closeDevice } from './device.js';

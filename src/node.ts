@@ -1,15 +1,21 @@
 /// <reference types="node" />
 // unet-webgpu/node: WebGPU in Node through Dawn (the `webgpu` package), and loading edited shaders from disk.
 import { readdirSync, readFileSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { DeviceOptions } from './device.js';
 import { SHADERS, type ShaderName } from './kernels/shaders.gen.js';
 import { overrideShader } from './kernels/shader_source.js';
 import { openWebGpu } from './kernels/runtime/open.js';
+import { withUnquantizedTimestamps } from './kernels/runtime/profiler.js';
 import type { WebGpuBackend } from './kernels/runtime/webgpu_backend.js';
 import { setDefaultDevice } from './tensor/context.js';
 import { GpuUnavailableError } from './tensor/errors.js';
+import type { Backend } from './kernels/backend.js';
+import type { StateDict } from './nn/module.js';
+import type { Tensor } from './tensor/tensor.js';
+import { deserializeSafetensors, serializeSafetensors, type SafetensorsFile, type SerializeOptions } from './nn/safetensors.js';
 
 export * from './index.js';
 
@@ -18,7 +24,7 @@ const FIX =
   'Debian bookworm needs mesa-vulkan-drivers from bookworm-backports (Mesa 22 is refused by Dawn).';
 
 export interface NodeDeviceOptions extends DeviceOptions {
-  /** Dawn toggles passed to create(), e.g. ['enable-dawn-features=skip_validation']. */
+  /** Dawn toggles passed to create(), e.g. ['enable-dawn-features=skip_validation'] (timestamp_quantization is always disabled unless named). */
   dawnFlags?: string[];
   /** Renice the JS main thread after the device exists (Dawn spin-waits while GPU work is pending). */
   niceMain?: number;
@@ -33,7 +39,8 @@ export async function openNodeDevice(opts: NodeDeviceOptions = {}): Promise<WebG
   } catch (e) {
     throw new GpuUnavailableError(`openNodeDevice: cannot load Dawn's node binding (npm package 'webgpu'): ${(e as Error).message}. Run \`npm install webgpu@0.6.2\`.`);
   }
-  let gpu: GPU | null = create(opts.dawnFlags ?? []);
+  // Unquantized timestamps: Dawn rounds them to 65.5 us by default (a browser guard), too coarse for the profiler.
+  let gpu: GPU | null = create(withUnquantizedTimestamps(opts.dawnFlags ?? []));
   const dev = await openWebGpu(gpu, FIX, opts);
   // Dawn keeps Node's event loop alive while its instance is referenced: drop ours when the device goes.
   const destroy = dev.destroy.bind(dev);
@@ -57,4 +64,38 @@ export function loadShaderDir(dir: string): ShaderName[] {
     loaded.push(name as ShaderName);
   }
   return loaded;
+}
+
+/**
+ * Writes tensors to a safetensors file atomically: a temporary file in the same folder is written and
+ * fsynced, then renamed over `path`, so a crash or an error leaves the old file (or none), never half a file.
+ */
+export async function saveSafetensors(path: string, sd: StateDict | ReadonlyMap<string, Tensor>, metadata?: Record<string, string>, opts?: SerializeOptions): Promise<void> {
+  const bytes = await serializeSafetensors(sd, metadata, opts);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+  const fh = await open(tmp, 'wx');
+  try {
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  // Make the rename itself durable where the platform allows fsync on a directory.
+  try {
+    const dir = await open(dirname(path), 'r');
+    await dir.sync().finally(() => dir.close());
+  } catch {
+    /* best effort (not supported on every platform) */
+  }
+}
+
+/** Reads a safetensors file into tensors on `device` (default: the default device) and its `__metadata__`. */
+export async function loadSafetensors(path: string, opts: { device?: Backend } = {}): Promise<SafetensorsFile> {
+  return deserializeSafetensors(await readFile(path), opts);
 }

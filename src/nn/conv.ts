@@ -1,0 +1,157 @@
+import { Tensor } from '../tensor/tensor.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { getDefaultDevice } from '../tensor/context.js';
+import { conv2d, convTranspose2d, type Pair } from '../tensor/ops/conv.js';
+import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+const tuple = (p: readonly number[]) => `(${p.join(', ')})`;
+
+function checkPositive(layer: string, what: string, v: readonly number[], min = 1): void {
+  if (!v.every((d) => Number.isInteger(d) && d >= min)) throw new ArgumentError(layer, `${what} must be integers >= ${min}, got ${tuple(v)}`);
+}
+
+/** A fresh, uninitialised parameter (the initialiser writes it). */
+function newParameter(shape: number[]): Parameter {
+  const t = Tensor.empty(shape, 'f32', getDefaultDevice());
+  const p = new Parameter(t);
+  t.dispose();
+  return p;
+}
+
+/** PyTorch's default reset_parameters of conv layers: kaiming_uniform_(a = sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+function resetConv(weight: Parameter, bias: Parameter | null): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const [fanIn] = calculateFanInAndFanOut(weight.shape);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
+}
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  /** An int, a pair, 'same' (stride 1 only) or 'valid' (= 0). Default 0. */
+  padding?: Pair | 'same' | 'valid';
+  dilation?: Pair;
+  /** Learnable bias (default true). */
+  bias?: boolean;
+}
+
+/** 2-D convolution layer: x [N, Cin, H, W] -> [N, Cout, OH, OW]; weight [Cout, Cin, kH, kW], bias [Cout]. */
+export class Conv2d extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number] | 'same' | 'valid';
+  readonly dilation: [number, number];
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, { stride = 1, padding = 0, dilation = 1, bias = true }: Conv2dOptions = {}) {
+    super();
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = pair(kernelSize);
+    this.stride = pair(stride);
+    this.padding = typeof padding === 'string' ? padding : pair(padding);
+    this.dilation = pair(dilation);
+    checkPositive('Conv2d', 'in/out channels', [inChannels, outChannels]);
+    checkPositive('Conv2d', 'kernel_size', this.kernelSize);
+    checkPositive('Conv2d', 'stride', this.stride);
+    checkPositive('Conv2d', 'dilation', this.dilation);
+    if (typeof this.padding !== 'string') checkPositive('Conv2d', 'padding', this.padding, 0);
+    else if (this.padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
+      throw new ArgumentError('Conv2d', "padding='same' is not supported for strided convolutions");
+    } else if (this.padding !== 'same' && this.padding !== 'valid') throw new ArgumentError('Conv2d', `padding '${this.padding}' is not 'same' or 'valid'`);
+    this.weight = newParameter([outChannels, inChannels, ...this.kernelSize]);
+    this.bias = bias ? newParameter([outChannels]) : null;
+    resetConv(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+  }
+
+  protected override extraRepr(): string {
+    const p = typeof this.padding === 'string' ? `'${this.padding}'` : tuple(this.padding);
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${tuple(this.kernelSize)}, stride=${tuple(this.stride)}`;
+    if (p !== '(0, 0)') s += `, padding=${p}`;
+    if (this.dilation.some((d) => d !== 1)) s += `, dilation=${tuple(this.dilation)}`;
+    if (!this.bias) s += ', bias=False';
+    return s;
+  }
+}
+
+export interface ConvTranspose2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  outputPadding?: Pair;
+  dilation?: Pair;
+  bias?: boolean;
+}
+
+/**
+ * Transposed 2-D convolution layer: x [N, Cin, H, W] -> [N, Cout, (H-1)*s - 2p + d*(k-1) + op + 1, ...];
+ * weight [Cin, Cout, kH, kW] (PyTorch's layout; fan_in for the init is Cout*kH*kW), bias [Cout].
+ */
+export class ConvTranspose2d extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
+
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Pair,
+    { stride = 1, padding = 0, outputPadding = 0, dilation = 1, bias = true }: ConvTranspose2dOptions = {},
+  ) {
+    super();
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = pair(kernelSize);
+    this.stride = pair(stride);
+    this.padding = pair(padding);
+    this.outputPadding = pair(outputPadding);
+    this.dilation = pair(dilation);
+    checkPositive('ConvTranspose2d', 'in/out channels', [inChannels, outChannels]);
+    checkPositive('ConvTranspose2d', 'kernel_size', this.kernelSize);
+    checkPositive('ConvTranspose2d', 'stride', this.stride);
+    checkPositive('ConvTranspose2d', 'dilation', this.dilation);
+    checkPositive('ConvTranspose2d', 'padding', this.padding, 0);
+    checkPositive('ConvTranspose2d', 'output_padding', this.outputPadding, 0);
+    if (this.outputPadding.some((o, i) => o >= this.stride[i]! && o >= this.dilation[i]!)) {
+      throw new ArgumentError('ConvTranspose2d', `output_padding ${tuple(this.outputPadding)} must be smaller than stride ${tuple(this.stride)} or dilation ${tuple(this.dilation)}`);
+    }
+    this.weight = newParameter([inChannels, outChannels, ...this.kernelSize]);
+    this.bias = bias ? newParameter([outChannels]) : null;
+    resetConv(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return convTranspose2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      dilation: this.dilation,
+    });
+  }
+
+  protected override extraRepr(): string {
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${tuple(this.kernelSize)}, stride=${tuple(this.stride)}`;
+    if (this.padding.some((d) => d !== 0)) s += `, padding=${tuple(this.padding)}`;
+    if (this.outputPadding.some((d) => d !== 0)) s += `, output_padding=${tuple(this.outputPadding)}`;
+    if (this.dilation.some((d) => d !== 1)) s += `, dilation=${tuple(this.dilation)}`;
+    if (!this.bias) s += ', bias=False';
+    return s;
+  }
+}

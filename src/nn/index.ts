@@ -1,0 +1,20 @@
+// torch.nn-like layer: modules with PyTorch's state-dict names, layers, initialisers, optimizers,
+// learning-rate schedulers, gradient clipping and safetensors (browser-safe; files live in 'unet-webgpu/node').
+export { Parameter } from './parameter.js';
+export { Module } from './module.js';
+export type { StateDict, LoadStateDictOptions, IncompatibleKeys } from './module.js';
+export { Sequential, ModuleList } from './container.js';
+export { Conv2d, ConvTranspose2d } from './conv.js';
+export type { Conv2dOptions, ConvTranspose2dOptions } from './conv.js';
+export { BatchNorm2d } from './batch_norm.js';
+export type { BatchNorm2dOptions } from './batch_norm.js';
+export { ReLU, LeakyReLU, Sigmoid, Tanh, Identity, MaxPool2d, Upsample, Dropout, Dropout2d } from './layers.js';
+export type { MaxPool2dOptions, UpsampleOptions } from './layers.js';
+export * as init from './init.js';
+export { Optimizer, SGD, Adam, AdamW } from './optim.js';
+export type { SGDOptions, AdamOptions, ParamGroup, ParamGroupInput, ParamState, OptimizerStateDict } from './optim.js';
+export { LRScheduler, StepLR, CosineAnnealingLR, ReduceLROnPlateau } from './lr_scheduler.js';
+export type { StepLROptions, CosineAnnealingLROptions, ReduceLROnPlateauOptions } from './lr_scheduler.js';
+export { clipGradNorm_ } from './clip_grad.js';
+export { parseSafetensors, deserializeSafetensors, serializeSafetensors } from './safetensors.js';
+export type { SafetensorsDType, HostTensor, ParsedSafetensors, SafetensorsFile, SerializeOptions } from './safetensors.js';

@@ -1,0 +1,56 @@
+// clipGradNorm_ against torch.nn.utils.clip_grad_norm_ (nn_clip.json): L2 with and without clipping, L1,
+// inf, p = 3, large gradients; grads scaled in place (same tensor objects), total norm returned on the
+// device with no readback. CPU device and GPU.
+import { beforeAll, describe, expect, test } from 'vitest';
+import { nn, stats, zeros, type Device, type Tensor, type WebGpuDevice } from '../../src/index.js';
+import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { fixture, fromJs, type JsTensor } from './fixtures.js';
+
+const skip = await skipGpu();
+let dev: WebGpuDevice;
+beforeAll(async () => {
+  if (!skip) dev = await gpu();
+});
+
+interface Case {
+  name: string;
+  max_norm: number;
+  norm_type: number | 'inf';
+  grads: JsTensor[];
+  total_norm: number;
+  clipped: JsTensor[];
+}
+const CASES: Case[] = fixture('clip').cases;
+
+async function runCase(c: Case, device: Device): Promise<void> {
+  const params = c.grads.map((g) => new nn.Parameter(zeros(g.shape, { device })));
+  const grads = c.grads.map((g, i) => (params[i]!.grad = fromJs(g, device)));
+  const submits0 = device.kind === 'webgpu' ? stats(device).submits : 0;
+  const total = nn.clipGradNorm_(params, c.max_norm, c.norm_type === 'inf' ? Infinity : c.norm_type);
+  if (device.kind === 'webgpu') expect(stats(device).submits - submits0, 'no readback (no submit) inside clipGradNorm_').toBeLessThanOrEqual(1);
+  expect(total.shape).toEqual([]);
+  expect(await total.toArray(), 'total norm').toBeAllClose([c.total_norm], { rtol: 3e-6, atol: 0 });
+  for (const [i, p] of params.entries()) {
+    expect(p.grad).toBe(grads[i]);
+    expect(await p.grad!.toArray(), `clipped grad ${i}`).toBeAllClose(c.clipped[i]!.data, { rtol: 3e-6, atol: 1e-7 });
+  }
+  total.dispose();
+  for (const p of params) {
+    p.grad?.dispose();
+    p.dispose();
+  }
+}
+
+describe('clipGradNorm_ vs PyTorch (CPU)', () => {
+  for (const c of CASES) test(c.name, () => runCase(c, cpu32));
+  test('no grads: total 0, nothing changes', async () => {
+    const p = new nn.Parameter(zeros([2], { device: cpu32 }));
+    const t: Tensor = nn.clipGradNorm_([p], 1);
+    expect([...(await t.toArray())]).toEqual([0]);
+    p.dispose();
+  });
+});
+
+describe.skipIf(skip)('clipGradNorm_ vs PyTorch (GPU)', () => {
+  for (const c of CASES.filter((c) => ['l2_clips', 'inf'].includes(c.name))) test(c.name, () => runCase(c, dev));
+});
