@@ -1,35 +1,122 @@
 #!/usr/bin/env node
-// The unet-webgpu command line: `demo` (npm start) and the commands documented in README.md.
-import { openNodeDevice, randn, stats, tidy } from './node.js';
+// The unet-webgpu command line. `npx unet-webgpu help` lists the commands; README.md documents them.
+import { parseArgs } from 'node:util';
+import { cpuDevice, metaDevice, openNodeDevice, randn, setDefaultDevice, stats, Tensor, bceWithLogits, noGrad, rand, gt } from './node.js';
+import { summary } from './nn/summary.js';
+import { UNet, type UNetOptions } from './unet/unet.js';
 
-async function demo(): Promise<void> {
-  const dev = await openNodeDevice();
-  console.log(`device: ${dev.description}`);
-  // A tiny regression fitted by gradient descent: y = x w, learned on the GPU.
-  const x = randn([64, 8], { seed: 1 });
-  const wTrue = randn([8, 1], { seed: 2 });
-  const y = x.matmul(wTrue);
-  const w = randn([8, 1], { seed: 3 }).requiresGrad_();
-  for (let step = 0; step <= 50; step++) {
-    const loss = tidy(() => x.matmul(w).sub(y).pow(2).mean());
+const MODEL_FLAGS = {
+  in: { type: 'string', default: '1' },
+  classes: { type: 'string', default: '1' },
+  width: { type: 'string', default: '64' },
+  depth: { type: 'string', default: '4' },
+  padding: { type: 'string', default: 'valid' },
+  bilinear: { type: 'boolean', default: false },
+  'no-bias': { type: 'boolean', default: false },
+  merge: { type: 'string', default: 'pad' },
+  size: { type: 'string', default: '572' },
+  batch: { type: 'string', default: '1' },
+} as const;
+
+type ModelArgs = { [K in keyof typeof MODEL_FLAGS]: (typeof MODEL_FLAGS)[K]['default'] extends boolean ? boolean : string };
+
+function modelOptions(v: ModelArgs): UNetOptions {
+  const padding = v.padding;
+  const merge = v.merge;
+  if (padding !== 'same' && padding !== 'valid') throw new Error(`--padding must be same or valid, got ${padding}`);
+  if (merge !== 'pad' && merge !== 'crop') throw new Error(`--merge must be pad or crop, got ${merge}`);
+  return {
+    inChannels: +v.in,
+    classes: +v.classes,
+    width: +v.width,
+    depth: +v.depth,
+    padding,
+    bilinear: v.bilinear,
+    bias: !v['no-bias'],
+    merge,
+  };
+}
+
+/** `summary`: torchinfo's table for a U-Net configuration, computed on the meta device (no GPU needed). */
+async function summaryCmd(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, depthShown: { type: 'string', default: '3' } } });
+  const meta = metaDevice();
+  setDefaultDevice(meta);
+  const net = new UNet(modelOptions(values));
+  const x = Tensor.empty([+values.batch, +values.in, +values.size, +values.size], 'f32', meta);
+  console.log(summary(net, x, { depth: +values.depthShown }).text);
+}
+
+const ms = (t: number) => (t >= 10000 ? `${(t / 1000).toFixed(1)} s` : `${t.toFixed(0)} ms`);
+
+/** `run` (npm start): the seed U-Net's forward and backward on the GPU, with its summary and timings. */
+async function runCmd(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, steps: { type: 'string', default: '2' }, 'nice-main': { type: 'string', default: '0' } } });
+  const opts = modelOptions(values);
+  const meta = metaDevice();
+  setDefaultDevice(meta);
+  const shape = [+values.batch, +values.in, +values.size, +values.size];
+  console.log(summary(new UNet(opts), Tensor.empty(shape, 'f32', meta)).text);
+  const dev = await openNodeDevice({ niceMain: +values['nice-main'] });
+  console.log(`\ndevice: ${dev.description}`);
+  const net = new UNet(opts);
+  const x = randn(shape, { seed: 1 });
+  const outSize = UNet.outputSize(+values.size, opts);
+  const target = noGrad(() => gt(rand([shape[0]!, opts.classes, outSize, outSize], { seed: 2 }), 0.5));
+  for (let step = 1; step <= +values.steps; step++) {
+    const t0 = performance.now();
+    const y = net.forward(x);
+    const loss = bceWithLogits(y, target);
+    const lossValue = await loss.item();
+    const t1 = performance.now();
     loss.backward();
-    const next = tidy(() => w.sub(w.grad!.mul(0.2)));
-    if (step % 10 === 0) console.log(`step ${step}: loss ${(await loss.item()).toExponential(3)}`);
+    const g = await net.outc.conv.weight.grad!.toArray();
+    const t2 = performance.now();
+    console.log(`step ${step}: forward+loss ${ms(t1 - t0)} (loss ${lossValue.toFixed(5)}), backward ${ms(t2 - t1)}, out ${JSON.stringify(y.shape)}, |grad outc| ${Math.hypot(...g).toExponential(3)}`);
+    y.dispose();
     loss.dispose();
-    w.grad!.dispose();
-    w.grad = null;
-    await next.toArray().then((v) => dev.upload(w.storage(), v));
-    next.dispose();
+    net.zeroGrad();
   }
-  console.log(stats(dev));
+  const s = stats(dev);
+  console.log(`live tensors ${s.liveTensors}, live ${(s.liveBytes / 1e6).toFixed(1)} MB, peak ${(s.peakBytes / 1e6).toFixed(1)} MB, dispatches ${s.dispatches}, submits ${s.submits}`);
+  net.dispose();
   await dev.destroy();
 }
 
-const [cmd = 'demo'] = process.argv.slice(2);
-const commands: Record<string, () => Promise<void>> = { demo };
-const run = commands[cmd];
-if (!run) {
-  console.error(`unknown command '${cmd}'; commands: ${Object.keys(commands).join(', ')}`);
-  process.exit(2);
+/** `check-torch DUMP.safetensors [...]`: parity with PyTorch on the same weights (exit 1 on any failure). */
+async function checkTorchCmd(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { cpu: { type: 'boolean', default: false }, verbose: { type: 'boolean', short: 'v', default: false } } });
+  if (!positionals.length) throw new Error('give one or more reference dumps (.safetensors), e.g. test/fixtures/unet/*.safetensors');
+  const { readFile } = await import('node:fs/promises');
+  const { checkTorch, formatCheck } = await import('./unet/check_torch.js');
+  const dev = values.cpu ? cpuDevice() : await openNodeDevice();
+  setDefaultDevice(dev);
+  let ok = true;
+  for (const f of positionals) {
+    const r = await checkTorch(await readFile(f), dev, f);
+    console.log(formatCheck(r, values.verbose));
+    ok &&= r.ok;
+  }
+  await dev.destroy();
+  if (!ok) process.exitCode = 1;
 }
-await run();
+
+const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
+  run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
+  bench: [async (a) => (await import('./bench/bench_cli.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile]'],
+  'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v)'],
+  summary: [summaryCmd, "torchinfo's table: --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop]"],
+};
+
+const [cmd = 'run', ...rest] = process.argv.slice(2);
+if (cmd === 'help' || cmd === '--help' || !COMMANDS[cmd]) {
+  console.log('usage: unet-webgpu <command> [flags]\n');
+  for (const [name, [, doc]] of Object.entries(COMMANDS)) console.log(`  ${name.padEnd(12)} ${doc}`);
+  process.exit(cmd === 'help' || cmd === '--help' ? 0 : 2);
+}
+try {
+  await COMMANDS[cmd]![0](rest);
+} catch (e) {
+  console.error(`unet-webgpu ${cmd}: ${(e as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseSafetensors, serializeSafetensors } from '../../src/nn/safetensors.js';
+import { tensor, type WebGpuDevice } from '../../src/index.js';
+import { checkTorch, formatCheck } from '../../src/unet/check_torch.js';
+import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+
+const DIR = join(import.meta.dirname, '../fixtures/unet');
+const DUMPS = readdirSync(DIR).filter((f) => f.endsWith('.safetensors')).sort();
+
+const skip = await skipGpu();
+let dev: WebGpuDevice;
+beforeAll(async () => {
+  if (!skip) dev = await gpu();
+});
+
+describe.skipIf(skip)('check-torch: our U-Net equals PyTorch on the committed dumps (lavapipe)', () => {
+  test('there are dumps covering both up modes, both paddings, batch 2, depth 3 and cross-entropy', () => {
+    const configs = DUMPS.map((f) => {
+      const m = parseSafetensors(readFileSync(join(DIR, f))).metadata;
+      return { ...JSON.parse(m.config!), loss: m.loss, x: parseSafetensors(readFileSync(join(DIR, f))).tensors.get('x')!.shape };
+    });
+    expect(configs.some((c) => c.bilinear) && configs.some((c) => !c.bilinear)).toBe(true);
+    expect(configs.some((c) => c.padding === 'valid') && configs.some((c) => c.padding === 'same')).toBe(true);
+    expect(configs.some((c) => c.depth === 3)).toBe(true);
+    expect(configs.some((c) => c.x[0] > 1)).toBe(true);
+    expect(configs.some((c) => c.x[2] % 2 === 1)).toBe(true);
+    expect(configs.some((c) => String(c.loss).includes('ce'))).toBe(true);
+  });
+
+  test.each(DUMPS)('%s', async (f) => {
+    const r = await checkTorch(readFileSync(join(DIR, f)), dev, f);
+    expect(r.ok, formatCheck(r, true)).toBe(true);
+    expect(r.rows.length).toBeGreaterThan(50);
+  });
+
+  test('a 1% change to one weight is caught (the check can fail)', async () => {
+    const bytes = readFileSync(join(DIR, 'tconv_same.safetensors'));
+    const { tensors, metadata } = parseSafetensors(bytes);
+    const sd: Record<string, ReturnType<typeof tensor>> = {};
+    for (const [k, h] of tensors) {
+      const data = h.data.slice();
+      if (k === 'up1.conv.double_conv.0.weight') data[0] = data[0]! * 1.01 + 1e-3;
+      sd[k] = tensor(data, h.shape, { device: cpu32, dtype: h.dtype });
+    }
+    const bad = await serializeSafetensors(sd, metadata);
+    const r = await checkTorch(bad, dev, 'perturbed');
+    expect(r.ok).toBe(false);
+    expect(r.rows.find((x) => x.name === 'out.train')!.ok).toBe(false);
+  });
+});
+
+test('check-torch on the CPU reference device passes one dump too', async () => {
+  const r = await checkTorch(readFileSync(join(DIR, 'odd_same.safetensors')), cpu32, 'odd_same');
+  expect(r.ok, formatCheck(r, true)).toBe(true);
+});
