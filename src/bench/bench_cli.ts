@@ -1,0 +1,72 @@
+/// <reference types="node" />
+// `unet-webgpu bench --config a|b|c`: one JSON line on stdout in the peers' format (../shared/peers/bench.mjs),
+// progress on stderr.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { openNodeDevice } from '../node.js';
+import { withDevice } from '../tensor/context.js';
+import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
+import { UNet } from '../unet/unet.js';
+import { benchModel, type BenchMode } from './bench_model.js';
+
+export async function benchCmd(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', default: 'a' },
+      modes: { type: 'string', default: 'fwd,fwd_eval,train' },
+      reps: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '2' },
+      'budget-s': { type: 'string', default: '170' },
+      'nice-main': { type: 'string', default: '0' },
+      lr: { type: 'string', default: '0.01' },
+      profile: { type: 'boolean', default: false },
+      dawn: { type: 'string', default: '' },
+    },
+  });
+  const name = v.config as ConfigName;
+  const cfg = CONFIGS[name];
+  if (!cfg) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${v.config}`);
+  const modes = v.modes.split(',').map((m) => m.trim()) as BenchMode[];
+  for (const m of modes) if (!['fwd', 'fwd_eval', 'train'].includes(m)) throw new Error(`unknown mode '${m}' (fwd, fwd_eval, train)`);
+  const log = (msg: string) => process.stderr.write(`[bench ${name}] ${msg}\n`);
+  const dev = await openNodeDevice({ niceMain: +v['nice-main'], dawnFlags: v.dawn ? v.dawn.split(',') : [] });
+  const model = withDevice(dev, () => new UNet(unetOptions(name)));
+  const params = model.parameters().reduce((s, p) => s + p.numel, 0);
+  log(`${dev.description}; ${params.toLocaleString('en-US')} parameters`);
+  const r = await benchModel(model, [cfg.batch, cfg.channels, cfg.size, cfg.size], dev, {
+    modes,
+    reps: +v.reps,
+    warmup: Math.max(1, +v.warmup),
+    budgetS: +v['budget-s'],
+    lr: +v.lr,
+    log,
+    profile: v.profile,
+  });
+  const ru = process.resourceUsage();
+  const line = {
+    peer: 'unet-webgpu',
+    backend: 'webgpu',
+    config: name,
+    ...cfg,
+    params,
+    layout: 'NCHW',
+    out_shape: r.out_shape,
+    conv_gmacs_fwd: r.conv_gmacs_fwd,
+    modes: r.modes,
+    nice_main: +v['nice-main'] || 0,
+    webgpu_flags: { nice_main: +v['nice-main'] || 0, dawn: v.dawn || undefined },
+    adapter: r.adapter,
+    gpu_peak_mb: Math.round(r.gpu_peak_bytes / 2 ** 20),
+    gpu_pooled_mb: Math.round(r.gpu_pooled_bytes / 2 ** 20),
+    maxrss_mb: Math.round(ru.maxRSS / 1024),
+    rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    ...(r.profile ? { profile: r.profile } : {}),
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(LP_|MESA_|GALLIVM_)/.test(k))),
+    date: new Date().toISOString(),
+    host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+  };
+  process.stdout.write(JSON.stringify(line) + '\n');
+  model.dispose();
+  await dev.destroy();
+}
