@@ -51,7 +51,7 @@ const ms = (t: number) => (t >= 10000 ? `${(t / 1000).toFixed(1)} s` : `${t.toFi
 
 /** `run` (npm start): the seed U-Net's forward and backward on the GPU, with its summary and timings. */
 async function runCmd(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, steps: { type: 'string', default: '2' }, 'nice-main': { type: 'string', default: '0' } } });
+  const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, steps: { type: 'string', default: '1' }, 'nice-main': { type: 'string', default: '0' } } });
   const opts = modelOptions(values);
   const meta = metaDevice();
   setDefaultDevice(meta);
@@ -105,6 +105,7 @@ const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
   bench: [async (a) => (await import('./bench/bench_cli.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile]'],
   'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v)'],
+  kernels: [async (a) => (await import('./bench/kernels_cli.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
   summary: [summaryCmd, "torchinfo's table: --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop]"],
 };
 

@@ -22,6 +22,7 @@ export const batchnorm2d_stats = defineKernel({
   params: BN_REDUCE_PARAMS,
   constants: { WG: 64 },
   grid: (p) => grid1d(p.nwork, 1),
+  cost: (p) => ({ flops: 4 * (p.nwork / p.nk) * p.mtot, bytes: 4 * ((p.nwork / p.nk) * p.mtot + 3 * p.nwork) }),
   ref({ x }, { part }, p) {
     for (let wk = 0; wk < p.nwork; wk++) {
       const cl = Math.floor(wk / p.nk);
@@ -54,6 +55,10 @@ export const batchnorm2d_finalize = defineKernel<'part', 'mean' | 'invstd' | 'rm
   params: { c: 'u32', ktot: 'u32', eps: 'f32', momentum: 'f32' },
   constants: { WG: 64, TRAINING: true, UPDATE: true },
   grid: (p) => grid1d(p.c, 1),
+  cost: (p, k) => ({
+    flops: p.c * (k.TRAINING ? 10 * p.ktot : 2),
+    bytes: 4 * p.c * (k.TRAINING ? 3 * p.ktot + 2 + (k.UPDATE ? 4 : 0) : 4),
+  }),
   ref({ part }, { mean, invstd, rmean, rvar }, p, k) {
     for (let c = 0; c < p.c; c++) {
       if (!k.TRAINING) {
@@ -93,6 +98,7 @@ export const batchnorm2d_fwd = defineKernel({
   params: { n: 'u32', base: 'u32', hw: 'u32', c: 'u32' },
   constants: { WG: 256, HAS_W: true, HAS_B: true },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p, k) => ({ flops: (k.HAS_B ? 3 : 2) * p.n, bytes: 4 * (2 * p.n + 4 * p.c) }),
   ref({ x, mean, invstd, weight, bias }, { y }, p, k) {
     for (let i = 0; i < p.n; i++) {
       const c = Math.floor((p.base + i) / p.hw) % p.c;
@@ -114,6 +120,7 @@ export const batchnorm2d_bwd_reduce = defineKernel({
   params: BN_REDUCE_PARAMS,
   constants: { WG: 64 },
   grid: (p) => grid1d(p.nwork, 1),
+  cost: (p) => ({ flops: 4 * (p.nwork / p.nk) * p.mtot, bytes: 4 * (2 * (p.nwork / p.nk) * p.mtot + 2 * p.nwork) }),
   ref({ x, g, mean }, { part }, p) {
     for (let wk = 0; wk < p.nwork; wk++) {
       const cl = Math.floor(wk / p.nk);
@@ -141,6 +148,7 @@ export const batchnorm2d_bwd_finalize = defineKernel({
   params: { c: 'u32', ktot: 'u32' },
   constants: { WG: 64 },
   grid: (p) => grid1d(p.c, 1),
+  cost: (p) => ({ flops: p.c * (2 * p.ktot + 1), bytes: 4 * p.c * (2 * p.ktot + 3) }),
   ref({ part, invstd }, { dweight, dbias }, p) {
     for (let c = 0; c < p.c; c++) {
       let sg = 0;
@@ -166,6 +174,7 @@ export const batchnorm2d_bwd_dx = defineKernel({
   params: { n: 'u32', base: 'u32', hw: 'u32', c: 'u32', inv_m: 'f32' },
   constants: { WG: 256, TRAINING: true, HAS_W: true },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p, k) => ({ flops: (k.TRAINING ? 8 : 1) * p.n, bytes: 4 * ((k.TRAINING ? 3 : 2) * p.n + 6 * p.c) }),
   ref({ x, g, mean, invstd, weight, sum_gxhat, sum_g }, { dx }, p, k) {
     for (let i = 0; i < p.n; i++) {
       const c = Math.floor((p.base + i) / p.hw) % p.c;

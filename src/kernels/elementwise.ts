@@ -71,6 +71,7 @@ function unaryKernels(name: string, d: UnaryDef) {
     params: { n: 'u32', a: 'f32' },
     constants: { WG },
     grid: (p, c) => grid1d(p.n, c.WG as number),
+    cost: (p) => ({ flops: p.n, bytes: 8 * p.n }),
     ref({ x }, { y }, p) {
       for (let i = 0; i < p.n; i++) y[i] = d.js(x[i]!, p.a);
     },
@@ -85,6 +86,7 @@ function unaryKernels(name: string, d: UnaryDef) {
     params: { n: 'u32', a: 'f32' },
     constants: { WG },
     grid: (p, c) => grid1d(p.n, c.WG as number),
+    cost: (p) => ({ flops: 2 * p.n, bytes: 4 * p.n * (d.saves === 'none' ? 2 : 3) }),
     ref({ x, y, g }, { gx }, p) {
       for (let i = 0; i < p.n; i++) gx[i] = d.djs(x[i]!, y[i]!, g[i]!, p.a);
     },
@@ -111,6 +113,7 @@ function binaryKernel(name: string, d: BinaryDef) {
     params: BINARY_PARAMS,
     constants: { WG, BROADCAST: true },
     grid: (p, c) => grid1d(p.n, c.WG as number),
+    cost: (p, c) => ({ flops: p.n, bytes: 4 * (p.n + (c.BROADCAST ? operandNumel(p, 'a') + operandNumel(p, 'b') : 2 * p.n)) }),
     ref({ a, b }, { y }, p, c) {
       if (!c.BROADCAST) {
         for (let i = 0; i < p.n; i++) y[i] = d.js(a[i]!, b[i]!);
@@ -141,6 +144,14 @@ function binaryBroadcastRef(a: NumArray, b: NumArray, y: NumArray, p: BinaryP, f
   }
 }
 
+/** Distinct elements one operand of a broadcasting launch reads: the product of the dims along which its stride is not 0. */
+function operandNumel(p: BinaryP, which: 'a' | 'b'): number {
+  const inner = p.d1 * p.d2 * p.d3 * p.d4 * p.d5;
+  const dims = [inner ? p.n / inner : 0, p.d1, p.d2, p.d3, p.d4, p.d5];
+  const s = which === 'a' ? [p.sa0, p.sa1, p.sa2, p.sa3, p.sa4, p.sa5] : [p.sb0, p.sb1, p.sb2, p.sb3, p.sb4, p.sb5];
+  return dims.reduce((acc, d, k) => acc * (s[k] ? d : 1), 1);
+}
+
 export const UNARY_KERNELS = Object.fromEntries(
   Object.entries(UNARY).flatMap(([k, d]) => unaryKernels(k, d).map((s) => [s.name, s] as const)),
 ) as Record<UnaryName | `${UnaryName}_bwd`, KernelSpec>;
@@ -158,6 +169,7 @@ export const fill = defineKernel({
   params: { n: 'u32', value: 'f32' },
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: 0, bytes: 4 * p.n }),
   ref(_r, { y }, p) {
     y.fill(p.value, 0, p.n);
   },

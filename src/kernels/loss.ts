@@ -42,6 +42,7 @@ export const softmax_fwd = defineKernel({
   params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
   constants: { WG, LOG: false },
   grid: (p, c) => grid1d(p.rows, c.WG as number),
+  cost: (p) => ({ flops: 5 * p.rows * p.D, bytes: 8 * p.rows * p.D }),
   ref({ x }, { y }, p, c) {
     for (let l = 0; l < p.rows; l++) {
       const r = p.row0 + l;
@@ -68,6 +69,7 @@ export const softmax_bwd = defineKernel({
   params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
   constants: { WG, LOG: false },
   grid: (p, c) => grid1d(p.rows, c.WG as number),
+  cost: (p) => ({ flops: 4 * p.rows * p.D, bytes: 12 * p.rows * p.D }),
   ref({ y, g }, { gx }, p, c) {
     for (let l = 0; l < p.rows; l++) {
       const r = p.row0 + l;
@@ -99,6 +101,7 @@ function planeStats(name: string, tdt: IndexTarget) {
     params: { np: 'u32', xoff: 'u32', toff: 'u32', d: 'u32', first: 'u32' },
     constants: { WG, GATHER: false, TGT_F32: tdt === 'f32' },
     grid: (p, c) => grid1d(p.np, c.WG as number),
+    cost: (p, c) => ({ flops: 5 * p.np, bytes: 4 * p.np * (c.GATHER ? 8 : 7) }),
     ref({ x, tgt }, { st }, p, c) {
       for (let k = 0; k < p.np; k++) {
         const v = x[p.xoff + k]!;
@@ -127,6 +130,7 @@ export const softmax_plane_apply = defineKernel({
   params: { np: 'u32', off: 'u32' },
   constants: { WG, LOG: false },
   grid: (p, c) => grid1d(p.np, c.WG as number),
+  cost: (p) => ({ flops: 3 * p.np, bytes: 16 * p.np }),
   ref({ x, st }, { y }, p, c) {
     for (let k = 0; k < p.np; k++) {
       const v = x[p.off + k]!;
@@ -144,6 +148,7 @@ export const softmax_plane_dot = defineKernel({
   params: { np: 'u32', off: 'u32', first: 'u32' },
   constants: { WG, LOG: false },
   grid: (p, c) => grid1d(p.np, c.WG as number),
+  cost: (p) => ({ flops: 2 * p.np, bytes: 16 * p.np }),
   ref({ y, g }, { acc }, p, c) {
     for (let k = 0; k < p.np; k++) {
       const v = c.LOG ? g[p.off + k]! : g[p.off + k]! * y[p.off + k]!;
@@ -160,6 +165,7 @@ export const softmax_plane_bwd = defineKernel({
   params: { np: 'u32', off: 'u32' },
   constants: { WG, LOG: false },
   grid: (p, c) => grid1d(p.np, c.WG as number),
+  cost: (p) => ({ flops: 3 * p.np, bytes: 16 * p.np }),
   ref({ y, g, acc }, { gx }, p, c) {
     for (let k = 0; k < p.np; k++) {
       const i = p.off + k;
@@ -178,6 +184,7 @@ function crossEntropyPlaneFwd(name: string, tdt: IndexTarget) {
     params: { np: 'u32', row0: 'u32', C: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
     constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
     grid: (p, c) => grid1d(p.np, (c.WG as number) * (c.K as number)),
+    cost: (p) => ({ flops: 4 * p.np, bytes: 4 * 6 * p.np }),
     ref({ st, tgt, w }, { lse, out }, p, c) {
       const per = (c.WG as number) * (c.K as number);
       let accl = 0;
@@ -237,6 +244,7 @@ export const bce_with_logits_fwd = defineKernel({
   params: { ...BCE_PARAMS, jbase: 'u32' },
   constants: { WG, K, REDUCE: false, HAS_W: false, HAS_PW: false },
   grid: (p, c) => grid1d(p.n, (c.WG as number) * (c.K as number)),
+  cost: (p, c) => ({ flops: 8 * p.n, bytes: 4 * (2 * p.n + (c.REDUCE ? Math.ceil(p.n / ((c.WG as number) * (c.K as number))) : p.n)) }),
   ref({ x, t, w, pw }, { out }, p, c) {
     const per = (c.WG as number) * (c.K as number);
     if (!c.REDUCE) {
@@ -257,6 +265,7 @@ export const bce_with_logits_bwd = defineKernel({
   params: { ...BCE_PARAMS, scale: 'f32' },
   constants: { WG, G_SCALAR: true, HAS_W: false, HAS_PW: false },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p, c) => ({ flops: 7 * p.n, bytes: 4 * (c.G_SCALAR ? 3 : 4) * p.n }),
   ref({ x, t, w, pw, g }, { gx }, p, c) {
     for (let l = 0; l < p.n; l++) {
       const e = p.e0 + l;
@@ -276,6 +285,7 @@ function crossEntropyFwd(name: string, tdt: IndexTarget) {
     params: { rows: 'u32', row0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
     constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
     grid: (p, c) => grid1d(p.rows, (c.WG as number) * (c.K as number)),
+    cost: (p) => ({ flops: 4 * p.rows * p.C, bytes: 4 * (p.rows * p.C + 3 * p.rows) }),
     ref({ x, tgt, w }, { lse, out }, p, c) {
       const per = (c.WG as number) * (c.K as number);
       let accl = 0;
@@ -325,6 +335,7 @@ function crossEntropyBwd(name: string, tdt: IndexTarget) {
     params: { n: 'u32', e0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', ignore: 'i32', scale: 'f32' },
     constants: { WG, G_MODE: 1, HAS_W: false, TGT_F32: tdt === 'f32' },
     grid: (p, c) => grid1d(p.n, c.WG as number),
+    cost: (p) => ({ flops: 5 * p.n, bytes: 4 * (2 * p.n + (2 * p.n) / Math.max(1, p.C)) }),
     ref({ x, tgt, w, lse, g, sums }, { gx }, p, c) {
       const ci = p.C * p.inner;
       for (let l = 0; l < p.n; l++) {
@@ -372,6 +383,7 @@ function diceFwd(kind: DiceTarget) {
     },
     constants: { WG, K, TGT },
     grid: (p) => [Math.max(1, p.npl * p.cpp)],
+    cost: (p) => ({ flops: 4 * p.npl * p.ni, bytes: 4 * (2 * p.npl * p.ni + 3 * p.npl * p.cpp) }),
     ref({ x, tgt }, { part }, p, c) {
       const per = (c.WG as number) * (c.K as number);
       for (let pl = 0; pl < p.npl; pl++) {
@@ -411,6 +423,7 @@ function diceBwd(kind: DiceTarget) {
     params: { n: 'u32', e0: 'u32', C: 'u32', HW: 'u32', xbase: 'u32', tbase: 'u32', smoothing: 'f32', scale: 'f32' },
     constants: { WG, TGT, COMBINED: true },
     grid: (p, c) => grid1d(p.n, c.WG as number),
+    cost: (p) => ({ flops: 6 * p.n, bytes: 8 * p.n }),
     ref({ tgt, sums, g }, { gx }, p, c) {
       for (let l = 0; l < p.n; l++) {
         const e = p.e0 + l;
@@ -441,6 +454,7 @@ export const loss_reduce = defineKernel({
   params: { G: 'u32', J: 'u32', C: 'u32', scale: 'f32', smoothing: 'f32' },
   constants: { WG, MODE: 0 },
   grid: () => [1],
+  cost: (p) => ({ flops: p.G * p.J, bytes: 4 * (p.G * p.J + p.G) }),
   ref({ part }, { y, sums }, p, c) {
     for (let g = 0; g < p.G; g++) sums[g] = sumRange((j) => part[g * p.J + j]!, 0, p.J);
     if (c.MODE === 0) y[0] = p.scale * sums[0]!;

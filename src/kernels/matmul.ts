@@ -8,6 +8,7 @@ export const matmul = defineKernel({
   params: { m: 'u32', n: 'u32', k: 'u32', ta: 'u32', tb: 'u32' },
   constants: { WG: 64 },
   grid: (p, c) => grid1d(p.m * p.n, c.WG as number),
+  cost: (p) => ({ flops: 2 * p.m * p.n * p.k, bytes: 4 * (p.m * p.k + p.k * p.n + p.m * p.n) }),
   ref({ a, b }, { c }, p) {
     const { m, n, k } = p;
     for (let row = 0; row < m; row++) {

@@ -14,6 +14,7 @@ export const concat = defineKernel({
   params: { n: 'u32', len: 'u32', soff: 'u32', sstride: 'u32', doff: 'u32', dstride: 'u32' },
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: 0, bytes: 8 * p.n }),
   ref({ src }, { dst }, p) {
     for (let i = 0; i < p.n; i++) {
       const o = Math.floor(i / p.len);
@@ -43,6 +44,7 @@ export const pad = defineKernel({
   params: PAD_PARAMS,
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: 0, bytes: 8 * p.n }),
   ref({ x }, { y }, p) {
     const yd = [0, p.y1, p.y2, p.y3, p.y4, p.y5];
     const xd = [p.x0, p.x1, p.x2, p.x3, p.x4, p.x5];
@@ -101,6 +103,7 @@ export const interpolate_nearest = defineKernel({
   params: INTERP_PARAMS,
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: 0, bytes: 4 * (p.n + (p.n / (p.oh * p.ow)) * p.ih * p.iw) }),
   ref({ x }, { y }, p) {
     const sy = Array.from({ length: p.oh }, (_, o) => nearestIndex(o, p.sh, p.ih));
     const sx = Array.from({ length: p.ow }, (_, o) => nearestIndex(o, p.sw, p.iw));
@@ -126,6 +129,7 @@ export const interpolate_nearest_bwd = defineKernel({
   params: INTERP_BWD_PARAMS,
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: (p.n / (p.ih * p.iw)) * p.oh * p.ow, bytes: 4 * (p.n + (p.n / (p.ih * p.iw)) * p.oh * p.ow) }),
   ref({ gy }, { gx }, p) {
     const sy = Array.from({ length: p.oh }, (_, o) => nearestIndex(o, p.sh, p.ih));
     const sx = Array.from({ length: p.ow }, (_, o) => nearestIndex(o, p.sw, p.iw));
@@ -155,6 +159,7 @@ export const interpolate_bilinear = defineKernel({
   params: BILINEAR_PARAMS,
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: 9 * p.n, bytes: 4 * (p.n + (p.n / (p.oh * p.ow)) * p.ih * p.iw) }),
   ref({ x }, { y }, p) {
     const th = Array.from({ length: p.oh }, (_, o) => linearTap(o, p.sh, p.ih, p.align === 1));
     const tw = Array.from({ length: p.ow }, (_, o) => linearTap(o, p.sw, p.iw, p.align === 1));
@@ -188,6 +193,7 @@ export const interpolate_bilinear_bwd = defineKernel({
   params: BILINEAR_BWD_PARAMS,
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: 12 * (p.n / (p.ih * p.iw)) * p.oh * p.ow, bytes: 4 * (p.n + (p.n / (p.ih * p.iw)) * p.oh * p.ow) }),
   ref({ gy }, { gx }, p) {
     const th = Array.from({ length: p.oh }, (_, o) => linearTap(o, p.sh, p.ih, p.align === 1));
     const tw = Array.from({ length: p.ow }, (_, o) => linearTap(o, p.sw, p.iw, p.align === 1));
@@ -237,6 +243,7 @@ export const dropout = defineKernel({
   params: { n: 'u32', start: 'u32', group: 'u32', key: 'u32', threshold: 'u32', scale: 'f32' },
   constants: { WG },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: p.n, bytes: 8 * p.n }),
   ref({ x }, { y }, p) {
     const scale = f32(p.scale);
     let unit = -1;

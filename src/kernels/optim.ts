@@ -17,6 +17,7 @@ export const sgd_update = defineKernel({
   params: { n: 'u32', lr: 'f32', momentum: 'f32', one_minus_dampening: 'f32', weight_decay: 'f32', sign: 'f32' },
   constants: { WG, MOMENTUM: false, NESTEROV: false, FIRST: false },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p, c) => ({ flops: (c.MOMENTUM ? 7 : 4) * p.n, bytes: 4 * p.n * (c.MOMENTUM ? (c.FIRST ? 4 : 5) : 3) }),
   ref({ grad }, { param, buf }, p, c) {
     for (let i = 0; i < p.n; i++) {
       const x = param[i]!;
@@ -47,6 +48,7 @@ export const adam_update = defineKernel({
   },
   constants: { WG, DECOUPLED: false, AMSGRAD: false },
   grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p, c) => ({ flops: (c.AMSGRAD ? 16 : 15) * p.n, bytes: 4 * p.n * (c.AMSGRAD ? 9 : 7) }),
   ref({ grad }, { param, m, v, vmax }, p, c) {
     for (let i = 0; i < p.n; i++) {
       let x = param[i]!;

@@ -22,6 +22,7 @@ export const maxpool2d_fwd = defineKernel({
   params: MAXPOOL2D_PARAMS,
   constants: { WG: 64, INDICES: true },
   grid: (p, c) => grid1d(p.total, c.WG as number),
+  cost: (p, c) => ({ flops: p.total * p.kh * p.kw, bytes: 4 * ((p.total / (p.oh * p.ow)) * p.h * p.w + (c.INDICES ? 2 : 1) * p.total) }),
   ref({ x }, { y, idx }, p, c) {
     const ohw = p.oh * p.ow;
     for (let i = 0; i < p.total; i++) {
@@ -62,6 +63,7 @@ export const maxpool2d_bwd = defineKernel({
   params: MAXPOOL2D_PARAMS,
   constants: { WG: 64 },
   grid: (p, c) => grid1d(p.total, c.WG as number),
+  cost: (p) => ({ flops: (p.total / (p.h * p.w)) * p.oh * p.ow, bytes: 4 * (2 * (p.total / (p.h * p.w)) * p.oh * p.ow + p.total) }),
   ref({ idx, gy }, { gx }, p) {
     const hw = p.h * p.w;
     const ohw = p.oh * p.ow;

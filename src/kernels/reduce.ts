@@ -22,6 +22,7 @@ export const reduce = defineKernel({
   params: REDUCE_PARAMS,
   constants: { WG: 64, OP: 0 },
   grid: (p, c) => grid1d(p.total, c.WG as number),
+  cost: (p) => ({ flops: (p.total / Math.max(1, p.nchunks)) * p.r, bytes: 4 * ((p.total / Math.max(1, p.nchunks)) * p.r + p.total) }),
   ref({ x }, { y }, p, c) {
     const kd = [0, p.k1, p.k2, p.k3, p.k4, p.k5];
     const ks = [p.ks0, p.ks1, p.ks2, p.ks3, p.ks4, p.ks5];

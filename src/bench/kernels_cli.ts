@@ -1,0 +1,267 @@
+/// <reference types="node" />
+// `unet-webgpu kernels list | check | bench | peak`: the kernel lab (bench/KERNEL_LAB.md documents the output).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
+import { KERNELS } from '../kernels/index.js';
+import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
+import { loadShaderDir, openNodeDevice } from '../node.js';
+import { ArgumentError } from '../tensor/errors.js';
+import type { ConfigName } from '../unet/configs.js';
+import { CONSTANT_VARIANTS } from './kernel_cases.js';
+import {
+  adapterFingerprint, benchSpec, checkKernel, describeLaunch, distinctLaunches, measurePeak, recordCases, recordModel, recordShape,
+  selectKernels, timeLaunch, type Peak,
+} from './kernel_lab.js';
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const exp = (x: number) => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));
+
+/** `K=V,...` into constants: true / false become booleans, the rest numbers. */
+export function parseConstants(s: string | undefined): Constants {
+  const out: Constants = {};
+  for (const kv of (s ?? '').split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined) throw new ArgumentError('kernels', `--constants: '${kv}' is not K=V`);
+    if (v === 'true' || v === 'false') out[k] = v === 'true';
+    else if (Number.isFinite(+v)) out[k] = +v;
+    else throw new ArgumentError('kernels', `--constants: '${kv}' needs a number or true/false`);
+  }
+  return out;
+}
+
+async function openDevice(shaders: string | undefined): Promise<WebGpuBackend> {
+  if (shaders) log(`loaded shaders from ${shaders}: ${loadShaderDir(shaders).join(', ') || '(none)'}`);
+  return openNodeDevice({ setDefault: false });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// list
+
+const fields = (o: Readonly<Record<string, string>>) => Object.entries(o).map(([k, t]) => `${k}:${t}`).join(' ') || '-';
+const fmtConstants = (c: Constants) => Object.entries(c).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
+
+function listCmd(argv: string[]): void {
+  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const specs = selectKernels(positionals);
+  const all = Object.values(KERNELS as Record<string, KernelSpec>);
+  for (const k of specs) {
+    const variants = k.family ? all.filter((o) => o.family === k.family).map((o) => o.name) : [];
+    if (v.json) {
+      console.log(JSON.stringify({
+        kernel: k.name, family: k.family ?? null, variants, shader: `shaders/${k.shader}.wgsl`, reads: k.reads, writes: k.writes,
+        in_place: k.inPlace ?? [], params: k.params, constants: k.constants, slots: k.slots ?? null, cost: !!k.cost,
+        constant_variants: CONSTANT_VARIANTS[k.name] ?? [],
+      }));
+      continue;
+    }
+    const fam = k.family ? `family ${k.family} (${variants.length} variant${variants.length === 1 ? '' : 's'}: ${variants.join(', ')})` : 'no family';
+    console.log(`${k.name}  ${fam}  shaders/${k.shader}.wgsl${k.cost ? '' : '  [no cost model]'}`);
+    console.log(`  reads      ${fields(k.reads)}`);
+    console.log(`  writes     ${fields(k.writes)}${k.inPlace?.length ? `  (in place: ${k.inPlace.join(' ')})` : ''}`);
+    console.log(`  params     ${fields(k.params)}`);
+    console.log(`  constants  ${fmtConstants(k.constants)}`);
+    if (k.slots) console.log(`  slots      ${Object.entries(k.slots).map(([s, e]) => `${s} = ${e}`).join('; ')}`);
+    if (CONSTANT_VARIANTS[k.name]) console.log(`  checked    with the ops' constants and ${CONSTANT_VARIANTS[k.name]!.map(fmtConstants).join('; ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// check
+
+async function checkCmd(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      shaders: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '2' },
+      'max-cases': { type: 'string', default: '4' },
+      constants: { type: 'string' },
+      strict: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const specs = selectKernels(positionals);
+  const constants = parseConstants(v.constants);
+  const seed = +v.seed;
+  const cases = recordCases(specs, seed, +v.rounds, +v['max-cases']);
+  const dev = await openDevice(v.shaders);
+  let fail = 0;
+  let noCase = 0;
+  try {
+    if (!v.json) {
+      console.log(`kernels check: ${specs.length} kernel(s) on ${dev.description} (seed ${seed})`);
+      console.log(`${'KERNEL'.padEnd(34)} ${'CASES'.padStart(5)}  ${'MAX_ABS'.padStart(8)}  ${'MAX_REL'.padStart(8)}  RESULT  VARIANTS`);
+    }
+    for (const spec of specs) {
+      const r = await checkKernel(dev, spec, cases.get(spec.name) ?? [], constants, seed);
+      const result = r.noCases ? 'NOCASE' : r.ok ? 'PASS' : 'FAIL';
+      if (result === 'FAIL') fail++;
+      if (result === 'NOCASE') noCase++;
+      if (v.json) {
+        console.log(JSON.stringify({ kernel: r.kernel, cases: r.cases, max_abs: r.maxAbs, max_rel: r.maxRel, result, variants: r.variants, error: r.error ?? null,
+          failures: r.failures.slice(0, 3).map((f) => ({ write: f.write, detail: f.detail, constants: f.constants, params: f.params })) }));
+        continue;
+      }
+      console.log(`${r.kernel.padEnd(34)} ${String(r.cases).padStart(5)}  ${exp(r.maxAbs).padStart(8)}  ${exp(r.maxRel).padStart(8)}  ${result.padEnd(6)}  ${r.noCases ? '' : r.variants.join(' ')}`);
+      if (r.error) console.log(`    error: ${r.error.split('\n')[0]!.slice(0, 400)}`);
+      for (const f of r.failures.slice(0, 2)) {
+        console.log(`    ${f.write}${f.detail}  constants ${fmtConstants(f.constants)}  params ${JSON.stringify(f.params)}`);
+      }
+    }
+  } finally {
+    await dev.destroy();
+  }
+  const pass = specs.length - fail - noCase;
+  if (!v.json) console.log(`summary: ${pass} PASS, ${fail} FAIL, ${noCase} NOCASE`);
+  if (fail || (v.strict && noCase)) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// peak
+
+/** The folder of the lab's cache: $UNET_WEBGPU_CACHE_DIR, else ~/.cache/unet-webgpu. */
+export function cacheDir(): string {
+  return process.env.UNET_WEBGPU_CACHE_DIR || join(os.homedir(), '.cache', 'unet-webgpu');
+}
+
+interface PeakFile {
+  version: 1;
+  adapters: Record<string, Peak>;
+}
+
+function readPeaks(path: string): PeakFile {
+  try {
+    const f = JSON.parse(readFileSync(path, 'utf8')) as PeakFile;
+    if (f.version === 1 && f.adapters && typeof f.adapters === 'object') return f;
+  } catch {
+    /* missing or unreadable: start afresh */
+  }
+  return { version: 1, adapters: {} };
+}
+
+/** This adapter's peak from the cache (peaks.json, keyed by adapter fingerprint), measured and stored when absent or `remeasure`. */
+export async function adapterPeak(dev: WebGpuBackend, remeasure: boolean): Promise<{ peak: Peak; cached: boolean; path: string; fingerprint: string }> {
+  const path = join(cacheDir(), 'peaks.json');
+  const fingerprint = adapterFingerprint(dev, process.env);
+  const file = readPeaks(path);
+  const hit = file.adapters[fingerprint];
+  if (hit && !remeasure) return { peak: hit, cached: true, path, fingerprint };
+  log(`measuring this adapter's peak (lab_peak_fma, lab_peak_copy); cached in ${path}`);
+  const peak = await measurePeak(dev, { log: (s) => log(`  ${s}`) });
+  const fresh = readPeaks(path);
+  fresh.adapters[fingerprint] = peak;
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(fresh, null, 2)}\n`);
+  renameSync(tmp, path);
+  return { peak, cached: false, path, fingerprint };
+}
+
+async function peakCmd(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, options: { remeasure: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const dev = await openDevice(undefined);
+  try {
+    const { peak, cached, path, fingerprint } = await adapterPeak(dev, v.remeasure);
+    if (v.json) return console.log(JSON.stringify({ fingerprint, cached, path, ...peak }));
+    console.log(`adapter      ${fingerprint}`);
+    console.log(`peak         ${peak.gflops.toFixed(1)} GFLOP/s (lab_peak_fma: ${Object.entries(peak.fma).map(([k, x]) => `${k} ${x.toFixed(1)}`).join(', ')})`);
+    console.log(`bandwidth    ${peak.gbps.toFixed(2)} GB/s (lab_peak_copy over ${peak.copy_mb} MiB, read + write)`);
+    console.log(`measured     ${peak.measured_at} (${peak.source}, median of ${peak.reps}) ${cached ? 'from the cache' : 'now'}: ${path}`);
+  } finally {
+    await dev.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// bench
+
+async function benchCmd(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      variant: { type: 'string' },
+      constants: { type: 'string' },
+      shape: { type: 'string', multiple: true },
+      config: { type: 'string', default: 'c' },
+      reps: { type: 'string', default: '3' },
+      shaders: { type: 'string' },
+      remeasure: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'max-shapes': { type: 'string', default: '1000' },
+    },
+  });
+  const [name, ...extra] = positionals;
+  if (!name || extra.length) throw new ArgumentError('kernels bench', 'usage: kernels bench <kernel> [--variant v] [--constants K=V,...] [--shape NxCxHxW[:k=v,...]] [--config a|b|c] [--reps N] [--json]');
+  const spec = benchSpec(name, v.variant);
+  const constants = parseConstants(v.constants);
+  const reps = Math.max(1, +v.reps);
+  const dev = await openDevice(v.shaders);
+  try {
+    const { peak } = await adapterPeak(dev, v.remeasure);
+    const launches = v.shape?.length ? v.shape.flatMap((s) => recordShape(name, s, dev.limits)) : recordModel(v.config as ConfigName, dev.limits);
+    const shapes = distinctLaunches(launches, name).slice(0, +v['max-shapes']);
+    if (!shapes.length) throw new ArgumentError('kernels bench', `${name} is not launched by ${v.shape?.length ? `--shape ${v.shape.join(' ')}` : `a training step of config ${v.config}`}`);
+    const where = v.shape?.length ? `--shape ${v.shape.join(' ')}` : `config ${v.config} training step`;
+    const label = `${spec.name}${spec.name !== name ? ` (on ${name}'s launches)` : ''}${Object.keys(constants).length ? ` [${fmtConstants(constants)}]` : ''}`;
+    if (!v.json) {
+      console.log(`kernels bench ${label}: ${shapes.length} shape(s) from ${where}, ${reps} rep(s), on ${dev.description}`);
+      console.log(`peak ${peak.gflops.toFixed(1)} GFLOP/s, ${peak.gbps.toFixed(2)} GB/s (lab_peak_fma / lab_peak_copy, ${peak.measured_at.slice(0, 10)})`);
+      console.log(`${'SHAPE'.padEnd(44)} ${'CALLS'.padStart(5)} ${'MEDIAN_MS'.padStart(10)} ${'GFLOP/S'.padStart(8)} ${'GB/S'.padStart(7)} ${'%PEAK_FLOP'.padStart(10)} ${'%PEAK_BW'.padStart(8)}`);
+    }
+    let totalMs = 0;
+    let source = '';
+    for (const { launch, calls } of shapes) {
+      const t = await timeLaunch(dev, spec, launch, constants, reps);
+      const gflops = t.flops / t.median_ms / 1e6;
+      const gbps = t.bytes / t.median_ms / 1e6;
+      const row = {
+        kernel: spec.name, shape: describeLaunch(launch), calls, median_ms: t.median_ms, min_ms: t.min_ms, gflops, gbps,
+        pct_peak_flops: (100 * gflops) / peak.gflops, pct_peak_bw: (100 * gbps) / peak.gbps,
+      };
+      totalMs += calls * t.median_ms;
+      source = t.source;
+      if (v.json) {
+        console.log(JSON.stringify({
+          ...row, recorded_kernel: name, constants: { ...launch.constants, ...constants }, params: launch.params, reps, samples_ms: t.samples,
+          flops: t.flops, bytes: t.bytes, source: t.source, peak_gflops: peak.gflops, peak_gbps: peak.gbps, adapter: dev.description, from: where,
+        }));
+      } else {
+        const pct = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)}%` : '-');
+        console.log(
+          `${row.shape.padEnd(44)} ${String(calls).padStart(5)} ${t.median_ms.toFixed(2).padStart(10)} ${gflops.toFixed(2).padStart(8)} ${gbps.toFixed(2).padStart(7)} ${pct(row.pct_peak_flops).padStart(10)} ${pct(row.pct_peak_bw).padStart(8)}`,
+        );
+      }
+    }
+    if (!v.json) console.log(`total ${totalMs.toFixed(1)} ms per step over these shapes (median x calls; ${source})`);
+  } finally {
+    await dev.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const SUB: Record<string, [(argv: string[]) => Promise<void> | void, string]> = {
+  list: [listCmd, 'every kernel: family and variants, shader, reads / writes, params, constants [name|family ...] [--json]'],
+  check: [checkCmd, 'kernels vs their CPU references on recorded random cases [name|family ...] [--shaders dir --seed N --constants K=V --strict --json]'],
+  bench: [benchCmd, 'time one kernel over the U-Net step\'s shapes: <kernel> [--config c --shape NxCxHxW[:k=v] --variant v --constants K=V --reps N --json --shaders dir]'],
+  peak: [peakCmd, "this adapter's measured FMA / copy peak (cached per adapter) [--remeasure --json]"],
+};
+
+/** `unet-webgpu kernels <list|check|bench|peak> ...` */
+export async function kernelsCmd(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  const entry = sub ? SUB[sub] : undefined;
+  if (!entry) {
+    console.log('usage: unet-webgpu kernels <subcommand> [flags]\n');
+    for (const [n, [, doc]] of Object.entries(SUB)) console.log(`  ${n.padEnd(6)} ${doc}`);
+    if (sub && sub !== 'help' && sub !== '--help') process.exitCode = 2;
+    return;
+  }
+  await entry[0](rest);
+}
