@@ -118,19 +118,24 @@ export async function benchModel(model: Module, inputShape: readonly number[], d
   const opt = new SGD(model.parameters(), { lr });
   const result: BenchResult = { out_shape: outShape, conv_gmacs_fwd: +gmacs.toFixed(3), modes: {}, gpu_peak_bytes: 0, gpu_pooled_bytes: 0, adapter: device.description };
   device.resetPeak();
+  /** Forward, loss, backward, SGD update; resolves with the loss once read back (after the update's dispatches). */
+  const trainStep = async (): Promise<number> => {
+    model.train();
+    const y = model.forward(x) as Tensor;
+    const loss = bceWithLogits(y, target);
+    y.dispose();
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+    const v = await loss.item();
+    loss.dispose();
+    return v;
+  };
 
   for (const mode of modes) {
     const step = async (): Promise<{ ok: boolean; loss?: number }> => {
       if (mode === 'train') {
-        model.train();
-        const y = model.forward(x) as Tensor;
-        const loss = bceWithLogits(y, target);
-        y.dispose();
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        const v = await loss.item();
-        loss.dispose();
+        const v = await trainStep();
         return { ok: Number.isFinite(v), loss: v };
       }
       if (mode === 'fwd') model.train();
@@ -174,16 +179,8 @@ export async function benchModel(model: Module, inputShape: readonly number[], d
   }
   const prof = device as unknown as Partial<Profiler>;
   if (opts.profile && prof.startProfiling && prof.stopProfiling) {
-    model.train();
     prof.startProfiling();
-    const y = model.forward(x) as Tensor;
-    const loss = bceWithLogits(y, target);
-    y.dispose();
-    loss.backward();
-    opt.step();
-    opt.zeroGrad();
-    await loss.item();
-    loss.dispose();
+    await trainStep();
     const p = await prof.stopProfiling();
     result.profile = {
       total_gpu_ms: +p.total_gpu_ms.toFixed(2),
