@@ -1,5 +1,6 @@
 // batchnorm2d_fwd — y[e] = (x[e] - mean[c]) * (invstd[c] * weight[c]) + bias[c], c = (e / hw) % C, over the
-// NCHW-contiguous x, y [N, C, HW] (HW = 1 for [N, C]); weight = 1 unless HAS_W, bias = 0 unless HAS_B.
+// NCHW-contiguous x, y [N, C, HW] (HW = 1 for [N, C]); weight = 1 unless HAS_W, bias = 0 unless HAS_B;
+// RELU: y = max(that, 0) (batchNormRelu: BN + ReLU in one pass; backward recomputes the mask from x).
 // mean / invstd are the batch statistics (training) or the running ones (evaluation), from batchnorm2d_finalize.
 // One invocation per element of a flat range [base, base + n): a large tensor runs in ranges whose start is a
 // multiple of the binding offset alignment, so x and y are bound as windows that start at element `base`.
@@ -9,6 +10,7 @@
 override WG: u32 = 256u;
 override HAS_W: bool = true;
 override HAS_B: bool = true;
+override RELU: bool = false;
 
 struct Params { n: u32, base: u32, hw: u32, c: u32 }
 
@@ -29,5 +31,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (HAS_W) { s *= weight[c]; }
   var v = (x[i] - mean[c]) * s;
   if (HAS_B) { v += bias[c]; }
+  if (RELU) { v = max(v, 0.0); }
   y[i] = v;
 }

@@ -130,7 +130,7 @@ const fmtConv = (p: Readonly<Record<string, number>>) =>
   `${p.n}x${p.cin}x${p.h}x${p.w} -> ${p.cout}x${p.oh}x${p.ow} k${p.kh}x${p.kw} s${p.sh} p${p.ph}`;
 
 const conv: LabGroup = {
-  kernels: ['conv2d_fwd', 'conv_transpose2d_fwd', 'conv2d_bwd_weight', 'conv_bwd_bias', 'conv_partial_sum', 'conv_weight_pack'],
+  kernels: ['conv2d_fwd', 'conv2d_fwd_sg', 'conv_transpose2d_fwd', 'conv_transpose2d_fwd_sg', 'conv2d_bwd_weight', 'conv2d_bwd_weight_sg', 'conv_bwd_bias', 'conv_partial_sum', 'conv_weight_pack'],
   cases(r) {
     const n = randInt(r, 1, 2);
     const cin = pick(r, [1, 3, randInt(r, 2, 9)]);
@@ -145,22 +145,46 @@ const conv: LabGroup = {
     const kt = pick(r, [2, 2, 3]);
     const st = pick(r, [kt, 1, 2]);
     attempt(() => back(r, F.convTranspose2d(x, leaf(randn([cin, cout, kt, kt], { seed: seed(r), std: 0.3 })), bias, { stride: st })));
+    // The subgroup forward kernels (forced: the CPU recorder has no adapter), on wide channels with a cin % 8 tail.
+    const prev = F.setConvForwardVariant('subgroup');
+    try {
+      const [ci, co] = [randInt(r, 8, 20), randInt(r, 5, 24)];
+      const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
+      attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, k, k], { seed: seed(r), std: 0.3 })), null, { stride, padding })));
+      attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, kt, kt], { seed: seed(r), std: 0.3 })), null, { stride: st })));
+    } finally {
+      F.setConvForwardVariant(prev);
+    }
+    // The subgroup weight-gradient kernel (forced, as above) on the U-Net's geometries (3x3 'same', the 2x2 stride-2
+    // up-conv, 1x1) and on this round's random one (its general path).
+    const prevW = F.setConvWeightGradVariant('subgroup');
+    try {
+      const [ci, co] = [randInt(r, 3, 20), randInt(r, 3, 20)];
+      const xw = randn([n, ci, h, w], { seed: seed(r) });
+      attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: 1 })));
+      attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, 2, 2], { seed: seed(r), std: 0.3 })), null, { stride: 2 })));
+      attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 1, 1], { seed: seed(r), std: 0.3 })), null)));
+      attempt(() => back(r, F.conv2d(x, leaf(randn([cout, cin, k, k], { seed: seed(r), std: 0.3 })), null, { stride, padding })));
+    } finally {
+      F.setConvWeightGradVariant(prevW);
+    }
   },
   shape: convShape,
   describe(kernel, p) {
-    if (kernel === 'conv2d_fwd' || kernel === 'conv_transpose2d_fwd') return fmtConv(p);
-    if (kernel === 'conv2d_bwd_weight') return `g ${p.n}x${p.a}x${p.gh}x${p.gw} * x ${p.b}x${p.xh}x${p.xw} k${p.kh}x${p.kw} s${p.sh} slices ${p.nslices}`;
+    if (kernel.startsWith('conv2d_fwd') || kernel.startsWith('conv_transpose2d_fwd')) return fmtConv(p);
+    if (kernel.startsWith('conv2d_bwd_weight')) return `g ${p.n}x${p.a}x${p.gh}x${p.gw} * x ${p.b}x${p.xh}x${p.xw} k${p.kh}x${p.kw} s${p.sh} slices ${p.nslices}`;
     if (kernel === 'conv_bwd_bias') return `${p.n}x${p.c}x${p.h}x${p.w} slices ${p.nslices}`;
     return null;
   },
 };
 
 const pool: LabGroup = {
-  kernels: ['maxpool2d_fwd', 'maxpool2d_bwd'],
+  kernels: ['maxpool2d_fwd', 'maxpool2d_bwd', 'maxpool2d_bwd_k2s2'],
   cases(r) {
     const x = leaf(randn([randInt(r, 1, 2), pick(r, [1, 3, randInt(r, 2, 6)]), odd(r, 3, 13), odd(r, 3, 15)], { seed: seed(r) }));
     const k = pick(r, [2, 2, 3]);
     attempt(() => back(r, F.maxPool2d(x, { kernelSize: k, stride: pick(r, [k, 1, 2]), padding: pick(r, [0, Math.floor(k / 2)]) })));
+    attempt(() => back(r, F.maxPool2d(x, { kernelSize: 2, ceilMode: r.uniform() < 0.5 })));
     attempt(() => noGrad(() => F.maxPool2dWithIndices(x, { kernelSize: 2 })));
   },
   shape(x, o) {
@@ -169,22 +193,29 @@ const pool: LabGroup = {
 };
 
 const batchNorm: LabGroup = {
-  kernels: ['batchnorm2d_stats', 'batchnorm2d_finalize', 'batchnorm2d_fwd', 'batchnorm2d_bwd_reduce', 'batchnorm2d_bwd_finalize', 'batchnorm2d_bwd_dx'],
+  kernels: [
+    'batchnorm2d_stats', 'batchnorm2d_stats_vec4', 'batchnorm2d_finalize', 'batchnorm2d_fwd', 'batchnorm2d_fwd_vec4',
+    'batchnorm2d_bwd_reduce', 'batchnorm2d_bwd_reduce_vec4', 'batchnorm2d_bwd_finalize', 'batchnorm2d_bwd_dx', 'batchnorm2d_bwd_dx_vec4',
+  ],
   cases(r) {
-    const c = pick(r, [1, 3, randInt(r, 2, 9)]);
-    const shape = [randInt(r, 1, 3), c, odd(r, 1, 11), odd(r, 3, 13)];
-    const x = leaf(randn(shape, { seed: seed(r), mean: 0.5, std: 2 }));
-    const rm = randn([c], { seed: seed(r), std: 0.1 });
-    const rv = rand([c], { seed: seed(r), low: 0.5, high: 1.5 });
-    const affine = r.uniform() < 0.7;
-    const w = affine ? leaf(randn([c], { seed: seed(r) })) : null;
-    const b = affine ? leaf(randn([c], { seed: seed(r) })) : null;
-    attempt(() => back(r, F.batchNorm(x, rm, rv, w, b, { training: true })));
-    attempt(() => back(r, F.batchNorm(x, rm, rv, w, b, { training: false })));
+    // An odd plane runs the portable kernels, a plane of 4k elements the vec4 variants.
+    for (const w4 of [odd(r, 3, 13), 4 * randInt(r, 1, 4)]) {
+      const c = pick(r, [1, 3, randInt(r, 2, 9)]);
+      const shape = [randInt(r, 1, 3), c, odd(r, 1, 11), w4];
+      const x = leaf(randn(shape, { seed: seed(r), mean: 0.5, std: 2 }));
+      const rm = randn([c], { seed: seed(r), std: 0.1 });
+      const rv = rand([c], { seed: seed(r), low: 0.5, high: 1.5 });
+      const affine = r.uniform() < 0.7;
+      const w = affine ? leaf(randn([c], { seed: seed(r) })) : null;
+      const b = affine ? leaf(randn([c], { seed: seed(r) })) : null;
+      attempt(() => back(r, F.batchNorm(x, rm, rv, w, b, { training: true })));
+      attempt(() => back(r, F.batchNorm(x, rm, rv, w, b, { training: false })));
+      attempt(() => back(r, F.batchNormRelu(x, rm, rv, w, b, { training: r.uniform() < 0.7 })));
+    }
   },
   shape(x) {
     const c = x[1] ?? 1;
-    back(new Rng(1), F.batchNorm(leaf(randn(x)), full([c], 0), full([c], 1), leaf(randn([c])), leaf(randn([c])), { training: true }));
+    back(new Rng(1), F.batchNormRelu(leaf(randn(x)), full([c], 0), full([c], 1), leaf(randn([c])), leaf(randn([c])), { training: true }));
   },
 };
 
@@ -310,6 +341,10 @@ export function groupOf(kernel: string): LabGroup | undefined {
 export const CONSTANT_VARIANTS: Readonly<Record<string, readonly Constants[]>> = {
   conv2d_fwd: [{ CO8: false }, { ACCUMULATE: true }],
   conv_transpose2d_fwd: [{ CO8: false }, { ACCUMULATE: true }],
+  conv2d_fwd_sg: [{ CO16: false }, { CO16: false, CO8: false }, { ACCUMULATE: true }],
+  conv_transpose2d_fwd_sg: [{ CO16: false }, { CO16: false, CO8: false }, { ACCUMULATE: true }],
+  // Its general path, valid for every geometry.
+  conv2d_bwd_weight_sg: [{ PATH: 4 }],
   conv_partial_sum: [{ ACCUMULATE: true }],
   maxpool2d_fwd: [{ INDICES: false }],
   lab_peak_fma: [{ VEC4: false }],
@@ -333,9 +368,12 @@ export function toleranceOf(kernel: string, p: Readonly<Record<string, number>>)
   const r = (k: number, loose = false): Tolerance => ({ k: Math.max(1, k), loose });
   switch (kernel) {
     case 'conv2d_fwd':
+    case 'conv2d_fwd_sg':
     case 'conv_transpose2d_fwd':
+    case 'conv_transpose2d_fwd_sg':
       return r(p.cin! * p.kh! * p.kw! + 1);
     case 'conv2d_bwd_weight':
+    case 'conv2d_bwd_weight_sg':
       return r(p.rows! * p.gw!);
     case 'conv_bwd_bias':
       return r(p.rows! * p.w!);

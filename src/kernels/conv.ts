@@ -1,3 +1,4 @@
+import type { NumArray } from '../tensor/dtype.js';
 import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
 
 const WG = 64;
@@ -26,6 +27,7 @@ function storeFwd(y: { [i: number]: number }, bias: ArrayLike<number>, p: FwdP, 
  */
 export const conv2d_fwd = defineKernel({
   name: 'conv2d_fwd',
+  family: 'conv2d_fwd',
   reads: { x: 'f32', wp: 'f32', bias: 'f32' },
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
@@ -71,6 +73,7 @@ export const conv2d_fwd = defineKernel({
  */
 export const conv_transpose2d_fwd = defineKernel({
   name: 'conv_transpose2d_fwd',
+  family: 'conv_transpose2d_fwd',
   reads: { x: 'f32', wp: 'f32', bias: 'f32' },
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
@@ -111,58 +114,125 @@ export const conv_transpose2d_fwd = defineKernel({
   },
 });
 
+/** Output channels per invocation of the subgroup forward variants: 16 (CO16), 8 (CO8) or 4. */
+const sgChannels = (c: Record<string, number | boolean>) => (c.CO16 ? 16 : c.CO8 ? 8 : 4);
+
 /**
- * conv2d_bwd_weight: part [nslices, a_tot, b_tot, kh, kw] (this run's block) = per-slice sums over pixels of
- * g [n, a, gh, gw] * x [n, b, xh, xw] at the tap-shifted position (see shaders/conv2d_bwd_weight.wgsl).
+ * conv2d_fwd_sg: conv2d_fwd's contract for adapters with subgroups of >= 8 lanes (lavapipe): each lane loads the
+ * weights of one of 8 input channels and the subgroup shares them with subgroupBroadcast; 2 pixels x 16 (CO16), 8
+ * (CO8) or 4 output channels per invocation; workgroups of WG = the subgroup size (see shaders/conv2d_fwd_sg.wgsl).
  */
-export const conv2d_bwd_weight = defineKernel({
-  name: 'conv2d_bwd_weight',
-  reads: { g: 'f32', x: 'f32' },
-  writes: { part: 'f32' },
-  params: {
-    n: 'u32', a: 'u32', gh: 'u32', gw: 'u32', b: 'u32', xh: 'u32', xw: 'u32',
-    kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'i32', pw: 'i32', dh: 'u32', dw: 'u32',
-    g_off: 'u32', g_ns: 'u32', x_off: 'u32', x_ns: 'u32',
-    rows: 'u32', nslices: 'u32', a_base: 'u32', b_base: 'u32', a_tot: 'u32', b_tot: 'u32',
-  },
-  constants: { WG },
-  grid: (p, c) => grid1d(p.nslices * cdiv(p.a, 8) * p.kh * p.kw * cdiv(p.b, 4), c.WG as number),
-  cost: (p) => ({
-    flops: 2 * p.n * p.gh * p.gw * p.a * p.b * p.kh * p.kw,
-    bytes: 4 * (p.n * p.a * p.gh * p.gw + p.n * p.b * p.xh * p.xw + p.nslices * p.a * p.b * p.kh * p.kw),
-  }),
-  ref({ g, x }, { part }, p) {
-    const kk = p.kh * p.kw;
-    const ghw = p.gh * p.gw;
-    const xhw = p.xh * p.xw;
-    for (let s = 0; s < p.nslices; s++) {
-      const r0 = s * p.rows;
-      const r1 = Math.min(p.n * p.gh, r0 + p.rows);
-      for (let a = 0; a < p.a; a++) {
-        for (let b = 0; b < p.b; b++) {
-          for (let ky = 0; ky < p.kh; ky++) {
-            for (let kx = 0; kx < p.kw; kx++) {
-              let acc = 0;
-              for (let r = r0; r < r1; r++) {
-                const nn = Math.floor(r / p.gh);
-                const oy = r % p.gh;
-                const iy = oy * p.sh - p.ph + ky * p.dh;
-                if (iy < 0 || iy >= p.xh) continue;
-                const gr = p.g_off + nn * p.g_ns + a * ghw + oy * p.gw;
-                const xr = p.x_off + nn * p.x_ns + b * xhw + iy * p.xw;
-                for (let ox = 0; ox < p.gw; ox++) {
-                  const ix = ox * p.sw - p.pw + kx * p.dw;
-                  if (ix < 0 || ix >= p.xw) continue;
-                  acc += g[gr + ox]! * x[xr + ix]!;
-                }
+export const conv2d_fwd_sg = defineKernel({
+  name: 'conv2d_fwd_sg',
+  family: 'conv2d_fwd',
+  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
+  writes: { y: 'f32' },
+  params: CONV_FWD_PARAMS,
+  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true },
+  grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * cdiv(p.ow, 2 * (c.WG as number)), 1),
+  cost: (p, c) => conv2d_fwd.cost!(p, c),
+  ref: (r, w, p, c) => conv2d_fwd.ref(r, w, p, c),
+});
+
+/**
+ * conv_transpose2d_fwd_sg: conv_transpose2d_fwd's contract with the weights shared through the subgroup, as
+ * conv2d_fwd_sg (see shaders/conv_transpose2d_fwd_sg.wgsl).
+ */
+export const conv_transpose2d_fwd_sg = defineKernel({
+  name: 'conv_transpose2d_fwd_sg',
+  family: 'conv_transpose2d_fwd',
+  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
+  writes: { y: 'f32' },
+  params: CONV_FWD_PARAMS,
+  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true },
+  grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 2 * (c.WG as number)), 1),
+  cost: (p, c) => conv_transpose2d_fwd.cost!(p, c),
+  ref: (r, w, p, c) => conv_transpose2d_fwd.ref(r, w, p, c),
+});
+
+/** Params of the weight-gradient kernels (see shaders/conv2d_bwd_weight.wgsl). */
+const BWD_WEIGHT_PARAMS = {
+  n: 'u32', a: 'u32', gh: 'u32', gw: 'u32', b: 'u32', xh: 'u32', xw: 'u32',
+  kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'i32', pw: 'i32', dh: 'u32', dw: 'u32',
+  g_off: 'u32', g_ns: 'u32', x_off: 'u32', x_ns: 'u32',
+  rows: 'u32', nslices: 'u32', a_base: 'u32', b_base: 'u32', a_tot: 'u32', b_tot: 'u32',
+} as const;
+
+type BwdWeightP = Readonly<Record<keyof typeof BWD_WEIGHT_PARAMS, number>>;
+
+const bwdWeightCost = (p: BwdWeightP) => ({
+  flops: 2 * p.n * p.gh * p.gw * p.a * p.b * p.kh * p.kw,
+  bytes: 4 * (p.n * p.a * p.gh * p.gw + p.n * p.b * p.xh * p.xw + p.nslices * p.a * p.b * p.kh * p.kw),
+});
+
+/** The weight-gradient contract both variants share (rows in order, columns in order, into 0). */
+function bwdWeightRef({ g, x }: { g: NumArray; x: NumArray }, { part }: { part: NumArray }, p: BwdWeightP): void {
+  const kk = p.kh * p.kw;
+  const ghw = p.gh * p.gw;
+  const xhw = p.xh * p.xw;
+  for (let s = 0; s < p.nslices; s++) {
+    const r0 = s * p.rows;
+    const r1 = Math.min(p.n * p.gh, r0 + p.rows);
+    for (let a = 0; a < p.a; a++) {
+      for (let b = 0; b < p.b; b++) {
+        for (let ky = 0; ky < p.kh; ky++) {
+          for (let kx = 0; kx < p.kw; kx++) {
+            let acc = 0;
+            for (let r = r0; r < r1; r++) {
+              const nn = Math.floor(r / p.gh);
+              const oy = r % p.gh;
+              const iy = oy * p.sh - p.ph + ky * p.dh;
+              if (iy < 0 || iy >= p.xh) continue;
+              const gr = p.g_off + nn * p.g_ns + a * ghw + oy * p.gw;
+              const xr = p.x_off + nn * p.x_ns + b * xhw + iy * p.xw;
+              for (let ox = 0; ox < p.gw; ox++) {
+                const ix = ox * p.sw - p.pw + kx * p.dw;
+                if (ix < 0 || ix >= p.xw) continue;
+                acc += g[gr + ox]! * x[xr + ix]!;
               }
-              part[((s * p.a_tot + p.a_base + a) * p.b_tot + p.b_base + b) * kk + ky * p.kw + kx] = acc;
             }
+            part[((s * p.a_tot + p.a_base + a) * p.b_tot + p.b_base + b) * kk + ky * p.kw + kx] = acc;
           }
         }
       }
     }
-  },
+  }
+}
+
+/**
+ * conv2d_bwd_weight: part [nslices, a_tot, b_tot, kh, kw] (this run's block) = per-slice sums over pixels of
+ * g [n, a, gh, gw] * x [n, b, xh, xw] at the tap-shifted position (see shaders/conv2d_bwd_weight.wgsl). Portable.
+ */
+export const conv2d_bwd_weight = defineKernel({
+  name: 'conv2d_bwd_weight',
+  family: 'conv2d_bwd_weight',
+  reads: { g: 'f32', x: 'f32' },
+  writes: { part: 'f32' },
+  params: BWD_WEIGHT_PARAMS,
+  constants: { WG },
+  grid: (p, c) => grid1d(p.nslices * cdiv(p.a, 8) * p.kh * p.kw * cdiv(p.b, 4), c.WG as number),
+  cost: bwdWeightCost,
+  ref: (r, w, p) => bwdWeightRef(r, w, p),
+});
+
+/**
+ * conv2d_bwd_weight_sg: the same contract for adapters with subgroups of 8 or 16 (lavapipe): lanes over x channels,
+ * g pixels shared with subgroupBroadcast, the windows of x for blocks of up to 3x4 taps in registers (see
+ * shaders/conv2d_bwd_weight_sg.wgsl). WG: a multiple of 8 (the subgroup size). PATH: 0 picks the shader path from the
+ * params (valid for every launch); 1 (3x3, stride 1), 2 (1x1, stride 1), 3 (2x2, stride 2), all with column dilation
+ * 1, compile only that path; 4 the general one (any geometry).
+ */
+export const conv2d_bwd_weight_sg = defineKernel({
+  name: 'conv2d_bwd_weight_sg',
+  family: 'conv2d_bwd_weight',
+  reads: { g: 'f32', x: 'f32' },
+  writes: { part: 'f32' },
+  params: BWD_WEIGHT_PARAMS,
+  constants: { WG: 8, PATH: 0 },
+  // Tap blocks of up to 3 rows x 4 columns.
+  grid: (p, c) => [Math.max(1, p.nslices * cdiv(p.a, 8) * cdiv(p.kh, 3) * cdiv(p.kw, 4) * cdiv(p.b, c.WG as number))],
+  cost: bwdWeightCost,
+  ref: (r, w, p) => bwdWeightRef(r, w, p),
 });
 
 /** conv_bwd_bias: part [nslices, c_tot] (this run's channels) = per-slice sums of g [n, c, h, w] over rows and columns. */
@@ -207,14 +277,17 @@ export const conv_partial_sum = defineKernel({
   },
 });
 
-/** conv_weight_pack: out [nb*nc, rpad] = the transposes of w [nb][nr][nc], rows zero-padded to rpad (forward weight layout). */
+/**
+ * conv_weight_pack: out [nb*nc, rpad] = the transposes of w [nb][nr][nc], rows zero-padded to rpad (forward weight
+ * layout); rpad a multiple of 4 (stored as vec4).
+ */
 export const conv_weight_pack = defineKernel({
   name: 'conv_weight_pack',
   reads: { w: 'f32' },
   writes: { out: 'f32' },
   params: { nb: 'u32', nr: 'u32', nc: 'u32', rpad: 'u32' },
   constants: { WG },
-  grid: (p, c) => grid1d(p.nb * p.nc * p.rpad, c.WG as number),
+  grid: (p, c) => grid1d((p.nb * p.nc * p.rpad) / 4, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.nb * p.nr * p.nc + p.nb * p.nc * p.rpad) }),
   ref({ w }, { out }, p) {
     for (let bb = 0; bb < p.nb; bb++) {
@@ -230,8 +303,11 @@ export const conv_weight_pack = defineKernel({
 /** The conv kernels (specs + CPU references). */
 export const CONV_KERNELS = {
   conv2d_fwd,
+  conv2d_fwd_sg,
   conv_transpose2d_fwd,
+  conv_transpose2d_fwd_sg,
   conv2d_bwd_weight,
+  conv2d_bwd_weight_sg,
   conv_bwd_bias,
   conv_partial_sum,
   conv_weight_pack,

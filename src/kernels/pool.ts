@@ -1,3 +1,4 @@
+import type { NumArray } from '../tensor/dtype.js';
 import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
 
 /** Shared params of the maxpool2d kernels: geometry of one plane, window, and the block's residual offsets. */
@@ -51,32 +52,61 @@ export const maxpool2d_fwd = defineKernel({
   },
 });
 
+const bwdCost = (p: Readonly<Record<keyof typeof MAXPOOL2D_PARAMS, number>>) => ({
+  flops: (p.total / (p.h * p.w)) * p.oh * p.ow,
+  bytes: 4 * (2 * (p.total / (p.h * p.w)) * p.oh * p.ow + p.total),
+});
+
+/** The backward contract both maxpool2d_bwd variants share: a scatter-add of gy at the saved indices, in output order. */
+function bwdRef({ idx, gy }: { idx: NumArray; gy: NumArray }, { gx }: { gx: NumArray }, p: Readonly<Record<keyof typeof MAXPOOL2D_PARAMS, number>>): void {
+  const hw = p.h * p.w;
+  const ohw = p.oh * p.ow;
+  const planes = Math.floor(p.total / hw);
+  gx.fill(0, p.xo, p.xo + p.total);
+  for (let q = 0; q < planes; q++) {
+    for (let o = 0; o < ohw; o++) {
+      const j = idx[p.yo + q * ohw + o]!;
+      gx[p.xo + q * hw + j] = gx[p.xo + q * hw + j]! + gy[p.yo + q * ohw + o]!;
+    }
+  }
+}
+
 /**
  * maxpool2d_bwd: gx [planes, H, W] = scatter-add of gy [planes, OH, OW] at the saved flat indices (the reference
  * scatters in output order, PyTorch's CPU order; the shader gathers in the same order: the same floats).
- * `total` = planes * H * W of this block; xo: residual offset in the gx window, yo: in the idx / gy windows.
+ * `total` = planes * H * W of this block; xo: residual offset in the gx window, yo: in the idx / gy windows. Portable.
  */
 export const maxpool2d_bwd = defineKernel({
   name: 'maxpool2d_bwd',
+  family: 'maxpool2d_bwd',
   reads: { idx: 'i32', gy: 'f32' },
   writes: { gx: 'f32' },
   params: MAXPOOL2D_PARAMS,
   constants: { WG: 64 },
   grid: (p, c) => grid1d(p.total, c.WG as number),
-  cost: (p) => ({ flops: (p.total / (p.h * p.w)) * p.oh * p.ow, bytes: 4 * (2 * (p.total / (p.h * p.w)) * p.oh * p.ow + p.total) }),
-  ref({ idx, gy }, { gx }, p) {
-    const hw = p.h * p.w;
-    const ohw = p.oh * p.ow;
-    const planes = Math.floor(p.total / hw);
-    gx.fill(0, p.xo, p.xo + p.total);
-    for (let q = 0; q < planes; q++) {
-      for (let o = 0; o < ohw; o++) {
-        const j = idx[p.yo + q * ohw + o]!;
-        gx[p.xo + q * hw + j] = gx[p.xo + q * hw + j]! + gy[p.yo + q * ohw + o]!;
-      }
-    }
-  },
+  cost: bwdCost,
+  ref: bwdRef,
 });
 
+/**
+ * maxpool2d_bwd for kernel 2x2, stride 2, no padding, dilation 1 (the U-Net's pool; floor or ceil mode): one
+ * invocation per 2x2 cell of the input, which writes gy at the argmax and 0 elsewhere (windows never overlap).
+ */
+export const maxpool2d_bwd_k2s2 = defineKernel({
+  name: 'maxpool2d_bwd_k2s2',
+  family: 'maxpool2d_bwd',
+  reads: { idx: 'i32', gy: 'f32' },
+  writes: { gx: 'f32' },
+  params: MAXPOOL2D_PARAMS,
+  constants: { WG: 64 },
+  grid: (p, c) => grid1d((p.total / (p.h * p.w)) * Math.ceil(p.h / 2) * Math.ceil(p.w / 2), c.WG as number),
+  cost: bwdCost,
+  ref: bwdRef,
+});
+
+/** Whether maxpool2d_bwd_k2s2 computes this pooling (2x2 windows, stride 2, no padding, no dilation). */
+export const isK2S2 = (p: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number }) =>
+  p.kh === 2 && p.kw === 2 && p.sh === 2 && p.sw === 2 && p.ph === 0 && p.pw === 0 && p.dh === 1 && p.dw === 1;
+
 /** The pool kernels (specs + CPU references). */
-export const POOL_KERNELS = { maxpool2d_fwd, maxpool2d_bwd } satisfies Record<string, KernelSpec>;
+export const POOL_KERNELS = { maxpool2d_fwd, maxpool2d_bwd, maxpool2d_bwd_k2s2 } satisfies Record<string, KernelSpec>;

@@ -1,6 +1,15 @@
 import type { Tensor } from '../tensor/tensor.js';
+import { BatchNorm2d } from './batch_norm.js';
+import { ReLU } from './layers.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
+
+/**
+ * A BatchNorm2d directly followed by a ReLU runs as one fused op (BatchNorm2d.forwardRelu) unless either forward
+ * was replaced (a subclass, or a hook patched onto the instance, e.g. summary()): then both run as written.
+ */
+const fusesWithRelu = (m: Module, next: Module | undefined): m is BatchNorm2d =>
+  m instanceof BatchNorm2d && next instanceof ReLU && m.forward === BatchNorm2d.prototype.forward && next.forward === ReLU.prototype.forward;
 
 /**
  * Modules applied in order (torch.nn.Sequential). Children are named "0".."n-1", parameterless ones
@@ -38,11 +47,19 @@ export class Sequential extends Module {
     return this.#items[Symbol.iterator]();
   }
 
-  /** x -> m0 -> m1 -> ... ; x [N, ...] as the first module expects. */
+  /** x -> m0 -> m1 -> ... ; x [N, ...] as the first module expects. BatchNorm2d -> ReLU pairs run fused. */
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this.#items) {
-      const next = m.forward(y) as Tensor;
+    const items = this.#items;
+    for (let i = 0; i < items.length; i++) {
+      const m = items[i]!;
+      let next: Tensor;
+      if (fusesWithRelu(m, items[i + 1])) {
+        next = m.forwardRelu(y);
+        i++;
+      } else {
+        next = m.forward(y) as Tensor;
+      }
       if (y !== x && y !== next && !(y instanceof Parameter)) y.dispose();
       y = next;
     }

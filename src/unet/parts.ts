@@ -15,7 +15,10 @@ export interface PartOptions {
   bias?: boolean;
 }
 
-/** (3x3 conv -> BatchNorm -> ReLU) x 2: x [N, cin, H, W] -> [N, cout, H', W'] (H' = H - 4 when 'valid'). */
+/**
+ * (3x3 conv -> BatchNorm -> ReLU) x 2: x [N, cin, H, W] -> [N, cout, H', W'] (H' = H - 4 when 'valid'). PyTorch's
+ * module structure and keys; the Sequential runs each BatchNorm2d -> ReLU pair as one fused op (batchNormRelu).
+ */
 export class DoubleConv extends Module {
   readonly double_conv: Sequential;
 

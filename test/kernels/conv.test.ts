@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { CONV_KERNELS } from '../../src/kernels/conv.js';
 import type { Rng } from '../../src/tensor/random.js';
 import type { KernelSpec, WebGpuDevice } from '../../src/index.js';
+import type { Constants } from '../../src/kernels/define_kernel.js';
 import { reductionTol, type CloseOptions } from '../helpers/close.js';
 import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
@@ -54,10 +55,16 @@ function randGeo(r: Rng, transposed: boolean) {
 
 // Forward kernels: windows with residual offsets, item strides wider than the block, weight / bias block offsets.
 describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
-  for (const name of ['conv2d_fwd', 'conv_transpose2d_fwd'] as const) {
-    test.each([0, 1, 2, 3, 4, 5])(`${name} case %i`, async (k) => {
+  // Every variant of each family on the same geometries; cases 6-8 have wide channels (the subgroup variants' 8-channel
+  // blocks, their cin % 8 tails and several 16-channel blocks).
+  const SG_SETS: Constants[] = [{ CO16: true }, { CO16: false, CO8: true }, { CO16: false, CO8: false }];
+  const fwdVariants = (name: 'conv2d_fwd' | 'conv_transpose2d_fwd') =>
+    [[name, name, [{ CO8: true }, { CO8: false }]], [name, `${name}_sg`, SG_SETS]] as [typeof name, keyof typeof K, Constants[]][];
+  for (const [name, variant, sets] of [...fwdVariants('conv2d_fwd'), ...fwdVariants('conv_transpose2d_fwd')]) {
+    test.each([0, 1, 2, 3, 4, 5, 6, 7, 8])(`${variant} case %i`, async (k) => {
       const r = rng(1000 * (name.length + 1) + k);
       const g = randGeo(r, name === 'conv_transpose2d_fwd');
+      if (k >= 6) [g.cin, g.cout] = [randInt(r, 8, 27), randInt(r, 9, 40)];
       const kk = g.kh * g.kw;
       const windowed = k >= 3;
       const extraC = windowed ? randInt(r, 1, 3) : 0;
@@ -78,12 +85,14 @@ describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
       };
       const params = { ...g, x_off, x_ns, y_off, y_ns, w_ci0, w_co4, w_ld4, b_co0 };
       const tol = reductionTol(g.cin * kk + 1, 2);
-      for (const CO8 of [true, false]) {
+      for (const set of sets) {
         for (const [HAS_BIAS, ACCUMULATE] of [[false, false], [true, false], [false, true], [true, true]] as const) {
           const init = ACCUMULATE ? { y: randnArray(r, ys) } : undefined;
-          await compare(K[name], { reads, writes: { y: ys }, init, params, constants: { HAS_BIAS, ACCUMULATE, CO8 } }, tol);
+          await compare(K[variant], { reads, writes: { y: ys }, init, params, constants: { HAS_BIAS, ACCUMULATE, ...set } }, tol);
         }
       }
+      // The subgroup variants also run in workgroups of two subgroups (16 lanes; one more pipeline, not twelve).
+      if (variant.endsWith('_sg')) await compare(K[variant], { reads, writes: { y: ys }, params, constants: { HAS_BIAS: true, WG: 16 } }, tol);
     });
   }
   test('conv2d_fwd with output sizes that are not a multiple of the 4-pixel / 8-channel / 64-lane blocks', async () => {
@@ -96,11 +105,9 @@ describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
 });
 
 describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
-  test.each([0, 1, 2, 3, 4, 5])('conv2d_bwd_weight case %i', async (k) => {
-    const r = rng(3000 + k);
-    const geo = randGeo(r, false);
-    // g lives on the output grid (conv2d: dy), x on the input grid; either may be a window of a bigger tensor.
-    const windowed = k >= 3;
+  type BwdGeo = ReturnType<typeof randGeo>;
+  /** One weight-gradient launch on `geo` (g on the output grid, x on the input grid), maybe windows of bigger tensors. */
+  function bwdWeightRun(r: Rng, geo: BwdGeo, windowed: boolean, maxSlices: number) {
     const extra = windowed ? randInt(r, 1, 2) : 0;
     const a = geo.cout;
     const b = geo.cin;
@@ -109,7 +116,7 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
     const g_ns = (a + extra) * geo.oh * geo.ow;
     const x_ns = (b + extra) * geo.h * geo.w;
     const rowsTot = geo.n * geo.oh;
-    const nslices = randInt(r, 1, Math.min(4, rowsTot));
+    const nslices = randInt(r, 1, Math.min(maxSlices, rowsTot));
     const rows = Math.ceil(rowsTot / nslices);
     const a_base = windowed ? randInt(r, 0, 2) : 0;
     const b_base = windowed ? randInt(r, 0, 2) : 0;
@@ -125,7 +132,40 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
       g: randnArray(r, g_off + (geo.n - 1) * g_ns + a * geo.oh * geo.ow + 3),
       x: randnArray(r, x_off + (geo.n - 1) * x_ns + b * geo.h * geo.w + 3),
     };
-    await compare(K.conv2d_bwd_weight, { reads, writes: { part: params.nslices * a_tot * b_tot * kk }, params }, reductionTol(rows * geo.ow, 2));
+    return { run: { reads, writes: { part: params.nslices * a_tot * b_tot * kk }, params }, tol: reductionTol(rows * geo.ow, 2) };
+  }
+
+  const bwdWeight = ['conv2d_bwd_weight', 'conv2d_bwd_weight_sg'] as const;
+  test.each(bwdWeight.flatMap((name) => [0, 1, 2, 3, 4, 5].map((k) => [name, k] as const)))('%s case %i', async (name, k) => {
+    const r = rng(3000 + k);
+    const { run, tol } = bwdWeightRun(r, randGeo(r, false), k >= 3, 4);
+    await compare(K[name], run, tol);
+    // The subgroup variant's general path (PATH 4, the launcher's choice for these geometries) as well as PATH 0.
+    if (name === 'conv2d_bwd_weight_sg') await compare(K[name], { ...run, constants: { PATH: 4 } }, tol);
+  });
+
+  // The geometries the subgroup variant has unrolled paths for (3x3 stride 1 'same' and 'valid', 1x1, the 2x2 stride-2
+  // transposed conv's gradient), on odd sizes, channel tails of the 8-channel blocks, several items per slice and slices
+  // that end inside an item; images smaller than the 4-pixel groups. The variant runs with the path picked at run time
+  // (PATH 0), with the launcher's path for the geometry, and in 16-lane workgroups.
+  const UNET_GEOS: [string, number, Partial<BwdGeo>][] = [
+    ['3x3 same', 1, { kh: 3, kw: 3, h: 9, w: 13, oh: 9, ow: 13, ph: 1, pw: 1 }],
+    ['3x3 valid', 1, { kh: 3, kw: 3, h: 11, w: 10, oh: 9, ow: 8, ph: 0, pw: 0 }],
+    ['3x3 same, 2x3 image', 1, { kh: 3, kw: 3, h: 2, w: 3, oh: 2, ow: 3, ph: 1, pw: 1 }],
+    ['3x3 same, 5x6 image', 1, { kh: 3, kw: 3, h: 5, w: 6, oh: 5, ow: 6, ph: 1, pw: 1 }],
+    ['1x1', 2, { kh: 1, kw: 1, h: 7, w: 10, oh: 7, ow: 10, ph: 0, pw: 0 }],
+    ['2x2 stride 2 (transposed)', 3, { kh: 2, kw: 2, sh: 2, sw: 2, h: 10, w: 14, oh: 5, ow: 7, ph: 0, pw: 0 }],
+  ];
+  test.each(bwdWeight.flatMap((name) => UNET_GEOS.map(([what, path, geo], i) => [name, what, i, path, geo] as const)))('%s: %s', async (name, _what, i, PATH, geo) => {
+    const r = rng(3100 + i);
+    for (const windowed of [false, true]) {
+      const full = { n: randInt(r, 2, 3), cin: randInt(r, 9, 20), cout: randInt(r, 9, 20), sh: 1, sw: 1, dh: 1, dw: 1, ...geo } as BwdGeo;
+      const { run, tol } = bwdWeightRun(r, full, windowed, 5);
+      await compare(K[name], run, tol);
+      if (name !== 'conv2d_bwd_weight_sg') continue;
+      await compare(K[name], { ...run, constants: { PATH } }, tol);
+      await compare(K[name], { ...run, constants: { PATH, WG: 16 } }, tol);
+    }
   });
 
   test.each([0, 1, 2, 3])('conv_bwd_bias case %i', async (k) => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { kernelsOf, type WebGpuDevice } from '../../src/index.js';
-import { maxpool2d_bwd, maxpool2d_fwd } from '../../src/kernels/pool.js';
+import { isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../src/kernels/pool.js';
 import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
@@ -26,6 +26,7 @@ interface Cfg {
 /** The U-Net's 2x2/2 and the usual variants; rectangular ones mix the two axes. */
 const CASES: Cfg[] = [
   { name: 'k2 s2 (U-Net)', k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], ceil: false },
+  { name: 'k2 s2 ceil_mode', k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], ceil: true },
   { name: 'k3 s2 p1', k: [3, 3], s: [2, 2], p: [1, 1], d: [1, 1], ceil: false },
   { name: 'k3 s1 p1 (overlapping)', k: [3, 3], s: [1, 1], p: [1, 1], d: [1, 1], ceil: false },
   { name: 'k3 s1 p1 dilation 2', k: [3, 3], s: [1, 1], p: [1, 1], d: [2, 2], ceil: false },
@@ -94,7 +95,13 @@ describe('maxpool2d reference (hand-checked against PyTorch 1.13)', () => {
 
 describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () => {
   test('every kernel of the family is covered', () => {
-    expect(kernelsOf('maxpool2d_fwd').length + kernelsOf('maxpool2d_bwd').length).toBe(2);
+    expect(kernelsOf('maxpool2d_fwd').map((k) => k.name)).toEqual(['maxpool2d_fwd']);
+    expect(kernelsOf('maxpool2d_bwd').map((k) => k.name)).toEqual(['maxpool2d_bwd', 'maxpool2d_bwd_k2s2']);
+    // The 2x2 stride-2 variant serves exactly the non-overlapping, unpadded, undilated 2x2 cases.
+    expect(CASES.filter((c) => isK2S2({ kh: c.k[0], kw: c.k[1], sh: c.s[0], sw: c.s[1], ph: c.p[0], pw: c.p[1], dh: c.d[0], dw: c.d[1] })).map((c) => c.name)).toEqual([
+      'k2 s2 (U-Net)',
+      'k2 s2 ceil_mode',
+    ]);
   });
 
   test.each(CASES.map((c, i) => [c.name, i] as const))('%s: forward values and indices, backward gather', async (_name, ci) => {
@@ -127,15 +134,18 @@ describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () 
       gy.set(randnArray(r, ny), yo);
       const pb = params(cfg, s, nx, xo, yo);
       const bw = { reads: { idx: Int32Array.from(idx), gy }, writes: { gx: xo + nx }, params: pb };
-      const gotB = await runKernel(dev, maxpool2d_bwd, bw);
       // On float32 arrays the reference's scatter rounds every add to f32, as the GPU's gather does: same order, same floats.
       const wantB = await runKernel(cpu32, maxpool2d_bwd, bw);
-      expect(gotB.gx.subarray(xo)).toBeAllClose(wantB.gx.subarray(xo), EXACT);
+      const k2s2 = isK2S2(pb);
+      for (const spec of k2s2 ? [maxpool2d_bwd, maxpool2d_bwd_k2s2] : [maxpool2d_bwd]) {
+        const gotB = await runKernel(dev, spec, bw);
+        expect(gotB.gx.subarray(xo), spec.name).toBeAllClose(wantB.gx.subarray(xo), EXACT);
+      }
     }
   });
 
   test('backward sums are the same floats as the f32 scatter (PyTorch CPU order)', async () => {
-    const cfg = CASES[2]!; // overlapping 3x3 stride 1: an element collects up to 9 gradients
+    const cfg = CASES.find((c) => c.name === 'k3 s1 p1 (overlapping)')!; // overlapping 3x3 stride 1: an element collects up to 9 gradients
     const r = rng(790);
     const s = { n: 2, c: 3, h: 9, w: 11, oh: 9, ow: 11 };
     const nx = s.n * s.c * s.h * s.w;

@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import {
-  ArgumentError, conv2d, convTranspose2d, noGrad, ShapeError, stats, tensor,
-  type Conv2dOptions, type ConvTranspose2dOptions, type Device, type Tensor, type WebGpuDevice,
+  ArgumentError, conv2d, convTranspose2d, noGrad, setConvForwardVariant, setConvWeightGradVariant, ShapeError, stats, tensor,
+  type Conv2dOptions, type ConvForwardVariant, type ConvTranspose2dOptions, type ConvWeightGradVariant, type Device, type KernelSpec,
+  type Tensor, type WebGpuDevice,
 } from '../../src/index.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { closeness, reductionTol } from '../helpers/close.js';
@@ -472,6 +473,125 @@ describe.skipIf(skip)('conv over the binding limit (GPU)', () => {
   });
 });
 
+// ---- Forward-kernel variants (the subgroup kernels and their selection) ----
+
+/** Runs fn with the forward-kernel choice set to v, restoring the previous choice. */
+async function withVariant<T>(v: ConvForwardVariant, fn: () => Promise<T>): Promise<T> {
+  const prev = setConvForwardVariant(v);
+  try {
+    return await fn();
+  } finally {
+    setConvForwardVariant(prev);
+  }
+}
+
+/** Names of the kernels `fn` launches on the GPU device, and what fn returns. */
+function launched<T>(fn: () => T): [string[], T] {
+  const spy = vi.spyOn(dev, 'run');
+  try {
+    const out = fn();
+    return [spy.mock.calls.map((c) => (c[0] as KernelSpec).name), out];
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+// Wide enough for 'auto' to pick the subgroup kernels on lavapipe (>= 8 input, > 8 output channels), with a cin % 8 tail.
+const WIDE: GradCase[] = [
+  { transposed: false, x: [2, 19, 9, 11], w: [21, 19, 3, 3], o: { padding: 1 } },
+  { transposed: false, x: [1, 16, 10, 9], w: [12, 16, 2, 2], o: { stride: 2 } },
+  { transposed: true, x: [2, 19, 5, 7], w: [19, 21, 2, 2], o: { stride: 2 } },
+  { transposed: true, x: [1, 12, 6, 5], w: [12, 17, 3, 3], o: { padding: 1 } },
+];
+
+describe('conv forward-kernel selection', () => {
+  test('setConvForwardVariant rejects unknown variants and returns the previous one', () => {
+    expect(() => setConvForwardVariant('fast' as ConvForwardVariant)).toThrow(ArgumentError);
+    const prev = setConvForwardVariant('portable');
+    expect(setConvForwardVariant(prev)).toBe('portable');
+  });
+
+  test.skipIf(skip)('auto: the subgroup kernels where the adapter has 8- or 16-lane subgroups and the launch is wide enough', () => {
+    const sg = dev.adapter.features.includes('subgroups') && [8, 16].includes(dev.adapter.subgroupMaxSize ?? 0) && dev.adapter.subgroupMinSize === dev.adapter.subgroupMaxSize;
+    const r = rng(700);
+    const x = tensor(randnArray(r, 2 * 16 * 6 * 6), [2, 16, 6, 6], { device: dev });
+    const [names] = launched(() => {
+      conv2d(x, tensor(randnArray(r, 12 * 16 * 9), [12, 16, 3, 3], { device: dev }), null, { padding: 1 });
+      convTranspose2d(x, tensor(randnArray(r, 16 * 12 * 4), [16, 12, 2, 2], { device: dev }), null, { stride: 2 });
+      conv2d(x, tensor(randnArray(r, 4 * 16), [4, 16, 1, 1], { device: dev })); // 4 output channels: portable
+    });
+    expect(names.filter((n) => n !== 'conv_weight_pack')).toEqual(sg ? ['conv2d_fwd_sg', 'conv_transpose2d_fwd_sg', 'conv2d_fwd'] : ['conv2d_fwd', 'conv_transpose2d_fwd', 'conv2d_fwd']);
+    const prev = setConvForwardVariant('portable');
+    try {
+      const [forced] = launched(() => void conv2d(x, tensor(randnArray(r, 12 * 16 * 9), [12, 16, 3, 3], { device: dev })));
+      expect(forced.filter((n) => n !== 'conv_weight_pack')).toEqual(['conv2d_fwd']);
+    } finally {
+      setConvForwardVariant(prev);
+    }
+  });
+
+  // Every op-level GPU case again with the subgroup kernels forced (small channel counts: tails, 4- and 8-channel blocks).
+  for (const [transposed, cases] of [[false, CONV_CASES], [true, CONVT_CASES]] as const) {
+    const name = transposed ? 'convTranspose2d' : 'conv2d';
+    test.skipIf(skip).each(cases.map((c, i) => [i, fmtCase(c), c] as const))(`${name} %i with the subgroup kernels forced: %s`, async (i, _s, c) => {
+      const d = make(rng(100 * +transposed + i), c, transposed);
+      const want = transposed ? naiveConvT(d.x, c.x, d.w, c.w, d.b, c.o as ConvTranspose2dOptions) : naiveConv2d(d.x, c.x, d.w, c.w, d.b, c.o as Conv2dOptions);
+      await withVariant('subgroup', async () => {
+        const { y } = runOp(dev, transposed, c, d);
+        expect(await y.toArray()).toBeAllClose(want.y, reductionTol(c.w[0] * c.w[2] * c.w[3] + 1, 2));
+        y.dispose();
+      });
+    });
+  }
+
+  // GPU backward == CPU backward with the subgroup kernels: forced on the small cases, by 'auto' on the wide ones.
+  const variantCases = [...GRAD_CASES.map((c) => ['subgroup', c] as const), ...WIDE.map((c) => ['auto', c] as const)];
+  test.skipIf(skip).each(variantCases.map(([v, c], i) => [i, v, gname(c), c] as const))('GPU backward == CPU backward %i (%s): %s', async (i, v, _s, c) => {
+    const r = rng(800 + i);
+    const d = { x: randnArray(r, c.x.reduce((a, b) => a * b)), w: randnArray(r, c.w.reduce((a, b) => a * b)), b: randnArray(r, coutOf(c)) };
+    const gyd = randnArray(rng(900 + i), 1 << 16);
+    const run = async (device: Device) => {
+      const x = tensor(d.x, c.x, { device, requiresGrad: true });
+      const w = tensor(d.w, c.w, { device, requiresGrad: true });
+      const b = tensor(d.b, [coutOf(c)], { device, requiresGrad: true });
+      const y = opOf(c)(x, w, b);
+      const gy = tensor(gyd.subarray(0, y.numel), [...y.shape], { device });
+      y.backward(gy);
+      const out = [await y.toArray(), await x.grad!.toArray(), await w.grad!.toArray(), await b.grad!.toArray()];
+      for (const t of [x, w, b, y, gy, x.grad!, w.grad!, b.grad!]) t.dispose();
+      return out;
+    };
+    const [gyv, gx, gw, gb] = await withVariant(v, () => run(dev));
+    const [cy, cx, cw, cb] = await run(cpu64);
+    const k = c.w[0] * c.w[1] * c.w[2] * c.w[3];
+    expect(gyv, 'y').toBeAllClose(cy!, reductionTol(k + 1, 2));
+    expect(gx, 'dX').toBeAllClose(cx!, reductionTol(k, 2));
+    expect(gw, 'dW').toBeAllClose(cw!, reductionTol(1024, 4));
+    expect(gb, 'db').toBeAllClose(cb!, reductionTol(1024, 2));
+  });
+
+  test.skipIf(skip)('conv2d over the binding limit with the subgroup kernel: x [1, 16, 1500, 1500] (144 MB) split into 8-channel blocks', async () => {
+    const r = rng(540);
+    const xs: Shape4 = [1, 16, 1500, 1500];
+    const ws: Shape4 = [9, 16, 3, 3];
+    const ys: Shape4 = [1, 9, 1500, 1500];
+    expect(xs.reduce((a, b) => a * b) * 4).toBeGreaterThan(dev.limits.maxBindingBytes);
+    const xd = uniformArray(r, 16 * 1500 * 1500);
+    const wd = uniformArray(r, 9 * 16 * 9);
+    const bd = uniformArray(r, 9);
+    const x = tensor(xd, xs, { device: dev });
+    const w = tensor(wd, ws, { device: dev });
+    const b = tensor(bd, [9], { device: dev });
+    await withVariant('subgroup', async () => {
+      const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
+      expect(names.filter((n) => n === 'conv2d_fwd_sg').length).toBeGreaterThan(1); // input-channel blocks, the later ones accumulating
+      expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, bd, 1, q), samples(r, ys), ys, 145);
+      y.dispose();
+    });
+    for (const t of [x, w, b]) t.dispose();
+  });
+});
+
 describe('conv under noGrad', () => {
   test('noGrad records nothing', () => {
     const x = tensor(randnArray(rng(600), 2 * 8 * 8), [1, 2, 8, 8], { device: cpu32, requiresGrad: true });
@@ -479,5 +599,83 @@ describe('conv under noGrad', () => {
     const y = noGrad(() => conv2d(x, w));
     expect(y.requiresGrad).toBe(false);
     expect(y.shape).toEqual([1, 3, 6, 6]);
+  });
+});
+
+// ---- Weight-gradient variants (conv2d_bwd_weight / conv2d_bwd_weight_sg and their selection) ----
+
+/** Runs fn with the weight-gradient kernel choice set to v, restoring the previous choice. */
+async function withWgrad<T>(v: ConvWeightGradVariant, fn: () => Promise<T>): Promise<T> {
+  const prev = setConvWeightGradVariant(v);
+  try {
+    return await fn();
+  } finally {
+    setConvWeightGradVariant(prev);
+  }
+}
+
+// The U-Net's weight-gradient geometries (3x3 'same' and 'valid', the 2x2 stride-2 up-conv, the 1x1 head) with channel
+// counts around the 8-channel blocks.
+const WGRAD_UNET: GradCase[] = [
+  { transposed: false, x: [2, 11, 9, 13], w: [13, 11, 3, 3], o: { padding: 1 } },
+  { transposed: false, x: [1, 9, 10, 7], w: [17, 9, 3, 3], o: {} },
+  { transposed: true, x: [2, 12, 5, 7], w: [12, 9, 2, 2], o: { stride: 2 } },
+  { transposed: false, x: [2, 16, 6, 5], w: [3, 16, 1, 1], o: {} },
+];
+
+describe('conv weight-gradient selection', () => {
+  test('setConvWeightGradVariant rejects unknown variants and returns the previous one', () => {
+    expect(() => setConvWeightGradVariant('fast' as ConvWeightGradVariant)).toThrow(ArgumentError);
+    const prev = setConvWeightGradVariant('portable');
+    expect(setConvWeightGradVariant(prev)).toBe('portable');
+  });
+
+  test.skipIf(skip)("auto: the subgroup kernel with the geometry's path where the adapter has 8- or 16-lane subgroups; portable when asked", async () => {
+    const a = dev.adapter;
+    const sg = a.features.includes('subgroups') && [8, 16].includes(a.subgroupMaxSize ?? 0) && a.subgroupMinSize === a.subgroupMaxSize;
+    const wgrads = async (): Promise<string[]> => {
+      const spy = vi.spyOn(dev, 'run');
+      try {
+        for (const [i, c] of WGRAD_UNET.entries()) {
+          const r = rng(850 + i);
+          const x = tensor(randnArray(r, c.x.reduce((p, q) => p * q)), c.x, { device: dev });
+          const w = tensor(randnArray(r, c.w.reduce((p, q) => p * q)), c.w, { device: dev, requiresGrad: true });
+          opOf(c)(x, w).sum().backward();
+          for (const t of [x, w, w.grad!]) t.dispose();
+        }
+        return spy.mock.calls.filter((call) => (call[0] as KernelSpec).name.startsWith('conv2d_bwd_weight'))
+          .map((call) => `${(call[0] as KernelSpec).name}${call[4]?.constants?.PATH !== undefined ? `@${call[4].constants.PATH}` : ''}`);
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const sgNames = ['conv2d_bwd_weight_sg@1', 'conv2d_bwd_weight_sg@1', 'conv2d_bwd_weight_sg@3', 'conv2d_bwd_weight_sg@2'];
+    expect(await wgrads()).toEqual(sg ? sgNames : Array(4).fill('conv2d_bwd_weight'));
+    expect(await withWgrad('portable', wgrads)).toEqual(Array(4).fill('conv2d_bwd_weight'));
+    if (a.features.includes('subgroups')) expect(await withWgrad('subgroup', wgrads)).toEqual(sgNames);
+  });
+
+  // GPU backward == CPU backward with either kernel forced: every autograd case, and the U-Net geometries.
+  const cases = [...GRAD_CASES, ...WGRAD_UNET];
+  const variants = ['portable', 'subgroup'] as const;
+  test.skipIf(skip).each(variants.flatMap((v) => cases.map((c, i) => [i, v, gname(c), c] as const)))('GPU dW == CPU dW %i (%s): %s', async (i, v, _s, c) => {
+    if (v === 'subgroup' && !dev.adapter.features.includes('subgroups')) return;
+    const r = rng(870 + i);
+    const d = { x: randnArray(r, c.x.reduce((p, q) => p * q)), w: randnArray(r, c.w.reduce((p, q) => p * q)) };
+    const gyd = randnArray(rng(890 + i), 1 << 12);
+    const run = async (device: Device) => {
+      const x = tensor(d.x, c.x, { device });
+      const w = tensor(d.w, c.w, { device, requiresGrad: true });
+      const y = opOf(c)(x, w);
+      const gy = tensor(gyd.subarray(0, y.numel), [...y.shape], { device });
+      y.backward(gy);
+      const gw = await w.grad!.toArray();
+      for (const t of [x, w, y, gy, w.grad!]) t.dispose();
+      return gw;
+    };
+    const before = stats(dev).liveBytes;
+    const gw = await withWgrad(v, () => run(dev));
+    expect(stats(dev).liveBytes).toBe(before);
+    expect(gw, 'dW').toBeAllClose(await run(cpu64), reductionTol(1024, 4));
   });
 });

@@ -1,4 +1,4 @@
-// maxPool2d / maxPool2dWithIndices and batchNorm as ops: forward against independent JS (PyTorch semantics written
+// maxPool2d / maxPool2dWithIndices, batchNorm and batchNormRelu (BN + ReLU fused) as ops: forward against independent JS (PyTorch semantics written
 // out again here), float64 gradcheck, GPU backward == CPU backward, running statistics over several steps, errors,
 // the binding-window split (a CPU device with a tiny binding limit that enforces it), and one GPU tensor per op
 // over the real 128 MiB binding limit.
@@ -6,11 +6,14 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import {
   ArgumentError,
   batchNorm,
+  batchNormRelu,
   LimitError,
   maxPool2d,
   maxPool2dWithIndices,
   noGrad,
+  relu,
   ShapeError,
+  stats,
   tensor,
   type Backend,
   type Tensor,
@@ -517,5 +520,263 @@ describe.skipIf(skip)('batchNorm on the GPU', () => {
     });
     expect(sample.map((i) => dx[i]!)).toBeAllClose(wantDx, { rtol: 1e-3, atol: 1e-4 });
     for (const t of [xt, wt, bt, rmT, rvT, y, xt.grad!, wt.grad!, bt.grad!]) t.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// batchNormRelu: relu(batchNorm(...)) in one op; the ReLU mask recomputed from x in backward.
+
+const reluOf = (a: ArrayLike<number>) => Float64Array.from(a, (v) => (v > 0 ? v : 0));
+
+/** PyTorch's BN + ReLU backward in float64: dz = g where z > 0, then naiveBnBackward. */
+function naiveBnReluBackward(x: ArrayLike<number>, g: ArrayLike<number>, shape: number[], w: ArrayLike<number> | null, b: ArrayLike<number> | null, mean: ArrayLike<number>, vr: ArrayLike<number>, eps: number, training: boolean) {
+  const c = shape[1]!;
+  const hw = prod(shape.slice(2));
+  const dz = Float64Array.from(g, (gv, i) => {
+    const ch = Math.floor(i / hw) % c;
+    const z = ((x[i]! - mean[ch]!) / Math.sqrt(vr[ch]! + eps)) * (w ? w[ch]! : 1) + (b ? b[ch]! : 0);
+    return z > 0 ? gv : 0;
+  });
+  return naiveBnBackward(x, dz, shape, w, mean, vr, eps, training);
+}
+
+// Odd planes run the portable kernels, planes of 4k elements the vec4 ones (with 'portable' forced too).
+const BNR_SHAPES = [[3, 3, 5, 7], [2, 3, 6, 10], [4, 3], [2, 1, 4, 1], [2, 3, 20, 27]];
+
+describe('batchNormRelu: gradcheck (float64), == the unfused composition, errors (CPU)', () => {
+  const R = rng(70);
+  const cases: [string, number[], boolean, boolean, boolean][] = [
+    ['training, affine, running stats', [3, 2, 3, 5], true, true, true],
+    ['training, affine, vec4 plane', [2, 2, 2, 4], true, true, true],
+    ['training, no affine, no running stats', [2, 3, 3, 3], true, false, false],
+    ['training, [N, C]', [5, 3], true, true, true],
+    ['evaluation, affine', [2, 3, 3, 4], false, true, true],
+    ['evaluation, no affine, [N, C]', [4, 2], false, false, true],
+  ];
+  test.each(cases)('gradcheck %s', async (_n, shape, training, affine, running) => {
+    const c = shape[1]!;
+    const rm = running ? tensor(randnArray(R, c), [c], { device: cpu64 }) : null;
+    const rv = running ? tensor(uniformArray(R, c, 0.5, 2), [c], { device: cpu64 }) : null;
+    const inputs = [{ data: randnArray(R, prod(shape), 2), shape }];
+    if (affine) inputs.push({ data: randnArray(R, c), shape: [c] }, { data: randnArray(R, c), shape: [c] });
+    const f = affine
+      ? (x: Tensor, w: Tensor, b: Tensor) => batchNormRelu(x, rm, rv, w, b, { training, eps: 1e-3 })
+      : (x: Tensor) => batchNormRelu(x, rm, rv, null, null, { training, eps: 1e-3 });
+    const rep = await gradcheck(f as (...xs: Tensor[]) => Tensor, inputs);
+    expect(rep.worst, rep.where).toBeLessThan(1);
+  });
+
+  test.each([true, false])('training %s: y, running stats and grads == relu(batchNorm(...)) (float64, weight only / bias only too)', async (training) => {
+    const r = rng(71 + +training);
+    for (const shape of BNR_SHAPES) {
+      const c = shape[1]!;
+      const x = randnArray(r, prod(shape), 2).map((v) => v + 0.5);
+      const gy = randnArray(r, prod(shape));
+      const w = randnArray(r, c);
+      const b = randnArray(r, c);
+      const rm0 = randnArray(r, c);
+      const rv0 = uniformArray(r, c, 0.5, 2);
+      for (const [hasW, hasB] of [[true, true], [true, false], [false, true]] as const) {
+        const run = async (fused: boolean) => {
+          const d = cpu64;
+          const xt = tensor(x, shape, { device: d, requiresGrad: true });
+          const wt = hasW ? tensor(w, [c], { device: d, requiresGrad: true }) : null;
+          const bt = hasB ? tensor(b, [c], { device: d, requiresGrad: true }) : null;
+          const rm = tensor(rm0, [c], { device: d });
+          const rv = tensor(rv0, [c], { device: d });
+          const o = { training, momentum: 0.2 };
+          const y = fused ? batchNormRelu(xt, rm, rv, wt, bt, o) : relu(batchNorm(xt, rm, rv, wt, bt, o));
+          y.backward(tensor(gy, shape, { device: d }));
+          const out = [await y.toArray(), await rm.toArray(), await rv.toArray(), await xt.grad!.toArray()];
+          if (wt) out.push(await wt.grad!.toArray());
+          if (bt) out.push(await bt.grad!.toArray());
+          return out;
+        };
+        const got = await run(true);
+        const want = await run(false);
+        for (let k = 0; k < got.length; k++) expect(got[k]!, `${shape} output ${k}`).toBeAllClose(want[k]!, { rtol: 1e-12, atol: 1e-12 });
+      }
+    }
+  });
+
+  test('saves x and the statistics only: the pre-ReLU tensor is never kept, and everything is freed after backward', async () => {
+    const shape = [2, 3, 4, 4];
+    const x = tensor(randnArray(rng(73), prod(shape)), shape, { device: cpu32, requiresGrad: true });
+    const w = tensor([1, 2, 3], [3], { device: cpu32, requiresGrad: true });
+    const b = tensor([0.1, -0.2, 0.3], [3], { device: cpu32, requiresGrad: true });
+    const base = stats(cpu32).liveBytes;
+    const fused = batchNormRelu(x, null, null, w, b, { training: true });
+    const fusedBytes = stats(cpu32).liveBytes - base;
+    const z = batchNorm(x, null, null, w, b, { training: true });
+    const y = relu(z);
+    z.dispose();
+    const unfusedBytes = stats(cpu32).liveBytes - base - fusedBytes;
+    // Fused: y plus the [C] statistics; unfused: y, plus the pre-ReLU z that relu saved.
+    expect(fusedBytes).toBe(4 * (prod(shape) + 2 * 3));
+    expect(unfusedBytes).toBe(4 * (2 * prod(shape) + 2 * 3));
+    const loss = fused.sum();
+    loss.backward();
+    loss.dispose();
+    y.dispose();
+    fused.dispose();
+    for (const t of [x, w, b]) {
+      t.grad!.dispose();
+      t.grad = null;
+    }
+    expect(stats(cpu32).liveBytes).toBe(base);
+  });
+
+  test('errors as batchNorm, named batchNormRelu', () => {
+    const x = tensor(randnArray(R, 2 * 3 * 4), [2, 3, 4], { device: cpu32 });
+    const c2 = tensor([1, 2], [2], { device: cpu32 });
+    expect(() => batchNormRelu(x, c2, c2, null, null, { training: true })).toThrow(/^batchNormRelu: runningMean \[2\]/);
+    expect(() => batchNormRelu(x, null, null)).toThrow(ArgumentError);
+    expect(() => batchNormRelu(x, null, null, null, null, { training: true, variant: 'fast' as 'auto' })).toThrow(/variant/);
+  });
+
+  test('the split over boxes and flat ranges (tiny binding limit): portable and vec4 == unsplit', async () => {
+    const small = new SmallBindingCpu();
+    const r = rng(74);
+    // [4, 2, 4, 7]: runs of whole items; [3, 5, 8, 11]: channel blocks of one item (planes of 4k: the vec4 path).
+    for (const shape of [[4, 2, 4, 7], [3, 5, 8, 11], [3, 5, 9, 11]]) {
+      const c = shape[1]!;
+      const x = randnArray(r, prod(shape), 2).map((v) => v + 0.3);
+      const gy = randnArray(r, prod(shape));
+      const w = randnArray(r, c);
+      const b = randnArray(r, c);
+      for (const training of [true, false]) {
+        const run = async (d: Backend) => {
+          const xt = tensor(x, shape, { device: d, requiresGrad: true });
+          const wt = tensor(w, [c], { device: d, requiresGrad: true });
+          const bt = tensor(b, [c], { device: d, requiresGrad: true });
+          const rm = tensor(randnArray(rng(75), c), [c], { device: d });
+          const rv = tensor(uniformArray(rng(76), c, 0.5, 2), [c], { device: d });
+          const y = batchNormRelu(xt, rm, rv, wt, bt, { training, momentum: 0.3 });
+          y.backward(tensor(gy, shape, { device: d }));
+          return [await y.toArray(), await rm.toArray(), await rv.toArray(), await xt.grad!.toArray(), await wt.grad!.toArray(), await bt.grad!.toArray()];
+        };
+        const got = await run(small);
+        const want = await run(cpu32);
+        for (let k = 0; k < got.length; k++) expect(got[k]!, `output ${k}`).toBeAllClose(want[k]!, { rtol: 1e-4, atol: 1e-5 });
+      }
+    }
+  });
+});
+
+describe.skipIf(skip)('batchNormRelu and batchNorm on the GPU (portable and vec4 kernels)', () => {
+  test.each([true, false])('training %s: forward, running stats and backward == CPU float64 and == JS float64', async (training) => {
+    const r = rng(80 + +training);
+    for (const shape of BNR_SHAPES) {
+      const c = shape[1]!;
+      const x = randnArray(r, prod(shape), 2).map((v) => v + 0.5);
+      const gy = randnArray(r, prod(shape));
+      const w = randnArray(r, c);
+      const b = randnArray(r, c);
+      const rm0 = randnArray(r, c);
+      const rv0 = uniformArray(r, c, 0.5, 2);
+      for (const variant of ['auto', 'portable'] as const) {
+        for (const fused of [true, false]) {
+          const run = async (d: Backend) => {
+            const xt = tensor(x, shape, { device: d, requiresGrad: true });
+            const wt = tensor(w, [c], { device: d, requiresGrad: true });
+            const bt = tensor(b, [c], { device: d, requiresGrad: true });
+            const rm = tensor(rm0, [c], { device: d });
+            const rv = tensor(rv0, [c], { device: d });
+            const o = { training, momentum: 0.3, variant };
+            const y = (fused ? batchNormRelu : batchNorm)(xt, rm, rv, wt, bt, o);
+            y.backward(tensor(gy, shape, { device: d }));
+            return [await y.toArray(), await rm.toArray(), await rv.toArray(), await xt.grad!.toArray(), await wt.grad!.toArray(), await bt.grad!.toArray()];
+          };
+          const got = await run(dev);
+          const want = await run(cpu64);
+          const m = prod(shape) / c;
+          const tol = { rtol: 1e-4, atol: 2e-6 * Math.sqrt(m) + 1e-5 };
+          const what = `${shape} ${variant} ${fused ? 'fused' : 'batchNorm'}`;
+          for (let k = 0; k < got.length; k++) expect(got[k]!, `${what}: output ${k} vs CPU`).toBeAllClose(want[k]!, tol);
+          // The CPU float64 op against JS written out again.
+          const st = naiveBn(x, shape, w, b, 1e-5);
+          const useMean = training ? st.mean : rm0;
+          const useVar = training ? st.varB : rv0;
+          const yJs = training ? st.y : naiveBn(x, shape, w, b, 1e-5, { mean: rm0, var: rv0 }).y;
+          expect(want[0]!, what).toBeAllClose(fused ? reluOf(yJs) : yJs, { rtol: 1e-9, atol: 1e-9 });
+          const js = fused ? naiveBnReluBackward(x, gy, shape, w, b, useMean, useVar, 1e-5, training) : naiveBnBackward(x, gy, shape, w, useMean, useVar, 1e-5, training);
+          expect(want[3]!, what).toBeAllClose(js.dx, { rtol: 1e-9, atol: 1e-9 });
+          expect(want[4]!, what).toBeAllClose(js.dw, { rtol: 1e-9, atol: 1e-9 });
+          expect(want[5]!, what).toBeAllClose(js.db, { rtol: 1e-9, atol: 1e-9 });
+        }
+      }
+    }
+  });
+
+  test('vec4 statistics keep the variance accurate with a large mean (327k per channel around 1000)', async () => {
+    const r = rng(82);
+    const shape = [2, 2, 400, 409];
+    const x = randnArray(r, prod(shape), 0.05).map((v) => v + 1000);
+    const rmT = tensor([0, 0], [2], { device: dev });
+    const rvT = tensor([0, 0], [2], { device: dev });
+    batchNormRelu(tensor(x, shape, { device: dev }), rmT, rvT, null, null, { training: true, momentum: 1 }).dispose();
+    const want = naiveBn(x, shape, null, null, 1e-5);
+    expect(await rmT.toArray()).toBeAllClose(want.mean, { rtol: 1e-7, atol: 0 });
+    expect(await rvT.toArray()).toBeAllClose(want.varU, { rtol: 3e-5, atol: 0 });
+  });
+
+  test('x over the 128 MiB binding limit with planes of 4k (vec4 windows): [1, 37, 1023, 1024], training forward and backward', async () => {
+    const shape = [1, 37, 1023, 1024];
+    const c = 37;
+    const hw = 1023 * 1024;
+    const n = prod(shape);
+    expect(n * 4).toBeGreaterThan(dev.limits.maxBindingBytes);
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.floor(i / hw) * 0.5 + (Math.imul(i, 0x9e3779b1) >>> 8) / 16777216;
+    const w = Float32Array.from({ length: c }, (_, i) => 0.5 + i / c);
+    const b = Float32Array.from({ length: c }, (_, i) => ((i % 5) - 2) / 10);
+    const xt = tensor(x, shape, { device: dev, requiresGrad: true });
+    const wt = tensor(w, [c], { device: dev, requiresGrad: true });
+    const bt = tensor(b, [c], { device: dev, requiresGrad: true });
+    const y = batchNormRelu(xt, null, null, wt, bt, { training: true });
+    const mean = new Float64Array(c);
+    const inv = new Float64Array(c);
+    for (let ch = 0; ch < c; ch++) {
+      const v = x.subarray(ch * hw, (ch + 1) * hw);
+      let s = 0;
+      for (let i = 0; i < hw; i++) s += v[i]!;
+      mean[ch] = s / hw;
+      let q = 0;
+      for (let i = 0; i < hw; i++) q += (v[i]! - mean[ch]!) ** 2;
+      inv[ch] = 1 / Math.sqrt(q / hw + 1e-5);
+    }
+    const zOf = (i: number) => {
+      const ch = Math.floor(i / hw);
+      return (x[i]! - mean[ch]!) * inv[ch]! * w[ch]! + b[ch]!;
+    };
+    const yv = await y.toArray();
+    // A sample, and every element around each window boundary (the windows cut planes mid-way).
+    const sample = Array.from({ length: 4000 }, (_, k) => Math.floor(((k + 0.5) / 4000) * n));
+    for (const [base] of [[Math.floor(dev.limits.maxBindingBytes / 4 / 64) * 64]]) for (let i = base! - 8; i < base! + 8; i++) sample.push(i);
+    expect(sample.map((i) => yv[i]!)).toBeAllClose(sample.map((i) => Math.max(zOf(i), 0)), { rtol: 1e-4, atol: 1e-4 });
+    // The float32 statistics put z a few ulp from float64's, which flips the ReLU mask of the few elements with
+    // |z| < ~1e-5: a gradient proportional to z makes those flips immaterial to the sums.
+    const gy = new Float32Array(n);
+    for (let i = 0; i < n; i++) gy[i] = (((i % 13) - 6) / 6) * zOf(i);
+    y.backward(tensor(gy, shape, { device: dev }));
+    const sg = new Float64Array(c);
+    const sgx = new Float64Array(c);
+    for (let i = 0; i < n; i++) {
+      if (!(zOf(i) > 0)) continue;
+      const ch = Math.floor(i / hw);
+      sg[ch] += gy[i]!;
+      sgx[ch] += gy[i]! * (x[i]! - mean[ch]!) * inv[ch]!;
+    }
+    expect(await bt.grad!.toArray()).toBeAllClose(sg, { rtol: 1e-4, atol: 1e-2 });
+    expect(await wt.grad!.toArray()).toBeAllClose(sgx, { rtol: 1e-4, atol: 1e-2 });
+    const dx = await xt.grad!.toArray();
+    const wantDx = sample.map((i) => {
+      const ch = Math.floor(i / hw);
+      const dz = zOf(i) > 0 ? gy[i]! : 0;
+      const xhat = (x[i]! - mean[ch]!) * inv[ch]!;
+      return w[ch]! * inv[ch]! * (dz - sg[ch]! / hw - (xhat * sgx[ch]!) / hw);
+    });
+    expect(sample.map((i) => dx[i]!)).toBeAllClose(wantDx, { rtol: 1e-3, atol: 1e-4 });
+    for (const t of [xt, wt, bt, y, xt.grad!, wt.grad!, bt.grad!]) t.dispose();
   });
 });

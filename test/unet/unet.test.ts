@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { metaDevice, Tensor, withDevice } from '../../src/index.js';
+import { metaDevice, Tensor, tensor, withDevice } from '../../src/index.js';
+import { CpuBackend } from '../../src/kernels/runtime/cpu_backend.js';
 import { summary } from '../../src/nn/summary.js';
+import { DoubleConv } from '../../src/unet/parts.js';
 import { UNet, type UNetOptions } from '../../src/unet/unet.js';
 
 const KEYS = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/unet/keys_seed.json'), 'utf8')) as Record<
@@ -73,5 +75,34 @@ describe('the seed U-Net', () => {
   test('bad configurations are refused with the reason', () => {
     expect(() => metaNet({ inChannels: 0, classes: 1 })).toThrow(/UNet: inChannels must be a positive integer/);
     expect(() => metaNet({ inChannels: 1, classes: 1, width: 3, bilinear: true })).toThrow(/even width/);
+  });
+});
+
+/** A CPU device that records each launch's kernel name (+relu when launched with RELU). */
+class SpyCpu extends CpuBackend {
+  launches: string[] = [];
+  override run(...args: Parameters<CpuBackend['run']>): void {
+    const [spec, , , , opts] = args;
+    this.launches.push(spec.name + (opts?.constants?.RELU ? '+relu' : ''));
+    super.run(...args);
+  }
+}
+
+describe('DoubleConv runs BatchNorm2d -> ReLU fused', () => {
+  test('a training step launches no separate ReLU pass and the BN kernels with RELU; summary still sees every module', () => {
+    const dev = new SpyCpu();
+    const block = withDevice(dev, () => new DoubleConv(2, 3));
+    const x = tensor(Float32Array.from({ length: 72 }, (_, i) => Math.sin(i)), [1, 2, 6, 6], { device: dev });
+    const y = block.forward(x);
+    const loss = y.sum();
+    loss.backward();
+    expect(dev.launches.filter((k) => k.startsWith('relu'))).toEqual([]);
+    expect(dev.launches.filter((k) => k.startsWith('batchnorm2d_fwd'))).toEqual(['batchnorm2d_fwd_vec4+relu', 'batchnorm2d_fwd_vec4+relu']);
+    expect(dev.launches.filter((k) => k.startsWith('batchnorm2d_bwd_dx'))).toEqual(['batchnorm2d_bwd_dx_vec4+relu', 'batchnorm2d_bwd_dx_vec4+relu']);
+    // summary() hooks every module's forward, which turns the fusion off: rows for each BatchNorm2d and ReLU.
+    const s = summary(block, x);
+    expect(s.rows.map((r) => r.layer)).toEqual(['DoubleConv', 'Sequential', 'Conv2d', 'BatchNorm2d', 'ReLU', 'Conv2d', 'BatchNorm2d', 'ReLU']);
+    for (const t of [x, y, loss]) t.dispose();
+    block.dispose();
   });
 });

@@ -6,7 +6,7 @@ import type { KernelSpec } from '../define_kernel.js';
 import { BufferUsage, MapMode } from './gpu_constants.js';
 import { PipelineCache } from './pipelines.js';
 import { DispatchProfiler, type Profile, type ProfilingOptions } from './profiler.js';
-import { BufferPool, UniformArena } from './pool.js';
+import { BufferPool, UniformArena, type BufferPoolOptions } from './pool.js';
 
 class GpuStorage implements Storage {
   freed = false;
@@ -19,8 +19,13 @@ class GpuStorage implements Storage {
 export interface WebGpuOptions {
   /** Submit after this many dispatches even without a sync point (keeps encoders bounded). */
   maxDispatchesPerSubmit?: number;
-  /** Submit when this many released bytes wait for a submit before they can be reused. */
+  /**
+   * Submit when this many released bytes wait for a submit before they can be reused (default 64 MiB: buffers
+   * freed early in a big step serve later requests instead of new buffers; a submit costs little).
+   */
   maxPendingReleaseBytes?: number;
+  /** Buffer pool tuning (cap, fit, eviction of idle buffers). */
+  pool?: BufferPoolOptions;
 }
 
 /** Adapter facts worth keeping next to a device (bench output, kernel choice). */
@@ -67,8 +72,8 @@ export class WebGpuBackend implements Backend {
     this.description = adapter.description || `${adapter.vendor} ${adapter.architecture}`.trim() || 'WebGPU adapter';
     this.#maxWorkgroups = lim.maxComputeWorkgroupsPerDimension;
     this.#maxDispatches = opts.maxDispatchesPerSubmit ?? 2048;
-    this.#maxPending = opts.maxPendingReleaseBytes ?? 512 * 1024 ** 2;
-    this.pool = new BufferPool(device, lim.maxBufferSize);
+    this.#maxPending = opts.maxPendingReleaseBytes ?? 64 * 1024 ** 2;
+    this.pool = new BufferPool(device, lim.maxBufferSize, opts.pool);
     this.#arena = new UniformArena(device, lim.minUniformBufferOffsetAlignment);
     this.pipelines = new PipelineCache(device, (e) => this.#errors.push(e));
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {

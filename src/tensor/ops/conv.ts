@@ -1,13 +1,16 @@
 import type { Backend } from '../../kernels/backend.js';
 import {
   conv2d_bwd_weight as bwdWeightKernel,
+  conv2d_bwd_weight_sg as bwdWeightSgKernel,
   conv2d_fwd as conv2dKernel,
+  conv2d_fwd_sg as conv2dSgKernel,
   conv_bwd_bias as bwdBiasKernel,
   conv_partial_sum as partialSumKernel,
   conv_transpose2d_fwd as convTKernel,
+  conv_transpose2d_fwd_sg as convTSgKernel,
   conv_weight_pack as packKernel,
 } from '../../kernels/conv.js';
-import type { KernelSpec } from '../../kernels/define_kernel.js';
+import type { Constants, KernelSpec } from '../../kernels/define_kernel.js';
 import { record } from '../autograd.js';
 import { ArgumentError, LimitError, ShapeError } from '../errors.js';
 import { fmt } from '../shape.js';
@@ -86,6 +89,44 @@ function packWeight(w: Tensor, nb: number, nr: number, nc: number): { wp: Tensor
   return { wp, ld4: rpad / 4 };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Forward-kernel variants: conv2d_fwd / conv_transpose2d_fwd (portable) and their subgroup variants (*_sg: each lane
+// loads the weights of one of 8 input channels, shared with subgroupBroadcast; measured ~1.5x on lavapipe).
+
+/** Which forward kernels conv2d / convTranspose2d (and their input gradients) use; 'auto' picks by adapter and shape. */
+export type ConvForwardVariant = 'auto' | 'portable' | 'subgroup';
+const FWD_VARIANTS: readonly ConvForwardVariant[] = ['auto', 'portable', 'subgroup'];
+let fwdVariant: ConvForwardVariant = 'auto';
+
+/** Overrides the forward-kernel choice for every device (e.g. 'portable' to compare); returns the previous setting. */
+export function setConvForwardVariant(v: ConvForwardVariant): ConvForwardVariant {
+  if (!FWD_VARIANTS.includes(v)) throw new ArgumentError('setConvForwardVariant', `variant must be one of ${FWD_VARIANTS.join(', ')}, got ${JSON.stringify(v)}`);
+  const prev = fwdVariant;
+  fwdVariant = v;
+  return prev;
+}
+
+/** What a WebGPU backend knows of its adapter (duck-typed: the tensor layer does not import the runtime). */
+interface SubgroupFacts { readonly adapter?: { readonly features: readonly string[]; readonly subgroupMinSize?: number; readonly subgroupMaxSize?: number } }
+
+/**
+ * The kernel (and its extra constants) for one forward launch of `cin` input and `cout` output channels. 'auto':
+ * the subgroup variant on adapters with the subgroups feature and a fixed subgroup size of 8 or 16 (lavapipe; the
+ * variant's lane scheme is for SIMD-on-CPU, not 32-wide GPUs), for launches with >= 8 input and > 8 output channels
+ * (fewer leave the lanes' shared weights or the 16-channel block half empty: the portable kernel measured faster).
+ * 'subgroup' forces the variant (workgroups of the subgroup size, else 8); 'portable' never uses it.
+ */
+function fwdKernel(dev: Backend, portable: KernelSpec, cin: number, cout: number): { spec: KernelSpec; constants: Constants } {
+  if (fwdVariant === 'portable') return { spec: portable, constants: {} };
+  const a = (dev as SubgroupFacts).adapter;
+  const size = a?.subgroupMaxSize;
+  const fixed = !!a?.features.includes('subgroups') && a.subgroupMinSize === size && (size === 8 || size === 16);
+  if (fwdVariant === 'auto' && !(fixed && cin >= 8 && cout > 8)) return { spec: portable, constants: {} };
+  if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the subgroup forward kernels need the 'subgroups' feature, which this device lacks`);
+  const spec = portable === convTKernel ? convTSgKernel : conv2dSgKernel;
+  return { spec, constants: { WG: Math.max(8, size ?? 8), CO16: cout > 8 } };
+}
+
 /** Runs a forward kernel over (batch block, output-channel block, input-channel block) launches; returns y. */
 function convRaw(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: number, bias: Tensor | null, g: Geo): Tensor {
   const dev = x.device;
@@ -106,16 +147,52 @@ function convRaw(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: numbe
         const ci = Math.min(cib, g.cin - ci0);
         const [xb, xOff] = win(x, (n0 * g.cin + ci0) * pin, ((nn - 1) * g.cin + ci) * pin, A);
         const first = ci0 === 0;
-        launch(spec, [xb, wp, bias ?? wp], [yb], {
+        const k = fwdKernel(dev, spec, ci, cc);
+        launch(k.spec, [xb, wp, bias ?? wp], [yb], {
           n: nn, cin: ci, h: g.h, w: g.w, cout: cc, oh: g.oh, ow: g.ow,
           kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
           x_off: xOff, x_ns: g.cin * pin, y_off: yOff, y_ns: g.cout * pout,
           w_ci0: ci0, w_co4: co0 / 4, w_ld4: ld4, b_co0: co0,
-        }, { constants: { HAS_BIAS: first && !!bias, ACCUMULATE: !first, CO8: cc > 4 } });
+        }, { constants: { HAS_BIAS: first && !!bias, ACCUMULATE: !first, CO8: cc > 4, ...k.constants } });
       }
     }
   }
   return y;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Weight-gradient variants: conv2d_bwd_weight (portable) and conv2d_bwd_weight_sg (lanes over x channels, g pixels
+// shared with subgroupBroadcast, a tap row's window of x in registers; measured ~4x on lavapipe).
+
+/** Which weight-gradient kernel conv2d / convTranspose2d backward use; 'auto' picks by adapter. */
+export type ConvWeightGradVariant = 'auto' | 'portable' | 'subgroup';
+const WGRAD_VARIANTS: readonly ConvWeightGradVariant[] = ['auto', 'portable', 'subgroup'];
+let wgradVariant: ConvWeightGradVariant = 'auto';
+
+/** Overrides the weight-gradient kernel choice for every device (e.g. 'portable' to compare); returns the previous setting. */
+export function setConvWeightGradVariant(v: ConvWeightGradVariant): ConvWeightGradVariant {
+  if (!WGRAD_VARIANTS.includes(v)) throw new ArgumentError('setConvWeightGradVariant', `variant must be one of ${WGRAD_VARIANTS.join(', ')}, got ${JSON.stringify(v)}`);
+  const prev = wgradVariant;
+  wgradVariant = v;
+  return prev;
+}
+
+/**
+ * The weight-gradient kernel and its constants for taps kh x kw at column stride sw, dilation dw. 'auto': the
+ * subgroup variant on adapters with the subgroups feature and a fixed subgroup size of 8 or 16 (lavapipe; its lane
+ * scheme is for SIMD-on-CPU, not 32-wide GPUs), with workgroups of one subgroup and the shader path of the geometry
+ * (PATH: one small pipeline per path instead of every path in one); 'subgroup' forces it, 'portable' never uses it.
+ */
+function bwdWeightKernelOf(dev: Backend, k: { kh: number; kw: number; sw: number; dw: number }): { spec: KernelSpec; constants: Constants } {
+  if (wgradVariant === 'portable') return { spec: bwdWeightKernel, constants: {} };
+  const a = (dev as SubgroupFacts).adapter;
+  const size = a?.subgroupMaxSize;
+  const fixed = !!a?.features.includes('subgroups') && a.subgroupMinSize === size && (size === 8 || size === 16);
+  if (wgradVariant === 'auto' && !fixed) return { spec: bwdWeightKernel, constants: {} };
+  if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the subgroup weight-gradient kernel needs the 'subgroups' feature, which this device lacks`);
+  const unit = k.dw === 1;
+  const PATH = unit && k.sw === 1 && k.kh === 3 && k.kw === 3 ? 1 : unit && k.sw === 1 && k.kh === 1 && k.kw === 1 ? 2 : unit && k.sw === 2 && k.kh === 2 && k.kw === 2 ? 3 : 4;
+  return { spec: bwdWeightSgKernel, constants: { WG: Math.max(8, size ?? 8), PATH } };
 }
 
 // Split-K targets of the gradient reductions: enough invocations to fill the workers, slices of at least MIN_PIXELS.
@@ -140,6 +217,7 @@ function bwdWeightRaw(op: string, gt: Tensor, xt: Tensor, k: { kh: number; kw: n
   const px = xh * xw;
   const { nb, ca, cb } = plan(op, n, a, pg, b, px, L, A);
   const tiles = Math.ceil(a / 8) * Math.ceil(b / 4) * kk;
+  const kern = bwdWeightKernelOf(dev, k);
   for (let n0 = 0; n0 < n; n0 += nb) {
     const nn = Math.min(nb, n - n0);
     const rowsTot = nn * gh;
@@ -155,11 +233,11 @@ function bwdWeightRaw(op: string, gt: Tensor, xt: Tensor, k: { kh: number; kw: n
       for (let b0 = 0; b0 < b; b0 += cb) {
         const bbn = Math.min(cb, b - b0);
         const [xb, xOff] = win(xt, (n0 * b + b0) * px, ((nn - 1) * b + bbn) * px, A);
-        launch(bwdWeightKernel, [gb, xb], [part], {
+        launch(kern.spec, [gb, xb], [part], {
           n: nn, a: aa, gh, gw, b: bbn, xh, xw, ...k,
           g_off: gOff, g_ns: a * pg, x_off: xOff, x_ns: b * px,
           rows, nslices: S, a_base: a0, b_base: b0, a_tot: a, b_tot: b,
-        });
+        }, { constants: kern.constants });
       }
     }
     if (!direct) {

@@ -1,4 +1,4 @@
-import { maxpool2d_bwd, maxpool2d_fwd } from '../../kernels/pool.js';
+import { isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../kernels/pool.js';
 import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
 import { isGradEnabled } from '../context.js';
@@ -101,6 +101,12 @@ function forward(x: Tensor, g: Geometry, blocks: Blocks, y: Tensor, idx: Tensor 
   }
 }
 
+/**
+ * The one choice of maxpool2d_bwd variant: the 2x2 stride-2 kernel (one invocation per window, no overlap) for the
+ * U-Net's pooling on every adapter; the portable gather otherwise.
+ */
+const bwdKernel = (g: Geometry) => (isK2S2(g) ? maxpool2d_bwd_k2s2 : maxpool2d_bwd);
+
 /** gx [N, C, H, W] from gy [N, C, OH, OW] and the saved flat indices (a gather, block by block). */
 function backward(gy: Tensor, idx: Tensor, g: Geometry, blocks: Blocks): Tensor {
   const dev = gy.device;
@@ -112,7 +118,7 @@ function backward(gy: Tensor, idx: Tensor, g: Geometry, blocks: Blocks): Tensor 
     const xw = windowOf(gx, q0 * inPlane, nq * inPlane, al);
     const yw = windowOf(gy, q0 * outPlane, nq * outPlane, al);
     const iw = windowOf(idx, q0 * outPlane, nq * outPlane, al);
-    launch(maxpool2d_bwd, [iw.bind, yw.bind], [xw.bind], params(g, nq * inPlane, xw.res, yw.res));
+    launch(bwdKernel(g), [iw.bind, yw.bind], [xw.bind], params(g, nq * inPlane, xw.res, yw.res));
   }
   return gx;
 }
