@@ -104,7 +104,7 @@ for (const config of configs) {
       const xs = results.filter((r) => r.engine === e.name && r.config === config).map((r) => r.line.modes?.[mode]?.median_ms).filter((x): x is number => x !== undefined);
       if (!xs.length) continue;
       const m = med(xs);
-      const ratio = e.name === 'unet-webgpu' ? '1' : Number.isFinite(oursMed) ? `${(m / oursMed).toFixed(2)}x ${m >= oursMed ? 'slower' : 'faster'}` : '?';
+      const ratio = e.name === 'unet-webgpu' ? '1' : !Number.isFinite(oursMed) ? '?' : m >= oursMed ? `${(m / oursMed).toFixed(2)}x slower` : `${(oursMed / m).toFixed(2)}x faster`;
       lines.push(`| ${config} | ${mode} | ${e.name} | ${fmt(m)} | ${fmt(Math.min(...xs))} – ${fmt(Math.max(...xs))} | ${ratio} |`);
     }
   }
