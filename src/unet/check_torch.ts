@@ -56,9 +56,10 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
   };
   if (!metadata.config || !metadata.loss) throw new FormatError(`check-torch: ${file} has no __metadata__ config/loss`);
   const cfg = JSON.parse(metadata.config) as { cin: number; classes: number; width: number; depth: number; bilinear: boolean; padding: 'same' | 'valid'; bias: boolean };
-  const lossKind = JSON.parse(metadata.loss.startsWith('"') ? metadata.loss : JSON.stringify(metadata.loss)) as string;
-  const RESERVED = /^(x|target|out\.|grad\.|running\.|sgd2\.)/;
-  const stateKeys = [...host.keys()].filter((k) => !RESERVED.test(k) && k !== 'x' && k !== 'target');
+  // The dump writes the loss name as a JSON string ("bce"); accept it bare too.
+  const lossKind = metadata.loss.replace(/"/g, '');
+  const RESERVED = /^(x|target)$|^(out|grad|running|sgd2)\./;
+  const stateKeys = [...host.keys()].filter((k) => !RESERVED.test(k));
   const up = (k: string, grad = false) => {
     const h = need(k);
     return tensor(h.data, h.shape, { device, dtype: h.dtype, requiresGrad: grad });
