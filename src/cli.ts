@@ -2,6 +2,7 @@
 // The unet-webgpu command line. `npx unet-webgpu help` lists the commands; README.md documents them.
 import { parseArgs } from 'node:util';
 import { cpuDevice, metaDevice, openNodeDevice, randn, setDefaultDevice, stats, Tensor, bceWithLogits, noGrad, rand, gt } from './node.js';
+import { applyConvFlags, CONV_FLAGS } from './bench/conv_flags.js';
 import { summary } from './nn/summary.js';
 import { UNet, type UNetOptions } from './unet/unet.js';
 
@@ -85,10 +86,11 @@ async function runCmd(argv: string[]): Promise<void> {
 
 /** `check-torch DUMP.safetensors [...]`: parity with PyTorch on the same weights (exit 1 on any failure). */
 async function checkTorchCmd(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { cpu: { type: 'boolean', default: false }, verbose: { type: 'boolean', short: 'v', default: false } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { cpu: { type: 'boolean', default: false }, verbose: { type: 'boolean', short: 'v', default: false }, ...CONV_FLAGS } });
   if (!positionals.length) throw new Error('give one or more reference dumps (.safetensors), e.g. test/fixtures/unet/*.safetensors');
   const { readFile } = await import('node:fs/promises');
   const { checkTorch, formatCheck } = await import('./unet/check_torch.js');
+  applyConvFlags(values);
   const dev = values.cpu ? cpuDevice() : await openNodeDevice();
   setDefaultDevice(dev);
   let ok = true;
@@ -103,8 +105,8 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
 
 const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
-  bench: [async (a) => (await import('./bench/bench_cli.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile]'],
-  'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v)'],
+  bench: [async (a) => (await import('./bench/bench_cli.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]'],
+  'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup)'],
   kernels: [async (a) => (await import('./bench/kernels_cli.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
   summary: [summaryCmd, "torchinfo's table: --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop]"],
 };

@@ -8,6 +8,7 @@ import { withDevice } from '../tensor/context.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
 import { UNet } from '../unet/unet.js';
 import { benchModel, type BenchMode } from './bench_model.js';
+import { applyConvFlags, CONV_FLAGS } from './conv_flags.js';
 
 export async function benchCmd(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
@@ -22,6 +23,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
       lr: { type: 'string', default: '0.01' },
       profile: { type: 'boolean', default: false },
       dawn: { type: 'string', default: '' },
+      ...CONV_FLAGS,
     },
   });
   const name = v.config as ConfigName;
@@ -29,6 +31,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
   if (!cfg) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${v.config}`);
   const modes = v.modes.split(',').map((m) => m.trim()) as BenchMode[];
   for (const m of modes) if (!['fwd', 'fwd_eval', 'train'].includes(m)) throw new Error(`unknown mode '${m}' (fwd, fwd_eval, train)`);
+  const conv = applyConvFlags(v);
   const log = (msg: string) => process.stderr.write(`[bench ${name}] ${msg}\n`);
   const dev = await openNodeDevice({ niceMain: +v['nice-main'], dawnFlags: v.dawn ? v.dawn.split(',') : [] });
   const model = withDevice(dev, () => new UNet(unetOptions(name)));
@@ -55,6 +58,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
     conv_gmacs_fwd: r.conv_gmacs_fwd,
     modes: r.modes,
     nice_main: +v['nice-main'] || 0,
+    conv_variants: conv,
     webgpu_flags: { nice_main: +v['nice-main'] || 0, dawn: v.dawn || undefined },
     adapter: r.adapter,
     gpu_peak_mb: Math.round(r.gpu_peak_bytes / 2 ** 20),

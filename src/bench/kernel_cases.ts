@@ -130,7 +130,8 @@ const fmtConv = (p: Readonly<Record<string, number>>) =>
   `${p.n}x${p.cin}x${p.h}x${p.w} -> ${p.cout}x${p.oh}x${p.ow} k${p.kh}x${p.kw} s${p.sh} p${p.ph}`;
 
 const conv: LabGroup = {
-  kernels: ['conv2d_fwd', 'conv2d_fwd_sg', 'conv_transpose2d_fwd', 'conv_transpose2d_fwd_sg', 'conv2d_bwd_weight', 'conv2d_bwd_weight_sg', 'conv_bwd_bias', 'conv_partial_sum', 'conv_weight_pack'],
+  kernels: ['conv2d_fwd', 'conv2d_fwd_sg', 'conv_transpose2d_fwd', 'conv_transpose2d_fwd_sg', 'conv2d_bwd_weight', 'conv2d_bwd_weight_sg', 'conv_bwd_bias', 'conv_partial_sum', 'conv_weight_pack',
+    'winograd_weight', 'winograd_input', 'winograd_gemm', 'winograd_output'],
   cases(r) {
     const n = randInt(r, 1, 2);
     const cin = pick(r, [1, 3, randInt(r, 2, 9)]);
@@ -155,6 +156,16 @@ const conv: LabGroup = {
     } finally {
       F.setConvForwardVariant(prev);
     }
+    // Winograd F(4x4, 3x3) (forced, as above): 3x3 stride-1 convs both ways (their input gradients too), any padding.
+    F.setConvForwardVariant('winograd');
+    try {
+      const [ci, co] = [randInt(r, 1, 20), randInt(r, 1, 40)];
+      const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
+      attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), bias && co === cout ? bias : null, { padding: pick(r, [0, 1, 2]) })));
+      attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: pick(r, [0, 1]) })));
+    } finally {
+      F.setConvForwardVariant(prev);
+    }
     // The subgroup weight-gradient kernel (forced, as above) on the U-Net's geometries (3x3 'same', the 2x2 stride-2
     // up-conv, 1x1) and on this round's random one (its general path).
     const prevW = F.setConvWeightGradVariant('subgroup');
@@ -174,6 +185,9 @@ const conv: LabGroup = {
     if (kernel.startsWith('conv2d_fwd') || kernel.startsWith('conv_transpose2d_fwd')) return fmtConv(p);
     if (kernel.startsWith('conv2d_bwd_weight')) return `g ${p.n}x${p.a}x${p.gh}x${p.gw} * x ${p.b}x${p.xh}x${p.xw} k${p.kh}x${p.kw} s${p.sh} slices ${p.nslices}`;
     if (kernel === 'conv_bwd_bias') return `${p.n}x${p.c}x${p.h}x${p.w} slices ${p.nslices}`;
+    if (kernel === 'winograd_gemm') return `36 x [${p.cp} x ${p.cin}] * [${p.cin} x ${p.t4 * 4} tiles]`;
+    if (kernel === 'winograd_input') return `${p.nn}x${p.cin}x${p.h}x${p.w} tile rows ${p.ty0}+${p.bt}`;
+    if (kernel === 'winograd_output') return `${p.nn}x${p.cout}x${p.oh}x${p.ow} tile rows ${p.ty0}+${p.bt}`;
     return null;
   },
 };
@@ -346,6 +360,7 @@ export const CONSTANT_VARIANTS: Readonly<Record<string, readonly Constants[]>> =
   // Its general path, valid for every geometry.
   conv2d_bwd_weight_sg: [{ PATH: 4 }],
   conv_partial_sum: [{ ACCUMULATE: true }],
+  winograd_gemm: [{ CO: 16 }, { CO: 32 }],
   maxpool2d_fwd: [{ INDICES: false }],
   lab_peak_fma: [{ VEC4: false }],
 };
@@ -379,6 +394,14 @@ export function toleranceOf(kernel: string, p: Readonly<Record<string, number>>)
       return r(p.rows! * p.w!);
     case 'conv_partial_sum':
       return r(p.s! + 1);
+    // The transforms' sums have up to 9 (filter) or 36 (data, output) terms with coefficients up to 25.
+    case 'winograd_weight':
+      return r(9);
+    case 'winograd_input':
+    case 'winograd_output':
+      return r(36 * 25);
+    case 'winograd_gemm':
+      return r(p.cin!);
     case 'matmul':
       return r(p.k!);
     case 'reduce':

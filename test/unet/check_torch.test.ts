@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseSafetensors, serializeSafetensors } from '../../src/nn/safetensors.js';
-import { tensor, type WebGpuDevice } from '../../src/index.js';
+import {
+  setConvForwardVariant, setConvWeightGradVariant, tensor, type ConvForwardVariant, type ConvWeightGradVariant, type WebGpuDevice,
+} from '../../src/index.js';
 import { checkTorch, formatCheck } from '../../src/unet/check_torch.js';
 import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
 
@@ -33,6 +35,21 @@ describe.skipIf(skip)('check-torch: our U-Net equals PyTorch on the committed du
     const r = await checkTorch(readFileSync(join(DIR, f)), dev, f);
     expect(r.ok, formatCheck(r, true)).toBe(true);
     expect(r.rows.length).toBeGreaterThan(50);
+  });
+
+  // Every kernel choice 'auto' may make on some adapter, forced on every dump: the portable kernels, the subgroup ones
+  // and Winograd F(4x4, 3x3) for the forward / input-gradient convolutions; portable and subgroup weight gradients.
+  const VARIANTS: [ConvForwardVariant, ConvWeightGradVariant][] = [['portable', 'portable'], ['subgroup', 'subgroup'], ['winograd', 'subgroup']];
+  test.each(VARIANTS.flatMap(([fv, wv]) => DUMPS.map((f) => [fv, wv, f] as const)))('forward %s, weight gradient %s: %s', async (fv, wv, f) => {
+    const pf = setConvForwardVariant(fv);
+    const pw = setConvWeightGradVariant(wv);
+    try {
+      const r = await checkTorch(readFileSync(join(DIR, f)), dev, f);
+      expect(r.ok, formatCheck(r, true)).toBe(true);
+    } finally {
+      setConvForwardVariant(pf);
+      setConvWeightGradVariant(pw);
+    }
   });
 
   test('a 1% change to one weight is caught (the check can fail)', async () => {

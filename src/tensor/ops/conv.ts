@@ -9,6 +9,10 @@ import {
   conv_transpose2d_fwd as convTKernel,
   conv_transpose2d_fwd_sg as convTSgKernel,
   conv_weight_pack as packKernel,
+  winograd_gemm as winoGemmKernel,
+  winograd_input as winoInputKernel,
+  winograd_output as winoOutputKernel,
+  winograd_weight as winoWeightKernel,
 } from '../../kernels/conv.js';
 import type { Constants, KernelSpec } from '../../kernels/define_kernel.js';
 import { record } from '../autograd.js';
@@ -93,9 +97,12 @@ function packWeight(w: Tensor, nb: number, nr: number, nc: number): { wp: Tensor
 // Forward-kernel variants: conv2d_fwd / conv_transpose2d_fwd (portable) and their subgroup variants (*_sg: each lane
 // loads the weights of one of 8 input channels, shared with subgroupBroadcast; measured ~1.5x on lavapipe).
 
-/** Which forward kernels conv2d / convTranspose2d (and their input gradients) use; 'auto' picks by adapter and shape. */
-export type ConvForwardVariant = 'auto' | 'portable' | 'subgroup';
-const FWD_VARIANTS: readonly ConvForwardVariant[] = ['auto', 'portable', 'subgroup'];
+/**
+ * Which forward kernels conv2d / convTranspose2d (and their input gradients) use; 'auto' picks by adapter and shape.
+ * 'winograd': Winograd F(4x4, 3x3) for every 3x3 stride-1 undilated launch it can take (the subgroup kernels elsewhere).
+ */
+export type ConvForwardVariant = 'auto' | 'portable' | 'subgroup' | 'winograd';
+const FWD_VARIANTS: readonly ConvForwardVariant[] = ['auto', 'portable', 'subgroup', 'winograd'];
 let fwdVariant: ConvForwardVariant = 'auto';
 
 /** Overrides the forward-kernel choice for every device (e.g. 'portable' to compare); returns the previous setting. */
@@ -109,6 +116,13 @@ export function setConvForwardVariant(v: ConvForwardVariant): ConvForwardVariant
 /** What a WebGPU backend knows of its adapter (duck-typed: the tensor layer does not import the runtime). */
 interface SubgroupFacts { readonly adapter?: { readonly features: readonly string[]; readonly subgroupMinSize?: number; readonly subgroupMaxSize?: number } }
 
+/** Whether the adapter has the subgroups feature with a fixed subgroup size of 8 or 16 (lavapipe's SIMD lanes). */
+function fixedSubgroups(dev: Backend): boolean {
+  const a = (dev as SubgroupFacts).adapter;
+  const size = a?.subgroupMaxSize;
+  return !!a?.features.includes('subgroups') && a.subgroupMinSize === size && (size === 8 || size === 16);
+}
+
 /**
  * The kernel (and its extra constants) for one forward launch of `cin` input and `cout` output channels. 'auto':
  * the subgroup variant on adapters with the subgroups feature and a fixed subgroup size of 8 or 16 (lavapipe; the
@@ -120,8 +134,7 @@ function fwdKernel(dev: Backend, portable: KernelSpec, cin: number, cout: number
   if (fwdVariant === 'portable') return { spec: portable, constants: {} };
   const a = (dev as SubgroupFacts).adapter;
   const size = a?.subgroupMaxSize;
-  const fixed = !!a?.features.includes('subgroups') && a.subgroupMinSize === size && (size === 8 || size === 16);
-  if (fwdVariant === 'auto' && !(fixed && cin >= 8 && cout > 8)) return { spec: portable, constants: {} };
+  if (fwdVariant !== 'subgroup' && !(fixedSubgroups(dev) && cin >= 8 && cout > 8)) return { spec: portable, constants: {} };
   if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the subgroup forward kernels need the 'subgroups' feature, which this device lacks`);
   const spec = portable === convTKernel ? convTSgKernel : conv2dSgKernel;
   return { spec, constants: { WG: Math.max(8, size ?? 8), CO16: cout > 8 } };
@@ -160,6 +173,83 @@ function convRaw(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: numbe
   return y;
 }
 
+/** Packs the weight (viewed as [nb][nr][nc]), runs the forward kernel `spec` over it, frees the packed copy. */
+function convPacked(op: string, spec: KernelSpec, x: Tensor, w: Tensor, [nb, nr, nc]: [number, number, number], bias: Tensor | null, g: Geo): Tensor {
+  const { wp, ld4 } = packWeight(w, nb, nr, nc);
+  const y = convRaw(op, spec, x, wp, ld4, bias, g);
+  wp.dispose();
+  return y;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Winograd F(4x4, 3x3): weight transform, then per band of output tile rows the data transform, the 36 channel
+// contractions and the output transform (shaders/winograd_*.wgsl). 4x fewer multiply-adds than the direct kernels, for
+// extra memory passes over (cin + cout) planes: 'auto' takes it on lavapipe-like adapters where the channels make the
+// contraction dominate (cin*cout/(cin + cout) >= WINOGRAD_MIN_CHANNELS: 16x16 channels and up; measured on configs a and b, where every 3x3
+// conv but the first qualifies).
+
+const WINOGRAD_MIN_CHANNELS = 8;
+/** Bytes of one band's transformed data (v) or products (m): bounds the temporaries, within the binding limit. */
+const WINOGRAD_BAND_BYTES = 64 << 20;
+
+/** Whether Winograd takes a launch of geometry g (3x3, stride 1, dilation 1) under the current variant setting. */
+function winogradFor(dev: Backend, g: Geo): boolean {
+  if (g.kh !== 3 || g.kw !== 3 || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1) return false;
+  if (fwdVariant === 'winograd') {
+    const a = (dev as SubgroupFacts).adapter;
+    if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the Winograd kernels need the 'subgroups' feature, which this device lacks`);
+    return true;
+  }
+  return fwdVariant === 'auto' && fixedSubgroups(dev) && g.cin * g.cout >= WINOGRAD_MIN_CHANNELS * (g.cin + g.cout);
+}
+
+/**
+ * y = the 3x3 correlation of x with w (+ bias) by Winograd F(4x4, 3x3), or null where the launch is not Winograd's (see
+ * winogradFor) or does not fit (the transformed weights or one batch item's whole channels over a binding: the direct
+ * kernels split channels instead). g.ph, g.pw are the begin pads of the equivalent correlation (negative = crop);
+ * `transposed`: w is a conv_transpose2d weight [cin, cout, 3, 3], flipped on the fly.
+ */
+function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias: Tensor | null, g: Geo): Tensor | null {
+  const dev = x.device;
+  if (!winogradFor(dev, g) || g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
+  const { L, A } = bindLimits(dev);
+  const cp = 8 * Math.ceil(g.cout / 8);
+  const pin = g.h * g.w;
+  const pout = g.oh * g.ow;
+  const { nb, ca, cb } = plan(op, g.n, g.cin, pin, g.cout, pout, L, A);
+  const th = Math.ceil(g.oh / 4);
+  const tg = Math.ceil(Math.ceil(g.ow / 4) / 4);
+  // Elements of v or m per batch item and tile row (a tile row is tg*4 tiles of 36 values per channel).
+  const perRow = 36 * 16 * tg * Math.max(g.cin, cp);
+  const budget = Math.min(L, WINOGRAD_BAND_BYTES / 4);
+  if (ca < g.cin || cb < g.cout || 36 * g.cin * cp > L || perRow > budget) return null;
+  const nnb = th * perRow <= budget ? Math.min(nb, Math.floor(budget / (th * perRow))) : 1;
+  const bt = Math.ceil(th / Math.ceil(th / Math.min(th, Math.floor(budget / perRow))));
+  const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
+
+  const y = empty(dev, [g.n, g.cout, g.oh, g.ow]);
+  const u = empty(dev, [36 * g.cin * cp]);
+  launch(winoWeightKernel, [w], [u], { cin: g.cin, cout: g.cout, cp, transposed: transposed ? 1 : 0 });
+  for (let n0 = 0; n0 < g.n; n0 += nnb) {
+    const nn = Math.min(nnb, g.n - n0);
+    const [xb, xOff] = win(x, n0 * g.cin * pin, nn * g.cin * pin, A);
+    const [yb, yOff] = win(y, n0 * g.cout * pout, nn * g.cout * pout, A);
+    for (let ty0 = 0; ty0 < th; ty0 += bt) {
+      const band = { ty0, bt: Math.min(bt, th - ty0), tg, nn };
+      const t4 = nn * band.bt * tg;
+      const v = empty(dev, [36 * g.cin * t4 * 4]);
+      const m = empty(dev, [36 * cp * t4 * 4]);
+      launch(winoInputKernel, [xb], [v], { cin: g.cin, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, ...band });
+      launch(winoGemmKernel, [u, v], [m], { cin: g.cin, cp, t4 }, { constants: { WG, CO: cp >= 32 && g.cin < 512 ? 32 : 8 } });
+      launch(winoOutputKernel, [m, bias ?? m], [yb], { cout: g.cout, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: 0, ...band }, { constants: { HAS_BIAS: !!bias } });
+      v.dispose();
+      m.dispose();
+    }
+  }
+  u.dispose();
+  return y;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Weight-gradient variants: conv2d_bwd_weight (portable) and conv2d_bwd_weight_sg (lanes over x channels, g pixels
 // shared with subgroupBroadcast, a tap row's window of x in registers; measured ~4x on lavapipe).
@@ -187,8 +277,7 @@ function bwdWeightKernelOf(dev: Backend, k: { kh: number; kw: number; sw: number
   if (wgradVariant === 'portable') return { spec: bwdWeightKernel, constants: {} };
   const a = (dev as SubgroupFacts).adapter;
   const size = a?.subgroupMaxSize;
-  const fixed = !!a?.features.includes('subgroups') && a.subgroupMinSize === size && (size === 8 || size === 16);
-  if (wgradVariant === 'auto' && !fixed) return { spec: bwdWeightKernel, constants: {} };
+  if (wgradVariant === 'auto' && !fixedSubgroups(dev)) return { spec: bwdWeightKernel, constants: {} };
   if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the subgroup weight-gradient kernel needs the 'subgroups' feature, which this device lacks`);
   const unit = k.dw === 1;
   const PATH = unit && k.sw === 1 && k.kh === 3 && k.kw === 3 ? 1 : unit && k.sw === 1 && k.kh === 1 && k.kw === 1 ? 2 : unit && k.sw === 2 && k.kh === 2 && k.kw === 2 ? 3 : 4;
@@ -342,15 +431,17 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const ow = Math.floor((w + tw - ekw) / sw) + 1;
   const k = { kh, kw, sh, sw, ph, pw, dh, dw };
 
-  const { wp, ld4 } = packWeight(weight, 1, cout, cin * kh * kw);
-  const y = convRaw(op, conv2dKernel, x, wp, ld4, bias ?? null, { n, cin, h, w, cout, oh, ow, ...k });
-  wp.dispose();
+  const geo = { n, cin, h, w, cout, oh, ow, ...k };
+  const y = winogradRaw(op, x, weight, false, bias ?? null, geo) ?? convPacked(op, conv2dKernel, x, weight, [1, cout, cin * kh * kw], bias ?? null, geo);
   return record(op, [x, weight, bias ?? null], y, [x, weight], (gy, [sx, sW], needs) => {
     let gx: Tensor | null = null;
     if (needs[0]) {
-      // dX = conv_transpose2d(dy, W) with the same (k, s, p, d), sized exactly like x (the output_padding PyTorch picks).
-      const t = packWeight(sW!, cout, cin, kh * kw);
-      gx = convRaw(`${op} backward`, convTKernel, gy, t.wp, t.ld4, null, { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k });
+      // dX = conv_transpose2d(dy, W) with the same (k, s, p, d), sized exactly like x (the output_padding PyTorch picks);
+      // for Winograd, the correlation with W flipped and begin pads k - 1 - p.
+      const bop = `${op} backward`;
+      const bg = { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k };
+      gx = winogradRaw(bop, gy, sW!, true, null, { ...bg, ph: kh - 1 - ph, pw: kw - 1 - pw })
+        ?? convPacked(bop, convTKernel, gy, sW!, [cout, cin, kh * kw], null, bg);
     }
     return [
       gx,
@@ -387,15 +478,16 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   }
   const k = { kh, kw, sh, sw, ph, pw, dh, dw };
 
-  const { wp, ld4 } = packWeight(weight, cin, cout, kh * kw);
-  const y = convRaw(op, convTKernel, x, wp, ld4, bias ?? null, { n, cin, h, w, cout, oh, ow, ...k });
-  wp.dispose();
+  const geo = { n, cin, h, w, cout, oh, ow, ...k };
+  const y = winogradRaw(op, x, weight, true, bias ?? null, { ...geo, ph: kh - 1 - ph, pw: kw - 1 - pw })
+    ?? convPacked(op, convTKernel, x, weight, [cin, cout, kh * kw], bias ?? null, geo);
   return record(op, [x, weight, bias ?? null], y, [x, weight], (gy, [sx, sW], needs) => {
     let gx: Tensor | null = null;
     if (needs[0]) {
       // dX = conv2d(dy, W) with the same (k, s, p, d): W [Cin, Cout, kh, kw] read as a conv2d weight from Cout to Cin.
-      const t = packWeight(sW!, 1, cin, cout * kh * kw);
-      gx = convRaw(`${op} backward`, conv2dKernel, gy, t.wp, t.ld4, null, { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k });
+      const bop = `${op} backward`;
+      const bg = { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k };
+      gx = winogradRaw(bop, gy, sW!, false, null, bg) ?? convPacked(bop, conv2dKernel, gy, sW!, [1, cin, cout * kh * kw], null, bg);
     }
     return [
       gx,

@@ -1,0 +1,134 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import { CONV_KERNELS } from '../../src/kernels/conv.js';
+import type { KernelSpec, WebGpuDevice } from '../../src/index.js';
+import type { Rng } from '../../src/tensor/random.js';
+import { reductionTol, type CloseOptions } from '../helpers/close.js';
+import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { randInt, randnArray, rng } from '../helpers/random.js';
+import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
+
+// The Winograd F(4x4, 3x3) passes (filter, data, products, output) against their float64 references, each on random
+// odd geometries, and the four chained against a plain direct correlation written here (the independent check that
+// the transforms compute a 3x3 convolution at all).
+
+const skip = await skipGpu();
+let dev: WebGpuDevice;
+beforeAll(async () => {
+  if (!skip) dev = await gpu();
+});
+
+const K = CONV_KERNELS;
+const cdiv = (a: number, b: number) => Math.ceil(a / b);
+
+async function compare(spec: KernelSpec, run: KernelRun, tol: CloseOptions) {
+  const got = await runKernel(dev, spec, run);
+  const want = await runKernel(cpu64, spec, run);
+  for (const k of Object.keys(want)) expect(got[k], `${spec.name} write '${k}' ${JSON.stringify(run.params)}`).toBeAllClose(want[k]!, tol);
+  return got;
+}
+
+/** A random band: odd output sizes, pads 0-2, batch 1-3, a window of a bigger tensor (offsets, item strides). */
+function band(r: Rng) {
+  const [ph, pw] = [randInt(r, 0, 2), randInt(r, 0, 2)];
+  const [h, w] = [randInt(r, 3, 17) | 1, randInt(r, 3, 23) | 1];
+  const [oh, ow] = [h + 2 * ph - 2, w + 2 * pw - 2];
+  const th = cdiv(oh, 4);
+  const ty0 = randInt(r, 0, th - 1);
+  return { nn: randInt(r, 1, 3), h, w, ph, pw, oh, ow, th, ty0, bt: randInt(r, 1, th - ty0), tg: cdiv(cdiv(ow, 4), 4) };
+}
+
+describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', () => {
+  test.each([0, 1, 2, 3, 4, 5])('winograd_weight case %i (both weight layouts)', async (k) => {
+    const r = rng(500 + k);
+    const cin = [1, 3, randInt(r, 2, 20)][k % 3]!;
+    const cout = [1, 5, randInt(r, 2, 21)][(k + 1) % 3]!;
+    const cp = 8 * cdiv(cout, 8);
+    const w = randnArray(r, cin * cout * 9);
+    await compare(K.winograd_weight, { reads: { w }, writes: { u: 36 * cin * cp }, params: { cin, cout, cp, transposed: k % 2 } }, { rtol: 1e-5, atol: 1e-6 });
+  });
+
+  test.each([0, 1, 2, 3, 4, 5])('winograd_input case %i', async (k) => {
+    const r = rng(600 + k);
+    const b = band(r);
+    const cin = [1, 3, randInt(r, 2, 11)][k % 3]!;
+    const extra = k >= 3 ? randInt(r, 1, 2) : 0;
+    const x_off = k >= 3 ? randInt(r, 1, 40) : 0;
+    const x_ns = (cin + extra) * b.h * b.w;
+    const x = randnArray(r, x_off + (b.nn - 1) * x_ns + cin * b.h * b.w + randInt(r, 0, 5));
+    const t4 = b.nn * b.bt * b.tg;
+    await compare(K.winograd_input, { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...b, x_off, x_ns } }, { rtol: 1e-5, atol: 1e-5 });
+  });
+
+  test.each([0, 1, 2, 3, 4, 5])('winograd_gemm case %i (cin tails, several 8-channel blocks, lanes past the tiles)', async (k) => {
+    const r = rng(700 + k);
+    const cin = [1, 8, randInt(r, 2, 30)][k % 3]!;
+    const cp = 8 * randInt(r, 1, 5);
+    const t4 = randInt(r, 1, 23);
+    const reads = { u: randnArray(r, 36 * cin * cp), v: randnArray(r, 36 * cin * t4 * 4) };
+    for (const [WG, CO] of [[8, 8], [16, 8], [8, 16], [8, 32], [16, 32]]) {
+      await compare(K.winograd_gemm, { reads, writes: { m: 36 * cp * t4 * 4 }, params: { cin, cp, t4 }, constants: { WG, CO } }, reductionTol(cin, 2));
+    }
+  });
+
+  test.each([0, 1, 2, 3, 4, 5])('winograd_output case %i (bias, windows, partial tiles)', async (k) => {
+    const r = rng(800 + k);
+    const b = band(r);
+    const cout = [1, 3, randInt(r, 2, 13)][k % 3]!;
+    const cp = 8 * cdiv(cout, 8);
+    const extra = k >= 3 ? randInt(r, 1, 2) : 0;
+    const y_off = k >= 3 ? randInt(r, 1, 40) : 0;
+    const y_ns = (cout + extra) * b.oh * b.ow;
+    const b_co0 = k >= 3 ? randInt(r, 1, 4) : 0;
+    const t4 = b.nn * b.bt * b.tg;
+    const ys = y_off + (b.nn - 1) * y_ns + cout * b.oh * b.ow + randInt(r, 0, 5);
+    const reads = { m: randnArray(r, 36 * cp * t4 * 4), bias: randnArray(r, b_co0 + cout) };
+    for (const HAS_BIAS of [false, true]) {
+      // Outputs outside the band stay poisoned on both sides (compared as NaN == NaN).
+      await compare(K.winograd_output, { reads, writes: { y: ys }, params: { cout, cp, ...b, y_off, y_ns, b_co0 }, constants: { HAS_BIAS } }, { rtol: 1e-5, atol: 1e-5 });
+    }
+  });
+
+  test.each([0, 1, 2, 3])('the four passes chained = a direct 3x3 correlation (case %i, weights in both layouts)', async (k) => {
+    const r = rng(900 + k);
+    const b = band(r);
+    const [cin, cout] = [randInt(r, 1, 19), randInt(r, 1, 17)];
+    const transposed = k % 2;
+    const cp = 8 * cdiv(cout, 8);
+    const t4 = b.nn * b.th * b.tg;
+    const x = randnArray(r, b.nn * cin * b.h * b.w);
+    const w = randnArray(r, cin * cout * 9, 0.3);
+    const bias = randnArray(r, cout);
+    const geo = { ...b, ty0: 0, bt: b.th };
+    const { u } = await runKernel(dev, K.winograd_weight, { reads: { w }, writes: { u: 36 * cin * cp }, params: { cin, cout, cp, transposed } });
+    const { v } = await runKernel(dev, K.winograd_input, { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...geo, x_off: 0, x_ns: cin * b.h * b.w } });
+    const { m } = await runKernel(dev, K.winograd_gemm, { reads: { u: u!, v: v! }, writes: { m: 36 * cp * t4 * 4 }, params: { cin, cp, t4 } });
+    const { y } = await runKernel(dev, K.winograd_output, {
+      reads: { m: m!, bias }, writes: { y: b.nn * cout * b.oh * b.ow },
+      params: { cout, cp, ...geo, y_off: 0, y_ns: cout * b.oh * b.ow, b_co0: 0 }, constants: { HAS_BIAS: true },
+    });
+    const want = new Float64Array(b.nn * cout * b.oh * b.ow);
+    for (let n = 0; n < b.nn; n++) {
+      for (let co = 0; co < cout; co++) {
+        for (let oy = 0; oy < b.oh; oy++) {
+          for (let ox = 0; ox < b.ow; ox++) {
+            let acc = bias[co]!;
+            for (let ci = 0; ci < cin; ci++) {
+              for (let ky = 0; ky < 3; ky++) {
+                for (let kx = 0; kx < 3; kx++) {
+                  const iy = oy - b.ph + ky;
+                  const ix = ox - b.pw + kx;
+                  if (iy < 0 || iy >= b.h || ix < 0 || ix >= b.w) continue;
+                  const wi = transposed ? ((ci * cout + co) * 3 + 2 - ky) * 3 + 2 - kx : ((co * cin + ci) * 3 + ky) * 3 + kx;
+                  acc += x[((n * cin + ci) * b.h + iy) * b.w + ix]! * w[wi]!;
+                }
+              }
+            }
+            want[((n * cout + co) * b.oh + oy) * b.ow + ox] = acc;
+          }
+        }
+      }
+    }
+    // The transforms' intermediate values are larger than the inputs (|B^T| and |A^T| entries up to 8): a looser bound.
+    expect(y).toBeAllClose(want, reductionTol(cin * 9 + 1, 20));
+  });
+});
