@@ -131,7 +131,7 @@ const fmtConv = (p: Readonly<Record<string, number>>) =>
 
 const conv: LabGroup = {
   kernels: ['conv2d_fwd', 'conv2d_fwd_sg', 'conv_transpose2d_fwd', 'conv_transpose2d_fwd_sg', 'conv2d_bwd_weight', 'conv2d_bwd_weight_sg', 'conv_bwd_bias', 'conv_partial_sum', 'conv_weight_pack',
-    'winograd_weight', 'winograd_input', 'winograd_gemm', 'winograd_output'],
+    'winograd_weight', 'winograd_input', 'winograd_gemm', 'winograd_output', 'winograd_grad', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
   cases(r) {
     const n = randInt(r, 1, 2);
     const cin = pick(r, [1, 3, randInt(r, 2, 9)]);
@@ -156,8 +156,10 @@ const conv: LabGroup = {
     } finally {
       F.setConvForwardVariant(prev);
     }
-    // Winograd F(4x4, 3x3) (forced, as above): 3x3 stride-1 convs both ways (their input gradients too), any padding.
+    // Winograd F(4x4, 3x3) (forced, as above): 3x3 stride-1 convs both ways (their input and weight gradients too), any
+    // padding.
     F.setConvForwardVariant('winograd');
+    const prevWino = F.setConvWeightGradVariant('winograd');
     try {
       const [ci, co] = [randInt(r, 1, 20), randInt(r, 1, 40)];
       const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
@@ -165,6 +167,7 @@ const conv: LabGroup = {
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: pick(r, [0, 1]) })));
     } finally {
       F.setConvForwardVariant(prev);
+      F.setConvWeightGradVariant(prevWino);
     }
     // The subgroup weight-gradient kernel (forced, as above) on the U-Net's geometries (3x3 'same', the 2x2 stride-2
     // up-conv, 1x1) and on this round's random one (its general path).
@@ -187,6 +190,8 @@ const conv: LabGroup = {
     if (kernel === 'conv_bwd_bias') return `${p.n}x${p.c}x${p.h}x${p.w} slices ${p.nslices}`;
     if (kernel === 'winograd_gemm') return `36 x [${p.cp} x ${p.cin}] * [${p.cin} x ${p.t4 * 4} tiles]`;
     if (kernel === 'winograd_input') return `${p.nn}x${p.cin}x${p.h}x${p.w} tile rows ${p.ty0}+${p.bt}`;
+    if (kernel === 'winograd_wgrad_gemm') return `36 x [${p.a} x ${p.t4 * 4} tiles] * [${p.t4 * 4} tiles x ${p.b}] in ${p.nslices} slices`;
+    if (kernel === 'winograd_grad') return `${p.nn}x${p.a}x${p.gh}x${p.gw} tile rows ${p.ty0}+${p.bt}`;
     if (kernel === 'winograd_output') return `${p.nn}x${p.cout}x${p.oh}x${p.ow} tile rows ${p.ty0}+${p.bt}`;
     return null;
   },
@@ -402,6 +407,12 @@ export function toleranceOf(kernel: string, p: Readonly<Record<string, number>>)
       return r(36 * 25);
     case 'winograd_gemm':
       return r(p.cin!);
+    case 'winograd_grad':
+      return r(16 * 8);
+    case 'winograd_wgrad_gemm':
+      return r(p.s_len! * 4);
+    case 'winograd_wgrad_output':
+      return r(36 * p.nslots!);
     case 'matmul':
       return r(p.k!);
     case 'reduce':

@@ -420,6 +420,82 @@ export const winograd_output = defineKernel({
   },
 });
 
+/** winograd_grad: gt[(e*a + ai)*t4*4 + t] = (A g A^T)[e] for the 4x4 gradient tile g of tile t (zero outside gh x gw). */
+export const winograd_grad = defineKernel({
+  name: 'winograd_grad',
+  reads: { gr: 'f32' },
+  writes: { gt: 'f32' },
+  params: { a: 'u32', gh: 'u32', gw: 'u32', g_off: 'u32', g_ns: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32' },
+  constants: { WG },
+  grid: (p, c) => grid1d(p.a * p.nn * p.bt * p.tg, c.WG as number),
+  cost: (p) => ({ flops: 0, bytes: 4 * (p.nn * p.a * Math.min(p.gh, p.bt * 4) * p.gw + 36 * p.a * p.nn * p.bt * p.tg * 4) }),
+  ref({ gr }, { gt }, p) {
+    const T = p.nn * p.bt * p.tg * 4;
+    const A = WINOGRAD_AT[0]!.map((_, e) => WINOGRAD_AT.map((row) => row[e]!)); // (A^T)^T, 6x4
+    for (let ai = 0; ai < p.a; ai++) {
+      eachTile(p, (nI, ty, tx, t) => {
+        const g = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => {
+          const [oy, ox] = [ty * 4 + i, tx * 4 + j];
+          return oy < p.gh && ox < p.gw ? gr[p.g_off + nI * p.g_ns + (ai * p.gh + oy) * p.gw + ox]! : 0;
+        }));
+        sandwich(A, g, A).forEach((row, e1) => row.forEach((val, e2) => { gt[((e1 * 6 + e2) * p.a + ai) * T + t] = val; }));
+      });
+    }
+  },
+});
+
+/** winograd_wgrad_gemm: pw[((slot0 + s)*36 + e)*a*b + ai*b + bi] = sum over the slice's tiles of gt[e][ai][t] * v[e][bi][t]. */
+export const winograd_wgrad_gemm = defineKernel({
+  name: 'winograd_wgrad_gemm',
+  reads: { gt: 'f32', v: 'f32' },
+  writes: { pw: 'f32' },
+  params: { a: 'u32', b: 'u32', t4: 'u32', s_len: 'u32', nslices: 'u32', slot0: 'u32' },
+  constants: { WG: 8 },
+  grid: (p, c) => grid1d(p.nslices * 36 * cdiv(p.a, 16) * cdiv(p.b, 4 * (c.WG as number)), 1),
+  cost: (p) => ({ flops: 2 * 36 * p.a * p.b * p.t4 * 4, bytes: 4 * 36 * ((p.a + p.b) * p.t4 * 4 + p.nslices * p.a * p.b) }),
+  ref({ gt, v }, { pw }, p) {
+    for (let s = 0; s < p.nslices; s++) {
+      const [q0, q1] = [s * p.s_len, Math.min((s + 1) * p.s_len, p.t4)];
+      for (let e = 0; e < 36; e++) {
+        for (let ai = 0; ai < p.a; ai++) {
+          for (let bi = 0; bi < p.b; bi++) {
+            let acc = 0;
+            for (let t = q0 * 4; t < q1 * 4; t++) acc += gt[(e * p.a + ai) * p.t4 * 4 + t]! * v[(e * p.b + bi) * p.t4 * 4 + t]!;
+            pw[(((p.slot0 + s) * 36 + e) * p.a + ai) * p.b + bi] = acc;
+          }
+        }
+      }
+    }
+  },
+});
+
+/** winograd_wgrad_output: dw[ai, bi] (+)= G^T m G, m[e] = the sum over slots of pw[slot][e][ai][bi] (dw is [a, b, 3, 3]). */
+export const winograd_wgrad_output = defineKernel({
+  name: 'winograd_wgrad_output',
+  reads: { pw: 'f32' },
+  writes: { dw: 'f32' },
+  inPlace: ['dw'],
+  params: { a: 'u32', b: 'u32', nslots: 'u32' },
+  constants: { WG, ACCUMULATE: false },
+  grid: (p, c) => grid1d(p.a * p.b, c.WG as number),
+  cost: (p, c) => ({ flops: 0, bytes: 4 * (36 * p.nslots * p.a * p.b + 9 * p.a * p.b * (c.ACCUMULATE ? 2 : 1)) }),
+  ref({ pw }, { dw }, p, c) {
+    const ab = p.a * p.b;
+    const GT = WINOGRAD_G[0]!.map((_, k) => WINOGRAD_G.map((row) => row[k]!)); // 3x6
+    for (let i = 0; i < ab; i++) {
+      const M = [0, 1, 2, 3, 4, 5].map((e1) => [0, 1, 2, 3, 4, 5].map((e2) => {
+        let acc = 0;
+        for (let k = 0; k < p.nslots; k++) acc += pw[(k * 36 + e1 * 6 + e2) * ab + i]!;
+        return acc;
+      }));
+      sandwich(GT, M, GT).forEach((row, ky) => row.forEach((val, kx) => {
+        const o = i * 9 + ky * 3 + kx;
+        dw[o] = val + (c.ACCUMULATE ? dw[o]! : 0);
+      }));
+    }
+  },
+});
+
 /** The conv kernels (specs + CPU references). */
 export const CONV_KERNELS = {
   conv2d_fwd,
@@ -435,4 +511,7 @@ export const CONV_KERNELS = {
   winograd_input,
   winograd_gemm,
   winograd_output,
+  winograd_grad,
+  winograd_wgrad_gemm,
+  winograd_wgrad_output,
 } satisfies Record<string, KernelSpec>;

@@ -131,4 +131,80 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     // The transforms' intermediate values are larger than the inputs (|B^T| and |A^T| entries up to 8): a looser bound.
     expect(y).toBeAllClose(want, reductionTol(cin * 9 + 1, 20));
   });
+
+  test.each([0, 1, 2, 3, 4, 5])('winograd_grad case %i (partial tiles, windows)', async (k) => {
+    const r = rng(1000 + k);
+    const b = band(r);
+    const a = [1, 3, randInt(r, 2, 11)][k % 3]!;
+    const extra = k >= 3 ? randInt(r, 1, 2) : 0;
+    const g_off = k >= 3 ? randInt(r, 1, 40) : 0;
+    const g_ns = (a + extra) * b.oh * b.ow;
+    const gr = randnArray(r, g_off + (b.nn - 1) * g_ns + a * b.oh * b.ow + randInt(r, 0, 5));
+    const t4 = b.nn * b.bt * b.tg;
+    const params = { a, gh: b.oh, gw: b.ow, g_off, g_ns, ty0: b.ty0, bt: b.bt, tg: b.tg, nn: b.nn };
+    await compare(K.winograd_grad, { reads: { gr }, writes: { gt: 36 * a * t4 * 4 }, params }, { rtol: 1e-5, atol: 1e-5 });
+  });
+
+  test.each([0, 1, 2, 3, 4, 5])('winograd_wgrad_gemm case %i (slices, slot offset, channel tails)', async (k) => {
+    const r = rng(1100 + k);
+    const [a, b] = [[1, 16, randInt(r, 2, 40)][k % 3]!, [1, 33, randInt(r, 2, 70)][(k + 1) % 3]!];
+    const t4 = randInt(r, 1, 40);
+    const s_len = randInt(r, 1, t4);
+    const nslices = Math.ceil(t4 / s_len);
+    const slot0 = randInt(r, 0, 2);
+    const reads = { gt: randnArray(r, 36 * a * t4 * 4), v: randnArray(r, 36 * b * t4 * 4) };
+    const writes = { pw: (slot0 + nslices) * 36 * a * b };
+    for (const WG of [8, 16]) {
+      const got = await runKernel(dev, K.winograd_wgrad_gemm, { reads, writes, params: { a, b, t4, s_len, nslices, slot0 }, constants: { WG } });
+      const want = await runKernel(cpu64, K.winograd_wgrad_gemm, { reads, writes, params: { a, b, t4, s_len, nslices, slot0 } });
+      // Slots before slot0 are not this launch's: poisoned on both sides.
+      expect(got.pw, `WG ${WG}`).toBeAllClose(want.pw!, reductionTol(s_len * 4, 2));
+    }
+  });
+
+  test.each([0, 1, 2, 3])('winograd_wgrad_output case %i (slots summed, accumulate)', async (k) => {
+    const r = rng(1200 + k);
+    const [a, b, nslots] = [randInt(r, 1, 9), randInt(r, 1, 13), randInt(r, 1, 5)];
+    const reads = { pw: randnArray(r, nslots * 36 * a * b) };
+    for (const ACCUMULATE of [false, true]) {
+      await compare(K.winograd_wgrad_output, { reads, writes: { dw: a * b * 9 }, init: { dw: randnArray(r, a * b * 9) }, params: { a, b, nslots }, constants: { ACCUMULATE } }, reductionTol(36 * nslots, 4));
+    }
+  });
+
+  test.each([0, 1, 2, 3])('the weight-gradient passes chained = a direct weight gradient (case %i)', async (k) => {
+    const r = rng(1300 + k);
+    const b = band(r);
+    const [a, c] = [randInt(r, 1, 19), randInt(r, 1, 21)];
+    const t4 = b.nn * b.th * b.tg;
+    const x = randnArray(r, b.nn * c * b.h * b.w);
+    const g = randnArray(r, b.nn * a * b.oh * b.ow);
+    const geo = { ty0: 0, bt: b.th, tg: b.tg, nn: b.nn };
+    const { v } = await runKernel(dev, K.winograd_input, { reads: { x }, writes: { v: 36 * c * t4 * 4 }, params: { cin: c, h: b.h, w: b.w, ph: b.ph, pw: b.pw, x_off: 0, x_ns: c * b.h * b.w, ...geo } });
+    const { gt } = await runKernel(dev, K.winograd_grad, { reads: { gr: g }, writes: { gt: 36 * a * t4 * 4 }, params: { a, gh: b.oh, gw: b.ow, g_off: 0, g_ns: a * b.oh * b.ow, ...geo } });
+    const s_len = Math.max(1, Math.ceil(t4 / 3));
+    const nslices = Math.ceil(t4 / s_len);
+    const { pw } = await runKernel(dev, K.winograd_wgrad_gemm, { reads: { gt: gt!, v: v! }, writes: { pw: nslices * 36 * a * c }, params: { a, b: c, t4, s_len, nslices, slot0: 0 } });
+    const { dw } = await runKernel(dev, K.winograd_wgrad_output, { reads: { pw: pw! }, writes: { dw: a * c * 9 }, params: { a, b: c, nslots: nslices } });
+    const want = new Float64Array(a * c * 9);
+    for (let ai = 0; ai < a; ai++) {
+      for (let ci = 0; ci < c; ci++) {
+        for (let ky = 0; ky < 3; ky++) {
+          for (let kx = 0; kx < 3; kx++) {
+            let acc = 0;
+            for (let n = 0; n < b.nn; n++) {
+              for (let oy = 0; oy < b.oh; oy++) {
+                for (let ox = 0; ox < b.ow; ox++) {
+                  const [iy, ix] = [oy - b.ph + ky, ox - b.pw + kx];
+                  if (iy < 0 || iy >= b.h || ix < 0 || ix >= b.w) continue;
+                  acc += g[((n * a + ai) * b.oh + oy) * b.ow + ox]! * x[((n * c + ci) * b.h + iy) * b.w + ix]!;
+                }
+              }
+            }
+            want[((ai * c + ci) * 3 + ky) * 3 + kx] = acc;
+          }
+        }
+      }
+    }
+    expect(dw).toBeAllClose(want, reductionTol(b.nn * b.oh * b.ow, 20));
+  });
 });

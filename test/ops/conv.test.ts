@@ -576,7 +576,7 @@ describe('conv forward-kernel selection', () => {
     const f = v === 'subgroup' ? 2 : WINO;
     expect(gyv, 'y').toBeAllClose(cy!, reductionTol(k + 1, f));
     expect(gx, 'dX').toBeAllClose(cx!, reductionTol(k, f));
-    expect(gw, 'dW').toBeAllClose(cw!, reductionTol(1024, 4));
+    expect(gw, 'dW').toBeAllClose(cw!, reductionTol(1024, v === 'subgroup' ? 4 : WINO));
     expect(gb, 'db').toBeAllClose(cb!, reductionTol(1024, 2));
   });
 
@@ -615,8 +615,10 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
       conv2d(x, w, null, { padding: 1 }).sum().backward();
       convTranspose2d(x, wt).sum().backward();
     });
-    expect(names.filter(isWino).length).toBe(sg ? 16 : 0); // 4 passes for each forward and each input gradient
+    // 4 passes for each forward and each input gradient, 4 for each weight gradient.
+    expect(names.filter(isWino).length).toBe(sg ? 24 : 0);
     expect(names.filter((n) => n === 'winograd_weight').length).toBe(sg ? 4 : 0);
+    expect(names.filter((n) => n === 'winograd_wgrad_output').length).toBe(sg ? 2 : 0);
     for (const v of ['subgroup', 'portable'] as const) {
       const prev = setConvForwardVariant(v);
       try {
@@ -629,7 +631,7 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     for (const t of [x, w, wt, x.grad!, w.grad!, wt.grad!]) t.dispose();
   });
 
-  test.skipIf(skip)('bands and batch blocks: x [2, 64, 240, 240] conv 64 -> 64 over two bands of tile rows per item', async () => {
+  test.skipIf(skip)('bands and batch blocks: x [2, 64, 240, 240] conv 64 -> 64 over two bands of tile rows per item, forward and weight gradient', async () => {
     const r = rng(730);
     const xs: Shape4 = [2, 64, 240, 240];
     const ws: Shape4 = [64, 64, 3, 3];
@@ -637,16 +639,32 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     const xd = uniformArray(r, xs.reduce((p, q) => p * q));
     const wd = uniformArray(r, ws.reduce((p, q) => p * q), -0.1, 0.1);
     const bd = uniformArray(r, 64);
+    const gd = uniformArray(r, ys.reduce((p, q) => p * q));
     const x = tensor(xd, xs, { device: dev });
-    const w = tensor(wd, ws, { device: dev });
+    const w = tensor(wd, ws, { device: dev, requiresGrad: true });
     const b = tensor(bd, [64], { device: dev });
-    await withVariant('winograd', async () => {
-      const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
-      expect(names.filter((n) => n === 'winograd_gemm').length).toBe(4);
-      expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, bd, 1, q), samples(r, ys), ys, 64 * 9 + 1);
-      y.dispose();
-    });
-    for (const t of [x, w, b]) t.dispose();
+    const gy = tensor(gd, ys, { device: dev });
+    const prevW = setConvWeightGradVariant('winograd');
+    try {
+      await withVariant('winograd', async () => {
+        const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
+        expect(names.filter((n) => n === 'winograd_gemm').length).toBe(4);
+        expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, bd, 1, q), samples(r, ys), ys, 64 * 9 + 1);
+        // The weight gradient over the same 4 bands: 4 slots summed by the output pass.
+        const [bnames] = launched(() => y.backward(gy));
+        expect(bnames.filter((n) => n === 'winograd_wgrad_gemm').length).toBe(4);
+        const gw = await w.grad!.toArray();
+        for (const i of [0, 4, 13, 17, 9 * 64 * 33 + 5, 9 * 64 * 64 - 1]) {
+          const [co, ci, ky, kx] = [Math.floor(i / (9 * 64)), Math.floor(i / 9) % 64, Math.floor(i / 3) % 3, i % 3];
+          const [want, abs] = conv2dGradWAt(xd, xs, gd, ys, 1, co, ci, ky, kx);
+          expect(Math.abs(gw[i]! - want), `dW[${i}]: got ${gw[i]}, want ${want} (sum |terms| ${abs})`).toBeLessThanOrEqual(2e-5 * abs + 1e-4);
+        }
+        y.dispose();
+      });
+    } finally {
+      setConvWeightGradVariant(prevW);
+    }
+    for (const t of [x, w, b, gy, w.grad!]) t.dispose();
   });
 
   test.skipIf(skip)("'winograd' on a device without subgroups is a clear error", async () => {
@@ -728,7 +746,7 @@ describe('conv weight-gradient selection', () => {
 
   // GPU backward == CPU backward with either kernel forced: every autograd case, and the U-Net geometries.
   const cases = [...GRAD_CASES, ...WGRAD_UNET];
-  const variants = ['portable', 'subgroup'] as const;
+  const variants = ['portable', 'subgroup', 'winograd'] as const;
   test.skipIf(skip).each(variants.flatMap((v) => cases.map((c, i) => [i, v, gname(c), c] as const)))('GPU dW == CPU dW %i (%s): %s', async (i, v, _s, c) => {
     if (v === 'subgroup' && !dev.adapter.features.includes('subgroups')) return;
     const r = rng(870 + i);
@@ -747,6 +765,6 @@ describe('conv weight-gradient selection', () => {
     const before = stats(dev).liveBytes;
     const gw = await withWgrad(v, () => run(dev));
     expect(stats(dev).liveBytes).toBe(before);
-    expect(gw, 'dW').toBeAllClose(await run(cpu64), reductionTol(1024, 4));
+    expect(gw, 'dW').toBeAllClose(await run(cpu64), reductionTol(1024, v === 'winograd' ? WINO : 4));
   });
 });

@@ -10,7 +10,10 @@ import {
   conv_transpose2d_fwd_sg as convTSgKernel,
   conv_weight_pack as packKernel,
   winograd_gemm as winoGemmKernel,
+  winograd_grad as winoGradKernel,
   winograd_input as winoInputKernel,
+  winograd_wgrad_gemm as winoWgradGemmKernel,
+  winograd_wgrad_output as winoWgradOutputKernel,
   winograd_output as winoOutputKernel,
   winograd_weight as winoWeightKernel,
 } from '../../kernels/conv.js';
@@ -192,15 +195,41 @@ const WINOGRAD_MIN_CHANNELS = 8;
 /** Bytes of one band's transformed data (v) or products (m): bounds the temporaries, within the binding limit. */
 const WINOGRAD_BAND_BYTES = 64 << 20;
 
-/** Whether Winograd takes a launch of geometry g (3x3, stride 1, dilation 1) under the current variant setting. */
-function winogradFor(dev: Backend, g: Geo): boolean {
-  if (g.kh !== 3 || g.kw !== 3 || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1) return false;
-  if (fwdVariant === 'winograd') {
+type Taps = { kh: number; kw: number; sh: number; sw: number; dh: number; dw: number };
+
+/**
+ * Whether Winograd takes a launch with taps k (3x3, stride 1, dilation 1) contracting ca with cb channels, under the
+ * variant setting v (the forward or the weight-gradient one).
+ */
+function winogradFor(dev: Backend, v: ConvForwardVariant | ConvWeightGradVariant, k: Taps, ca: number, cb: number): boolean {
+  if (k.kh !== 3 || k.kw !== 3 || k.sh !== 1 || k.sw !== 1 || k.dh !== 1 || k.dw !== 1) return false;
+  if (v === 'winograd') {
     const a = (dev as SubgroupFacts).adapter;
     if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the Winograd kernels need the 'subgroups' feature, which this device lacks`);
     return true;
   }
-  return fwdVariant === 'auto' && fixedSubgroups(dev) && g.cin * g.cout >= WINOGRAD_MIN_CHANNELS * (g.cin + g.cout);
+  return v === 'auto' && fixedSubgroups(dev) && ca * cb >= WINOGRAD_MIN_CHANNELS * (ca + cb);
+}
+
+/** Tile bands of a Winograd launch over tiles of a gh x gw grid: batch blocks of nn items x bt tile rows. */
+function winogradBands(n: number, nb: number, gh: number, gw: number, ch: number, L: number) {
+  const th = Math.ceil(gh / 4);
+  const tg = Math.ceil(Math.ceil(gw / 4) / 4);
+  // Elements of one transformed tensor (ch channels) per batch item and tile row: tg*4 tiles of 36 values per channel.
+  const perRow = 36 * 16 * tg * ch;
+  const budget = Math.min(L, WINOGRAD_BAND_BYTES / 4);
+  if (perRow > budget) return null;
+  const nnb = th * perRow <= budget ? Math.min(nb, Math.floor(budget / (th * perRow))) : 1;
+  const bt = Math.ceil(th / Math.ceil(th / Math.min(th, Math.floor(budget / perRow))));
+  const bands: { n0: number; nn: number; ty0: number; bt: number; tg: number; t4: number }[] = [];
+  for (let n0 = 0; n0 < n; n0 += nnb) {
+    const nn = Math.min(nnb, n - n0);
+    for (let ty0 = 0; ty0 < th; ty0 += bt) {
+      const b = Math.min(bt, th - ty0);
+      bands.push({ n0, nn, ty0, bt: b, tg, t4: nn * b * tg });
+    }
+  }
+  return bands;
 }
 
 /**
@@ -211,52 +240,95 @@ function winogradFor(dev: Backend, g: Geo): boolean {
  */
 function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias: Tensor | null, g: Geo): Tensor | null {
   const dev = x.device;
-  if (!winogradFor(dev, g) || g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
+  if (!winogradFor(dev, fwdVariant, g, g.cin, g.cout) || g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
   const { L, A } = bindLimits(dev);
   const cp = 8 * Math.ceil(g.cout / 8);
   const pin = g.h * g.w;
   const pout = g.oh * g.ow;
   const { nb, ca, cb } = plan(op, g.n, g.cin, pin, g.cout, pout, L, A);
-  const th = Math.ceil(g.oh / 4);
-  const tg = Math.ceil(Math.ceil(g.ow / 4) / 4);
-  // Elements of v or m per batch item and tile row (a tile row is tg*4 tiles of 36 values per channel).
-  const perRow = 36 * 16 * tg * Math.max(g.cin, cp);
-  const budget = Math.min(L, WINOGRAD_BAND_BYTES / 4);
-  if (ca < g.cin || cb < g.cout || 36 * g.cin * cp > L || perRow > budget) return null;
-  const nnb = th * perRow <= budget ? Math.min(nb, Math.floor(budget / (th * perRow))) : 1;
-  const bt = Math.ceil(th / Math.ceil(th / Math.min(th, Math.floor(budget / perRow))));
+  const bands = winogradBands(g.n, nb, g.oh, g.ow, Math.max(g.cin, cp), L);
+  if (!bands || ca < g.cin || cb < g.cout || 36 * g.cin * cp > L) return null;
   const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
 
   const y = empty(dev, [g.n, g.cout, g.oh, g.ow]);
   const u = empty(dev, [36 * g.cin * cp]);
   launch(winoWeightKernel, [w], [u], { cin: g.cin, cout: g.cout, cp, transposed: transposed ? 1 : 0 });
-  for (let n0 = 0; n0 < g.n; n0 += nnb) {
-    const nn = Math.min(nnb, g.n - n0);
+  for (const { n0, nn, t4, ...band } of bands) {
     const [xb, xOff] = win(x, n0 * g.cin * pin, nn * g.cin * pin, A);
     const [yb, yOff] = win(y, n0 * g.cout * pout, nn * g.cout * pout, A);
-    for (let ty0 = 0; ty0 < th; ty0 += bt) {
-      const band = { ty0, bt: Math.min(bt, th - ty0), tg, nn };
-      const t4 = nn * band.bt * tg;
-      const v = empty(dev, [36 * g.cin * t4 * 4]);
-      const m = empty(dev, [36 * cp * t4 * 4]);
-      launch(winoInputKernel, [xb], [v], { cin: g.cin, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, ...band });
-      launch(winoGemmKernel, [u, v], [m], { cin: g.cin, cp, t4 }, { constants: { WG, CO: cp >= 32 && g.cin < 512 ? 32 : 8 } });
-      launch(winoOutputKernel, [m, bias ?? m], [yb], { cout: g.cout, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: 0, ...band }, { constants: { HAS_BIAS: !!bias } });
-      v.dispose();
-      m.dispose();
-    }
+    const v = empty(dev, [36 * g.cin * t4 * 4]);
+    const m = empty(dev, [36 * cp * t4 * 4]);
+    launch(winoInputKernel, [xb], [v], { cin: g.cin, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, nn, ...band });
+    launch(winoGemmKernel, [u, v], [m], { cin: g.cin, cp, t4 }, { constants: { WG, CO: cp >= 32 && g.cin < 512 ? 32 : 8 } });
+    launch(winoOutputKernel, [m, bias ?? m], [yb], { cout: g.cout, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: 0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
+    v.dispose();
+    m.dispose();
   }
   u.dispose();
   return y;
+}
+
+// Split-K of the Winograd weight gradient: enough workgroups to keep the workers busy, slices of at least MIN quads.
+const WINOGRAD_WGRAD_WORKGROUPS = 128;
+const WINOGRAD_WGRAD_MIN_QUADS = 8;
+
+/**
+ * The weight-gradient contraction of bwdWeightRaw (3x3, stride 1) by Winograd F(4x4, 3x3): per band of tiles of the
+ * gradient grid, the data transform of x (winograd_input, the forward's patches) and the gradient transform
+ * (winograd_grad), their 36 tile contractions in slices (winograd_wgrad_gemm), then one pass summing the slices in a
+ * fixed order and applying G^T . G (winograd_wgrad_output). Null where it does not apply or fit (as winogradRaw).
+ */
+function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; pw: number }): Tensor | null {
+  const dev = gt.device;
+  const [n, a, gh, gw] = gt.shape as [number, number, number, number];
+  const [, b, xh, xw] = xt.shape as [number, number, number, number];
+  if (!winogradFor(dev, wgradVariant, k, a, b)) return null;
+  const { L, A } = bindLimits(dev);
+  const pg = gh * gw;
+  const px = xh * xw;
+  const { nb, ca, cb } = plan(op, n, a, pg, b, px, L, A);
+  const bands = winogradBands(n, nb, gh, gw, Math.max(a, b), L);
+  const slab = 36 * a * b;
+  const maxSlots = Math.floor(Math.min(PART_CAP, L) / slab);
+  if (!bands || ca < a || cb < b || maxSlots < bands.length) return null;
+  const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
+  const perSlice = 36 * Math.ceil(a / 16) * Math.ceil(b / (4 * WG));
+  const totalT4 = bands.reduce((s, x) => s + x.t4, 0);
+  let sLen = Math.max(WINOGRAD_WGRAD_MIN_QUADS, Math.ceil(totalT4 / Math.max(1, Math.ceil(WINOGRAD_WGRAD_WORKGROUPS / perSlice))));
+  const slots = () => bands.reduce((s, x) => s + Math.ceil(x.t4 / sLen), 0);
+  while (slots() > maxSlots) sLen *= 2;
+
+  const pw = empty(dev, [slots() * slab]);
+  let slot0 = 0;
+  for (const { n0, nn, t4, ...band } of bands) {
+    const [xb, xOff] = win(xt, n0 * b * px, nn * b * px, A);
+    const [gb, gOff] = win(gt, n0 * a * pg, nn * a * pg, A);
+    const v = empty(dev, [36 * b * t4 * 4]);
+    const g4 = empty(dev, [36 * a * t4 * 4]);
+    launch(winoInputKernel, [xb], [v], { cin: b, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
+    launch(winoGradKernel, [gb], [g4], { a, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
+    const nslices = Math.ceil(t4 / sLen);
+    launch(winoWgradGemmKernel, [g4, v], [pw], { a, b, t4, s_len: sLen, nslices, slot0 }, { constants: { WG } });
+    slot0 += nslices;
+    v.dispose();
+    g4.dispose();
+  }
+  const dW = empty(dev, [a, b, 3, 3]);
+  launch(winoWgradOutputKernel, [pw], [dW], { a, b, nslots: slot0 });
+  pw.dispose();
+  return dW;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Weight-gradient variants: conv2d_bwd_weight (portable) and conv2d_bwd_weight_sg (lanes over x channels, g pixels
 // shared with subgroupBroadcast, a tap row's window of x in registers; measured ~4x on lavapipe).
 
-/** Which weight-gradient kernel conv2d / convTranspose2d backward use; 'auto' picks by adapter. */
-export type ConvWeightGradVariant = 'auto' | 'portable' | 'subgroup';
-const WGRAD_VARIANTS: readonly ConvWeightGradVariant[] = ['auto', 'portable', 'subgroup'];
+/**
+ * Which weight-gradient kernel conv2d / convTranspose2d backward use; 'auto' picks by adapter and shape. 'winograd':
+ * Winograd F(4x4, 3x3) for every 3x3 stride-1 undilated launch it can take (the subgroup kernel elsewhere).
+ */
+export type ConvWeightGradVariant = 'auto' | 'portable' | 'subgroup' | 'winograd';
+const WGRAD_VARIANTS: readonly ConvWeightGradVariant[] = ['auto', 'portable', 'subgroup', 'winograd'];
 let wgradVariant: ConvWeightGradVariant = 'auto';
 
 /** Overrides the weight-gradient kernel choice for every device (e.g. 'portable' to compare); returns the previous setting. */
@@ -275,9 +347,10 @@ export function setConvWeightGradVariant(v: ConvWeightGradVariant): ConvWeightGr
  */
 function bwdWeightKernelOf(dev: Backend, k: { kh: number; kw: number; sw: number; dw: number }): { spec: KernelSpec; constants: Constants } {
   if (wgradVariant === 'portable') return { spec: bwdWeightKernel, constants: {} };
+  // 'winograd' here: a launch Winograd did not take, which the subgroup kernel handles as 'auto' would.
   const a = (dev as SubgroupFacts).adapter;
   const size = a?.subgroupMaxSize;
-  if (wgradVariant === 'auto' && !fixedSubgroups(dev)) return { spec: bwdWeightKernel, constants: {} };
+  if (wgradVariant !== 'subgroup' && !fixedSubgroups(dev)) return { spec: bwdWeightKernel, constants: {} };
   if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the subgroup weight-gradient kernel needs the 'subgroups' feature, which this device lacks`);
   const unit = k.dw === 1;
   const PATH = unit && k.sw === 1 && k.kh === 3 && k.kw === 3 ? 1 : unit && k.sw === 1 && k.kh === 1 && k.kw === 1 ? 2 : unit && k.sw === 2 && k.kh === 2 && k.kw === 2 ? 3 : 4;
@@ -300,6 +373,8 @@ function bwdWeightRaw(op: string, gt: Tensor, xt: Tensor, k: { kh: number; kw: n
   const kk = k.kh * k.kw;
   const m = a * b * kk;
   if (n * gh * gw === 0 || xh * xw === 0) return full([a, b, k.kh, k.kw], 0, { device: dev });
+  const wino = winogradWgradRaw(op, gt, xt, k);
+  if (wino) return wino;
   const dW = empty(dev, [a, b, k.kh, k.kw]);
   const { L, A } = bindLimits(dev);
   const pg = gh * gw;
