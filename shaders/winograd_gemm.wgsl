@@ -1,6 +1,7 @@
-// winograd_gemm — the 36 products of Winograd F(4x4, 3x3): m[e][co][t] = sum over ci < cin of u[e][ci][co] * v[e][ci][t]
-// for e < 36, co < cp (a multiple of 8; u's pad columns are zeros) and tiles t < t4*4.
-// Layout: u as vec4 over output channels, u4[(e*cin + ci)*cp/4 + co/4] (winograd_weight); v and m as vec4 over 4
+// winograd_gemm — the 36 products of Winograd F(4x4, 3x3): m[e][co][t] (+)= sum over ci < cin of u[e][u_ci0 + ci][co] *
+// v[e][ci][t] for e < 36, co < cp (a multiple of 8; u's pad columns are zeros) and tiles t < t4*4; with ACCUMULATE (a
+// later block of input channels) m is added to.
+// Layout: u as vec4 over output channels, u4[(e*u_cin + u_ci0 + ci)*cp/4 + co/4] (winograd_weight); v and m as vec4 over 4
 // consecutive tiles, v4[(e*cin + ci)*t4 + t/4] (winograd_input), m4[(e*cp + co)*t4 + t/4] (winograd_output reads it).
 // Why this shape (lavapipe, Mesa 25.0.7: every storage load is a per-lane scalar loop, vec4 loads share its cost over 4
 // floats): one invocation = 4 tiles (one vec4 of v per input channel) x CO output channels (8, 16 or 32), CO vec4
@@ -19,8 +20,9 @@ enable subgroups;
 override WG: u32 = 8u;
 // Output channels per invocation: 8, 16 or 32.
 override CO: u32 = 8u;
+override ACCUMULATE: bool = false;
 
-struct Params { cin: u32, cp: u32, t4: u32 }
+struct Params { cin: u32, cp: u32, t4: u32, u_cin: u32, u_ci0: u32 }
 
 @group(0) @binding(0) var<storage, read> u: array<vec4f>;
 @group(0) @binding(1) var<storage, read> v: array<vec4f>;
@@ -45,7 +47,7 @@ fn quad(acc: ptr<function, array<vec4f, 32>>, q: u32, uq: vec4f, x: V8) {
 // One block of nv <= 8 input channels from ci0: lane l loads u of channel ci0 + l%8 (zeros past nv), v of every channel.
 // nq: the block's output-channel quads inside cp (uniform); quads past it are skipped.
 fn block(acc: ptr<function, array<vec4f, 32>>, e: u32, ci0: u32, nv: u32, cq: u32, nq: u32, tq: u32, l8: u32) {
-  let ui = (e * p.cin + ci0 + min(l8, nv - 1u)) * (p.cp / 4u) + cq;
+  let ui = (e * p.u_cin + p.u_ci0 + ci0 + min(l8, nv - 1u)) * (p.cp / 4u) + cq;
   let ok = l8 < nv;
   let vb = (e * p.cin + ci0) * p.t4 + tq;
   let x = V8(v[vb], v[vb + min(1u, nv - 1u) * p.t4], v[vb + min(2u, nv - 1u) * p.t4], v[vb + min(3u, nv - 1u) * p.t4],
@@ -96,7 +98,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (tq0 < p.t4) {
     let mb = (e * p.cp + cb * CO) * p.t4 + tq0;
     for (var j = 0u; j < nq * 4u; j++) {
-      m[mb + j * p.t4] = acc[j];
+      let o = mb + j * p.t4;
+      if (ACCUMULATE) {
+        m[o] = m[o] + acc[j];
+      } else {
+        m[o] = acc[j];
+      }
     }
   }
 }

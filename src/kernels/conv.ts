@@ -324,12 +324,15 @@ function eachTile(p: { nn: number; bt: number; tg: number; ty0: number }, f: (nI
   }
 }
 
-/** winograd_weight: u[(e*cin + ci)*cp + co] = (G g G^T)[e], g = w (conv2d layout) or w flipped (transposed layout). */
+/**
+ * winograd_weight: u[(e*cin + ci)*cp + co] = (G g G^T)[e] for the channel block from (ci0, co0), g = w (conv2d layout
+ * [cout_t, cin_t, 3, 3]) or w flipped (transposed layout [cin_t, cout_t, 3, 3]).
+ */
 export const winograd_weight = defineKernel({
   name: 'winograd_weight',
   reads: { w: 'f32' },
   writes: { u: 'f32' },
-  params: { cin: 'u32', cout: 'u32', cp: 'u32', transposed: 'u32' },
+  params: { cin: 'u32', cout: 'u32', cp: 'u32', transposed: 'u32', ci0: 'u32', co0: 'u32', cin_t: 'u32', cout_t: 'u32' },
   constants: { WG },
   grid: (p, c) => grid1d(p.cin * p.cp, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.cin * p.cout * 9 + 36 * p.cin * p.cp) }),
@@ -338,7 +341,8 @@ export const winograd_weight = defineKernel({
       for (let co = 0; co < p.cp; co++) {
         const g = [0, 1, 2].map((ky) => [0, 1, 2].map((kx) => {
           if (co >= p.cout) return 0;
-          return p.transposed ? w[(ci * p.cout + co) * 9 + (2 - ky) * 3 + (2 - kx)]! : w[(co * p.cin + ci) * 9 + ky * 3 + kx]!;
+          const [gco, gci] = [p.co0 + co, p.ci0 + ci];
+          return p.transposed ? w[(gci * p.cout_t + gco) * 9 + (2 - ky) * 3 + (2 - kx)]! : w[(gco * p.cin_t + gci) * 9 + ky * 3 + kx]!;
         }));
         sandwich(WINOGRAD_G, g, WINOGRAD_G).forEach((row, a) => row.forEach((val, b) => { u[((a * 6 + b) * p.cin + ci) * p.cp + co] = val; }));
       }
@@ -370,23 +374,28 @@ export const winograd_input = defineKernel({
   },
 });
 
-/** winograd_gemm: m[(e*cp + co)*T + t] = sum over ci of u[(e*cin + ci)*cp + co] * v[(e*cin + ci)*T + t], T = t4*4. */
+/**
+ * winograd_gemm: m[(e*cp + co)*T + t] (+)= sum over ci of u[(e*u_cin + u_ci0 + ci)*cp + co] * v[(e*cin + ci)*T + t],
+ * T = t4*4 (ACCUMULATE: add to m).
+ */
 export const winograd_gemm = defineKernel({
   name: 'winograd_gemm',
   reads: { u: 'f32', v: 'f32' },
   writes: { m: 'f32' },
-  params: { cin: 'u32', cp: 'u32', t4: 'u32' },
-  constants: { WG: 8, CO: 8 },
+  inPlace: ['m'],
+  params: { cin: 'u32', cp: 'u32', t4: 'u32', u_cin: 'u32', u_ci0: 'u32' },
+  constants: { WG: 8, CO: 8, ACCUMULATE: false },
   grid: (p, c) => grid1d(36 * cdiv(p.cp, c.CO as number) * cdiv(p.t4, c.WG as number), 1),
-  cost: (p) => ({ flops: 2 * 36 * p.cin * p.cp * p.t4 * 4, bytes: 4 * 36 * (p.cin * p.cp + (p.cin + p.cp) * p.t4 * 4) }),
-  ref({ u, v }, { m }, p) {
+  cost: (p, c) => ({ flops: 2 * 36 * p.cin * p.cp * p.t4 * 4, bytes: 4 * 36 * (p.cin * p.cp + (p.cin + p.cp * (c.ACCUMULATE ? 2 : 1)) * p.t4 * 4) }),
+  ref({ u, v }, { m }, p, c) {
     const T = p.t4 * 4;
     for (let e = 0; e < 36; e++) {
       for (let co = 0; co < p.cp; co++) {
         for (let t = 0; t < T; t++) {
           let acc = 0;
-          for (let ci = 0; ci < p.cin; ci++) acc += u[(e * p.cin + ci) * p.cp + co]! * v[(e * p.cin + ci) * T + t]!;
-          m[(e * p.cp + co) * T + t] = acc;
+          for (let ci = 0; ci < p.cin; ci++) acc += u[(e * p.u_cin + p.u_ci0 + ci) * p.cp + co]! * v[(e * p.cin + ci) * T + t]!;
+          const o = (e * p.cp + co) * T + t;
+          m[o] = acc + (c.ACCUMULATE ? m[o]! : 0);
         }
       }
     }
@@ -469,13 +478,16 @@ export const winograd_wgrad_gemm = defineKernel({
   },
 });
 
-/** winograd_wgrad_output: dw[ai, bi] (+)= G^T m G, m[e] = the sum over slots of pw[slot][e][ai][bi] (dw is [a, b, 3, 3]). */
+/**
+ * winograd_wgrad_output: dw[a0 + ai, b0 + bi] (+)= G^T m G, m[e] = the sum over slots of pw[slot][e][ai][bi] (dw is
+ * [., b_tot, 3, 3]).
+ */
 export const winograd_wgrad_output = defineKernel({
   name: 'winograd_wgrad_output',
   reads: { pw: 'f32' },
   writes: { dw: 'f32' },
   inPlace: ['dw'],
-  params: { a: 'u32', b: 'u32', nslots: 'u32' },
+  params: { a: 'u32', b: 'u32', nslots: 'u32', b_tot: 'u32', a0: 'u32', b0: 'u32' },
   constants: { WG, ACCUMULATE: false },
   grid: (p, c) => grid1d(p.a * p.b, c.WG as number),
   cost: (p, c) => ({ flops: 0, bytes: 4 * (36 * p.nslots * p.a * p.b + 9 * p.a * p.b * (c.ACCUMULATE ? 2 : 1)) }),
@@ -488,8 +500,9 @@ export const winograd_wgrad_output = defineKernel({
         for (let k = 0; k < p.nslots; k++) acc += pw[(k * 36 + e1 * 6 + e2) * ab + i]!;
         return acc;
       }));
+      const out = ((p.a0 + Math.floor(i / p.b)) * p.b_tot + p.b0 + (i % p.b)) * 9;
       sandwich(GT, M, GT).forEach((row, ky) => row.forEach((val, kx) => {
-        const o = i * 9 + ky * 3 + kx;
+        const o = out + ky * 3 + kx;
         dw[o] = val + (c.ACCUMULATE ? dw[o]! : 0);
       }));
     }

@@ -608,7 +608,8 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     const a = dev.adapter;
     const sg = a.features.includes('subgroups') && [8, 16].includes(a.subgroupMaxSize ?? 0) && a.subgroupMinSize === a.subgroupMaxSize;
     const r = rng(720);
-    const x = tensor(randnArray(r, 32 * 36), [1, 32, 6, 6], { device: dev, requiresGrad: true });
+    // Big enough for 'auto' (at least 2 subgroups of 4-tile quads: 2 x 8 x 2 of them here).
+    const x = tensor(randnArray(r, 2 * 32 * 32 * 32), [2, 32, 32, 32], { device: dev, requiresGrad: true });
     const w = tensor(randnArray(r, 24 * 32 * 9), [24, 32, 3, 3], { device: dev, requiresGrad: true });
     const wt = tensor(randnArray(r, 32 * 24 * 9), [32, 24, 3, 3], { device: dev, requiresGrad: true });
     const [names] = launched(() => {
@@ -665,6 +666,81 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
       setConvWeightGradVariant(prevW);
     }
     for (const t of [x, w, b, gy, w.grad!]) t.dispose();
+  });
+
+  // Over the binding limit: x and dX [1, 20, 1500, 1500] (180 MB) split into channel blocks (input blocks accumulate in
+  // the forward, output blocks in the input gradient, x-channel blocks in the weight gradient).
+  test.skipIf(skip)('over the binding limit: x [1, 20, 1500, 1500] (180 MB), forward, input and weight gradients in channel blocks', async () => {
+    const r = rng(750);
+    const xs: Shape4 = [1, 20, 1500, 1500];
+    const ws: Shape4 = [16, 20, 3, 3];
+    const ys: Shape4 = [1, 16, 1500, 1500];
+    expect(xs.reduce((p, q) => p * q) * 4).toBeGreaterThan(dev.limits.maxBindingBytes);
+    const xd = uniformArray(r, xs.reduce((p, q) => p * q));
+    const wd = uniformArray(r, ws.reduce((p, q) => p * q), -0.3, 0.3);
+    const bd = uniformArray(r, 16);
+    const gd = uniformArray(r, ys.reduce((p, q) => p * q));
+    const x = tensor(xd, xs, { device: dev, requiresGrad: true });
+    const w = tensor(wd, ws, { device: dev, requiresGrad: true });
+    const b = tensor(bd, [16], { device: dev });
+    const gy = tensor(gd, ys, { device: dev });
+    const prevW = setConvWeightGradVariant('winograd');
+    try {
+      await withVariant('winograd', async () => {
+        const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
+        expect(names.some((n) => n.startsWith('conv'))).toBe(false);
+        expect(names.filter((n) => n === 'winograd_gemm').length).toBeGreaterThan(1);
+        expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, bd, 1, q), samples(r, ys, 300), ys, 20 * 9 + 1);
+        const [bnames] = launched(() => y.backward(gy));
+        expect(bnames.some((n) => n.startsWith('conv2d') || n.startsWith('conv_transpose2d'))).toBe(false);
+        expectSamples('dX', await x.grad!.toArray(), (q) => conv2dGradXAt(gd, ys, wd, ws, 1, q), samples(r, xs, 300), xs, 16 * 9);
+        const gw = await w.grad!.toArray();
+        for (const i of [0, 7, 100, 20 * 9 * 16 - 1]) {
+          const [co, ci, ky, kx] = [Math.floor(i / 180), Math.floor(i / 9) % 20, Math.floor(i / 3) % 3, i % 3];
+          const [want, abs] = conv2dGradWAt(xd, xs, gd, ys, 1, co, ci, ky, kx);
+          expect(Math.abs(gw[i]! - want), `dW[${i}]`).toBeLessThanOrEqual(2e-5 * abs + 1e-4);
+        }
+        y.dispose();
+      });
+    } finally {
+      setConvWeightGradVariant(prevW);
+    }
+    for (const t of [x, w, b, gy, x.grad!, w.grad!]) t.dispose();
+  });
+
+  // Transformed weights over the limit: 36 * 1024 * 1024 floats (151 MB) in input-channel blocks; the weight gradient's
+  // slots in channel blocks.
+  test.skipIf(skip)('1024 -> 1024 channels: transformed weights and weight-gradient slots in channel blocks', async () => {
+    const r = rng(760);
+    const xs: Shape4 = [1, 1024, 12, 12];
+    const ws: Shape4 = [1024, 1024, 3, 3];
+    const ys: Shape4 = [1, 1024, 10, 10];
+    const xd = uniformArray(r, xs.reduce((p, q) => p * q));
+    const wd = uniformArray(r, ws.reduce((p, q) => p * q), -0.05, 0.05);
+    const gd = uniformArray(r, ys.reduce((p, q) => p * q));
+    const x = tensor(xd, xs, { device: dev });
+    const w = tensor(wd, ws, { device: dev, requiresGrad: true });
+    const gy = tensor(gd, ys, { device: dev });
+    const prevW = setConvWeightGradVariant('winograd');
+    try {
+      await withVariant('winograd', async () => {
+        const [names, y] = launched(() => conv2d(x, w));
+        expect(names.filter((n) => n === 'winograd_weight').length).toBe(2);
+        expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, null, 0, q), samples(r, ys, 200), ys, 1024 * 9);
+        const [bnames] = launched(() => y.backward(gy));
+        expect(bnames.filter((n) => n === 'winograd_wgrad_output').length).toBeGreaterThan(1);
+        const gw = await w.grad!.toArray();
+        for (const i of [0, 5, 9 * 1024 * 700 + 13, 9 * 1024 * 1024 - 1]) {
+          const [co, ci, ky, kx] = [Math.floor(i / (9 * 1024)), Math.floor(i / 9) % 1024, Math.floor(i / 3) % 3, i % 3];
+          const [want, abs] = conv2dGradWAt(xd, xs, gd, ys, 0, co, ci, ky, kx);
+          expect(Math.abs(gw[i]! - want), `dW[${i}]`).toBeLessThanOrEqual(2e-5 * abs + 1e-4);
+        }
+        y.dispose();
+      });
+    } finally {
+      setConvWeightGradVariant(prevW);
+    }
+    for (const t of [x, w, gy, w.grad!]) t.dispose();
   });
 
   test.skipIf(skip)("'winograd' on a device without subgroups is a clear error", async () => {

@@ -234,37 +234,61 @@ function winogradBands(n: number, nb: number, gh: number, gw: number, ch: number
 
 /**
  * y = the 3x3 correlation of x with w (+ bias) by Winograd F(4x4, 3x3), or null where the launch is not Winograd's (see
- * winogradFor) or does not fit (the transformed weights or one batch item's whole channels over a binding: the direct
- * kernels split channels instead). g.ph, g.pw are the begin pads of the equivalent correlation (negative = crop);
- * `transposed`: w is a conv_transpose2d weight [cin, cout, 3, 3], flipped on the fly.
+ * winogradFor) or is too small for it. g.ph, g.pw are the begin pads of the equivalent correlation (negative = crop);
+ * `transposed`: w is a conv_transpose2d weight [cin, cout, 3, 3], flipped on the fly. Over the binding limit the work
+ * splits like the direct kernels': batch blocks, else output-channel blocks (multiples of 8) and input-channel blocks
+ * (whose contractions accumulate), and every block in bands of tile rows.
  */
 function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias: Tensor | null, g: Geo): Tensor | null {
   const dev = x.device;
   if (!winogradFor(dev, fwdVariant, g, g.cin, g.cout) || g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
   const { L, A } = bindLimits(dev);
-  const cp = 8 * Math.ceil(g.cout / 8);
   const pin = g.h * g.w;
   const pout = g.oh * g.ow;
-  const { nb, ca, cb } = plan(op, g.n, g.cin, pin, g.cout, pout, L, A);
-  const bands = winogradBands(g.n, nb, g.oh, g.ow, Math.max(g.cin, cp), L);
-  if (!bands || ca < g.cin || cb < g.cout || 36 * g.cin * cp > L) return null;
+  const { nb, ca, cb: cob } = plan(op, g.n, g.cin, pin, g.cout, pout, L, A, 1, 8);
+  const cpb = 8 * Math.ceil(cob / 8);
+  // Input-channel blocks: the x window (plan) and one block's transformed weights under the limit.
+  const fit = Math.min(ca, Math.floor(L / (36 * cpb)));
+  if (fit < 1) return null;
+  const cib = Math.ceil(g.cin / Math.ceil(g.cin / fit));
+  const bands = winogradBands(g.n, nb, g.oh, g.ow, Math.max(cib, cpb), L);
+  if (!bands) return null;
   const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
+  // The contraction's lanes run over tile quads: under 2*WG quads (e.g. 16x16 outputs, batch 1) most lanes idle and the
+  // direct kernels measured faster ('winograd' forces it anyway).
+  if (fwdVariant === 'auto' && bands.reduce((s, b) => s + b.t4, 0) < 2 * WG) return null;
 
   const y = empty(dev, [g.n, g.cout, g.oh, g.ow]);
-  const u = empty(dev, [36 * g.cin * cp]);
-  launch(winoWeightKernel, [w], [u], { cin: g.cin, cout: g.cout, cp, transposed: transposed ? 1 : 0 });
-  for (const { n0, nn, t4, ...band } of bands) {
-    const [xb, xOff] = win(x, n0 * g.cin * pin, nn * g.cin * pin, A);
-    const [yb, yOff] = win(y, n0 * g.cout * pout, nn * g.cout * pout, A);
-    const v = empty(dev, [36 * g.cin * t4 * 4]);
-    const m = empty(dev, [36 * cp * t4 * 4]);
-    launch(winoInputKernel, [xb], [v], { cin: g.cin, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, nn, ...band });
-    launch(winoGemmKernel, [u, v], [m], { cin: g.cin, cp, t4 }, { constants: { WG, CO: cp >= 32 && g.cin < 512 ? 32 : 8 } });
-    launch(winoOutputKernel, [m, bias ?? m], [yb], { cout: g.cout, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: 0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
-    v.dispose();
-    m.dispose();
+  for (let co0 = 0; co0 < g.cout; co0 += cob) {
+    const cc = Math.min(cob, g.cout - co0);
+    const cp = 8 * Math.ceil(cc / 8);
+    const weights = (ci0: number, cn: number) => {
+      const u = empty(dev, [36 * cn * cp]);
+      launch(winoWeightKernel, [w], [u], { cin: cn, cout: cc, cp, transposed: transposed ? 1 : 0, ci0, co0, cin_t: g.cin, cout_t: g.cout });
+      return u;
+    };
+    // All input channels' transformed weights at once where they fit, else per block (recomputed per band).
+    const uAll = 36 * g.cin * cp <= L ? weights(0, g.cin) : null;
+    for (const { n0, nn, t4, ...band } of bands) {
+      const [yb, yOff] = win(y, (n0 * g.cout + co0) * pout, ((nn - 1) * g.cout + cc) * pout, A);
+      const m = empty(dev, [36 * cp * t4 * 4]);
+      for (let ci0 = 0; ci0 < g.cin; ci0 += cib) {
+        const cn = Math.min(cib, g.cin - ci0);
+        const [xb, xOff] = win(x, (n0 * g.cin + ci0) * pin, ((nn - 1) * g.cin + cn) * pin, A);
+        const v = empty(dev, [36 * cn * t4 * 4]);
+        launch(winoInputKernel, [xb], [v], { cin: cn, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, nn, ...band });
+        const u = uAll ?? weights(ci0, cn);
+        launch(winoGemmKernel, [u, v], [m], { cin: cn, cp, t4, u_cin: uAll ? g.cin : cn, u_ci0: uAll ? ci0 : 0 }, {
+          constants: { WG, CO: cp >= 32 && cn < 512 ? 32 : 8, ACCUMULATE: ci0 > 0 },
+        });
+        v.dispose();
+        if (!uAll) u.dispose();
+      }
+      launch(winoOutputKernel, [m, bias ?? m], [yb], { cout: cc, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
+      m.dispose();
+    }
+    uAll?.dispose();
   }
-  u.dispose();
   return y;
 }
 
@@ -276,7 +300,8 @@ const WINOGRAD_WGRAD_MIN_QUADS = 8;
  * The weight-gradient contraction of bwdWeightRaw (3x3, stride 1) by Winograd F(4x4, 3x3): per band of tiles of the
  * gradient grid, the data transform of x (winograd_input, the forward's patches) and the gradient transform
  * (winograd_grad), their 36 tile contractions in slices (winograd_wgrad_gemm), then one pass summing the slices in a
- * fixed order and applying G^T . G (winograd_wgrad_output). Null where it does not apply or fit (as winogradRaw).
+ * fixed order and applying G^T . G (winograd_wgrad_output). Over the binding limit, blocks of gradient (a) and x (b)
+ * channels, each with its own slices. Null where it does not apply.
  */
 function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; pw: number }): Tensor | null {
   const dev = gt.device;
@@ -287,35 +312,48 @@ function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: nu
   const pg = gh * gw;
   const px = xh * xw;
   const { nb, ca, cb } = plan(op, n, a, pg, b, px, L, A);
-  const bands = winogradBands(n, nb, gh, gw, Math.max(a, b), L);
-  const slab = 36 * a * b;
-  const maxSlots = Math.floor(Math.min(PART_CAP, L) / slab);
-  if (!bands || ca < a || cb < b || maxSlots < bands.length) return null;
+  const bands = winogradBands(n, nb, gh, gw, Math.max(ca, cb), L);
+  if (!bands) return null;
+  // Channel blocks whose slots (one per slice, at least one per band) fit the partial buffer.
+  const cap = Math.min(PART_CAP, L);
+  let [aa, bb] = [ca, cb];
+  while (36 * aa * bb * bands.length > cap && aa > 16) aa = Math.ceil(aa / 2);
+  while (36 * aa * bb * bands.length > cap && bb > 16) bb = Math.ceil(bb / 2);
+  if (36 * aa * bb * bands.length > cap) return null;
+  [aa, bb] = [Math.ceil(a / Math.ceil(a / aa)), Math.ceil(b / Math.ceil(b / bb))];
   const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
-  const perSlice = 36 * Math.ceil(a / 16) * Math.ceil(b / (4 * WG));
   const totalT4 = bands.reduce((s, x) => s + x.t4, 0);
-  let sLen = Math.max(WINOGRAD_WGRAD_MIN_QUADS, Math.ceil(totalT4 / Math.max(1, Math.ceil(WINOGRAD_WGRAD_WORKGROUPS / perSlice))));
-  const slots = () => bands.reduce((s, x) => s + Math.ceil(x.t4 / sLen), 0);
-  while (slots() > maxSlots) sLen *= 2;
 
-  const pw = empty(dev, [slots() * slab]);
-  let slot0 = 0;
-  for (const { n0, nn, t4, ...band } of bands) {
-    const [xb, xOff] = win(xt, n0 * b * px, nn * b * px, A);
-    const [gb, gOff] = win(gt, n0 * a * pg, nn * a * pg, A);
-    const v = empty(dev, [36 * b * t4 * 4]);
-    const g4 = empty(dev, [36 * a * t4 * 4]);
-    launch(winoInputKernel, [xb], [v], { cin: b, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
-    launch(winoGradKernel, [gb], [g4], { a, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
-    const nslices = Math.ceil(t4 / sLen);
-    launch(winoWgradGemmKernel, [g4, v], [pw], { a, b, t4, s_len: sLen, nslices, slot0 }, { constants: { WG } });
-    slot0 += nslices;
-    v.dispose();
-    g4.dispose();
-  }
   const dW = empty(dev, [a, b, 3, 3]);
-  launch(winoWgradOutputKernel, [pw], [dW], { a, b, nslots: slot0 });
-  pw.dispose();
+  for (let a0 = 0; a0 < a; a0 += aa) {
+    const an = Math.min(aa, a - a0);
+    for (let b0 = 0; b0 < b; b0 += bb) {
+      const bn = Math.min(bb, b - b0);
+      const slab = 36 * an * bn;
+      const maxSlots = Math.floor(cap / slab);
+      const perSlice = 36 * Math.ceil(an / 16) * Math.ceil(bn / (4 * WG));
+      let sLen = Math.max(WINOGRAD_WGRAD_MIN_QUADS, Math.ceil(totalT4 / Math.max(1, Math.ceil(WINOGRAD_WGRAD_WORKGROUPS / perSlice))));
+      const slots = () => bands.reduce((s, x) => s + Math.ceil(x.t4 / sLen), 0);
+      while (slots() > maxSlots) sLen *= 2;
+      const pw = empty(dev, [slots() * slab]);
+      let slot0 = 0;
+      for (const { n0, nn, t4, ...band } of bands) {
+        const [xb, xOff] = win(xt, (n0 * b + b0) * px, ((nn - 1) * b + bn) * px, A);
+        const [gb, gOff] = win(gt, (n0 * a + a0) * pg, ((nn - 1) * a + an) * pg, A);
+        const v = empty(dev, [36 * bn * t4 * 4]);
+        const g4 = empty(dev, [36 * an * t4 * 4]);
+        launch(winoInputKernel, [xb], [v], { cin: bn, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
+        launch(winoGradKernel, [gb], [g4], { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
+        const nslices = Math.ceil(t4 / sLen);
+        launch(winoWgradGemmKernel, [g4, v], [pw], { a: an, b: bn, t4, s_len: sLen, nslices, slot0 }, { constants: { WG } });
+        slot0 += nslices;
+        v.dispose();
+        g4.dispose();
+      }
+      launch(winoWgradOutputKernel, [pw], [dW], { a: an, b: bn, nslots: slot0, b_tot: b, a0, b0 });
+      pw.dispose();
+    }
+  }
   return dW;
 }
 
