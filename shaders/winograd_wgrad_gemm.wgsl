@@ -1,6 +1,7 @@
 // winograd_wgrad_gemm — the 36 contractions over tiles of the Winograd F(4x4, 3x3) weight gradient, one slice of tile
 // quads per slot: pw[slot][e][ai][bi] = sum over quads q in [s*s_len, min((s+1)*s_len, t4)) of dot(gt4[(e*a + ai)*t4 + q],
-// v4[(e*b + bi)*t4 + q]) with slot = slot0 + s (gt from winograd_grad, v from winograd_input, both vec4 over 4 tiles).
+// v4[(e*b + bi)*t4 + q]) with slot = slot0 + s (gt from winograd_grad, v from winograd_input, both vec4 over 4 tiles);
+// with ACCUMULATE (a later band of tiles) pw is added to.
 // Layout: pw[((slot*36 + e)*a + ai)*b + bi] (winograd_wgrad_output sums the slots).
 // Why this shape (lavapipe, Mesa 25.0.7: every storage load is a per-lane loop, vec4 shares its cost over 4 floats):
 // lane l of a workgroup of WG lanes owns 4 x channels bi = b0 + l + WG*k (k < 4, 4 vec4 loads of v per quad) and all 16
@@ -13,6 +14,7 @@
 enable subgroups;
 
 override WG: u32 = 8u;
+override ACCUMULATE: bool = false;
 
 struct Params { a: u32, b: u32, t4: u32, s_len: u32, nslices: u32, slot0: u32 }
 
@@ -79,7 +81,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       let o = ((slot * 36u + e) * p.a + ai) * p.b;
       for (var k = 0u; k < 4u; k++) {
         let bi = b0 + k * WG;
-        if (bi < p.b) { pw[o + bi] = acc[j][k]; }
+        if (bi < p.b) {
+          if (ACCUMULATE) {
+            pw[o + bi] = pw[o + bi] + acc[j][k];
+          } else {
+            pw[o + bi] = acc[j][k];
+          }
+        }
       }
     }
   }

@@ -365,7 +365,9 @@ export const CONSTANT_VARIANTS: Readonly<Record<string, readonly Constants[]>> =
   // Its general path, valid for every geometry.
   conv2d_bwd_weight_sg: [{ PATH: 4 }],
   conv_partial_sum: [{ ACCUMULATE: true }],
-  winograd_gemm: [{ CO: 16 }, { CO: 32 }],
+  winograd_gemm: [{ CO: 16 }, { CO: 32 }, { ACCUMULATE: true }],
+  winograd_wgrad_gemm: [{ ACCUMULATE: true }],
+  winograd_wgrad_output: [{ ACCUMULATE: true }],
   maxpool2d_fwd: [{ INDICES: false }],
   lab_peak_fma: [{ VEC4: false }],
 };

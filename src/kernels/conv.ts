@@ -453,16 +453,20 @@ export const winograd_grad = defineKernel({
   },
 });
 
-/** winograd_wgrad_gemm: pw[((slot0 + s)*36 + e)*a*b + ai*b + bi] = sum over the slice's tiles of gt[e][ai][t] * v[e][bi][t]. */
+/**
+ * winograd_wgrad_gemm: pw[((slot0 + s)*36 + e)*a*b + ai*b + bi] (+)= sum over the slice's tiles of gt[e][ai][t] *
+ * v[e][bi][t] (ACCUMULATE: add to pw).
+ */
 export const winograd_wgrad_gemm = defineKernel({
   name: 'winograd_wgrad_gemm',
   reads: { gt: 'f32', v: 'f32' },
   writes: { pw: 'f32' },
+  inPlace: ['pw'],
   params: { a: 'u32', b: 'u32', t4: 'u32', s_len: 'u32', nslices: 'u32', slot0: 'u32' },
-  constants: { WG: 8 },
+  constants: { WG: 8, ACCUMULATE: false },
   grid: (p, c) => grid1d(p.nslices * 36 * cdiv(p.a, 16) * cdiv(p.b, 4 * (c.WG as number)), 1),
   cost: (p) => ({ flops: 2 * 36 * p.a * p.b * p.t4 * 4, bytes: 4 * 36 * ((p.a + p.b) * p.t4 * 4 + p.nslices * p.a * p.b) }),
-  ref({ gt, v }, { pw }, p) {
+  ref({ gt, v }, { pw }, p, c) {
     for (let s = 0; s < p.nslices; s++) {
       const [q0, q1] = [s * p.s_len, Math.min((s + 1) * p.s_len, p.t4)];
       for (let e = 0; e < 36; e++) {
@@ -470,7 +474,8 @@ export const winograd_wgrad_gemm = defineKernel({
           for (let bi = 0; bi < p.b; bi++) {
             let acc = 0;
             for (let t = q0 * 4; t < q1 * 4; t++) acc += gt[(e * p.a + ai) * p.t4 * 4 + t]! * v[(e * p.b + bi) * p.t4 * 4 + t]!;
-            pw[(((p.slot0 + s) * 36 + e) * p.a + ai) * p.b + bi] = acc;
+            const o = (((p.slot0 + s) * 36 + e) * p.a + ai) * p.b + bi;
+            pw[o] = acc + (c.ACCUMULATE ? pw[o]! : 0);
           }
         }
       }

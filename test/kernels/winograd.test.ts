@@ -167,11 +167,13 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     const slot0 = randInt(r, 0, 2);
     const reads = { gt: randnArray(r, 36 * a * t4 * 4), v: randnArray(r, 36 * b * t4 * 4) };
     const writes = { pw: (slot0 + nslices) * 36 * a * b };
-    for (const WG of [8, 16]) {
-      const got = await runKernel(dev, K.winograd_wgrad_gemm, { reads, writes, params: { a, b, t4, s_len, nslices, slot0 }, constants: { WG } });
-      const want = await runKernel(cpu64, K.winograd_wgrad_gemm, { reads, writes, params: { a, b, t4, s_len, nslices, slot0 } });
-      // Slots before slot0 are not this launch's: poisoned on both sides.
-      expect(got.pw, `WG ${WG}`).toBeAllClose(want.pw!, reductionTol(s_len * 4, 2));
+    const init = { pw: randnArray(r, writes.pw) };
+    for (const [WG, ACCUMULATE] of [[8, false], [16, false], [8, true], [16, true]] as const) {
+      // Slots before slot0 are not this launch's: poisoned (or initial values) on both sides.
+      const run = { reads, writes, init: ACCUMULATE ? init : undefined, params: { a, b, t4, s_len, nslices, slot0 } };
+      const got = await runKernel(dev, K.winograd_wgrad_gemm, { ...run, constants: { WG, ACCUMULATE } });
+      const want = await runKernel(cpu64, K.winograd_wgrad_gemm, { ...run, constants: { ACCUMULATE } });
+      expect(got.pw, `WG ${WG} ACCUMULATE ${ACCUMULATE}`).toBeAllClose(want.pw!, reductionTol(s_len * 4 + 1, 2));
     }
   });
 

@@ -254,9 +254,12 @@ function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias
   const bands = winogradBands(g.n, nb, g.oh, g.ow, Math.max(cib, cpb), L);
   if (!bands) return null;
   const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
-  // The contraction's lanes run over tile quads: under 2*WG quads (e.g. 16x16 outputs, batch 1) most lanes idle and the
-  // direct kernels measured faster ('winograd' forces it anyway).
-  if (fwdVariant === 'auto' && bands.reduce((s, b) => s + b.t4, 0) < 2 * WG) return null;
+  // The contraction's lanes run over quads of 4 tiles of a tile row: with few tiles most lanes idle or compute padding
+  // tiles (8x8 outputs at batch 1: 1 lane in 8 busy, half its tiles real). 'auto' wants 40% of that work useful
+  // ('winograd' forces it anyway).
+  const lanes = bands.reduce((s, b) => s + Math.ceil(b.t4 / WG) * WG, 0);
+  const useful = (g.n * Math.ceil(g.oh / 4) * Math.ceil(g.ow / 4)) / (4 * lanes);
+  if (fwdVariant === 'auto' && useful < 0.4) return null;
 
   const y = empty(dev, [g.n, g.cout, g.oh, g.ow]);
   for (let co0 = 0; co0 < g.cout; co0 += cob) {
@@ -299,9 +302,9 @@ const WINOGRAD_WGRAD_MIN_QUADS = 8;
 /**
  * The weight-gradient contraction of bwdWeightRaw (3x3, stride 1) by Winograd F(4x4, 3x3): per band of tiles of the
  * gradient grid, the data transform of x (winograd_input, the forward's patches) and the gradient transform
- * (winograd_grad), their 36 tile contractions in slices (winograd_wgrad_gemm), then one pass summing the slices in a
- * fixed order and applying G^T . G (winograd_wgrad_output). Over the binding limit, blocks of gradient (a) and x (b)
- * channels, each with its own slices. Null where it does not apply.
+ * (winograd_grad), their 36 tile contractions in slices (winograd_wgrad_gemm; later bands add to the first band's
+ * slots), then one pass summing the slots in a fixed order and applying G^T . G (winograd_wgrad_output). Over the binding
+ * limit, blocks of gradient (a) and x (b) channels, each with its own slots. Null where it does not apply.
  */
 function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; pw: number }): Tensor | null {
   const dev = gt.device;
@@ -314,15 +317,15 @@ function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: nu
   const { nb, ca, cb } = plan(op, n, a, pg, b, px, L, A);
   const bands = winogradBands(n, nb, gh, gw, Math.max(ca, cb), L);
   if (!bands) return null;
-  // Channel blocks whose slots (one per slice, at least one per band) fit the partial buffer.
+  // Channel blocks whose slots (at least one) fit the partial buffer.
   const cap = Math.min(PART_CAP, L);
   let [aa, bb] = [ca, cb];
-  while (36 * aa * bb * bands.length > cap && aa > 16) aa = Math.ceil(aa / 2);
-  while (36 * aa * bb * bands.length > cap && bb > 16) bb = Math.ceil(bb / 2);
-  if (36 * aa * bb * bands.length > cap) return null;
+  while (36 * aa * bb > cap && aa > 16) aa = Math.ceil(aa / 2);
+  while (36 * aa * bb > cap && bb > 16) bb = Math.ceil(bb / 2);
+  if (36 * aa * bb > cap) return null;
   [aa, bb] = [Math.ceil(a / Math.ceil(a / aa)), Math.ceil(b / Math.ceil(b / bb))];
   const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
-  const totalT4 = bands.reduce((s, x) => s + x.t4, 0);
+  const maxT4 = bands[0]!.t4;
 
   const dW = empty(dev, [a, b, 3, 3]);
   for (let a0 = 0; a0 < a; a0 += aa) {
@@ -332,12 +335,12 @@ function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: nu
       const slab = 36 * an * bn;
       const maxSlots = Math.floor(cap / slab);
       const perSlice = 36 * Math.ceil(an / 16) * Math.ceil(bn / (4 * WG));
-      let sLen = Math.max(WINOGRAD_WGRAD_MIN_QUADS, Math.ceil(totalT4 / Math.max(1, Math.ceil(WINOGRAD_WGRAD_WORKGROUPS / perSlice))));
-      const slots = () => bands.reduce((s, x) => s + Math.ceil(x.t4 / sLen), 0);
-      while (slots() > maxSlots) sLen *= 2;
-      const pw = empty(dev, [slots() * slab]);
-      let slot0 = 0;
-      for (const { n0, nn, t4, ...band } of bands) {
+      // Slices of each band in the same slots, later bands accumulating (the first band has the most tiles).
+      let sLen = Math.max(WINOGRAD_WGRAD_MIN_QUADS, Math.ceil(maxT4 / Math.max(1, Math.ceil(WINOGRAD_WGRAD_WORKGROUPS / perSlice))));
+      while (Math.ceil(maxT4 / sLen) > maxSlots) sLen *= 2;
+      const nslots = Math.ceil(maxT4 / sLen);
+      const pw = empty(dev, [nslots * slab]);
+      for (const [i, { n0, nn, t4, ...band }] of bands.entries()) {
         const [xb, xOff] = win(xt, (n0 * b + b0) * px, ((nn - 1) * b + bn) * px, A);
         const [gb, gOff] = win(gt, (n0 * a + a0) * pg, ((nn - 1) * a + an) * pg, A);
         const v = empty(dev, [36 * bn * t4 * 4]);
@@ -345,12 +348,11 @@ function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: nu
         launch(winoInputKernel, [xb], [v], { cin: bn, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
         launch(winoGradKernel, [gb], [g4], { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
         const nslices = Math.ceil(t4 / sLen);
-        launch(winoWgradGemmKernel, [g4, v], [pw], { a: an, b: bn, t4, s_len: sLen, nslices, slot0 }, { constants: { WG } });
-        slot0 += nslices;
+        launch(winoWgradGemmKernel, [g4, v], [pw], { a: an, b: bn, t4, s_len: sLen, nslices, slot0: 0 }, { constants: { WG, ACCUMULATE: i > 0 } });
         v.dispose();
         g4.dispose();
       }
-      launch(winoWgradOutputKernel, [pw], [dW], { a: an, b: bn, nslots: slot0, b_tot: b, a0, b0 });
+      launch(winoWgradOutputKernel, [pw], [dW], { a: an, b: bn, nslots, b_tot: b, a0, b0 });
       pw.dispose();
     }
   }
