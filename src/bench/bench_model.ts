@@ -1,6 +1,7 @@
 // Benchmarks a model the way ../shared/peers does (same modes, loss, SGD step and sync rule), so our JSON
 // line and the peers' go in one table. Browser-safe: no Node APIs here (the CLI adds RSS and the host).
 import type { Backend } from '../kernels/backend.js';
+import { kernelGroup } from '../kernels/index.js';
 import type { Module } from '../nn/module.js';
 import { SGD } from '../nn/optim.js';
 import { noGrad, withDevice } from '../tensor/context.js';
@@ -48,6 +49,13 @@ export interface KernelProfileRow {
   gbps?: number;
 }
 
+/** GPU time of one kernel group in a profiled step (`profile.groups`). */
+export interface ProfileGroupRow {
+  group: string;
+  gpu_ms: number;
+  share_pct: number;
+}
+
 export interface BenchResult {
   out_shape: number[];
   conv_gmacs_fwd: number;
@@ -56,7 +64,7 @@ export interface BenchResult {
   gpu_peak_bytes: number;
   gpu_pooled_bytes: number;
   adapter: string;
-  profile?: { total_gpu_ms: number; kernels: KernelProfileRow[]; source: string };
+  profile?: { total_gpu_ms: number; kernels: KernelProfileRow[]; groups: ProfileGroupRow[]; source: string };
 }
 
 interface Profiler {
@@ -88,6 +96,17 @@ export function convMacs(model: Module, run: () => void): number {
     for (const r of restore) r();
   }
   return macs;
+}
+
+/** GPU time per kernel group (src/kernels/<group>.ts; conv split into its Winograd and direct kernels), largest first. */
+function groupShares(kernels: readonly { kernel: string; gpu_ms: number }[], total: number): ProfileGroupRow[] {
+  const by = new Map<string, number>();
+  for (const k of kernels) {
+    const g = kernelGroup(k.kernel);
+    const name = g === 'conv' ? (k.kernel.startsWith('winograd_') ? 'conv (Winograd)' : 'conv (direct)') : g;
+    by.set(name, (by.get(name) ?? 0) + k.gpu_ms);
+  }
+  return [...by.entries()].sort((a, b) => b[1] - a[1]).map(([group, ms]) => ({ group, gpu_ms: +ms.toFixed(2), share_pct: +((100 * ms) / total).toFixed(1) }));
 }
 
 async function finite(t: Tensor): Promise<boolean> {
@@ -193,6 +212,7 @@ export async function benchModel(model: Module, inputShape: readonly number[], d
         ...(k.flops ? { gflops: +(k.flops / 1e6 / k.gpu_ms).toFixed(2) } : {}),
         ...(k.bytes ? { gbps: +(k.bytes / 1e6 / k.gpu_ms).toFixed(2) } : {}),
       })),
+      groups: groupShares(p.kernels, p.total_gpu_ms),
     };
   }
   const st = device.stats();

@@ -4,7 +4,7 @@ import type { DeviceLimits, Storage } from '../kernels/backend.js';
 import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
 import { getKernel, KERNELS } from '../kernels/index.js';
 import { FMA_PER_ITER, lab_peak_copy, lab_peak_fma } from '../kernels/lab.js';
-import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
+import type { AdapterFacts, WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
 import type { ProfileSource } from '../kernels/runtime/profiler.js';
 import { SGD } from '../nn/optim.js';
 import { withDevice } from '../tensor/context.js';
@@ -220,10 +220,10 @@ export async function checkKernel(dev: WebGpuBackend, spec: KernelSpec, launches
 // Launch geometries (kernels bench)
 
 /** The launches of one training step (forward, BCE-with-logits, backward, SGD step) of a benchmark config, on the meta device. */
-export function recordModel(config: ConfigName, limits?: DeviceLimits): Launch[] {
+export function recordModel(config: ConfigName, limits?: DeviceLimits, adapter?: AdapterFacts): Launch[] {
   const cfg = CONFIGS[config];
   if (!cfg) throw new ArgumentError('kernels bench', `--config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${config}`);
-  const meta = new RecordingMetaBackend(limits);
+  const meta = new RecordingMetaBackend(limits, adapter);
   withDevice(meta, () => {
     const net = new UNet(unetOptions(config));
     const y = net.forward(Tensor.empty([cfg.batch, cfg.channels, cfg.size, cfg.size], 'f32', meta));
@@ -238,7 +238,7 @@ export function recordModel(config: ConfigName, limits?: DeviceLimits): Launch[]
  * The launches of `kernel`'s group of ops on one input shape: `NxCxHxW[:k=v,...]` (e.g. `1x64x570x570:cout=128`;
  * conv options cout, k, s, p (-1 = same), t (1 = transposed only, 0 = conv2d only), bias; pool k; matmul n).
  */
-export function recordShape(kernel: string, shape: string, limits?: DeviceLimits): Launch[] {
+export function recordShape(kernel: string, shape: string, limits?: DeviceLimits, adapter?: AdapterFacts): Launch[] {
   const g = groupOf(kernel);
   if (!g?.shape) throw new ArgumentError('kernels bench', `--shape is not supported for ${kernel} (no op runner for its group)`);
   const [dims = '', opts = ''] = shape.split(':');
@@ -250,7 +250,7 @@ export function recordShape(kernel: string, shape: string, limits?: DeviceLimits
     if (!k || v === undefined || !Number.isFinite(+v)) throw new ArgumentError('kernels bench', `--shape option '${kv}' must be key=number`);
     o[k] = +v;
   }
-  const meta = new RecordingMetaBackend(limits);
+  const meta = new RecordingMetaBackend(limits, adapter);
   withDevice(meta, () => g.shape!(x, o));
   return meta.launches;
 }

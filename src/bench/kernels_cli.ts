@@ -204,7 +204,7 @@ async function benchCmd(argv: string[]): Promise<void> {
   const dev = await openDevice(v.shaders);
   try {
     const { peak } = await adapterPeak(dev, v.remeasure);
-    const launches = v.shape?.length ? v.shape.flatMap((s) => recordShape(name, s, dev.limits)) : recordModel(v.config as ConfigName, dev.limits);
+    const launches = v.shape?.length ? v.shape.flatMap((s) => recordShape(name, s, dev.limits, dev.adapter)) : recordModel(v.config as ConfigName, dev.limits, dev.adapter);
     const shapes = distinctLaunches(launches, name).slice(0, +v['max-shapes']);
     if (!shapes.length) throw new ArgumentError('kernels bench', `${name} is not launched by ${v.shape?.length ? `--shape ${v.shape.join(' ')}` : `a training step of config ${v.config}`}`);
     const where = v.shape?.length ? `--shape ${v.shape.join(' ')}` : `config ${v.config} training step`;

@@ -6,6 +6,7 @@ import { bindingParts } from '../kernels/backend.js';
 import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
 import { CpuBackend } from '../kernels/runtime/cpu_backend.js';
 import { MetaBackend } from '../kernels/runtime/meta_backend.js';
+import type { AdapterFacts } from '../kernels/runtime/webgpu_backend.js';
 import type { NumArray } from '../tensor/dtype.js';
 
 /** One recorded launch: the kernel, its params, the constants the op passed, and its bindings' sizes. */
@@ -55,7 +56,11 @@ export class RecordingMetaBackend extends MetaBackend {
   override readonly limits: DeviceLimits;
   readonly launches: Launch[] = [];
 
-  constructor(limits?: DeviceLimits) {
+  /**
+   * `adapter`: the facts of the device the launches are for, so that the ops choose the kernel variants they would
+   * choose there (subgroup kernels, Winograd); without it they take the portable kernels.
+   */
+  constructor(limits?: DeviceLimits, readonly adapter?: AdapterFacts) {
     super();
     this.limits = limits ?? { maxBindingBytes: 128 * 1024 ** 2, maxBufferBytes: 2 ** 32 - 1, bindingOffsetAlignment: 256 };
   }

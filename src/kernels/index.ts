@@ -31,6 +31,26 @@ export const KERNELS = {
 
 export type KernelName = keyof typeof KERNELS;
 
+/** The kernels of each source file (src/kernels/<group>.ts): the families a profile sums GPU time over. */
+const GROUPS: Readonly<Record<string, Readonly<Record<string, KernelSpec>>>> = {
+  elementwise: { ...UNARY_KERNELS, ...BINARY_KERNELS, fill },
+  reduce: { reduce },
+  matmul: { matmul },
+  conv: CONV_KERNELS,
+  pool: POOL_KERNELS,
+  batch_norm: BATCH_NORM_KERNELS,
+  movement: MOVEMENT_KERNELS,
+  loss: LOSS_KERNELS,
+  optim: OPTIM_KERNELS,
+  lab: LAB_KERNELS,
+};
+
+/** The source group of a kernel ('conv', 'batch_norm', ...; see GROUPS), or 'other' for a name not registered. */
+export function kernelGroup(name: string): string {
+  for (const [g, ks] of Object.entries(GROUPS)) if (name in ks) return g;
+  return 'other';
+}
+
 /** All kernels of a family (variants included), or the kernel of that name. */
 export function kernelsOf(family: string): KernelSpec[] {
   return Object.values(KERNELS as Record<string, KernelSpec>).filter((k) => k.family === family || k.name === family);

@@ -7,10 +7,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getKernel, KERNELS, type KernelSpec, type WebGpuDevice } from '../../src/index.js';
+import { kernelGroup } from '../../src/kernels/index.js';
 import { parseConstants } from '../../src/bench/kernels_cli.js';
 import { groupOf } from '../../src/bench/kernel_cases.js';
 import { adapterFingerprint, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../../src/bench/kernel_lab.js';
 import { gpu, skipGpu } from '../helpers/gpu.js';
+import type { AdapterFacts } from '../../src/kernels/runtime/webgpu_backend.js';
 
 const skip = await skipGpu();
 let dev: WebGpuDevice;
@@ -104,6 +106,15 @@ describe.skipIf(skip)('profiler', () => {
   });
 });
 
+test('kernelGroup names the source group of every kernel', () => {
+  expect(kernelGroup('winograd_gemm')).toBe('conv');
+  expect(kernelGroup('batchnorm2d_fwd_vec4')).toBe('batch_norm');
+  expect(kernelGroup('relu')).toBe('elementwise');
+  expect(kernelGroup('sgd_update')).toBe('optim');
+  expect(kernelGroup('no_such_kernel')).toBe('other');
+  for (const name of Object.keys(KERNELS)) expect(kernelGroup(name), name).not.toBe('other');
+});
+
 describe('kernel lab tables (CPU)', () => {
   test('the case tables record launches of every kernel in KERNELS, with finite costs', () => {
     const specs = Object.values(KERNELS as Record<string, KernelSpec>);
@@ -133,6 +144,16 @@ describe('kernel lab tables (CPU)', () => {
     expect(s).toHaveLength(1);
     expect(s[0]!.launch.params).toMatchObject({ n: 2, cin: 8, h: 33, w: 35, cout: 16, oh: 31, ow: 33 });
     expect(selectKernels(['lab']).map((k) => k.name).sort()).toEqual(['lab_peak_copy', 'lab_peak_fma']);
+    // With the device's adapter facts the recorder makes the device's kernel choices (lavapipe: subgroup kernels and
+    // Winograd); without them, the portable kernels.
+    const lavapipe: AdapterFacts = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe', features: ['subgroups'], subgroupMinSize: 8, subgroupMaxSize: 8 };
+    const names = (ls: readonly { kernel: string }[]) => new Set(ls.map((l) => l.kernel));
+    const b = names(recordModel('b', undefined, lavapipe));
+    expect([...b].filter((k) => k.startsWith('winograd_')).sort()).toEqual(
+      ['winograd_gemm', 'winograd_grad', 'winograd_input', 'winograd_output', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
+    );
+    expect(b.has('conv2d_fwd_sg')).toBe(true);
+    expect([...names(a)].some((k) => k.startsWith('winograd_') || k.endsWith('_sg'))).toBe(false);
     expect(parseConstants('WG=32,VEC4=false')).toEqual({ WG: 32, VEC4: false });
   });
 });
