@@ -282,7 +282,7 @@ function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias
         launch(winoInputKernel, [xb], [v], { cin: cn, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, nn, ...band });
         const u = uAll ?? weights(ci0, cn);
         launch(winoGemmKernel, [u, v], [m], { cin: cn, cp, t4, u_cin: uAll ? g.cin : cn, u_ci0: uAll ? ci0 : 0 }, {
-          constants: { WG, CO: cp >= 32 && cn < 512 ? 32 : 8, ACCUMULATE: ci0 > 0 },
+          constants: { WG, CO: cp >= 32 && cn < 512 ? 32 : cp >= 16 ? 16 : 8, ACCUMULATE: ci0 > 0 },
         });
         v.dispose();
         if (!uAll) u.dispose();
