@@ -188,8 +188,8 @@ function convPacked(op: string, spec: KernelSpec, x: Tensor, w: Tensor, [nb, nr,
 // Winograd F(4x4, 3x3): weight transform, then per band of output tile rows the data transform, the 36 channel
 // contractions and the output transform (shaders/winograd_*.wgsl). 4x fewer multiply-adds than the direct kernels, for
 // extra memory passes over (cin + cout) planes: 'auto' takes it on lavapipe-like adapters where the channels make the
-// contraction dominate (cin*cout/(cin + cout) >= WINOGRAD_MIN_CHANNELS: 16x16 channels and up; measured on configs a and b, where every 3x3
-// conv but the first qualifies).
+// contraction dominate (cin*cout/(cin + cout) >= WINOGRAD_MIN_CHANNELS: 16x16 channels and up; measured on configs a
+// and b, where every 3x3 conv but the first qualifies).
 
 const WINOGRAD_MIN_CHANNELS = 8;
 /** Bytes of one band's transformed data (v) or products (m): bounds the temporaries, within the binding limit. */
