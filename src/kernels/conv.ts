@@ -20,6 +20,51 @@ function storeFwd(y: { [i: number]: number }, bias: ArrayLike<number>, p: FwdP, 
   y[idx] = acc + base;
 }
 
+/** The input coordinate output o meets through tap k along one axis (-1: none), for size, stride, begin pad, dilation. */
+type TapMap = (o: number, k: number, size: number, s: number, pad: number, d: number) => number;
+
+/** Direct conv: i = o*s - pad + k*d. */
+const directTap: TapMap = (o, k, size, s, pad, d) => {
+  const i = o * s - pad + k * d;
+  return i >= 0 && i < size ? i : -1;
+};
+
+/** Transposed conv: o = i*s - pad + k*d, so i = (o + pad - k*d) / s where that is a whole index. */
+const transposedTap: TapMap = (o, k, size, s, pad, d) => {
+  const t = o + pad - k * d;
+  return t >= 0 && t % s === 0 && t / s < size ? t / s : -1;
+};
+
+/** The CPU reference both forward kernel families share; `tap` maps output to input coordinates. */
+function fwdRef({ x, wp, bias }: Record<'x' | 'wp' | 'bias', NumArray>, { y }: Record<'y', NumArray>, p: FwdP, c: Record<string, number | boolean>, tap: TapMap) {
+  const kk = p.kh * p.kw;
+  const hw = p.h * p.w;
+  const ld = p.w_ld4 * 4;
+  for (let n = 0; n < p.n; n++) {
+    for (let co = 0; co < p.cout; co++) {
+      const wcol = p.w_co4 * 4 + co;
+      for (let oy = 0; oy < p.oh; oy++) {
+        for (let ox = 0; ox < p.ow; ox++) {
+          let acc = 0;
+          for (let ky = 0; ky < p.kh; ky++) {
+            const iy = tap(oy, ky, p.h, p.sh, p.ph, p.dh);
+            if (iy < 0) continue;
+            for (let kx = 0; kx < p.kw; kx++) {
+              const ix = tap(ox, kx, p.w, p.sw, p.pw, p.dw);
+              if (ix < 0) continue;
+              const xi = p.x_off + n * p.x_ns + iy * p.w + ix;
+              for (let ci = 0; ci < p.cin; ci++) {
+                acc += x[xi + ci * hw]! * wp[((p.w_ci0 + ci) * kk + ky * p.kw + kx) * ld + wcol]!;
+              }
+            }
+          }
+          storeFwd(y, bias, p, c, n, co, oy, ox, acc);
+        }
+      }
+    }
+  }
+}
+
 /**
  * conv2d_fwd: y [n, cout, oh, ow] (+)= conv of x [n, cin, h, w] with packed weights (conv_weight_pack), begin pads ph, pw,
  * stride, dilation; windows via x_off/x_ns, y_off/y_ns, weight block via w_ci0, w_co4 (see shaders/conv2d_fwd.wgsl).
@@ -37,34 +82,7 @@ export const conv2d_fwd = defineKernel({
     flops: 2 * p.n * p.cout * p.oh * p.ow * p.cin * p.kh * p.kw,
     bytes: 4 * (p.n * p.cin * p.h * p.w + p.cin * p.kh * p.kw * p.cout + p.n * p.cout * p.oh * p.ow * (c.ACCUMULATE ? 2 : 1)),
   }),
-  ref({ x, wp, bias }, { y }, p, c) {
-    const kk = p.kh * p.kw;
-    const hw = p.h * p.w;
-    const ld = p.w_ld4 * 4;
-    for (let n = 0; n < p.n; n++) {
-      for (let co = 0; co < p.cout; co++) {
-        const wcol = p.w_co4 * 4 + co;
-        for (let oy = 0; oy < p.oh; oy++) {
-          for (let ox = 0; ox < p.ow; ox++) {
-            let acc = 0;
-            for (let ky = 0; ky < p.kh; ky++) {
-              const iy = oy * p.sh - p.ph + ky * p.dh;
-              if (iy < 0 || iy >= p.h) continue;
-              for (let kx = 0; kx < p.kw; kx++) {
-                const ix = ox * p.sw - p.pw + kx * p.dw;
-                if (ix < 0 || ix >= p.w) continue;
-                const xi = p.x_off + n * p.x_ns + iy * p.w + ix;
-                for (let ci = 0; ci < p.cin; ci++) {
-                  acc += x[xi + ci * hw]! * wp[((p.w_ci0 + ci) * kk + ky * p.kw + kx) * ld + wcol]!;
-                }
-              }
-            }
-            storeFwd(y, bias, p, c, n, co, oy, ox, acc);
-          }
-        }
-      }
-    }
-  },
+  ref: (r, w, p, c) => fwdRef(r, w, p, c, directTap),
 });
 
 /**
@@ -84,34 +102,7 @@ export const conv_transpose2d_fwd = defineKernel({
     flops: 2 * p.n * p.cin * p.h * p.w * p.cout * p.kh * p.kw,
     bytes: 4 * (p.n * p.cin * p.h * p.w + p.cin * p.kh * p.kw * p.cout + p.n * p.cout * p.oh * p.ow * (c.ACCUMULATE ? 2 : 1)),
   }),
-  ref({ x, wp, bias }, { y }, p, c) {
-    const kk = p.kh * p.kw;
-    const hw = p.h * p.w;
-    const ld = p.w_ld4 * 4;
-    for (let n = 0; n < p.n; n++) {
-      for (let co = 0; co < p.cout; co++) {
-        const wcol = p.w_co4 * 4 + co;
-        for (let oy = 0; oy < p.oh; oy++) {
-          for (let ox = 0; ox < p.ow; ox++) {
-            let acc = 0;
-            for (let ky = 0; ky < p.kh; ky++) {
-              const ty = oy + p.ph - ky * p.dh;
-              if (ty < 0 || ty % p.sh !== 0 || ty / p.sh >= p.h) continue;
-              for (let kx = 0; kx < p.kw; kx++) {
-                const tx = ox + p.pw - kx * p.dw;
-                if (tx < 0 || tx % p.sw !== 0 || tx / p.sw >= p.w) continue;
-                const xi = p.x_off + n * p.x_ns + (ty / p.sh) * p.w + tx / p.sw;
-                for (let ci = 0; ci < p.cin; ci++) {
-                  acc += x[xi + ci * hw]! * wp[((p.w_ci0 + ci) * kk + ky * p.kw + kx) * ld + wcol]!;
-                }
-              }
-            }
-            storeFwd(y, bias, p, c, n, co, oy, ox, acc);
-          }
-        }
-      }
-    }
-  },
+  ref: (r, w, p, c) => fwdRef(r, w, p, c, transposedTap),
 });
 
 /** Output channels per invocation of the subgroup forward variants: 16 (CO16), 8 (CO8) or 4. */

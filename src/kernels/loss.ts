@@ -1,5 +1,5 @@
 import type { NumArray } from '../tensor/dtype.js';
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineKernel, grid1d, type Constants, type KernelSpec } from './define_kernel.js';
 
 // Softmax, log-softmax and the losses. Every reduction writes fixed-order partial sums (one per workgroup of
 // WG * K items) that loss_reduce sums in one more fixed-order pass: deterministic, no float atomics. Every binding
@@ -174,6 +174,44 @@ export const softmax_plane_bwd = defineKernel({
   },
 });
 
+/**
+ * The epilogue both cross-entropy forward references share: row l (of `rows`, at row0 + l) with log-sum-exp lv and
+ * xt(t) = its logit of class t writes lse and either the weighted NLL per row or, with REDUCE, per-workgroup partial
+ * sums of the NLL and of the weights (out[jbase + k], out[J + jbase + k]).
+ */
+function nllRows(
+  tgt: NumArray, w: NumArray, lse: NumArray, out: NumArray,
+  p: Readonly<Record<'row0' | 'pbase' | 'C' | 'ignore' | 'jbase' | 'J', number>>, c: Constants, rows: number,
+): (l: number, lv: number, xt: (t: number) => number) => void {
+  const per = (c.WG as number) * (c.K as number);
+  let accl = 0;
+  let accw = 0;
+  return (l, lv, xt) => {
+    const i = p.row0 + l - p.pbase;
+    lse[i] = lv;
+    const t = classOf(tgt[i]!, !!c.TGT_F32);
+    let nl = 0;
+    let wt = 0;
+    if (t !== p.ignore) {
+      if (t >= 0 && t < p.C) {
+        wt = c.HAS_W ? w[t]! : 1;
+        nl = wt * (lv - xt(t));
+      } else nl = wt = NaN;
+    }
+    if (!c.REDUCE) out[i] = nl;
+    else {
+      accl += nl;
+      accw += wt;
+      if ((l + 1) % per === 0 || l === rows - 1) {
+        const k = Math.floor(l / per);
+        out[p.jbase + k] = accl;
+        out[p.J + p.jbase + k] = accw;
+        accl = accw = 0;
+      }
+    }
+  };
+}
+
 function crossEntropyPlaneFwd(name: string, tdt: IndexTarget) {
   return defineKernel({
     name,
@@ -186,34 +224,8 @@ function crossEntropyPlaneFwd(name: string, tdt: IndexTarget) {
     grid: (p, c) => grid1d(p.np, (c.WG as number) * (c.K as number)),
     cost: (p) => ({ flops: 4 * p.np, bytes: 4 * 6 * p.np }),
     ref({ st, tgt, w }, { lse, out }, p, c) {
-      const per = (c.WG as number) * (c.K as number);
-      let accl = 0;
-      let accw = 0;
-      for (let q = 0; q < p.np; q++) {
-        const r = p.row0 + q;
-        const lv = st[q]! + Math.log(st[p.np + q]!);
-        lse[r - p.pbase] = lv;
-        const t = classOf(tgt[r - p.pbase]!, !!c.TGT_F32);
-        let nl = 0;
-        let wt = 0;
-        if (t !== p.ignore) {
-          if (t >= 0 && t < p.C) {
-            wt = c.HAS_W ? w[t]! : 1;
-            nl = wt * (lv - st[2 * p.np + q]!);
-          } else nl = wt = NaN;
-        }
-        if (!c.REDUCE) out[r - p.pbase] = nl;
-        else {
-          accl += nl;
-          accw += wt;
-          if ((q + 1) % per === 0 || q === p.np - 1) {
-            const k = Math.floor(q / per);
-            out[p.jbase + k] = accl;
-            out[p.J + p.jbase + k] = accw;
-            accl = accw = 0;
-          }
-        }
-      }
+      const row = nllRows(tgt, w, lse, out, p, c, p.np);
+      for (let q = 0; q < p.np; q++) row(q, st[q]! + Math.log(st[p.np + q]!), () => st[2 * p.np + q]!);
     },
   });
 }
@@ -287,9 +299,7 @@ function crossEntropyFwd(name: string, tdt: IndexTarget) {
     grid: (p, c) => grid1d(p.rows, (c.WG as number) * (c.K as number)),
     cost: (p) => ({ flops: 4 * p.rows * p.C, bytes: 4 * (p.rows * p.C + 3 * p.rows) }),
     ref({ x, tgt, w }, { lse, out }, p, c) {
-      const per = (c.WG as number) * (c.K as number);
-      let accl = 0;
-      let accw = 0;
+      const row = nllRows(tgt, w, lse, out, p, c, p.rows);
       for (let l = 0; l < p.rows; l++) {
         const r = p.row0 + l;
         const o = Math.floor(r / p.inner);
@@ -298,28 +308,7 @@ function crossEntropyFwd(name: string, tdt: IndexTarget) {
         for (let k = 0; k < p.C; k++) m = Math.max(m, x[start + k * p.inner]!);
         let s = 0;
         for (let k = 0; k < p.C; k++) s += Math.exp(x[start + k * p.inner]! - m);
-        const lv = m + Math.log(s);
-        lse[r - p.pbase] = lv;
-        const t = classOf(tgt[r - p.pbase]!, !!c.TGT_F32);
-        let nl = 0;
-        let wt = 0;
-        if (t !== p.ignore) {
-          if (t >= 0 && t < p.C) {
-            wt = c.HAS_W ? w[t]! : 1;
-            nl = wt * (lv - x[start + t * p.inner]!);
-          } else nl = wt = NaN;
-        }
-        if (!c.REDUCE) out[r - p.pbase] = nl;
-        else {
-          accl += nl;
-          accw += wt;
-          if ((l + 1) % per === 0 || l === p.rows - 1) {
-            const k = Math.floor(l / per);
-            out[p.jbase + k] = accl;
-            out[p.J + p.jbase + k] = accw;
-            accl = accw = 0;
-          }
-        }
+        row(l, m + Math.log(s), (t) => x[start + t * p.inner]!);
       }
     },
   });

@@ -11,17 +11,13 @@ import { Parameter } from './parameter.js';
 const fusesWithRelu = (m: Module, next: Module | undefined): m is BatchNorm2d =>
   m instanceof BatchNorm2d && next instanceof ReLU && m.forward === BatchNorm2d.prototype.forward && next.forward === ReLU.prototype.forward;
 
-/**
- * Modules applied in order (torch.nn.Sequential). Children are named "0".."n-1", parameterless ones
- * included, so state-dict keys match PyTorch's (`1.running_mean`, `4.weight`). forward() disposes the
- * intermediate handles as it goes (autograd keeps its own references to what backward needs).
- */
-export class Sequential extends Module {
+/** Modules held in order and registered as children "0".."n-1" (what Sequential and ModuleList share). */
+abstract class IndexedModules extends Module {
   readonly #items: Module[];
 
-  constructor(...modules: Module[]) {
+  constructor(modules: Iterable<Module>) {
     super();
-    this.#items = modules;
+    this.#items = [...modules];
   }
 
   override namedChildren(): [string, Module][] {
@@ -46,11 +42,22 @@ export class Sequential extends Module {
   [Symbol.iterator](): Iterator<Module> {
     return this.#items[Symbol.iterator]();
   }
+}
+
+/**
+ * Modules applied in order (torch.nn.Sequential). Children are named "0".."n-1", parameterless ones
+ * included, so state-dict keys match PyTorch's (`1.running_mean`, `4.weight`). forward() disposes the
+ * intermediate handles as it goes (autograd keeps its own references to what backward needs).
+ */
+export class Sequential extends IndexedModules {
+  constructor(...modules: Module[]) {
+    super(modules);
+  }
 
   /** x -> m0 -> m1 -> ... ; x [N, ...] as the first module expects. BatchNorm2d -> ReLU pairs run fused. */
   forward(x: Tensor): Tensor {
     let y = x;
-    const items = this.#items;
+    const items = [...this];
     for (let i = 0; i < items.length; i++) {
       const m = items[i]!;
       let next: Tensor;
@@ -68,33 +75,9 @@ export class Sequential extends Module {
 }
 
 /** A list of modules registered as children "0".."n-1" (torch.nn.ModuleList); it has no forward of its own. */
-export class ModuleList extends Module {
-  readonly #items: Module[];
-
+export class ModuleList extends IndexedModules {
   constructor(modules: Iterable<Module> = []) {
-    super();
-    this.#items = [...modules];
-  }
-
-  override namedChildren(): [string, Module][] {
-    return [...this.#items.map((m, i): [string, Module] => [String(i), m]), ...super.namedChildren()];
-  }
-
-  get length(): number {
-    return this.#items.length;
-  }
-
-  at(i: number): Module | undefined {
-    return this.#items.at(i);
-  }
-
-  append(m: Module): this {
-    this.#items.push(m);
-    return this;
-  }
-
-  [Symbol.iterator](): Iterator<Module> {
-    return this.#items[Symbol.iterator]();
+    super(modules);
   }
 
   forward(): never {

@@ -303,6 +303,20 @@ function naiveBnBackward(x: ArrayLike<number>, g: ArrayLike<number>, shape: numb
   return { dx, dw: sgx, db: sg };
 }
 
+/** Float64 gradcheck of a batch-norm op on x (and weight, bias when affine), with or without running statistics. */
+async function bnGradcheck(op: typeof batchNorm, R: Rng, shape: number[], training: boolean, affine: boolean, running: boolean) {
+  const c = shape[1]!;
+  const rm = running ? tensor(randnArray(R, c), [c], { device: cpu64 }) : null;
+  const rv = running ? tensor(uniformArray(R, c, 0.5, 2), [c], { device: cpu64 }) : null;
+  const inputs = [{ data: randnArray(R, prod(shape), 2), shape }];
+  if (affine) inputs.push({ data: randnArray(R, c), shape: [c] }, { data: randnArray(R, c), shape: [c] });
+  const f = affine
+    ? (x: Tensor, w: Tensor, b: Tensor) => op(x, rm, rv, w, b, { training, eps: 1e-3 })
+    : (x: Tensor) => op(x, rm, rv, null, null, { training, eps: 1e-3 });
+  const rep = await gradcheck(f as (...xs: Tensor[]) => Tensor, inputs);
+  expect(rep.worst, rep.where).toBeLessThan(1);
+}
+
 const BN_SHAPES = [[3, 3, 5, 7], [2, 1, 9, 11], [4, 3], [2, 3, 51, 47]];
 
 describe('batchNorm: gradcheck (float64) and errors (CPU)', () => {
@@ -314,18 +328,7 @@ describe('batchNorm: gradcheck (float64) and errors (CPU)', () => {
     ['evaluation, affine', [2, 3, 3, 5], false, true, true],
     ['evaluation, no affine, [N, C]', [4, 2], false, false, true],
   ];
-  test.each(cases)('%s', async (_n, shape, training, affine, running) => {
-    const c = shape[1]!;
-    const rm = running ? tensor(randnArray(R, c), [c], { device: cpu64 }) : null;
-    const rv = running ? tensor(uniformArray(R, c, 0.5, 2), [c], { device: cpu64 }) : null;
-    const inputs = [{ data: randnArray(R, prod(shape), 2), shape }];
-    if (affine) inputs.push({ data: randnArray(R, c), shape: [c] }, { data: randnArray(R, c), shape: [c] });
-    const f = affine
-      ? (x: Tensor, w: Tensor, b: Tensor) => batchNorm(x, rm, rv, w, b, { training, eps: 1e-3 })
-      : (x: Tensor) => batchNorm(x, rm, rv, null, null, { training, eps: 1e-3 });
-    const rep = await gradcheck(f as (...xs: Tensor[]) => Tensor, inputs);
-    expect(rep.worst, rep.where).toBeLessThan(1);
-  });
+  test.each(cases)('%s', (_n, shape, training, affine, running) => bnGradcheck(batchNorm, R, shape, training, affine, running));
 
   test('errors: channel counts, one value per channel in training, evaluation without running stats', () => {
     const x = tensor(randnArray(R, 2 * 3 * 4), [2, 3, 4], { device: cpu32 });
@@ -553,18 +556,7 @@ describe('batchNormRelu: gradcheck (float64), == the unfused composition, errors
     ['evaluation, affine', [2, 3, 3, 4], false, true, true],
     ['evaluation, no affine, [N, C]', [4, 2], false, false, true],
   ];
-  test.each(cases)('gradcheck %s', async (_n, shape, training, affine, running) => {
-    const c = shape[1]!;
-    const rm = running ? tensor(randnArray(R, c), [c], { device: cpu64 }) : null;
-    const rv = running ? tensor(uniformArray(R, c, 0.5, 2), [c], { device: cpu64 }) : null;
-    const inputs = [{ data: randnArray(R, prod(shape), 2), shape }];
-    if (affine) inputs.push({ data: randnArray(R, c), shape: [c] }, { data: randnArray(R, c), shape: [c] });
-    const f = affine
-      ? (x: Tensor, w: Tensor, b: Tensor) => batchNormRelu(x, rm, rv, w, b, { training, eps: 1e-3 })
-      : (x: Tensor) => batchNormRelu(x, rm, rv, null, null, { training, eps: 1e-3 });
-    const rep = await gradcheck(f as (...xs: Tensor[]) => Tensor, inputs);
-    expect(rep.worst, rep.where).toBeLessThan(1);
-  });
+  test.each(cases)('gradcheck %s', (_n, shape, training, affine, running) => bnGradcheck(batchNormRelu, R, shape, training, affine, running));
 
   test.each([true, false])('training %s: y, running stats and grads == relu(batchNorm(...)) (float64, weight only / bias only too)', async (training) => {
     const r = rng(71 + +training);

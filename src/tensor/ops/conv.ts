@@ -127,6 +127,16 @@ function fixedSubgroups(dev: Backend): boolean {
 }
 
 /**
+ * The workgroup size of the subgroup-based kernels (the adapter's subgroup size, at least 8), after checking that the
+ * device has the 'subgroups' feature (`what` names the kernels in the error).
+ */
+function subgroupWG(dev: Backend, what: string): number {
+  const a = (dev as SubgroupFacts).adapter;
+  if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `${what} need the 'subgroups' feature, which this device lacks`);
+  return Math.max(8, a?.subgroupMaxSize ?? 8);
+}
+
+/**
  * The kernel (and its extra constants) for one forward launch of `cin` input and `cout` output channels. 'auto':
  * the subgroup variant on adapters with the subgroups feature and a fixed subgroup size of 8 or 16 (lavapipe; the
  * variant's lane scheme is for SIMD-on-CPU, not 32-wide GPUs), for launches with >= 8 input and > 8 output channels
@@ -135,12 +145,10 @@ function fixedSubgroups(dev: Backend): boolean {
  */
 function fwdKernel(dev: Backend, portable: KernelSpec, cin: number, cout: number): { spec: KernelSpec; constants: Constants } {
   if (fwdVariant === 'portable') return { spec: portable, constants: {} };
-  const a = (dev as SubgroupFacts).adapter;
-  const size = a?.subgroupMaxSize;
   if (fwdVariant !== 'subgroup' && !(fixedSubgroups(dev) && cin >= 8 && cout > 8)) return { spec: portable, constants: {} };
-  if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the subgroup forward kernels need the 'subgroups' feature, which this device lacks`);
+  const WG = subgroupWG(dev, 'the subgroup forward kernels');
   const spec = portable === convTKernel ? convTSgKernel : conv2dSgKernel;
-  return { spec, constants: { WG: Math.max(8, size ?? 8), CO16: cout > 8 } };
+  return { spec, constants: { WG, CO16: cout > 8 } };
 }
 
 /** Runs a forward kernel over (batch block, output-channel block, input-channel block) launches; returns y. */
@@ -203,11 +211,7 @@ type Taps = { kh: number; kw: number; sh: number; sw: number; dh: number; dw: nu
  */
 function winogradFor(dev: Backend, v: ConvForwardVariant | ConvWeightGradVariant, k: Taps, ca: number, cb: number): boolean {
   if (k.kh !== 3 || k.kw !== 3 || k.sh !== 1 || k.sw !== 1 || k.dh !== 1 || k.dw !== 1) return false;
-  if (v === 'winograd') {
-    const a = (dev as SubgroupFacts).adapter;
-    if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the Winograd kernels need the 'subgroups' feature, which this device lacks`);
-    return true;
-  }
+  if (v === 'winograd') return subgroupWG(dev, 'the Winograd kernels') > 0;
   return v === 'auto' && fixedSubgroups(dev) && ca * cb >= WINOGRAD_MIN_CHANNELS * (ca + cb);
 }
 
@@ -253,7 +257,7 @@ function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias
   const cib = Math.ceil(g.cin / Math.ceil(g.cin / fit));
   const bands = winogradBands(g.n, nb, g.oh, g.ow, Math.max(cib, cpb), L);
   if (!bands) return null;
-  const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
+  const WG = subgroupWG(dev, 'the Winograd kernels');
   // The contraction's lanes run over quads of 4 tiles of a tile row: with few tiles most lanes idle or compute padding
   // tiles (8x8 outputs at batch 1: 1 lane in 8 busy, half its tiles real). 'auto' wants 40% of that work useful
   // ('winograd' forces it anyway).
@@ -324,7 +328,7 @@ function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: nu
   while (36 * aa * bb > cap && bb > 16) bb = Math.ceil(bb / 2);
   if (36 * aa * bb > cap) return null;
   [aa, bb] = [Math.ceil(a / Math.ceil(a / aa)), Math.ceil(b / Math.ceil(b / bb))];
-  const WG = Math.max(8, (dev as SubgroupFacts).adapter?.subgroupMaxSize ?? 8);
+  const WG = subgroupWG(dev, 'the Winograd kernels');
   const maxT4 = bands[0]!.t4;
 
   const dW = empty(dev, [a, b, 3, 3]);
@@ -388,13 +392,11 @@ export function setConvWeightGradVariant(v: ConvWeightGradVariant): ConvWeightGr
 function bwdWeightKernelOf(dev: Backend, k: { kh: number; kw: number; sw: number; dw: number }): { spec: KernelSpec; constants: Constants } {
   if (wgradVariant === 'portable') return { spec: bwdWeightKernel, constants: {} };
   // 'winograd' here: a launch Winograd did not take, which the subgroup kernel handles as 'auto' would.
-  const a = (dev as SubgroupFacts).adapter;
-  const size = a?.subgroupMaxSize;
   if (wgradVariant !== 'subgroup' && !fixedSubgroups(dev)) return { spec: bwdWeightKernel, constants: {} };
-  if (a && !a.features.includes('subgroups')) throw new ArgumentError('conv', `the subgroup weight-gradient kernel needs the 'subgroups' feature, which this device lacks`);
+  const WG = subgroupWG(dev, 'the subgroup weight-gradient kernels');
   const unit = k.dw === 1;
   const PATH = unit && k.sw === 1 && k.kh === 3 && k.kw === 3 ? 1 : unit && k.sw === 1 && k.kh === 1 && k.kw === 1 ? 2 : unit && k.sw === 2 && k.kh === 2 && k.kw === 2 ? 3 : 4;
-  return { spec: bwdWeightSgKernel, constants: { WG: Math.max(8, size ?? 8), PATH } };
+  return { spec: bwdWeightSgKernel, constants: { WG, PATH } };
 }
 
 // Split-K targets of the gradient reductions: enough invocations to fill the workers, slices of at least MIN_PIXELS.
