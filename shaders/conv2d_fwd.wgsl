@@ -1,17 +1,24 @@
-// conv2d_fwd — direct 2-D convolution, NCHW: conv2d forward and the input gradient of conv_transpose2d.
-//   y[n, co, oy, ox] = base + sum over ci < cin, ky < kh, kx < kw of x[n, ci, iy, ix] * wp[ci, ky, kx, co]
-//   iy = oy*sh - ph + ky*dh, ix = ox*sw - pw + kx*dw; x is zero outside [0, h) x [0, w) (padding);
+// conv2d_fwd — direct or (TRANSPOSED) transposed 2-D convolution as a gather, NCHW: conv2d forward and the input
+// gradient of conv_transpose2d, or conv_transpose2d forward and the input gradient of conv2d (conv_transpose2d_fwd).
+//   y[n, co, oy, ox] = base + sum over ci < cin and the taps (ky, kx) that reach an input of x[n, ci, iy, ix] * wp[ci, ky, kx, co]
+//   direct: iy = oy*sh - ph + ky*dh, ix = ox*sw - pw + kx*dw; x is zero outside [0, h) x [0, w) (padding);
+//   TRANSPOSED: oy = iy*sh - ph + ky*dh, ox = ix*sw - pw + kx*dw for an integer iy in [0, h), ix in [0, w);
 //   base = y itself (ACCUMULATE: a later input-channel block of a split run), else bias[b_co0 + co] (HAS_BIAS), else 0.
-// Only the begin pads ph, pw enter and the output size oh x ow is given, so 'same' (odd total) and asymmetric padding
-// need nothing more. Summation: ky, kx, ci in order into 0, then + base (the CPU reference does the same).
+// Only the begin pads ph, pw enter and the output size oh x ow is given, so 'same' (odd total), asymmetric padding and
+// output_padding need nothing more. Summation: ky, kx, ci in order into 0, then + base (the CPU reference does the same).
 // Layout: x at x_off + n*x_ns + ci*h*w + iy*w + ix and y at y_off + n*y_ns + co*oh*ow + oy*ow + ox, where x_off / y_off
 // are the residuals of windows bound from an aligned offset below the block (binding-size splits). Weights come
 // packed by conv_weight_pack: wp[((w_ci0 + ci)*kh*kw + ky*kw + kx) * w_ld4 + w_co4 + co/4] is a vec4 over 4 output
 // channels, zero-padded by at least 4 channels so a block's 8 channels can always be read.
-// One invocation: cpb = 8 output channels (4 when !CO8) x 4 consecutive output pixels of one row, 32 accumulators
-// (8 vec4). Loops: taps outside (row check, column masks and indices once per tap), input channels inside, where
-// 4 masked x loads and 2 vec4 weight loads feed 32 multiply-adds.
-// Grid: 1-D over n * ceil(cout/cpb) * oh * ceil(ow/4) invocations (pixel block fastest), folded past 65,535 workgroups.
+// Phases (TRANSPOSED): an invocation takes 4 outputs of one row with the same column phase rx = ox mod sw
+// (ox = rx + sw*(q0 + j), j < 4), so whether a tap hits an input is the same for all 4 (no wasted multiply-adds for
+// stride > 1) and their inputs are 4 consecutive x elements (ix = q0 + j + (rx + pw - kx*dw)/sw). Direct: one phase,
+// 4 consecutive outputs, inputs sw apart.
+// One invocation: cpb = 8 output channels (4 when !CO8) x 4 outputs of one row, 32 accumulators (8 vec4). Loops: taps
+// outside (row check, column masks and indices once per tap), input channels inside, where 4 masked x loads and 2 vec4
+// weight loads feed 32 multiply-adds.
+// Grid: 1-D over n * ceil(cout/cpb) * oh * phases * ceil(ceil(ow/phases)/4) invocations (column block fastest, then
+// phase; phases = sw when TRANSPOSED, else 1), folded past 65,535 workgroups. Outputs past ow are not written.
 // Bindings: 0 x · 1 wp · 2 bias (read; any f32 buffer when !HAS_BIAS) · 3 y (read_write) · 4 p (uniform Params).
 // Assumes every index fits u32 (bindings are <= 128 MiB) and cin, kh, kw >= 1.
 
@@ -20,6 +27,8 @@ override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 // 8 output channels per invocation, or 4 (for launches with at most 4: half the work, same code otherwise).
 override CO8: bool = true;
+// The transposed convolution (conv_transpose2d_fwd).
+override TRANSPOSED: bool = false;
 
 struct Params {
   n: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32,
@@ -40,6 +49,31 @@ fn inside(ix: i32) -> bool {
 // The column clamped into the row, so that a masked-off load never leaves the binding.
 fn clampx(ix: i32) -> u32 {
   return u32(clamp(ix, 0, i32(p.w) - 1));
+}
+
+// The input row that output row oy reaches through tap ky, or -1 when it reaches none.
+fn tapRow(oy: u32, ky: u32) -> i32 {
+  var iy = i32(oy * p.sh) - p.ph + i32(ky * p.dh);
+  if (TRANSPOSED) {
+    let ty = i32(oy) + p.ph - i32(ky * p.dh);
+    if (ty < 0 || ty % i32(p.sh) != 0) { return -1; }
+    iy = ty / i32(p.sh);
+  }
+  return select(-1, iy, iy >= 0 && iy < i32(p.h));
+}
+
+// Whether tap kx reaches column phase rx at all (always, for the direct convolution: columns outside the row are
+// masked per load instead). Depends on no lane, so a branch on it is uniform.
+fn tapHits(rx: u32, kx: u32) -> bool {
+  return !TRANSPOSED || (i32(rx) + p.pw - i32(kx * p.dw)) % i32(p.sw) == 0;
+}
+
+// The input column of an invocation's first output (column block q0, phase rx) through a tap kx that hits.
+fn tapCol(q0: u32, rx: u32, kx: u32) -> i32 {
+  if (TRANSPOSED) {
+    return i32(q0) + (i32(rx) + p.pw - i32(kx * p.dw)) / i32(p.sw);
+  }
+  return i32(q0 * p.sw) - p.pw + i32(kx * p.dw);
 }
 
 // Writes 4 output channels co0..co0+3 of pixel (n, oy, ox), skipping those past the block.
@@ -65,27 +99,30 @@ fn store4(n: u32, co0: u32, oy: u32, ox: u32, v: vec4f) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  let nxb = (p.ow + 3u) / 4u;
+  let phases = select(1u, p.sw, TRANSPOSED);
+  let nq = (p.ow + phases - 1u) / phases;
+  let nxb = (nq + 3u) / 4u;
   let cpb = select(4u, 8u, CO8);
   let ncb = (p.cout + cpb - 1u) / cpb;
-  if (i >= p.n * ncb * p.oh * nxb) { return; }
+  if (i >= p.n * ncb * p.oh * phases * nxb) { return; }
   let xb = i % nxb;
   var t = i / nxb;
+  let rx = t % phases;
+  t = t / phases;
   let oy = t % p.oh;
   t = t / p.oh;
   let cb = t % ncb;
   let n = t / ncb;
 
-  let ox0 = xb * 4u;
+  let q0 = xb * 4u;
   let hw = p.h * p.w;
   let kk = p.kh * p.kw;
-  let s = i32(p.sw);
-  let iy0 = i32(oy * p.sh) - p.ph;
-  let ix0 = i32(ox0 * p.sw) - p.pw;
+  // Input columns of the invocation's 4 outputs: consecutive (TRANSPOSED, one phase) or sw apart (direct).
+  let s = select(i32(p.sw), 1, TRANSPOSED);
   let xn = p.x_off + n * p.x_ns;
   let wcol = p.w_co4 + (cpb / 4u) * cb;
 
-  // a_j: channels 0-3 of the block at pixel j, b_j: channels 4-7.
+  // a_j: channels 0-3 of the block at output j, b_j: channels 4-7.
   var a0 = vec4f(0.0);
   var a1 = vec4f(0.0);
   var a2 = vec4f(0.0);
@@ -97,11 +134,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   // Taps outside, input channels inside: the masks and indices of a tap are computed once.
   let wstep = kk * p.w_ld4;
   for (var ky = 0u; ky < p.kh; ky++) {
-    let iy = iy0 + i32(ky * p.dh);
-    if (iy < 0 || iy >= i32(p.h)) { continue; }
+    let iy = tapRow(oy, ky);
+    if (iy < 0) { continue; }
     let row = xn + u32(iy) * p.w;
     for (var kx = 0u; kx < p.kw; kx++) {
-      let ix = ix0 + i32(kx * p.dw);
+      if (!tapHits(rx, kx)) { continue; }
+      let ix = tapCol(q0, rx, kx);
       let m0 = inside(ix);
       let m1 = inside(ix + s);
       let m2 = inside(ix + 2 * s);
@@ -134,15 +172,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       }
     }
   }
+  // Output columns: 4 consecutive (direct) or sw apart in phase rx (TRANSPOSED).
+  let ox0 = select(q0, rx + p.sw * q0, TRANSPOSED);
+  let os = select(1u, p.sw, TRANSPOSED);
   let co = cb * cpb;
   store4(n, co, oy, ox0, a0);
-  store4(n, co, oy, ox0 + 1u, a1);
-  store4(n, co, oy, ox0 + 2u, a2);
-  store4(n, co, oy, ox0 + 3u, a3);
+  store4(n, co, oy, ox0 + os, a1);
+  store4(n, co, oy, ox0 + 2u * os, a2);
+  store4(n, co, oy, ox0 + 3u * os, a3);
   if (CO8) {
     store4(n, co + 4u, oy, ox0, b0);
-    store4(n, co + 4u, oy, ox0 + 1u, b1);
-    store4(n, co + 4u, oy, ox0 + 2u, b2);
-    store4(n, co + 4u, oy, ox0 + 3u, b3);
+    store4(n, co + 4u, oy, ox0 + os, b1);
+    store4(n, co + 4u, oy, ox0 + 2u * os, b2);
+    store4(n, co + 4u, oy, ox0 + 3u * os, b3);
   }
 }

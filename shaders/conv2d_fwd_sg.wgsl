@@ -1,6 +1,8 @@
-// conv2d_fwd_sg — conv2d_fwd (same contract, params and bindings) with the weights shared through the subgroup.
-//   y[n, co, oy, ox] = base + sum over ci < cin, ky < kh, kx < kw of x[n, ci, iy, ix] * wp[ci, ky, kx, co]
-//   iy = oy*sh - ph + ky*dh, ix = ox*sw - pw + kx*dw; x is zero outside [0, h) x [0, w) (padding);
+// conv2d_fwd_sg — conv2d_fwd (same contract, params, bindings and TRANSPOSED meaning) with the weights shared through
+// the subgroup: conv2d_fwd_sg, and conv_transpose2d_fwd_sg with TRANSPOSED.
+//   y[n, co, oy, ox] = base + sum over ci < cin and the taps (ky, kx) that reach an input of x[n, ci, iy, ix] * wp[ci, ky, kx, co]
+//   direct: iy = oy*sh - ph + ky*dh, ix = ox*sw - pw + kx*dw; x is zero outside [0, h) x [0, w) (padding);
+//   TRANSPOSED: oy = iy*sh - ph + ky*dh, ox = ix*sw - pw + kx*dw for an integer iy in [0, h), ix in [0, w);
 //   base = y itself (ACCUMULATE: a later input-channel block of a split run), else bias[b_co0 + co] (HAS_BIAS), else 0.
 // Layout as conv2d_fwd: x at x_off + n*x_ns + ci*h*w + iy*w + ix, y at y_off + n*y_ns + co*oh*ow + oy*ow + ox, packed
 // weights wp[((w_ci0 + ci)*kh*kw + ky*kw + kx) * w_ld4 + w_co4 + co/4] (vec4 over output channels, padded by >= 4).
@@ -8,15 +10,17 @@
 // address, so conv2d_fwd's 2 weight vec4 per input channel cost as much as 8 distinct loads. Here lane l of the
 // subgroup loads the weights of input channel ci0 + l%8 (one vec4 per 4 output channels) and the subgroup shares
 // them with subgroupBroadcast(w, j), j = 0..7: weights cost one load per lane per 8 input channels.
-// One invocation: 2 consecutive output pixels of one row x cpl = 16 output channels (8 when !CO16, 4 when also
-// !CO8): 32 accumulators as 8 vec4. Loops: taps outside (row check uniform, column masks and indices once per tap),
-// input channels inside in blocks of 8 (then one block for the cin % 8 tail, its missing channels zeroed): per block
-// each lane loads 2 x 8 x values and cpl/4 weight vec4, and each accumulator takes the block's 8 products summed
-// first, so it is written once per block (measured: 25% faster than one write per channel, which spills).
-// Summation order therefore differs from the CPU reference (tolerance as for any reordered float sum).
-// Grid: one workgroup of WG lanes = one (n, channel block, output row, run of WG*2 columns), so the lanes of a
-// subgroup never straddle channel blocks or rows and every branch before a broadcast is uniform; 1-D over
-// n * ceil(cout/cpl) * oh * ceil(ow/(2*WG)) workgroups, folded past 65,535. Lanes past ow compute and store nothing.
+// One invocation: 2 outputs of one row x cpl = 16 output channels (8 when !CO16, 4 when also !CO8): 32 accumulators
+// as 8 vec4; the 2 outputs are consecutive (direct) or consecutive in one column phase rx = ox mod sw (TRANSPOSED, as
+// in conv2d_fwd: ox = rx + sw*(q0 + j), inputs consecutive). Loops: taps outside (row and phase checks uniform, column
+// masks and indices once per tap), input channels inside in blocks of 8 (then one block for the cin % 8 tail, its
+// missing channels zeroed): per block each lane loads 2 x 8 x values and cpl/4 weight vec4, and each accumulator takes
+// the block's 8 products summed first, so it is written once per block (measured: 25% faster than one write per
+// channel, which spills). Summation order therefore differs from the CPU reference (as for any reordered float sum).
+// Grid: one workgroup of WG lanes = one (n, channel block, output row, phase, run of WG*2 columns), so the lanes of a
+// subgroup never straddle channel blocks, rows or phases and every branch before a broadcast is uniform; 1-D over
+// n * ceil(cout/cpl) * oh * phases * ceil(ceil(ow/phases)/(2*WG)) workgroups (phases = sw when TRANSPOSED, else 1),
+// folded past 65,535. Lanes past ow compute and store nothing.
 // Bindings: 0 x · 1 wp · 2 bias (read; any f32 buffer when !HAS_BIAS) · 3 y (read_write) · 4 p (uniform Params).
 // Assumes the subgroup size is >= 8 and WG is a multiple of it or at most it (WG = the adapter's subgroup size),
 // every index fits u32 (bindings are <= 128 MiB) and cin, kh, kw >= 1.
@@ -29,6 +33,8 @@ override ACCUMULATE: bool = false;
 // recorded with it (<= 4 channels when false).
 override CO16: bool = true;
 override CO8: bool = true;
+// The transposed convolution (conv_transpose2d_fwd_sg).
+override TRANSPOSED: bool = false;
 
 struct Params {
   n: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32,
@@ -51,6 +57,31 @@ struct Acc {
 // One pixel's x over 8 input channels, and one weight quad of 8 input channels (one vec4 per channel).
 struct X8 { v0: f32, v1: f32, v2: f32, v3: f32, v4: f32, v5: f32, v6: f32, v7: f32 }
 struct W8 { c0: vec4f, c1: vec4f, c2: vec4f, c3: vec4f, c4: vec4f, c5: vec4f, c6: vec4f, c7: vec4f }
+
+// The input row that output row oy reaches through tap ky, or -1 when it reaches none (as in conv2d_fwd).
+fn tapRow(oy: u32, ky: u32) -> i32 {
+  var iy = i32(oy * p.sh) - p.ph + i32(ky * p.dh);
+  if (TRANSPOSED) {
+    let ty = i32(oy) + p.ph - i32(ky * p.dh);
+    if (ty < 0 || ty % i32(p.sh) != 0) { return -1; }
+    iy = ty / i32(p.sh);
+  }
+  return select(-1, iy, iy >= 0 && iy < i32(p.h));
+}
+
+// Whether tap kx reaches column phase rx at all (always, for the direct convolution: columns outside the row are
+// masked per load instead). Depends on no lane, so a branch on it is uniform.
+fn tapHits(rx: u32, kx: u32) -> bool {
+  return !TRANSPOSED || (i32(rx) + p.pw - i32(kx * p.dw)) % i32(p.sw) == 0;
+}
+
+// The input column of an invocation's first output (column block q0, phase rx) through a tap kx that hits.
+fn tapCol(q0: u32, rx: u32, kx: u32) -> i32 {
+  if (TRANSPOSED) {
+    return i32(q0) + (i32(rx) + p.pw - i32(kx * p.dw)) / i32(p.sw);
+  }
+  return i32(q0 * p.sw) - p.pw + i32(kx * p.dw);
+}
 
 fn inside(ix: i32) -> bool {
   return ix >= 0 && ix < i32(p.w);
@@ -135,24 +166,27 @@ fn store4(n: u32, co0: u32, oy: u32, ox: u32, v: vec4f) {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_invocation_id) sid: u32) {
   let wi = wid.y * nwg.x + wid.x;
-  let nxw = (p.ow + 2u * WG - 1u) / (2u * WG);
+  let phases = select(1u, p.sw, TRANSPOSED);
+  let nq = (p.ow + phases - 1u) / phases;
+  let nxw = (nq + 2u * WG - 1u) / (2u * WG);
   let cpl = select(select(4u, 8u, CO8), 16u, CO16);
   let ncb = (p.cout + cpl - 1u) / cpl;
   // Uniform across the workgroup: returning here keeps every later broadcast in uniform control flow.
-  if (wi >= p.n * ncb * p.oh * nxw) { return; }
+  if (wi >= p.n * ncb * p.oh * phases * nxw) { return; }
   let xw = wi % nxw;
   var t = wi / nxw;
+  let rx = t % phases;
+  t = t / phases;
   let oy = t % p.oh;
   t = t / p.oh;
   let cb = t % ncb;
   let n = t / ncb;
 
-  let ox0 = (xw * WG + lid) * 2u;
+  let q0 = (xw * WG + lid) * 2u;
   let hw = p.h * p.w;
   let kk = p.kh * p.kw;
-  let s = i32(p.sw);
-  let iy0 = i32(oy * p.sh) - p.ph;
-  let ix0 = i32(ox0 * p.sw) - p.pw;
+  // Input columns of the 2 outputs: consecutive (TRANSPOSED, one phase) or sw apart (direct).
+  let s = select(i32(p.sw), 1, TRANSPOSED);
   let xn = p.x_off + n * p.x_ns;
   let co0 = cb * cpl;
   let wcol = p.w_co4 + co0 / 4u;
@@ -167,12 +201,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let wstep = kk * p.w_ld4;
   let nfull = p.cin & ~7u;
   let rem = p.cin - nfull;
+  // Taps outside (a tap either reaches this row / phase or not, for the whole workgroup), input channels inside.
   for (var ky = 0u; ky < p.kh; ky++) {
-    let iy = iy0 + i32(ky * p.dh);
-    if (iy < 0 || iy >= i32(p.h)) { continue; }
+    let iy = tapRow(oy, ky);
+    if (iy < 0) { continue; }
     let row = xn + u32(iy) * p.w;
     for (var kx = 0u; kx < p.kw; kx++) {
-      let ix = ix0 + i32(kx * p.dw);
+      if (!tapHits(rx, kx)) { continue; }
+      let ix = tapCol(q0, rx, kx);
       let m0 = inside(ix);
       let m1 = inside(ix + s);
       let i0 = row + clampx(ix);
@@ -188,16 +224,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       }
     }
   }
+  // Output columns: consecutive (direct) or sw apart in phase rx (TRANSPOSED).
+  let ox0 = select(q0, rx + p.sw * q0, TRANSPOSED);
+  let ox1 = ox0 + select(1u, p.sw, TRANSPOSED);
   store4(n, co0, oy, ox0, acc.a0);
-  store4(n, co0, oy, ox0 + 1u, acc.b0);
+  store4(n, co0, oy, ox1, acc.b0);
   if (CO8 || CO16) {
     store4(n, co0 + 4u, oy, ox0, acc.a1);
-    store4(n, co0 + 4u, oy, ox0 + 1u, acc.b1);
+    store4(n, co0 + 4u, oy, ox1, acc.b1);
   }
   if (CO16) {
     store4(n, co0 + 8u, oy, ox0, acc.a2);
-    store4(n, co0 + 8u, oy, ox0 + 1u, acc.b2);
+    store4(n, co0 + 8u, oy, ox1, acc.b2);
     store4(n, co0 + 12u, oy, ox0, acc.a3);
-    store4(n, co0 + 12u, oy, ox0 + 1u, acc.b3);
+    store4(n, co0 + 12u, oy, ox1, acc.b3);
   }
 }

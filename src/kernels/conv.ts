@@ -76,7 +76,7 @@ export const conv2d_fwd = defineKernel({
   reads: { x: 'f32', wp: 'f32', bias: 'f32' },
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
-  constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true },
+  constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true, TRANSPOSED: false },
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * cdiv(p.ow, 4), c.WG as number),
   cost: (p, c) => ({
     flops: 2 * p.n * p.cout * p.oh * p.ow * p.cin * p.kh * p.kw,
@@ -87,15 +87,16 @@ export const conv2d_fwd = defineKernel({
 
 /**
  * conv_transpose2d_fwd: y [n, cout, oh, ow] (+)= transposed conv of x [n, cin, h, w] with packed weights, begin pads
- * ph, pw (oy = iy*sh - ph + ky*dh), stride, dilation, output size given (see shaders/conv_transpose2d_fwd.wgsl).
+ * ph, pw (oy = iy*sh - ph + ky*dh), stride, dilation, output size given (shaders/conv2d_fwd.wgsl with TRANSPOSED).
  */
 export const conv_transpose2d_fwd = defineKernel({
   name: 'conv_transpose2d_fwd',
+  shader: 'conv2d_fwd',
   family: 'conv_transpose2d_fwd',
   reads: { x: 'f32', wp: 'f32', bias: 'f32' },
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
-  constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true },
+  constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true, TRANSPOSED: true },
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 4), c.WG as number),
   // Every input element meets every weight of its channel once.
   cost: (p, c) => ({
@@ -119,7 +120,7 @@ export const conv2d_fwd_sg = defineKernel({
   reads: { x: 'f32', wp: 'f32', bias: 'f32' },
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
-  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true },
+  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: false },
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * cdiv(p.ow, 2 * (c.WG as number)), 1),
   cost: (p, c) => conv2d_fwd.cost!(p, c),
   ref: (r, w, p, c) => conv2d_fwd.ref(r, w, p, c),
@@ -127,15 +128,16 @@ export const conv2d_fwd_sg = defineKernel({
 
 /**
  * conv_transpose2d_fwd_sg: conv_transpose2d_fwd's contract with the weights shared through the subgroup, as
- * conv2d_fwd_sg (see shaders/conv_transpose2d_fwd_sg.wgsl).
+ * conv2d_fwd_sg (shaders/conv2d_fwd_sg.wgsl with TRANSPOSED).
  */
 export const conv_transpose2d_fwd_sg = defineKernel({
   name: 'conv_transpose2d_fwd_sg',
+  shader: 'conv2d_fwd_sg',
   family: 'conv_transpose2d_fwd',
   reads: { x: 'f32', wp: 'f32', bias: 'f32' },
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
-  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true },
+  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: true },
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 2 * (c.WG as number)), 1),
   cost: (p, c) => conv_transpose2d_fwd.cost!(p, c),
   ref: (r, w, p, c) => conv_transpose2d_fwd.ref(r, w, p, c),
