@@ -11,10 +11,10 @@ export { noGrad, isGradEnabled, stats, getDefaultDevice, setDefaultDevice, withD
 export type { Stats } from './tensor/context.js';
 export * as F from './tensor/ops/index.js';
 export * from './tensor/ops/index.js';
-export * from './tensor/errors.js';
+export * from './core/errors.js';
 export * as nn from './nn/index.js';
 export { SGD, Adam, AdamW, StepLR, CosineAnnealingLR, ReduceLROnPlateau } from './nn/index.js';
-export type { DType, NumArray } from './tensor/dtype.js';
+export type { DType, NumArray } from './core/dtype.js';
 export type { Shape } from './tensor/shape.js';
 export { openDevice, closeDevice } from './device.js';
 export type { Device, DeviceOptions, WebGpuDevice } from './device.js';

@@ -11,7 +11,7 @@ import { openWebGpu } from './kernels/runtime/open.js';
 import { withUnquantizedTimestamps } from './kernels/runtime/profiler.js';
 import type { WebGpuBackend } from './kernels/runtime/webgpu_backend.js';
 import { setDefaultDevice } from './tensor/context.js';
-import { GpuUnavailableError } from './tensor/errors.js';
+import { GpuUnavailableError } from './core/errors.js';
 import type { Backend } from './kernels/backend.js';
 import type { StateDict } from './nn/module.js';
 import type { Tensor } from './tensor/tensor.js';

@@ -7,7 +7,7 @@ import { UNARY } from '../kernels/elementwise.js';
 import { lab_peak_copy, lab_peak_fma } from '../kernels/lab.js';
 import { noGrad } from '../tensor/context.js';
 import { full, rand, randint, randn } from '../tensor/creation.js';
-import { LimitError } from '../tensor/errors.js';
+import { LimitError } from '../core/errors.js';
 import * as F from '../tensor/ops/index.js';
 import { empty, launch } from '../tensor/ops/util.js';
 import { Rng } from '../tensor/random.js';

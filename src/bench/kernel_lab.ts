@@ -8,8 +8,8 @@ import type { AdapterFacts, WebGpuBackend } from '../kernels/runtime/webgpu_back
 import type { ProfileSource } from '../kernels/runtime/profiler.js';
 import { SGD } from '../nn/optim.js';
 import { withDevice } from '../tensor/context.js';
-import { arrayFor, type DType, type NumArray } from '../tensor/dtype.js';
-import { ArgumentError } from '../tensor/errors.js';
+import { arrayFor, type DType, type NumArray } from '../core/dtype.js';
+import { ArgumentError } from '../core/errors.js';
 import { bceWithLogits } from '../tensor/ops/loss.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';

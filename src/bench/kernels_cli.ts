@@ -8,7 +8,7 @@ import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
 import { KERNELS } from '../kernels/index.js';
 import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
 import { loadShaderDir, openNodeDevice } from '../node.js';
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { ConfigName } from '../unet/configs.js';
 import { CONSTANT_VARIANTS } from './kernel_cases.js';
 import {

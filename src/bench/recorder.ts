@@ -7,7 +7,7 @@ import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
 import { CpuBackend } from '../kernels/runtime/cpu_backend.js';
 import { MetaBackend } from '../kernels/runtime/meta_backend.js';
 import type { AdapterFacts } from '../kernels/runtime/webgpu_backend.js';
-import type { NumArray } from '../tensor/dtype.js';
+import type { NumArray } from '../core/dtype.js';
 
 /** One recorded launch: the kernel, its params, the constants the op passed, and its bindings' sizes. */
 export interface Launch {

@@ -1,4 +1,4 @@
-import type { DType, NumArray } from '../tensor/dtype.js';
+import type { DType, NumArray } from '../core/dtype.js';
 import type { Constants, KernelSpec } from './define_kernel.js';
 
 /** A backend's handle on one allocation of `numel` elements of `dtype`. Owned by the backend. */

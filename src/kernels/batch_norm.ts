@@ -1,4 +1,4 @@
-import type { NumArray } from '../tensor/dtype.js';
+import type { NumArray } from '../core/dtype.js';
 import { defineKernel, grid1d, type Constants, type KernelSpec } from './define_kernel.js';
 
 /** Params of the per-chunk reduction kernels: one box of items x channels, its chunks and their place in `part`. */

@@ -1,4 +1,4 @@
-import type { NumArray } from '../tensor/dtype.js';
+import type { NumArray } from '../core/dtype.js';
 import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
 
 const WG = 64;

@@ -1,4 +1,4 @@
-import type { DType, NumArray } from '../tensor/dtype.js';
+import type { DType, NumArray } from '../core/dtype.js';
 import type { ShaderName } from './shaders.gen.js';
 
 /** Scalar types of the uniform `Params` struct; every field is 4 bytes, packed in declaration order. */

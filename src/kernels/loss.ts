@@ -1,4 +1,4 @@
-import type { NumArray } from '../tensor/dtype.js';
+import type { NumArray } from '../core/dtype.js';
 import { defineKernel, grid1d, type Constants, type KernelSpec } from './define_kernel.js';
 
 // Softmax, log-softmax and the losses. Every reduction writes fixed-order partial sums (one per workgroup of

@@ -1,4 +1,4 @@
-import type { NumArray } from '../tensor/dtype.js';
+import type { NumArray } from '../core/dtype.js';
 import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
 
 /** Shared params of the maxpool2d kernels: geometry of one plane, window, and the block's residual offsets. */

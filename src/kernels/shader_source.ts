@@ -1,4 +1,4 @@
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Slots } from './define_kernel.js';
 import { SHADERS, type ShaderName } from './shaders.gen.js';
 

@@ -3,8 +3,8 @@
 // still sees the old value (Backend.upload is only safe on storage no pending work reads).
 import type { Backend } from '../kernels/backend.js';
 import { CpuBackend } from '../kernels/runtime/cpu_backend.js';
-import type { NumArray } from '../tensor/dtype.js';
-import { DeviceMismatchError, DTypeError, ShapeError } from '../tensor/errors.js';
+import type { NumArray } from '../core/dtype.js';
+import { DeviceMismatchError, DTypeError, ShapeError } from '../core/errors.js';
 import { fmt } from '../tensor/shape.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';

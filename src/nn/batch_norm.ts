@@ -1,5 +1,5 @@
 import { getDefaultDevice } from '../tensor/context.js';
-import { ArgumentError, ShapeError } from '../tensor/errors.js';
+import { ArgumentError, ShapeError } from '../core/errors.js';
 import { batchNorm, batchNormRelu } from '../tensor/ops/batch_norm.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -1,6 +1,6 @@
 import { getDefaultDevice, noGrad } from '../tensor/context.js';
 import { full } from '../tensor/creation.js';
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { abs, add, div, maximum, minimum, mul, pow, sqrt } from '../tensor/ops/elementwise.js';
 import { max, sum } from '../tensor/ops/reduce.js';
 import { tidy } from '../tensor/scope.js';

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { getDefaultDevice } from '../tensor/context.js';
 import { conv2d, convTranspose2d, type Pair } from '../tensor/ops/conv.js';
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';

@@ -1,6 +1,6 @@
 // Initialisers (torch.nn.init), in place, drawing from the seeded global generator (manualSeed) on the host:
 // the same values on every device. Draw order is row-major over the tensor, so a seed fixes the weights.
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { rngFor } from '../tensor/random.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';

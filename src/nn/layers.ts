@@ -1,6 +1,6 @@
 // Layers without parameters: activations, pooling, resampling, dropout. They still are modules, so a
 // Sequential numbers them as PyTorch does.
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { leakyRelu, relu, sigmoid, tanh } from '../tensor/ops/elementwise.js';
 import type { Pair } from '../tensor/ops/conv.js';
 import { dropout, interpolate } from '../tensor/ops/movement.js';

@@ -1,6 +1,6 @@
 // Learning-rate schedulers with PyTorch 1.13's formulas (torch.optim.lr_scheduler), chainable form: each
 // step derives the new lr from the group's current one, as torch does when step() gets no epoch.
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Optimizer } from './optim.js';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;

@@ -1,4 +1,4 @@
-import { DeviceMismatchError, DTypeError, StateDictError } from '../tensor/errors.js';
+import { DeviceMismatchError, DTypeError, StateDictError } from '../core/errors.js';
 import { keep } from '../tensor/scope.js';
 import { sameShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -2,7 +2,7 @@
 // owned by the optimizer, one in-place update kernel per parameter (src/tensor/ops/optim.ts), state dicts
 // shaped like PyTorch's.
 import { noGrad } from '../tensor/context.js';
-import { ArgumentError, ShapeError } from '../tensor/errors.js';
+import { ArgumentError, ShapeError } from '../core/errors.js';
 import { adamUpdate, sgdUpdate } from '../tensor/ops/optim.js';
 import { keep } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';

@@ -6,8 +6,8 @@
 import type { Backend } from '../kernels/backend.js';
 import { getDefaultDevice } from '../tensor/context.js';
 import { tensor } from '../tensor/creation.js';
-import type { DType, NumArray } from '../tensor/dtype.js';
-import { FormatError } from '../tensor/errors.js';
+import type { DType, NumArray } from '../core/dtype.js';
+import { FormatError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { noteScalar } from './assign.js';
 import type { StateDict } from './module.js';

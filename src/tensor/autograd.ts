@@ -1,5 +1,5 @@
 import { isGradEnabled, noGrad } from './context.js';
-import { AutogradError, ShapeError } from './errors.js';
+import { AutogradError, ShapeError } from '../core/errors.js';
 import { fmt, sameShape } from './shape.js';
 import { tidy, untrack } from './scope.js';
 import { Tensor } from './tensor.js';

@@ -1,8 +1,8 @@
 import type { Backend } from '../kernels/backend.js';
 import { fill } from '../kernels/elementwise.js';
 import { getDefaultDevice } from './context.js';
-import { dtypeOf, type DType } from './dtype.js';
-import { ArgumentError, ShapeError } from './errors.js';
+import { dtypeOf, type DType } from '../core/dtype.js';
+import { ArgumentError, ShapeError } from '../core/errors.js';
 import { rngFor } from './random.js';
 import { checkShape, fmt, numel, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';

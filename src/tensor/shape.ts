@@ -1,4 +1,4 @@
-import { ShapeError } from './errors.js';
+import { ShapeError } from '../core/errors.js';
 
 export type Shape = readonly number[];
 

@@ -1,8 +1,8 @@
 import type { Backend, Storage } from '../kernels/backend.js';
 import { backward as runBackward, type Node } from './autograd.js';
 import { countHandle, getDefaultDevice } from './context.js';
-import type { DType, NumArray } from './dtype.js';
-import { DisposedTensorError, ShapeError } from './errors.js';
+import type { DType, NumArray } from '../core/dtype.js';
+import { DisposedTensorError, ShapeError } from '../core/errors.js';
 import * as ops from './ops/index.js';
 import { trackInScope } from './scope.js';
 import { fmt, inferReshape, numel, type Shape } from './shape.js';

@@ -4,7 +4,7 @@ import { SGD } from '../nn/optim.js';
 import { parseSafetensors } from '../nn/safetensors.js';
 import { noGrad, withDevice } from '../tensor/context.js';
 import { tensor } from '../tensor/creation.js';
-import { FormatError } from '../tensor/errors.js';
+import { FormatError } from '../core/errors.js';
 import { bceWithLogits, crossEntropy } from '../tensor/ops/loss.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { UNet } from './unet.js';

@@ -1,5 +1,5 @@
 import { Module } from '../nn/module.js';
-import { ArgumentError } from '../tensor/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DoubleConv, Down, OutConv, Up } from './parts.js';
 

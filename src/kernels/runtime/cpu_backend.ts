@@ -1,5 +1,5 @@
-import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../tensor/dtype.js';
-import { DisposedTensorError } from '../../tensor/errors.js';
+import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
+import { DisposedTensorError } from '../../core/errors.js';
 import type { Backend, BackendStats, Binding, RunOptions, Storage } from '../backend.js';
 import { bindingParts } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';

@@ -1,5 +1,5 @@
-import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../tensor/dtype.js';
-import { GpuError } from '../../tensor/errors.js';
+import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
+import { GpuError } from '../../core/errors.js';
 import type { Backend, BackendStats, Storage } from '../backend.js';
 
 /**

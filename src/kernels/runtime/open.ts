@@ -1,4 +1,4 @@
-import { GpuUnavailableError } from '../../tensor/errors.js';
+import { GpuUnavailableError } from '../../core/errors.js';
 import { WebGpuBackend, type AdapterFacts, type WebGpuOptions } from './webgpu_backend.js';
 
 export interface OpenOptions extends WebGpuOptions {

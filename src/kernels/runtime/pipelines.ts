@@ -1,4 +1,4 @@
-import { ShaderCompileError } from '../../tensor/errors.js';
+import { ShaderCompileError } from '../../core/errors.js';
 import type { Constants, KernelSpec } from '../define_kernel.js';
 import { applySlots, shaderOverridesVersion, shaderSource } from '../shader_source.js';
 

@@ -1,5 +1,5 @@
-import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../tensor/dtype.js';
-import { DisposedTensorError, GpuError, LimitError } from '../../tensor/errors.js';
+import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
+import { DisposedTensorError, GpuError, LimitError } from '../../core/errors.js';
 import type { Backend, BackendStats, Binding, DeviceLimits, RunOptions, Storage } from '../backend.js';
 import { bindingParts } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';

@@ -13,7 +13,7 @@ import {
 } from '../../kernels/batch_norm.js';
 import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
-import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDType, deviceOf, empty, flatWindows, launch, type Bind } from './util.js';

@@ -19,7 +19,7 @@ import {
 } from '../../kernels/conv.js';
 import type { Constants, KernelSpec } from '../../kernels/define_kernel.js';
 import { record } from '../autograd.js';
-import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { full } from '../creation.js';

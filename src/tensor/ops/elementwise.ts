@@ -1,8 +1,8 @@
 import { BINARY_KERNELS, UNARY, UNARY_KERNELS, type BinaryName, type UnaryName } from '../../kernels/elementwise.js';
 import { record } from '../autograd.js';
 import { full } from '../creation.js';
-import { BYTES_PER_ELEMENT } from '../dtype.js';
-import { LimitError, ShapeError } from '../errors.js';
+import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
+import { LimitError, ShapeError } from '../../core/errors.js';
 import { broadcastShapes, fmt, numel, sameShape, stridesOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { reshape } from './shape_ops.js';

@@ -26,8 +26,8 @@ import {
   type DiceTarget,
 } from '../../kernels/loss.js';
 import { record } from '../autograd.js';
-import { BYTES_PER_ELEMENT } from '../dtype.js';
-import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { broadcastShapes, fmt, normDims, numel, sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';

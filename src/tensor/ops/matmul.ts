@@ -1,6 +1,6 @@
 import { matmul as matmulKernel } from '../../kernels/matmul.js';
 import { record } from '../autograd.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDType, deviceOf, disposeOnThrow, empty, launch } from './util.js';

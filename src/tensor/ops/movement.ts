@@ -11,8 +11,8 @@ import {
 } from '../../kernels/movement.js';
 import { record } from '../autograd.js';
 import { full } from '../creation.js';
-import { BYTES_PER_ELEMENT } from '../dtype.js';
-import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { rngFor } from '../random.js';
 import { fmt, normDims, numel, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';

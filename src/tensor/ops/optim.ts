@@ -1,7 +1,7 @@
 // In-place optimizer updates (one WGSL kernel each); the optimizer classes in src/nn call these. Parameters are
 // flat for the kernels, so a parameter over the binding limit runs as several aligned windows (launchFlat).
 import { adam_update, sgd_update } from '../../kernels/optim.js';
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../../core/errors.js';
 import { fmt, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDType, deviceOf, empty, launchFlat } from './util.js';

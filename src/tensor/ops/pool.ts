@@ -2,7 +2,7 @@ import { isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../
 import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
 import { isGradEnabled } from '../context.js';
-import { ArgumentError, LimitError, ShapeError } from '../errors.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { Pair } from './conv.js';

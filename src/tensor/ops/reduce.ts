@@ -1,6 +1,6 @@
 import { reduce as reduceKernel, REDUCE_OPS } from '../../kernels/reduce.js';
 import { record } from '../autograd.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../../core/errors.js';
 import { fmt, normDims, numel, stridesOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { binaryRaw, div, mul } from './elementwise.js';

@@ -1,5 +1,5 @@
 import { record } from '../autograd.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError } from '../../core/errors.js';
 import { fmt, numel, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 

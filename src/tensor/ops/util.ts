@@ -1,8 +1,8 @@
 import type { Backend, Binding } from '../../kernels/backend.js';
 import type { KernelSpec } from '../../kernels/define_kernel.js';
 import type { RunOptions } from '../../kernels/backend.js';
-import { BYTES_PER_ELEMENT, type DType } from '../dtype.js';
-import { DeviceMismatchError, DTypeError } from '../errors.js';
+import { BYTES_PER_ELEMENT, type DType } from '../../core/dtype.js';
+import { DeviceMismatchError, DTypeError } from '../../core/errors.js';
 import { fmt, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
