@@ -2,7 +2,8 @@
 // The unet-webgpu command line. `npx unet-webgpu help` lists the commands; README.md documents them.
 import { parseArgs } from 'node:util';
 import { cpuDevice, metaDevice, openNodeDevice, randn, setDefaultDevice, stats, Tensor, bceWithLogits, noGrad, rand, gt } from './node.js';
-import { applyConvFlags, CONV_FLAGS } from './bench/conv_flags.js';
+import { convPolicy, CONV_FLAGS } from './bench/conv_flags.js';
+import { setKernelPolicy } from './kernels/policy.js';
 import { summary } from './nn/summary.js';
 import { UNet, type UNetOptions } from './unet/unet.js';
 
@@ -90,8 +91,8 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
   if (!positionals.length) throw new Error('give one or more reference dumps (.safetensors), e.g. test/fixtures/unet/*.safetensors');
   const { readFile } = await import('node:fs/promises');
   const { checkTorch, formatCheck } = await import('./unet/check_torch.js');
-  applyConvFlags(values);
   const dev = values.cpu ? cpuDevice() : await openNodeDevice();
+  setKernelPolicy(dev, convPolicy(values));
   setDefaultDevice(dev);
   let ok = true;
   for (const f of positionals) {

@@ -8,7 +8,7 @@ import { withDevice } from '../tensor/context.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
 import { UNet } from '../unet/unet.js';
 import { benchModel, type BenchMode } from './bench_model.js';
-import { applyConvFlags, CONV_FLAGS } from './conv_flags.js';
+import { convPolicy, CONV_FLAGS } from './conv_flags.js';
 
 export async function benchCmd(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
@@ -31,9 +31,9 @@ export async function benchCmd(argv: string[]): Promise<void> {
   if (!cfg) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${v.config}`);
   const modes = v.modes.split(',').map((m) => m.trim()) as BenchMode[];
   for (const m of modes) if (!['fwd', 'fwd_eval', 'train'].includes(m)) throw new Error(`unknown mode '${m}' (fwd, fwd_eval, train)`);
-  const conv = applyConvFlags(v);
   const log = (msg: string) => process.stderr.write(`[bench ${name}] ${msg}\n`);
-  const dev = await openNodeDevice({ niceMain: +v['nice-main'], dawnFlags: v.dawn ? v.dawn.split(',') : [] });
+  const dev = await openNodeDevice({ niceMain: +v['nice-main'], dawnFlags: v.dawn ? v.dawn.split(',') : [], kernels: convPolicy(v) });
+  const conv = { fwd: dev.policy.convForward, wgrad: dev.policy.convWeightGrad };
   const model = withDevice(dev, () => new UNet(unetOptions(name)));
   const params = model.parameters().reduce((s, p) => s + p.numel, 0);
   log(`${dev.description}; ${params.toLocaleString('en-US')} parameters`);

@@ -5,7 +5,8 @@ import type { Constants } from '../kernels/define_kernel.js';
 import { KERNELS } from '../kernels/index.js';
 import { UNARY } from '../kernels/elementwise.js';
 import { lab_peak_copy, lab_peak_fma } from '../kernels/lab.js';
-import { noGrad } from '../tensor/context.js';
+import { getDefaultDevice, noGrad } from '../tensor/context.js';
+import { withKernelPolicy } from '../kernels/policy.js';
 import { full, rand, randint, randn } from '../tensor/creation.js';
 import { LimitError } from '../core/errors.js';
 import * as F from '../tensor/ops/index.js';
@@ -147,41 +148,31 @@ const conv: LabGroup = {
     const st = pick(r, [kt, 1, 2]);
     attempt(() => back(r, F.convTranspose2d(x, leaf(randn([cin, cout, kt, kt], { seed: seed(r), std: 0.3 })), bias, { stride: st })));
     // The subgroup forward kernels (forced: the CPU recorder has no adapter), on wide channels with a cin % 8 tail.
-    const prev = F.setConvForwardVariant('subgroup');
-    try {
+    const dev = getDefaultDevice();
+    withKernelPolicy(dev, { convForward: 'subgroup' }, () => {
       const [ci, co] = [randInt(r, 8, 20), randInt(r, 5, 24)];
       const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, k, k], { seed: seed(r), std: 0.3 })), null, { stride, padding })));
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, kt, kt], { seed: seed(r), std: 0.3 })), null, { stride: st })));
-    } finally {
-      F.setConvForwardVariant(prev);
-    }
+    });
     // Winograd F(4x4, 3x3) (forced, as above): 3x3 stride-1 convs both ways (their input and weight gradients too), any
     // padding.
-    F.setConvForwardVariant('winograd');
-    const prevWino = F.setConvWeightGradVariant('winograd');
-    try {
+    withKernelPolicy(dev, { convForward: 'winograd', convWeightGrad: 'winograd' }, () => {
       const [ci, co] = [randInt(r, 1, 20), randInt(r, 1, 40)];
       const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), bias && co === cout ? bias : null, { padding: pick(r, [0, 1, 2]) })));
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: pick(r, [0, 1]) })));
-    } finally {
-      F.setConvForwardVariant(prev);
-      F.setConvWeightGradVariant(prevWino);
-    }
+    });
     // The subgroup weight-gradient kernel (forced, as above) on the U-Net's geometries (3x3 'same', the 2x2 stride-2
     // up-conv, 1x1) and on this round's random one (its general path).
-    const prevW = F.setConvWeightGradVariant('subgroup');
-    try {
+    withKernelPolicy(dev, { convWeightGrad: 'subgroup' }, () => {
       const [ci, co] = [randInt(r, 3, 20), randInt(r, 3, 20)];
       const xw = randn([n, ci, h, w], { seed: seed(r) });
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: 1 })));
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, 2, 2], { seed: seed(r), std: 0.3 })), null, { stride: 2 })));
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 1, 1], { seed: seed(r), std: 0.3 })), null)));
       attempt(() => back(r, F.conv2d(x, leaf(randn([cout, cin, k, k], { seed: seed(r), std: 0.3 })), null, { stride, padding })));
-    } finally {
-      F.setConvWeightGradVariant(prevW);
-    }
+    });
   },
   shape: convShape,
   describe(kernel, p) {
@@ -244,7 +235,7 @@ const movement: LabGroup = {
     const [n, h, w] = [randInt(r, 1, 2), odd(r, 3, 9), odd(r, 3, 11)];
     const a = leaf(randn([n, randInt(r, 1, 4), h, w], { seed: seed(r) }));
     const b = leaf(randn([n, randInt(r, 1, 4), h, w], { seed: seed(r) }));
-    attempt(() => back(r, F.cat([a, b], 1, { method: 'kernel' })));
+    attempt(() => back(r, withKernelPolicy(a.device, { cat: 'kernel' }, () => F.cat([a, b], 1))));
     attempt(() => back(r, F.pad(a, [randInt(r, -1, 2), randInt(r, 0, 3), randInt(r, 0, 2), randInt(r, -1, 1)], r.normal())));
     attempt(() => back(r, F.interpolate(a, { scaleFactor: 2 })));
     attempt(() => back(r, F.interpolate(a, { size: [odd(r, 3, 17), odd(r, 3, 17)] })));
@@ -254,7 +245,7 @@ const movement: LabGroup = {
   shape(x, o) {
     const a = leaf(randn(x));
     const r = new Rng(1);
-    back(r, F.cat([a, leaf(randn(x))], 1, { method: 'kernel' }));
+    back(r, withKernelPolicy(a.device, { cat: 'kernel' }, () => F.cat([a, leaf(randn(x))], 1)));
     back(r, F.pad(a, [o.p ?? 1, o.p ?? 1, o.p ?? 1, o.p ?? 1]));
     back(r, F.interpolate(a, { scaleFactor: 2, mode: 'bilinear', alignCorners: true }));
   },
@@ -332,16 +323,16 @@ const lab: LabGroup = {
     const n = randInt(r, 1, 300);
     const x = randn([n], { seed: seed(r) });
     const y = empty(x.device, [n]);
-    launch(lab_peak_fma, [x], [y], { n, iters: randInt(r, 0, 9), m: 0.9375 + 0.0625 * r.uniform(), c: r.normal() * 0.1 });
+    launch(lab_peak_fma, { x }, { y }, { n, iters: randInt(r, 0, 9), m: 0.9375 + 0.0625 * r.uniform(), c: r.normal() * 0.1 });
     const n4 = randInt(r, 1, 400);
     const a = randn([4 * n4], { seed: seed(r) });
     const b = empty(x.device, [4 * n4]);
-    launch(lab_peak_copy, [a], [b], { n4 });
+    launch(lab_peak_copy, { x: a }, { y: b }, { n4 });
   },
   shape(x) {
     const n = x.reduce((a, b) => a * b, 1);
     const t = randn([n]);
-    launch(lab_peak_copy, [t], [empty(t.device, [n])], { n4: Math.floor(n / 4) });
+    launch(lab_peak_copy, { x: t }, { y: empty(t.device, [n]) }, { n4: Math.floor(n / 4) });
   },
 };
 

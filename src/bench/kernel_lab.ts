@@ -1,6 +1,6 @@
 // The kernel lab's engine: cases recorded from ops (CPU) and replayed on the GPU against each kernel's reference,
 // launch geometries recorded from a U-Net step (meta device) and timed one kernel at a time, and the adapter's peak.
-import type { DeviceLimits, Storage } from '../kernels/backend.js';
+import { bindByOrder, type DeviceLimits, type Storage } from '../kernels/backend.js';
 import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
 import { getKernel, KERNELS } from '../kernels/index.js';
 import { FMA_PER_ITER, lab_peak_copy, lab_peak_fma } from '../kernels/lab.js';
@@ -159,7 +159,8 @@ export async function checkLaunch(dev: WebGpuBackend, spec: KernelSpec, l: Launc
   const reads = readData.map((a, i) => stor(rdt[i]!, a));
   const writes = init.map((a, i) => stor(wdt[i]!, a));
   try {
-    dev.run(spec, reads, writes, l.params, { constants: c });
+    const b = bindByOrder(spec, reads, writes);
+    dev.run(spec, b.reads, b.writes, l.params, { constants: c });
     const out: CaseResult[] = [];
     for (let i = 0; i < writes.length; i++) {
       const got = await dev.download(writes[i]!);
@@ -334,7 +335,8 @@ export async function timeLaunch(dev: WebGpuBackend, spec: KernelSpec, l: Launch
   const writes: Storage[] = l.writes.map((n, i) => alloc(wdt[i]!, n));
   try {
     dev.pipelines.get(spec, c);
-    const run = () => dev.run(spec, reads, writes, l.params, { constants: c });
+    const b = bindByOrder(spec, reads, writes);
+    const run = () => dev.run(spec, b.reads, b.writes, l.params, { constants: c });
     const t0 = performance.now();
     run();
     await dev.sync();

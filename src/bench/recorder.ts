@@ -1,12 +1,11 @@
 // Devices that record the kernel launches of ops: the kernel lab's source of realistic launches. On the CPU device
 // the launch's inputs are snapshotted (valid data: packed weights, argmax indices, class targets); on the meta device
 // only the geometry is kept (shapes of a whole U-Net step, instantly).
-import type { Binding, DeviceLimits, RunOptions } from '../kernels/backend.js';
-import { bindingParts } from '../kernels/backend.js';
+import type { AdapterFacts, Binding, Bindings, DeviceLimits, RunOptions } from '../kernels/backend.js';
+import { bindingParts, orderedBindings } from '../kernels/backend.js';
 import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
 import { CpuBackend } from '../kernels/runtime/cpu_backend.js';
 import { MetaBackend } from '../kernels/runtime/meta_backend.js';
-import type { AdapterFacts } from '../kernels/runtime/webgpu_backend.js';
 import type { NumArray } from '../core/dtype.js';
 
 /** One recorded launch: the kernel, its params, the constants the op passed, and its bindings' sizes. */
@@ -23,14 +22,19 @@ export interface Launch {
   writeData?: NumArray[];
 }
 
-function geometry(spec: KernelSpec, reads: readonly Binding[], writes: readonly Binding[], params: Readonly<Record<string, number>>, opts?: RunOptions): Launch {
-  return {
+/** The launch's geometry; its bindings in the spec's order. */
+function geometry(spec: KernelSpec, named: { reads: Bindings; writes: Bindings }, params: Readonly<Record<string, number>>, opts?: RunOptions) {
+  const all = orderedBindings(spec, named.reads, named.writes, params);
+  const nr = Object.keys(spec.reads).length;
+  const reads = all.slice(0, nr);
+  const writes = all.slice(nr);
+  return { reads, writes, launch: {
     kernel: spec.name,
     params: { ...params },
     constants: { ...opts?.constants },
     reads: reads.map((b) => bindingParts(b).numel),
     writes: writes.map((b) => bindingParts(b).numel),
-  };
+  } satisfies Launch };
 }
 
 /** A float32 CPU device that runs every launch (reference loops) and keeps a copy of its inputs. */
@@ -41,12 +45,13 @@ export class RecordingCpuBackend extends CpuBackend {
     super(false);
   }
 
-  override run(spec: KernelSpec, reads: readonly Binding[], writes: readonly Binding[], params: Readonly<Record<string, number>>, opts?: RunOptions): void {
+  override run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {
     const snap = (b: Binding) => {
       const { storage, offset, numel } = bindingParts(b);
       return this.view(storage).slice(offset, offset + numel);
     };
-    this.launches.push({ ...geometry(spec, reads, writes, params, opts), readData: reads.map(snap), writeData: writes.map(snap) });
+    const g = geometry(spec, { reads, writes }, params, opts);
+    this.launches.push({ ...g.launch, readData: g.reads.map(snap), writeData: g.writes.map(snap) });
     super.run(spec, reads, writes, params, opts);
   }
 }
@@ -60,14 +65,14 @@ export class RecordingMetaBackend extends MetaBackend {
    * `adapter`: the facts of the device the launches are for, so that the ops choose the kernel variants they would
    * choose there (subgroup kernels, Winograd); without it they take the portable kernels.
    */
-  constructor(limits?: DeviceLimits, readonly adapter?: AdapterFacts) {
+  constructor(limits?: DeviceLimits, override readonly adapter: AdapterFacts | null = null) {
     super();
     this.limits = limits ?? { maxBindingBytes: 128 * 1024 ** 2, maxBufferBytes: 2 ** 32 - 1, bindingOffsetAlignment: 256 };
   }
 
-  override run(spec?: KernelSpec, reads?: readonly Binding[], writes?: readonly Binding[], params?: Readonly<Record<string, number>>, opts?: RunOptions): void {
-    if (spec && reads && writes && params) this.launches.push(geometry(spec, reads, writes, params, opts));
-    super.run();
+  override run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {
+    this.launches.push(geometry(spec, { reads, writes }, params, opts).launch);
+    super.run(spec, reads, writes, params);
   }
 }
 

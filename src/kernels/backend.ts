@@ -1,5 +1,7 @@
 import type { DType, NumArray } from '../core/dtype.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Constants, KernelSpec } from './define_kernel.js';
+import type { KernelPolicy } from './policy.js';
 
 /** A backend's handle on one allocation of `numel` elements of `dtype`. Owned by the backend. */
 export interface Storage {
@@ -10,6 +12,9 @@ export interface Storage {
 
 /** A storage bound whole, or a window of it: `offset` and `numel` in elements (offset*4 must be 256-aligned on WebGPU). */
 export type Binding = Storage | { readonly storage: Storage; readonly offset: number; readonly numel: number };
+
+/** A launch's bindings by the spec's names: `reads` and `writes` cover exactly the spec's keys. */
+export type Bindings = Readonly<Record<string, Binding>>;
 
 export interface RunOptions {
   readonly constants?: Constants;
@@ -38,6 +43,16 @@ export interface DeviceLimits {
   readonly bindingOffsetAlignment: number;
 }
 
+/** What a WebGPU device knows of its adapter: the facts kernel choice depends on. */
+export interface AdapterFacts {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly features: readonly string[];
+  readonly subgroupMinSize?: number;
+  readonly subgroupMaxSize?: number;
+}
+
 /**
  * What the tensor layer needs from a device: allocate, upload, run a kernel, download.
  * Two implementations: WebGPU (the product) and CPU (each kernel's reference, in f32 or f64).
@@ -49,14 +64,21 @@ export interface Backend {
   /** True when f32 tensors are held in float64 (the CPU backend's gradcheck mode). */
   readonly f64: boolean;
   readonly limits: DeviceLimits;
+  /** The adapter's facts (WebGPU), or null for the CPU reference devices (which run every kernel family). */
+  readonly adapter: AdapterFacts | null;
+  /** Which kernel family each op uses on this device; change it with setKernelPolicy (checked against `adapter`). */
+  policy: KernelPolicy;
   alloc(numel: number, dtype: DType): Storage;
   free(s: Storage): void;
   /** Writes `data` into a storage that no pending work reads (a fresh allocation). */
   upload(s: Storage, data: ArrayLike<number>): void;
   /** Flushes pending work and reads the whole storage back. */
   download(s: Storage): Promise<NumArray>;
-  /** Encodes one kernel launch; work may be deferred until flush/download. */
-  run(spec: KernelSpec, reads: readonly Binding[], writes: readonly Binding[], params: Readonly<Record<string, number>>, opts?: RunOptions): void;
+  /**
+   * Encodes one kernel launch; work may be deferred until flush/download. Bindings and params are named by the
+   * spec (checked by orderedBindings: a missing or unknown name throws).
+   */
+  run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void;
   /** Copies `numel` elements between storages (offsets in elements). */
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, numel: number): void;
   /** Submits pending work. */
@@ -72,4 +94,35 @@ export interface Backend {
 
 export function bindingParts(b: Binding): { storage: Storage; offset: number; numel: number } {
   return 'storage' in b ? b : { storage: b, offset: 0, numel: b.numel };
+}
+
+const keyList = (o: object) => Object.keys(o).join(', ') || 'none';
+
+function checkKeys(spec: KernelSpec, what: string, want: object, got: object): void {
+  const missing = Object.keys(want).filter((k) => !(k in got));
+  const unknown = Object.keys(got).filter((k) => !(k in want));
+  if (missing.length || unknown.length) {
+    const parts = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown ${unknown.join(', ')}` : ''].filter(Boolean);
+    throw new ArgumentError(spec.name, `${what} ${parts.join('; ')} (the kernel takes ${what} ${keyList(want)})`);
+  }
+}
+
+/**
+ * The launch's bindings in binding order (the spec's reads, then its writes, in key order), after checking that
+ * reads, writes and params name exactly the spec's bindings and params: the one check every backend makes.
+ */
+export function orderedBindings(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>): Binding[] {
+  checkKeys(spec, 'reads', spec.reads, reads);
+  checkKeys(spec, 'writes', spec.writes, writes);
+  checkKeys(spec, 'params', spec.params, params);
+  return [...Object.keys(spec.reads).map((k) => reads[k]!), ...Object.keys(spec.writes).map((k) => writes[k]!)];
+}
+
+/** Names positional bindings (the spec's order), for recorded launches replayed on another variant of a kernel. */
+export function bindByOrder(spec: KernelSpec, reads: readonly Binding[], writes: readonly Binding[]): { reads: Bindings; writes: Bindings } {
+  const name = (keys: string[], bs: readonly Binding[], what: string) => {
+    if (keys.length !== bs.length) throw new ArgumentError(spec.name, `${bs.length} ${what} given, the kernel takes ${keys.length} (${keys.join(', ') || 'none'})`);
+    return Object.fromEntries(keys.map((k, i) => [k, bs[i]!]));
+  };
+  return { reads: name(Object.keys(spec.reads), reads, 'reads'), writes: name(Object.keys(spec.writes), writes, 'writes') };
 }

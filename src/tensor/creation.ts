@@ -59,7 +59,7 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   const dtype = opts.dtype ?? 'f32';
   const t = Tensor.empty(shape, dtype, opts.device ?? getDefaultDevice());
   // Windowed past the binding limit, so tensors bigger than one binding fill too.
-  if (dtype === 'f32') disposeOnThrow([t], () => launchFlat(fill, [], [t], t.numel, (n) => ({ n, value })));
+  if (dtype === 'f32') disposeOnThrow([t], () => launchFlat(fill, {  }, { y: t }, t.numel, (n) => ({ n, value })));
   else t.device.upload(t.storage(), new Array<number>(t.numel).fill(value));
   if (opts.requiresGrad) t.requiresGrad_();
   return t;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getKernel, KERNELS, type KernelSpec, type WebGpuDevice } from '../../src/index.js';
 import { kernelGroup } from '../../src/kernels/index.js';
+import { bindByOrder } from '../../src/kernels/backend.js';
 import { parseConstants } from '../../src/bench/kernels_cli.js';
 import { groupOf } from '../../src/bench/kernel_cases.js';
 import { adapterFingerprint, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../../src/bench/kernel_lab.js';
@@ -43,7 +44,8 @@ function launchFlat(spec: KernelSpec, n: number, times: number, params: Record<s
     return s;
   });
   const writes = Object.values(spec.writes).map((dt) => dev.alloc(n, dt));
-  for (let i = 0; i < times; i++) dev.run(spec, reads, writes, params);
+  const b = bindByOrder(spec, reads, writes);
+  for (let i = 0; i < times; i++) dev.run(spec, b.reads, b.writes, params);
   return () => [...reads, ...writes].forEach((s) => dev.free(s));
 }
 
@@ -98,7 +100,7 @@ describe.skipIf(skip)('profiler', () => {
     expect(dev.profiling).toBe(false);
     // Profiling is off again: one pass, results still right.
     const s = dev.alloc(64, 'f32');
-    dev.run(getKernel('fill'), [], [s], { n: 64, value: 3 });
+    dev.run(getKernel('fill'), {}, { y: s }, { n: 64, value: 3 });
     expect([...(await dev.download(s))].every((v) => v === 3)).toBe(true);
     dev.free(s);
     free();

@@ -1,4 +1,4 @@
-import type { Backend, KernelSpec, NumArray } from '../../src/index.js';
+import type { Backend, KernelSpec, NumArray, Storage } from '../../src/index.js';
 import type { Constants } from '../../src/kernels/define_kernel.js';
 
 export interface KernelRun {
@@ -18,25 +18,24 @@ const POISON_INT = 0xdeadbeef;
  * element the kernel forgets to write can never pass as correct. Returns the writes read back.
  */
 export async function runKernel(dev: Backend, spec: KernelSpec, run: KernelRun): Promise<Record<string, NumArray>> {
-  const reads = Object.entries(spec.reads).map(([k, dt]) => {
+  const reads = Object.entries(spec.reads).map(([k, dt]): [string, Storage] => {
     const data = run.reads[k];
     if (!data) throw new Error(`runKernel(${spec.name}): missing read '${k}'`);
     const s = dev.alloc(data.length, dt);
     dev.upload(s, data);
-    return s;
+    return [k, s];
   });
-  const writes = Object.entries(spec.writes).map(([k, dt]) => {
+  const writes = Object.entries(spec.writes).map(([k, dt]): [string, Storage] => {
     const n = run.writes[k];
     if (n === undefined) throw new Error(`runKernel(${spec.name}): missing write size '${k}'`);
     const s = dev.alloc(n, dt);
     const init = run.init?.[k];
     dev.upload(s, init ?? new Array<number>(n).fill(dt === 'f32' ? POISON_F32 : POISON_INT));
-    return s;
+    return [k, s];
   });
-  dev.run(spec, reads, writes, run.params, { constants: run.constants });
+  dev.run(spec, Object.fromEntries(reads), Object.fromEntries(writes), run.params, { constants: run.constants });
   const out: Record<string, NumArray> = {};
-  const names = Object.keys(spec.writes);
-  for (let i = 0; i < writes.length; i++) out[names[i]!] = await dev.download(writes[i]!);
-  for (const s of [...reads, ...writes]) dev.free(s);
+  for (const [k, s] of writes) out[k] = await dev.download(s);
+  for (const [, s] of [...reads, ...writes]) dev.free(s);
   return out;
 }

@@ -37,6 +37,10 @@ function band(r: Rng) {
   return { nn: randInt(r, 1, 3), h, w, ph, pw, oh, ow, th, ty0, bt: randInt(r, 1, th - ty0), tg: cdiv(cdiv(ow, 4), 4) };
 }
 
+/** The params of the data transform (x side) and of the output transform (y side) of a band. */
+const inGeo = (b: { h: number; w: number; ph: number; pw: number; ty0: number; bt: number; tg: number; nn: number }) => ({ h: b.h, w: b.w, ph: b.ph, pw: b.pw, ty0: b.ty0, bt: b.bt, tg: b.tg, nn: b.nn });
+const outGeo = (b: { oh: number; ow: number; ty0: number; bt: number; tg: number; nn: number }) => ({ oh: b.oh, ow: b.ow, ty0: b.ty0, bt: b.bt, tg: b.tg, nn: b.nn });
+
 describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', () => {
   test.each([0, 1, 2, 3, 4, 5])('winograd_weight case %i (both weight layouts, channel blocks)', async (k) => {
     const r = rng(500 + k);
@@ -60,7 +64,7 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     const x = randnArray(r, x_off + (b.nn - 1) * x_ns + cin * b.h * b.w + randInt(r, 0, 5));
     const t4 = b.nn * b.bt * b.tg;
     // 36-term sums with coefficients up to 25 (B^T's 5 squared).
-    await compare(K.winograd_input, { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...b, x_off, x_ns } }, reductionTol(36, 25));
+    await compare(K.winograd_input, { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...inGeo(b), x_off, x_ns } }, reductionTol(36, 25));
   });
 
   test.each([0, 1, 2, 3, 4, 5])('winograd_gemm case %i (cin tails, several 8-channel blocks, lanes past the tiles)', async (k) => {
@@ -96,7 +100,7 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     for (const HAS_BIAS of [false, true]) {
       // Outputs outside the band stay poisoned on both sides (compared as NaN == NaN).
       // 36-term sums with coefficients up to 64 (A^T's 8 squared): rounding scales with them.
-      await compare(K.winograd_output, { reads, writes: { y: ys }, params: { cout, cp, ...b, y_off, y_ns, b_co0 }, constants: { HAS_BIAS } }, reductionTol(36, 64));
+      await compare(K.winograd_output, { reads, writes: { y: ys }, params: { cout, cp, ...outGeo(b), y_off, y_ns, b_co0 }, constants: { HAS_BIAS } }, reductionTol(36, 64));
     }
   });
 
@@ -112,11 +116,11 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     const bias = randnArray(r, cout);
     const geo = { ...b, ty0: 0, bt: b.th };
     const { u } = await runKernel(dev, K.winograd_weight, { reads: { w }, writes: { u: 36 * cin * cp }, params: { cin, cout, cp, transposed, ci0: 0, co0: 0, cin_t: cin, cout_t: cout } });
-    const { v } = await runKernel(dev, K.winograd_input, { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...geo, x_off: 0, x_ns: cin * b.h * b.w } });
+    const { v } = await runKernel(dev, K.winograd_input, { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...inGeo(geo), x_off: 0, x_ns: cin * b.h * b.w } });
     const { m } = await runKernel(dev, K.winograd_gemm, { reads: { u: u!, v: v! }, writes: { m: 36 * cp * t4 * 4 }, params: { cin, cp, t4, u_cin: cin, u_ci0: 0 } });
     const { y } = await runKernel(dev, K.winograd_output, {
       reads: { m: m!, bias }, writes: { y: b.nn * cout * b.oh * b.ow },
-      params: { cout, cp, ...geo, y_off: 0, y_ns: cout * b.oh * b.ow, b_co0: 0 }, constants: { HAS_BIAS: true },
+      params: { cout, cp, ...outGeo(geo), y_off: 0, y_ns: cout * b.oh * b.ow, b_co0: 0 }, constants: { HAS_BIAS: true },
     });
     const want = new Float64Array(b.nn * cout * b.oh * b.ow);
     for (let n = 0; n < b.nn; n++) {

@@ -1,12 +1,13 @@
 import { beforeAll, describe, expect, test, vi } from 'vitest';
 import {
-  ArgumentError, conv2d, convTranspose2d, noGrad, setConvForwardVariant, setConvWeightGradVariant, ShapeError, stats, tensor,
-  type Conv2dOptions, type ConvForwardVariant, type ConvTranspose2dOptions, type ConvWeightGradVariant, type Device, type KernelSpec,
-  type Tensor, type WebGpuDevice,
+  ArgumentError, conv2d, cpuDevice, convTranspose2d, noGrad, setKernelPolicy, ShapeError, stats, tensor, Tensor, withDevice,
+  type Conv2dOptions, type ConvVariant, type ConvTranspose2dOptions, type Device, type KernelPolicy, type KernelSpec,
+  type WebGpuDevice,
 } from '../../src/index.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { closeness, reductionTol } from '../helpers/close.js';
 import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { RecordingMetaBackend } from '../../src/bench/recorder.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
 
@@ -479,13 +480,23 @@ describe.skipIf(skip)('conv over the binding limit (GPU)', () => {
 const fixedSubgroups = (a: WebGpuDevice['adapter']) =>
   a.features.includes('subgroups') && [8, 16].includes(a.subgroupMaxSize ?? 0) && a.subgroupMinSize === a.subgroupMaxSize;
 
+/**
+ * Sets `changes` in the kernel policy of every device of this file (so CPU references and the GPU take the same
+ * families); returns the function that restores the previous policies.
+ */
+function setConvPolicy(changes: Partial<KernelPolicy>): () => void {
+  const devs: Device[] = [cpu32, cpu64, ...(skip ? [] : [dev])];
+  const prev = devs.map((d) => setKernelPolicy(d, changes));
+  return () => devs.forEach((d, i) => setKernelPolicy(d, prev[i]!));
+}
+
 /** Runs fn with the forward-kernel choice set to v, restoring the previous choice. */
-async function withVariant<T>(v: ConvForwardVariant, fn: () => Promise<T>): Promise<T> {
-  const prev = setConvForwardVariant(v);
+async function withVariant<T>(v: ConvVariant, fn: () => Promise<T>): Promise<T> {
+  const prev = setConvPolicy({ convForward: v });
   try {
     return await fn();
   } finally {
-    setConvForwardVariant(prev);
+    prev();
   }
 }
 
@@ -515,10 +526,14 @@ const WIDE: GradCase[] = [
 ];
 
 describe('conv forward-kernel selection', () => {
-  test('setConvForwardVariant rejects unknown variants and returns the previous one', () => {
-    expect(() => setConvForwardVariant('fast' as ConvForwardVariant)).toThrow(ArgumentError);
-    const prev = setConvForwardVariant('portable');
-    expect(setConvForwardVariant(prev)).toBe('portable');
+  test('setKernelPolicy rejects unknown forward families and keys, and returns the previous policy', () => {
+    const d = cpuDevice();
+    expect(() => setKernelPolicy(d, { convForward: 'fast' as ConvVariant })).toThrow(/convForward must be one of auto, portable, subgroup, winograd, got "fast"/);
+    expect(() => setKernelPolicy(d, { convForwrd: 'portable' } as Partial<KernelPolicy>)).toThrow(/unknown key 'convForwrd'/);
+    const prev = setKernelPolicy(d, { convForward: 'portable' });
+    expect(prev.convForward).toBe('auto');
+    expect(setKernelPolicy(d, prev).convForward).toBe('portable');
+    expect(d.policy.convForward).toBe('auto');
   });
 
   test.skipIf(skip)('auto: the subgroup kernels where the adapter has 8- or 16-lane subgroups and the launch is wide enough', () => {
@@ -531,12 +546,12 @@ describe('conv forward-kernel selection', () => {
       conv2d(x, tensor(randnArray(r, 4 * 16), [4, 16, 1, 1], { device: dev })); // 4 output channels: portable
     });
     expect(names.filter((n) => n !== 'conv_weight_pack')).toEqual(sg ? ['conv2d_fwd_sg', 'conv_transpose2d_fwd_sg', 'conv2d_fwd'] : ['conv2d_fwd', 'conv_transpose2d_fwd', 'conv2d_fwd']);
-    const prev = setConvForwardVariant('portable');
+    const prev = setConvPolicy({ convForward: 'portable' });
     try {
       const [forced] = launched(() => void conv2d(x, tensor(randnArray(r, 12 * 16 * 9), [12, 16, 3, 3], { device: dev })));
       expect(forced.filter((n) => n !== 'conv_weight_pack')).toEqual(['conv2d_fwd']);
     } finally {
-      setConvForwardVariant(prev);
+      prev();
     }
   });
 
@@ -625,12 +640,12 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     expect(names.filter((n) => n === 'winograd_weight').length).toBe(sg ? 4 : 0);
     expect(names.filter((n) => n === 'winograd_wgrad_output').length).toBe(sg ? 2 : 0);
     for (const v of ['subgroup', 'portable'] as const) {
-      const prev = setConvForwardVariant(v);
+      const prev = setConvPolicy({ convForward: v });
       try {
         const [forced] = launched(() => void conv2d(x, w, null, { padding: 1 }));
         expect(forced.filter(isWino)).toEqual([]);
       } finally {
-        setConvForwardVariant(prev);
+        prev();
       }
     }
     for (const t of [x, w, wt, x.grad!, w.grad!, wt.grad!]) t.dispose();
@@ -649,7 +664,7 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     const w = tensor(wd, ws, { device: dev, requiresGrad: true });
     const b = tensor(bd, [64], { device: dev });
     const gy = tensor(gd, ys, { device: dev });
-    const prevW = setConvWeightGradVariant('winograd');
+    const prevW = setConvPolicy({ convWeightGrad: 'winograd' });
     try {
       await withVariant('winograd', async () => {
         const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
@@ -667,7 +682,7 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
         y.dispose();
       });
     } finally {
-      setConvWeightGradVariant(prevW);
+      prevW();
     }
     for (const t of [x, w, b, gy, w.grad!]) t.dispose();
   });
@@ -688,7 +703,7 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     const w = tensor(wd, ws, { device: dev, requiresGrad: true });
     const b = tensor(bd, [16], { device: dev });
     const gy = tensor(gd, ys, { device: dev });
-    const prevW = setConvWeightGradVariant('winograd');
+    const prevW = setConvPolicy({ convWeightGrad: 'winograd' });
     try {
       await withVariant('winograd', async () => {
         const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
@@ -707,7 +722,7 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
         y.dispose();
       });
     } finally {
-      setConvWeightGradVariant(prevW);
+      prevW();
     }
     for (const t of [x, w, b, gy, x.grad!, w.grad!]) t.dispose();
   });
@@ -725,7 +740,7 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     const x = tensor(xd, xs, { device: dev });
     const w = tensor(wd, ws, { device: dev, requiresGrad: true });
     const gy = tensor(gd, ys, { device: dev });
-    const prevW = setConvWeightGradVariant('winograd');
+    const prevW = setConvPolicy({ convWeightGrad: 'winograd' });
     try {
       await withVariant('winograd', async () => {
         const [names, y] = launched(() => conv2d(x, w));
@@ -742,7 +757,7 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
         y.dispose();
       });
     } finally {
-      setConvWeightGradVariant(prevW);
+      prevW();
     }
     for (const t of [x, w, gy, w.grad!]) t.dispose();
   });
@@ -751,13 +766,45 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     const x = tensor(randnArray(rng(740), 16 * 25), [1, 16, 5, 5], { device: dev });
     const w = tensor(randnArray(rng(741), 16 * 16 * 9), [16, 16, 3, 3], { device: dev });
     const facts = dev.adapter;
+    const prev = setKernelPolicy(dev, { convForward: 'winograd' });
     (dev as { adapter: typeof facts }).adapter = { ...facts, features: facts.features.filter((f) => f !== 'subgroups') };
     try {
-      await withVariant('winograd', async () => expect(() => conv2d(x, w)).toThrow(/Winograd kernels need the 'subgroups' feature/));
+      // Refused when asked for, and when the facts no longer hold at the launch.
+      expect(() => setKernelPolicy(dev, { convForward: 'winograd' })).toThrow(/convForward 'winograd' cannot run here: the adapter .* lacks the 'subgroups' feature/);
+      expect(() => conv2d(x, w)).toThrow(/the Winograd kernels cannot run: the adapter .* lacks the 'subgroups' feature/);
     } finally {
       (dev as { adapter: typeof facts }).adapter = facts;
+      setKernelPolicy(dev, prev);
     }
     for (const t of [x, w]) t.dispose();
+  });
+});
+
+describe('kernel policy on any subgroup size an adapter may report', () => {
+  // The subgroup and Winograd lane schemes assume >= 8 lanes: 'auto' must never take them elsewhere, and forcing them
+  // must be refused (SwiftShader in Chromium reports 4-lane subgroups; real GPUs 32 or 64, or a range).
+  const SIZES: [number, number][] = [[1, 1], [4, 4], [4, 64], [8, 8], [16, 16], [8, 32], [32, 32], [32, 64], [64, 64]];
+  const facts = (min: number, max: number) => ({ vendor: 'test', architecture: '', description: `subgroups ${min}..${max}`, features: ['subgroups'], subgroupMinSize: min, subgroupMaxSize: max });
+  const metaLeaf = (shape: number[]) => Tensor.empty(shape).requiresGrad_();
+  test.each(SIZES)('subgroups %i..%i', (min, max) => {
+    const dev = new RecordingMetaBackend(undefined, facts(min, max));
+    const fixed = min === max && (min === 8 || min === 16);
+    withDevice(dev, () => {
+      const x = metaLeaf([2, 32, 16, 16]);
+      const y = conv2d(x, metaLeaf([32, 32, 3, 3]), null, { padding: 1 });
+      y.sum().backward();
+    });
+    const names = new Set(dev.launches.map((l) => l.kernel));
+    const lane = [...names].filter((n) => n.endsWith('_sg') || n.startsWith('winograd_'));
+    if (fixed) expect(lane.length).toBeGreaterThan(0);
+    else expect(lane).toEqual([]);
+    for (const v of ['subgroup', 'winograd'] as const) {
+      for (const key of ['convForward', 'convWeightGrad'] as const) {
+        if (min >= 8) expect(setKernelPolicy(dev, { [key]: v })[key]).toBe('auto');
+        else expect(() => setKernelPolicy(dev, { [key]: v })).toThrow(new RegExp(`${key} '${v}' cannot run here: .* subgroups of ${min} lanes \\(subgroupMinSize\\), and these kernels need at least 8`));
+        dev.policy = { ...dev.policy, [key]: 'auto' };
+      }
+    }
   });
 });
 
@@ -774,12 +821,12 @@ describe('conv under noGrad', () => {
 // ---- Weight-gradient variants (conv2d_bwd_weight / conv2d_bwd_weight_sg and their selection) ----
 
 /** Runs fn with the weight-gradient kernel choice set to v, restoring the previous choice. */
-async function withWgrad<T>(v: ConvWeightGradVariant, fn: () => Promise<T>): Promise<T> {
-  const prev = setConvWeightGradVariant(v);
+async function withWgrad<T>(v: ConvVariant, fn: () => Promise<T>): Promise<T> {
+  const prev = setConvPolicy({ convWeightGrad: v });
   try {
     return await fn();
   } finally {
-    setConvWeightGradVariant(prev);
+    prev();
   }
 }
 
@@ -793,10 +840,11 @@ const WGRAD_UNET: GradCase[] = [
 ];
 
 describe('conv weight-gradient selection', () => {
-  test('setConvWeightGradVariant rejects unknown variants and returns the previous one', () => {
-    expect(() => setConvWeightGradVariant('fast' as ConvWeightGradVariant)).toThrow(ArgumentError);
-    const prev = setConvWeightGradVariant('portable');
-    expect(setConvWeightGradVariant(prev)).toBe('portable');
+  test('setKernelPolicy rejects unknown weight-gradient families and returns the previous policy', () => {
+    const d = cpuDevice();
+    expect(() => setKernelPolicy(d, { convWeightGrad: 'fast' as ConvVariant })).toThrow(ArgumentError);
+    const prev = setKernelPolicy(d, { convWeightGrad: 'portable' });
+    expect(setKernelPolicy(d, prev).convWeightGrad).toBe('portable');
   });
 
   test.skipIf(skip)("auto: the subgroup kernel with the geometry's path where the adapter has 8- or 16-lane subgroups; portable when asked", async () => {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
+  withKernelPolicy, type KernelPolicy,
   ArgumentError,
   cat,
   dropout,
@@ -19,6 +20,9 @@ import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, randShape, rng } from '../helpers/random.js';
 import type { Rng } from '../../src/tensor/random.js';
+
+/** cat with the device's policy for block moves set to `method` for the call. */
+const catWith = (method: KernelPolicy['cat'], xs: readonly Tensor[], dim: number) => withKernelPolicy(xs[0]!.device, { cat: method }, () => cat(xs, dim));
 
 const skip = await skipGpu();
 let dev: WebGpuDevice;
@@ -148,12 +152,14 @@ function shrunk(inner: Backend, maxBindingBytes: number, bindingOffsetAlignment 
     description: `${inner.description} (bindings limited to ${maxBindingBytes} bytes)`,
     f64: inner.f64,
     limits: { ...inner.limits, maxBindingBytes, bindingOffsetAlignment },
+    adapter: inner.adapter,
+    policy: inner.policy,
     alloc: (n, d) => inner.alloc(n, d),
     free: (s) => inner.free(s),
     upload: (s, d) => inner.upload(s, d),
     download: (s) => inner.download(s),
     run: (spec, r, w, p, o) => {
-      for (const b of [...r, ...w]) {
+      for (const b of [...Object.values(r), ...Object.values(w)]) {
         if ('storage' in b) {
           expect(b.numel * 4).toBeLessThanOrEqual(maxBindingBytes);
           expect((b.offset * 4) % bindingOffsetAlignment).toBe(0);
@@ -198,7 +204,7 @@ describe('cat', () => {
       const want = naiveCat(inputs, dim);
       for (const d of devices()) {
         for (const method of ['auto', 'copy', 'kernel'] as const) {
-          const y = cat(inputs.map((i) => on(d, i.data, i.shape)), dim, { method });
+          const y = catWith(method, inputs.map((i) => on(d, i.data, i.shape)), dim);
           expect(y.shape).toEqual(want.shape);
           expect(await read(y)).toBeAllClose(want.data, EXACT);
         }
@@ -214,7 +220,7 @@ describe('cat', () => {
       const want = naiveCat([a, b], 1);
       for (const d of devices()) {
         for (const method of ['auto', 'kernel'] as const) {
-          const y = cat([on(d, a.data, a.shape), on(d, b.data, b.shape)], 1, { method });
+          const y = catWith(method, [on(d, a.data, a.shape), on(d, b.data, b.shape)], 1);
           expect(await read(y)).toBeAllClose(want.data, EXACT);
         }
       }
@@ -247,7 +253,7 @@ describe('cat', () => {
     for (let t = 0; t < 8; t++) {
       const { inputs, dim } = catCase(r);
       for (const method of ['copy', 'kernel'] as const) {
-        const f = (...xs: Tensor[]) => cat(xs, dim, { method });
+        const f = (...xs: Tensor[]) => catWith(method, xs, dim);
         const g = await forwardBackward(dev, f, inputs);
         const c = await forwardBackward(cpu32, f, inputs);
         expect(g.y).toBeAllClose(c.y, EXACT);
@@ -582,7 +588,7 @@ describe('memory', () => {
       const before = stats(d);
       const x = on(d, randnArray(r, 2 * 3 * 5 * 7), [2, 3, 5, 7], true);
       const ys = [
-        cat([x, x], 1, { method: 'kernel' }),
+        catWith('kernel', [x, x], 1),
         cat([x, x], 0),
         pad(x, [1, -2, 0, 3]),
         interpolate(x, { scaleFactor: 2, mode: 'bilinear', alignCorners: true }),
@@ -625,7 +631,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
         const inputs = shapes.map((s) => ({ data: randnArray(r, prod(s)), shape: s }));
         const want = naiveCat(inputs, dim);
         for (const method of ['auto', 'kernel', 'copy'] as const) {
-          const f = (...xs: Tensor[]) => cat(xs, dim, { method });
+          const f = (...xs: Tensor[]) => catWith(method, xs, dim);
           const big = await forwardBackward(d, f, inputs);
           const sm = await forwardBackward(small(d), f, inputs);
           expect(sm.y).toBeAllClose(want.data, EXACT);
@@ -759,7 +765,7 @@ describe.skipIf(skip)('over the real binding limit (GPU)', () => {
     const b = fillHash(R * L2, 5);
     const ta = on(dev, a, [R, L1], true);
     const tb = on(dev, b, [R, L2], true);
-    const y = cat([ta, tb], 1, { method: 'kernel' });
+    const y = catWith('kernel', [ta, tb], 1);
     expect(over(y.numel)).toBe(true);
     const L = L1 + L2;
     const want = (i: number) => {

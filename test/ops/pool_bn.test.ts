@@ -5,6 +5,9 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   ArgumentError,
+  cpuDevice,
+  setKernelPolicy,
+  withKernelPolicy,
   batchNorm,
   batchNormRelu,
   LimitError,
@@ -20,7 +23,7 @@ import {
   type WebGpuDevice,
 } from '../../src/index.js';
 import type { MaxPool2dOptions } from '../../src/tensor/ops/pool.js';
-import { bindingParts, type Binding, type RunOptions } from '../../src/kernels/backend.js';
+import { bindingParts, type Bindings, type RunOptions } from '../../src/kernels/backend.js';
 import type { KernelSpec } from '../../src/kernels/define_kernel.js';
 import { CpuBackend } from '../../src/kernels/runtime/cpu_backend.js';
 import type { Rng } from '../../src/tensor/random.js';
@@ -44,8 +47,8 @@ const prod = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 class SmallBindingCpu extends CpuBackend {
   override readonly limits = { maxBindingBytes: 1024, maxBufferBytes: Number.MAX_SAFE_INTEGER, bindingOffsetAlignment: 256 };
   launches = 0;
-  override run(spec: KernelSpec, reads: readonly Binding[], writes: readonly Binding[], params: Readonly<Record<string, number>>, opts?: RunOptions): void {
-    for (const b of [...reads, ...writes]) {
+  override run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {
+    for (const b of [...Object.values(reads), ...Object.values(writes)]) {
       const { offset, numel } = bindingParts(b);
       if (numel * 4 > this.limits.maxBindingBytes) throw new Error(`${spec.name}: binding of ${numel} elements over the limit`);
       if ((offset * 4) % this.limits.bindingOffsetAlignment) throw new Error(`${spec.name}: binding offset ${offset} not aligned`);
@@ -623,7 +626,7 @@ describe('batchNormRelu: gradcheck (float64), == the unfused composition, errors
     const c2 = tensor([1, 2], [2], { device: cpu32 });
     expect(() => batchNormRelu(x, c2, c2, null, null, { training: true })).toThrow(/^batchNormRelu: runningMean \[2\]/);
     expect(() => batchNormRelu(x, null, null)).toThrow(ArgumentError);
-    expect(() => batchNormRelu(x, null, null, null, null, { training: true, variant: 'fast' as 'auto' })).toThrow(/variant/);
+    expect(() => setKernelPolicy(cpuDevice(), { batchNorm: 'fast' as 'auto' })).toThrow(/batchNorm must be one of auto, portable/);
   });
 
   test('the split over boxes and flat ranges (tiny binding limit): portable and vec4 == unsplit', async () => {
@@ -674,8 +677,8 @@ describe.skipIf(skip)('batchNormRelu and batchNorm on the GPU (portable and vec4
             const bt = tensor(b, [c], { device: d, requiresGrad: true });
             const rm = tensor(rm0, [c], { device: d });
             const rv = tensor(rv0, [c], { device: d });
-            const o = { training, momentum: 0.3, variant };
-            const y = (fused ? batchNormRelu : batchNorm)(xt, rm, rv, wt, bt, o);
+            const o = { training, momentum: 0.3 };
+            const y = withKernelPolicy(d, { batchNorm: variant }, () => (fused ? batchNormRelu : batchNorm)(xt, rm, rv, wt, bt, o));
             y.backward(tensor(gy, shape, { device: d }));
             return [await y.toArray(), await rm.toArray(), await rv.toArray(), await xt.grad!.toArray(), await wt.grad!.toArray(), await bt.grad!.toArray()];
           };

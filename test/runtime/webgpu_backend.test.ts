@@ -20,7 +20,7 @@ describe.skipIf(skip)('buffer pool', () => {
     const a = dev.alloc(n, 'f32');
     const y = dev.alloc(n, 'f32');
     dev.upload(a, new Float32Array(n).fill(1.5));
-    dev.run(KERNELS.relu, [a], [y], { n, a: 0 }); // encoded, not submitted: it still reads `a`
+    dev.run(KERNELS.relu, { x: a }, { y }, { n, a: 0 }); // encoded, not submitted: it still reads `a`
     const before = stats(dev).allocations;
     dev.free(a);
     const b = dev.alloc(n, 'f32'); // must not be a's buffer (the pending relu reads it)

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseSafetensors, serializeSafetensors } from '../../src/nn/safetensors.js';
 import {
-  setConvForwardVariant, setConvWeightGradVariant, tensor, type ConvForwardVariant, type ConvWeightGradVariant, type WebGpuDevice,
+  setKernelPolicy, tensor, type ConvVariant, type WebGpuDevice,
 } from '../../src/index.js';
 import { checkTorch, formatCheck } from '../../src/unet/check_torch.js';
 import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
@@ -39,16 +39,14 @@ describe.skipIf(skip)('check-torch: our U-Net equals PyTorch on the committed du
 
   // Every kernel choice 'auto' may make on some adapter, forced on every dump: the portable kernels, the subgroup ones
   // and Winograd F(4x4, 3x3), for the forward / input-gradient convolutions and for the weight gradients.
-  const VARIANTS: [ConvForwardVariant, ConvWeightGradVariant][] = [['portable', 'portable'], ['subgroup', 'subgroup'], ['winograd', 'winograd']];
+  const VARIANTS: [ConvVariant, ConvVariant][] = [['portable', 'portable'], ['subgroup', 'subgroup'], ['winograd', 'winograd']];
   test.each(VARIANTS.flatMap(([fv, wv]) => DUMPS.map((f) => [fv, wv, f] as const)))('forward %s, weight gradient %s: %s', async (fv, wv, f) => {
-    const pf = setConvForwardVariant(fv);
-    const pw = setConvWeightGradVariant(wv);
+    const prev = setKernelPolicy(dev, { convForward: fv, convWeightGrad: wv });
     try {
       const r = await checkTorch(readFileSync(join(DIR, f)), dev, f);
       expect(r.ok, formatCheck(r, true)).toBe(true);
     } finally {
-      setConvForwardVariant(pf);
-      setConvWeightGradVariant(pw);
+      setKernelPolicy(dev, prev);
     }
   });
 

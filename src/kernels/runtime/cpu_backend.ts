@@ -1,8 +1,9 @@
 import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
 import { DisposedTensorError } from '../../core/errors.js';
-import type { Backend, BackendStats, Binding, RunOptions, Storage } from '../backend.js';
-import { bindingParts } from '../backend.js';
+import type { Backend, BackendStats, Binding, Bindings, RunOptions, Storage } from '../backend.js';
+import { bindingParts, orderedBindings } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
+import { DEFAULT_POLICY, type KernelPolicy } from '../policy.js';
 
 class CpuStorage implements Storage {
   freed = false;
@@ -23,6 +24,8 @@ export class CpuBackend implements Backend {
   readonly kind = 'cpu';
   readonly description: string;
   readonly limits = { maxBindingBytes: Number.MAX_SAFE_INTEGER, maxBufferBytes: Number.MAX_SAFE_INTEGER, bindingOffsetAlignment: 4 };
+  readonly adapter = null;
+  policy: KernelPolicy = DEFAULT_POLICY;
   destroyed = false;
   #s: BackendStats = { liveStorages: 0, liveBytes: 0, pooledBytes: 0, peakBytes: 0, dispatches: 0, submits: 0, allocations: 0 };
 
@@ -60,7 +63,8 @@ export class CpuBackend implements Backend {
     return (s as CpuStorage).data;
   }
 
-  run(spec: KernelSpec, reads: readonly Binding[], writes: readonly Binding[], params: Readonly<Record<string, number>>, opts?: RunOptions): void {
+  run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {
+    orderedBindings(spec, reads, writes, params);
     const arr = (b: Binding) => {
       const { storage, offset, numel } = bindingParts(b);
       const c = storage as CpuStorage;
@@ -69,8 +73,8 @@ export class CpuBackend implements Backend {
     };
     const r: Record<string, NumArray> = {};
     const w: Record<string, NumArray> = {};
-    Object.keys(spec.reads).forEach((k, i) => (r[k] = arr(reads[i]!)));
-    Object.keys(spec.writes).forEach((k, i) => (w[k] = arr(writes[i]!)));
+    for (const k of Object.keys(spec.reads)) r[k] = arr(reads[k]!);
+    for (const k of Object.keys(spec.writes)) w[k] = arr(writes[k]!);
     spec.ref(r, w, params, { ...spec.constants, ...opts?.constants });
     this.#s.dispatches++;
   }

@@ -1,6 +1,9 @@
 import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
 import { GpuError } from '../../core/errors.js';
-import type { Backend, BackendStats, Storage } from '../backend.js';
+import type { AdapterFacts, Backend, BackendStats, Bindings, Storage } from '../backend.js';
+import { DEFAULT_POLICY, type KernelPolicy } from '../policy.js';
+import { orderedBindings } from '../backend.js';
+import type { KernelSpec } from '../define_kernel.js';
 
 /**
  * A device that allocates nothing and runs nothing: shapes flow through every op (shape checks included),
@@ -11,6 +14,8 @@ export class MetaBackend implements Backend {
   readonly description = 'meta (shapes only, no data)';
   readonly f64 = false;
   readonly limits = { maxBindingBytes: Number.MAX_SAFE_INTEGER, maxBufferBytes: Number.MAX_SAFE_INTEGER, bindingOffsetAlignment: 4 };
+  readonly adapter: AdapterFacts | null = null;
+  policy: KernelPolicy = DEFAULT_POLICY;
   destroyed = false;
   #s: BackendStats = { liveStorages: 0, liveBytes: 0, pooledBytes: 0, peakBytes: 0, dispatches: 0, submits: 0, allocations: 0 };
 
@@ -29,7 +34,8 @@ export class MetaBackend implements Backend {
     if (s.numel <= 1) return arrayFor(s.dtype, s.numel);
     throw new GpuError('download: a meta tensor has a shape but no data');
   }
-  run(): void {
+  run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>): void {
+    orderedBindings(spec, reads, writes, params);
     this.#s.dispatches++;
   }
   copy(): void {}

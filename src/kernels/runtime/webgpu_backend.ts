@@ -1,7 +1,8 @@
 import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
 import { DisposedTensorError, GpuError, LimitError } from '../../core/errors.js';
-import type { Backend, BackendStats, Binding, DeviceLimits, RunOptions, Storage } from '../backend.js';
-import { bindingParts } from '../backend.js';
+import type { AdapterFacts, Backend, BackendStats, Binding, Bindings, DeviceLimits, RunOptions, Storage } from '../backend.js';
+import { DEFAULT_POLICY, resolvePolicy, type KernelPolicy } from '../policy.js';
+import { bindingParts, orderedBindings } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
 import { BufferUsage, MapMode } from './gpu_constants.js';
 import { PipelineCache } from './pipelines.js';
@@ -26,17 +27,11 @@ export interface WebGpuOptions {
   maxPendingReleaseBytes?: number;
   /** Buffer pool tuning (cap, fit, eviction of idle buffers). */
   pool?: BufferPoolOptions;
+  /** The kernel policy to start with (checked against the adapter); default all 'auto'. */
+  kernels?: Partial<KernelPolicy>;
 }
 
-/** Adapter facts worth keeping next to a device (bench output, kernel choice). */
-export interface AdapterFacts {
-  vendor: string;
-  architecture: string;
-  description: string;
-  features: string[];
-  subgroupMinSize?: number;
-  subgroupMaxSize?: number;
-}
+export type { AdapterFacts };
 
 /**
  * The WebGPU backend: the only code that touches a GPUDevice. One command encoder and one compute pass
@@ -47,6 +42,7 @@ export class WebGpuBackend implements Backend {
   readonly f64 = false;
   readonly limits: DeviceLimits;
   readonly description: string;
+  policy: KernelPolicy;
   destroyed = false;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
@@ -69,6 +65,7 @@ export class WebGpuBackend implements Backend {
       maxBufferBytes: lim.maxBufferSize,
       bindingOffsetAlignment: lim.minStorageBufferOffsetAlignment,
     };
+    this.policy = resolvePolicy(adapter, DEFAULT_POLICY, opts.kernels ?? {});
     this.description = adapter.description || `${adapter.vendor} ${adapter.architecture}`.trim() || 'WebGPU adapter';
     this.#maxWorkgroups = lim.maxComputeWorkgroupsPerDimension;
     this.#maxDispatches = opts.maxDispatchesPerSubmit ?? 2048;
@@ -164,8 +161,9 @@ export class WebGpuBackend implements Backend {
     return [x, y, z];
   }
 
-  run(spec: KernelSpec, reads: readonly Binding[], writes: readonly Binding[], params: Readonly<Record<string, number>>, opts?: RunOptions): void {
+  run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {
     this.#check(spec.name);
+    const bindings = orderedBindings(spec, reads, writes, params);
     const constants = { ...spec.constants, ...opts?.constants };
     const grid = this.foldGrid(spec.name, spec.grid(params, constants));
     if (grid[0] * grid[1] * grid[2] === 0) return;
@@ -186,23 +184,21 @@ export class WebGpuBackend implements Backend {
       entries.push({ binding: i, resource: { buffer: g.buffer, offset: off, size: bytes } });
       bound += bytes;
     };
-    reads.forEach((b, i) => bind(b, i));
-    writes.forEach((b, i) => bind(b, reads.length + i));
+    bindings.forEach(bind);
     const { pipeline, layout } = this.pipelines.get(spec, constants);
     const pkeys = Object.keys(spec.params);
     if (pkeys.length) {
       const buf = new ArrayBuffer(Math.ceil((pkeys.length * 4) / 16) * 16);
       const dv = new DataView(buf);
       pkeys.forEach((k, i) => {
-        const v = params[k];
-        if (v === undefined) throw new GpuError(`${spec.name}: param '${k}' was not given`);
+        const v = params[k]!;
         const t = (spec.params as Record<string, string>)[k];
         if (t === 'f32') dv.setFloat32(i * 4, v, true);
         else if (t === 'i32') dv.setInt32(i * 4, v, true);
         else dv.setUint32(i * 4, v, true);
       });
       const slot = this.#arena.alloc(buf);
-      entries.push({ binding: reads.length + writes.length, resource: { buffer: slot.buffer, offset: slot.offset, size: slot.size } });
+      entries.push({ binding: bindings.length, resource: { buffer: slot.buffer, offset: slot.offset, size: slot.size } });
     }
     const prof = this.#profiler;
     if (prof?.full) this.flush();

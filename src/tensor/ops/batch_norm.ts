@@ -16,25 +16,23 @@ import { record } from '../autograd.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkDType, deviceOf, empty, flatWindows, launch, type Bind } from './util.js';
+import { blockWindow, flatWindows, planBlocks, runs, windowOf } from './split.js';
+import { checkDType, deviceOf, empty, launch, type Bind } from './util.js';
 
 export interface BatchNormOptions {
   training?: boolean;
   momentum?: number;
   eps?: number;
-  /** Kernel variants: 'auto' (default: the vec4 kernels where H * W % 4 == 0), 'portable' (the scalar kernels). */
-  variant?: BatchNormVariant;
 }
-
-export type BatchNormVariant = 'auto' | 'portable';
 
 /**
  * The one choice of kernel variants for the batch-norm family: the vec4 kernels (vec4 loads, per-channel values
  * once per run: on lavapipe 5-8x faster than the scalar kernels, and fewer loads help any GPU) wherever they are valid (every
- * plane and every flat window a multiple of 4 elements); the portable scalar kernels otherwise or when asked.
+ * plane and every flat window a multiple of 4 elements); the portable scalar kernels otherwise or when the device's
+ * policy asks (batchNorm: 'portable').
  */
-function useVec4(dev: Backend, variant: BatchNormVariant, numel: number, hw: number): boolean {
-  if (variant === 'portable' || hw % 4 !== 0) return false;
+function useVec4(dev: Backend, numel: number, hw: number): boolean {
+  if (dev.policy.batchNorm === 'portable' || hw % 4 !== 0) return false;
   return flatWindows(dev, numel).every(([base, n]) => base % 4 === 0 && n % 4 === 0);
 }
 
@@ -60,42 +58,21 @@ interface Box {
  * window is contiguous). Boxes over the same items share their chunk numbering (kbase); ktot chunks per channel.
  */
 function planBoxes(op: string, dev: Backend, n: number, c: number, hw: number, chunk: number): { boxes: Box[]; ktot: number } {
-  const maxE = Math.floor(dev.limits.maxBindingBytes / 4);
-  const room = maxE - (alignOf(dev) - 1);
-  const ranges: [number, number][] = [];
-  let cb = c;
-  if (n * c * hw <= maxE) ranges.push([0, n]);
-  else if (c * hw <= room) {
-    const per = Math.floor(room / (c * hw));
-    for (let n0 = 0; n0 < n; n0 += per) ranges.push([n0, Math.min(per, n - n0)]);
-  } else if (hw <= room) {
-    cb = Math.floor(room / hw);
-    for (let n0 = 0; n0 < n; n0++) ranges.push([n0, 1]);
-  } else {
-    throw new LimitError(op, 'maxStorageBufferBindingSize', hw * 4, dev.limits.maxBindingBytes, `one channel plane of ${hw} elements does not fit a binding`);
-  }
+  const { nb, cb: [cb] } = planBlocks(op, dev, n, [{ c, plane: hw }]);
   const boxes: Box[] = [];
   let kbase = 0;
-  for (const [n0, nb] of ranges) {
-    const nk = Math.ceil((nb * hw) / chunk);
-    for (let c0 = 0; c0 < c; c0 += cb) boxes.push({ n0, nb, c0, cb: Math.min(cb, c - c0), nk, kbase });
+  for (const { n0, nn } of runs(n, nb)) {
+    const nk = Math.ceil((nn * hw) / chunk);
+    for (const { n0: c0, nn: cc } of runs(c, cb!)) boxes.push({ n0, nb: nn, c0, cb: cc, nk, kbase });
     kbase += nk;
   }
   return { boxes, ktot: kbase };
 }
 
-const alignOf = (dev: Backend) => Math.max(1, dev.limits.bindingOffsetAlignment / 4);
+/** The window of t (same layout as x) that a box reads. */
+const boxWindow = (t: Tensor, b: Box, c: number, hw: number) => blockWindow(t, c, hw, { n0: b.n0, nn: b.nb, c0: b.c0, cc: b.cb });
 
-/** The window of t (same layout as x) that a box reads, from the aligned offset below its first element. */
-function boxWindow(t: Tensor, b: Box, c: number, hw: number, al: number): { bind: Bind; xo: number } {
-  const start = b.n0 * c * hw + b.c0 * hw;
-  const count = (b.nb - 1) * c * hw + b.cb * hw;
-  if (start === 0 && count === t.numel) return { bind: t, xo: 0 };
-  const off = start - (start % al);
-  return { bind: { tensor: t, offset: off, numel: start - off + count }, xo: start - off };
-}
-
-const win = (t: Tensor, base: number, n: number): Bind => (base === 0 && n === t.numel ? t : { tensor: t, offset: base, numel: n });
+const win = (t: Tensor, base: number, n: number): Bind => windowOf(t, base, n).bind;
 
 function reduceParams(b: Box, c: number, hw: number, ktot: number, xo: number) {
   return { nwork: b.cb * b.nk, nk: b.nk, chunk: CHUNK, mtot: b.nb * hw, hw, chw: c * hw, c0: b.c0, ktot, kbase: b.kbase, xo };
@@ -153,8 +130,6 @@ function batchNormImpl(
   const training = opts.training ?? false;
   const momentum = opts.momentum ?? 0.1;
   const eps = opts.eps ?? 1e-5;
-  const variant = opts.variant ?? 'auto';
-  if (variant !== 'auto' && variant !== 'portable') throw new ArgumentError(op, `variant must be 'auto' or 'portable', got '${String(variant)}'`);
   const dev = deviceOf(op, x, runningMean, runningVar, weight, bias);
   checkDType(op, x, 'f32');
   if (x.ndim < 2) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, ...]`, [x.shape]);
@@ -171,7 +146,7 @@ function batchNormImpl(
   const plan = training ? planBoxes(op, dev, n, c, hw, CHUNK) : null;
   const y = empty(dev, x.shape);
   if (x.numel === 0) return y;
-  const vec4 = useVec4(dev, variant, x.numel, hw);
+  const vec4 = useVec4(dev, x.numel, hw);
   const apply = { HAS_W: !!weight, HAS_B: !!bias, RELU: relu };
 
   const mean = empty(dev, [c]);
@@ -181,29 +156,29 @@ function batchNormImpl(
     const { boxes, ktot } = plan;
     const part = empty(dev, [c * ktot * 3]);
     for (const b of boxes) {
-      const w = boxWindow(x, b, c, hw, alignOf(dev));
-      launch(vec4 ? batchnorm2d_stats_vec4 : batchnorm2d_stats, [w.bind], [part], reduceParams(b, c, hw, ktot, w.xo));
+      const w = boxWindow(x, b, c, hw);
+      launch(vec4 ? batchnorm2d_stats_vec4 : batchnorm2d_stats, { x: w.bind }, { part }, reduceParams(b, c, hw, ktot, w.res));
     }
     // Without running statistics the kernel writes none: two scratch bindings stand in (never aliased writes).
     const scratch = runningMean ? [] : [empty(dev, [1]), empty(dev, [1])];
-    launch(batchnorm2d_finalize, [part], [mean, invstd, runningMean ?? scratch[0]!, runningVar ?? scratch[1]!], { ...fin, ktot }, {
+    launch(batchnorm2d_finalize, { part }, { mean, invstd, rmean: runningMean ?? scratch[0]!, rvar: runningVar ?? scratch[1]! }, { ...fin, ktot }, {
       constants: { TRAINING: true, UPDATE: !!runningMean },
     });
     for (const t of scratch) t.dispose();
     part.dispose();
   } else {
     // part is not read in evaluation: any small read-only binding will do.
-    launch(batchnorm2d_finalize, [win(x, 0, 1)], [mean, invstd, runningMean!, runningVar!], { ...fin, ktot: 0 }, {
+    launch(batchnorm2d_finalize, { part: win(x, 0, 1) }, { mean, invstd, rmean: runningMean!, rvar: runningVar! }, { ...fin, ktot: 0 }, {
       constants: { TRAINING: false, UPDATE: false },
     });
   }
   for (const [base, cnt] of flatWindows(dev, x.numel)) {
-    const reads = [win(x, base, cnt), mean, invstd, weight ?? mean, bias ?? mean];
+    const reads = { x: win(x, base, cnt), mean, invstd, weight: weight ?? mean, bias: bias ?? mean };
     if (vec4) {
       const runs = bnRuns(base, cnt, hw, batchnorm2d_fwd_vec4.constants.RUN as number);
-      launch(batchnorm2d_fwd_vec4, reads, [win(y, base, cnt)], { n: cnt, base, hw, c, ...runs }, { constants: apply });
+      launch(batchnorm2d_fwd_vec4, reads, { y: win(y, base, cnt) }, { n: cnt, base, hw, c, ...runs }, { constants: apply });
     } else {
-      launch(batchnorm2d_fwd, reads, [win(y, base, cnt)], { n: cnt, base, hw, c }, { constants: apply });
+      launch(batchnorm2d_fwd, reads, { y: win(y, base, cnt) }, { n: cnt, base, hw, c }, { constants: apply });
     }
   }
 
@@ -214,22 +189,22 @@ function batchNormImpl(
     const sw = weight ? saved[3]! : null;
     const sb = relu && bias ? saved[weight ? 4 : 3]! : null;
     // Unused bindings (absent weight / bias, or not read without RELU / TRAINING) take any small read-only tensor.
-    const chan = [smean, sinv, sw ?? sinv, sb ?? sinv];
+    const chan = { mean: smean, invstd: sinv, weight: sw ?? sinv, bias: sb ?? sinv };
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (training || needs[1] || needs[2]) {
       const { boxes, ktot } = planBoxes(`${op} backward`, dev, n, c, hw, CHUNK);
       const part = empty(dev, [c * ktot * 2]);
       for (const b of boxes) {
-        const xw = boxWindow(sx, b, c, hw, alignOf(dev));
-        const gw = boxWindow(gy, b, c, hw, alignOf(dev));
-        launch(vec4 ? batchnorm2d_bwd_reduce_vec4 : batchnorm2d_bwd_reduce, [xw.bind, gw.bind, ...chan], [part], reduceParams(b, c, hw, ktot, xw.xo), {
+        const xw = boxWindow(sx, b, c, hw);
+        const gw = boxWindow(gy, b, c, hw);
+        launch(vec4 ? batchnorm2d_bwd_reduce_vec4 : batchnorm2d_bwd_reduce, { x: xw.bind, g: gw.bind, ...chan }, { part }, reduceParams(b, c, hw, ktot, xw.res), {
           constants: apply,
         });
       }
       dw = empty(dev, [c]);
       db = empty(dev, [c]);
-      launch(batchnorm2d_bwd_finalize, [part, sinv], [dw, db], { c, ktot });
+      launch(batchnorm2d_bwd_finalize, { part, invstd: sinv }, { dweight: dw, dbias: db }, { c, ktot });
       part.dispose();
     }
     let dx: Tensor | null = null;
@@ -237,13 +212,13 @@ function batchNormImpl(
       dx = empty(dev, x.shape);
       const constants = { TRAINING: training, ...apply };
       for (const [base, cnt] of flatWindows(dev, x.numel)) {
-        const reads = [win(sx, base, cnt), win(gy, base, cnt), ...chan, dw ?? sinv, db ?? sinv];
+        const reads = { x: win(sx, base, cnt), g: win(gy, base, cnt), ...chan, sum_gxhat: dw ?? sinv, sum_g: db ?? sinv };
         const p = { n: cnt, base, hw, c, inv_m: 1 / (n * hw) };
         if (vec4) {
           const runs = bnRuns(base, cnt, hw, batchnorm2d_bwd_dx_vec4.constants.RUN as number);
-          launch(batchnorm2d_bwd_dx_vec4, reads, [win(dx, base, cnt)], { ...p, ...runs }, { constants });
+          launch(batchnorm2d_bwd_dx_vec4, reads, { dx: win(dx, base, cnt) }, { ...p, ...runs }, { constants });
         } else {
-          launch(batchnorm2d_bwd_dx, reads, [win(dx, base, cnt)], p, { constants });
+          launch(batchnorm2d_bwd_dx, reads, { dx: win(dx, base, cnt) }, p, { constants });
         }
       }
     }

@@ -14,13 +14,13 @@ function unary(name: UnaryName, x: Tensor, a = 0): Tensor {
   checkDType(name, x, 'f32');
   const y = empty(dev, x.shape);
   // Windowed past the binding limit (flat: every binding shares the index).
-  disposeOnThrow([y], () => launchFlat(UNARY_KERNELS[name], [x], [y], x.numel, (n) => ({ n, a })));
+  disposeOnThrow([y], () => launchFlat(UNARY_KERNELS[name], { x }, { y }, x.numel, (n) => ({ n, a })));
   const saves = UNARY[name].saves;
   const save = saves === 'x' ? [x] : saves === 'y' ? [y] : [];
   return record(name, [x], y, save, (gy, saved) => {
     const s = saved[0] ?? gy;
     const gx = empty(dev, x.shape);
-    launchFlat(UNARY_KERNELS[`${name}_bwd`], [s, s, gy], [gx], x.numel, (n) => ({ n, a }));
+    launchFlat(UNARY_KERNELS[`${name}_bwd`], { x: s, y: s, g: gy }, { gx }, x.numel, (n) => ({ n, a }));
     return [gx];
   });
 }
@@ -113,9 +113,9 @@ export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor, to?: Shape): T
   return disposeOnThrow([y], () => {
     if (flat || bytes > dev.limits.maxBindingBytes) {
       const side = (t: Tensor, len: number) => [t.numel === n ? len : 1];
-      launchFlat(spec, [a, b], [y], n, (len) => binaryParams([len], side(a, len), side(b, len)), { constants: { BROADCAST: !flat } });
+      launchFlat(spec, { a, b }, { y }, n, (len) => binaryParams([len], side(a, len), side(b, len)), { constants: { BROADCAST: !flat } });
     } else {
-      launch(spec, [a, b], [y], binaryParams(shape, a.shape, b.shape), { constants: { BROADCAST: true } });
+      launch(spec, { a, b }, { y }, binaryParams(shape, a.shape, b.shape), { constants: { BROADCAST: true } });
     }
     return y;
   });

@@ -9,4 +9,6 @@ export * from './pool.js';
 export * from './batch_norm.js';
 export * from './movement.js';
 export * from './loss.js';
+export * from './softmax.js';
 export * from './optim.js';
+

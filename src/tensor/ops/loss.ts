@@ -1,4 +1,4 @@
-// Softmax, log-softmax and the losses (PyTorch semantics). Reductions run as fixed-order partial sums per
+// The losses (PyTorch semantics). Reductions run as fixed-order partial sums per
 // workgroup plus one loss_reduce pass: deterministic, no float atomics. Every op splits tensors over the binding
 // limit into aligned windows; kernels address global indices minus each window's start.
 import type { Backend } from '../../kernels/backend.js';
@@ -16,11 +16,6 @@ import {
   DICE_FWD,
   LOSS_REDUCE_MODES,
   loss_reduce,
-  softmax_bwd,
-  softmax_fwd,
-  softmax_plane_apply,
-  softmax_plane_bwd,
-  softmax_plane_dot,
   softmax_plane_stats,
   softmax_plane_stats_f32_index,
   type DiceTarget,
@@ -32,82 +27,17 @@ import { broadcastShapes, fmt, normDims, numel, sameShape, type Shape } from '..
 import type { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';
 import { binaryRaw } from './elementwise.js';
+import { bindGeometry, flatRanges, planBlocks, planeChunks, planeWin, rowRanges, rowSpan, runs, spanWindow } from './split.js';
 import { checkDType, deviceOf, disposeOnThrow, empty, launch, type Bind } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
 // ---- windows over the binding limit ----
 
-/** Elements one binding may cover, and the element alignment of window offsets. */
-function bindingElems(dev: Backend): { lim: number; align: number } {
-  const align = Math.max(1, Math.ceil(dev.limits.bindingOffsetAlignment / BYTES_PER_ELEMENT));
-  return { lim: Math.floor(dev.limits.maxBindingBytes / BYTES_PER_ELEMENT), align };
-}
-
-/** The longest element span a planned launch may touch: a window starts up to align - 1 elements before it. */
-function spanCap(dev: Backend): number {
-  const { lim, align } = bindingElems(dev);
-  return lim - (align - 1);
-}
-
-/**
- * Binds global elements [start, end) of t: the whole tensor when it fits one binding (base 0), else a window
- * from the aligned offset at or below start (base = that offset; the kernel subtracts it).
- */
-function win(t: Tensor, start: number, end: number): { b: Bind; base: number } {
-  const { lim, align } = bindingElems(t.device);
-  if (t.numel <= lim) return { b: t, base: 0 };
-  const base = Math.floor(start / align) * align;
-  return { b: { tensor: t, offset: base, numel: Math.min(end, t.numel) - base }, base };
-}
-
 function tooBig(op: string, what: string, elems: number, dev: Backend, hint: string): LimitError {
   return new LimitError(op, 'maxStorageBufferBindingSize', elems * BYTES_PER_ELEMENT, dev.limits.maxBindingBytes, `${what}; ${hint}`);
 }
 
-/**
- * Row ranges [r0, r1) of x viewed as [outer, D, inner] (row r = o * inner + i reads D elements at stride inner)
- * whose element spans each fit one binding: all rows, blocks of whole outer slices, or inner ranges of one slice.
- * null when one row alone spans more than a binding ((D - 1) * inner + 1 elements): then the op goes plane by
- * plane (planeChunks, online statistics), e.g. cross-entropy over 19 classes of a 1024 x 2048 image.
- */
-function rowRanges(dev: Backend, outer: number, D: number, inner: number): [number, number][] | null {
-  const rows = outer * inner;
-  if (rows === 0 || D === 0) return [];
-  if (rows * D <= bindingElems(dev).lim) return [[0, rows]];
-  const cap = spanCap(dev);
-  const out: [number, number][] = [];
-  if (D * inner <= cap) {
-    const ob = Math.floor(cap / (D * inner));
-    for (let o = 0; o < outer; o += ob) out.push([o * inner, Math.min(outer, o + ob) * inner]);
-    return out;
-  }
-  const ib = cap - (D - 1) * inner;
-  if (ib < 1) return null;
-  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i += ib) out.push([o * inner + i, o * inner + Math.min(inner, i + ib)]);
-  return out;
-}
-
-/** Pixel chunks (outer o, pixels [i0, i0 + np)) for the plane-wise path; a chunk's state [3, np] fits one binding. */
-function planeChunks(dev: Backend, outer: number, inner: number): { o: number; i0: number; np: number }[] {
-  const chunk = Math.min(inner, Math.floor(spanCap(dev) / 3));
-  const out: { o: number; i0: number; np: number }[] = [];
-  for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i += chunk) out.push({ o, i0: i, np: Math.min(inner, i + chunk) - i });
-  return out;
-}
-
-/** The window of plane d's pixels [i0, i0 + np) in [outer, D, inner], and its residual offset. */
-function planeWin(t: Tensor, o: number, d: number, D: number, inner: number, i0: number, np: number) {
-  const s0 = (o * D + d) * inner + i0;
-  const w = win(t, s0, s0 + np);
-  return { b: w.b, off: s0 - w.base };
-}
-
-/** The global element span [e0, e1) of rows [r0, r1) in [outer, D, inner]. */
-function rowSpan(r0: number, r1: number, D: number, inner: number): [number, number] {
-  const at = (r: number) => Math.floor(r / inner) * D * inner + (r % inner);
-  return [at(r0), at(r1 - 1) + (D - 1) * inner + 1];
-}
 
 /** A block of planes (q = n * C + c, each `inner` elements) and the pixel range [i0, i0 + ni) taken in each. */
 interface PlaneBlock {
@@ -119,23 +49,19 @@ interface PlaneBlock {
 
 /**
  * Blocks of planes of [outer, C, inner] whose element span and per-pixel span ([outer, inner] arrays) each fit one
- * binding: everything, blocks of whole items, channel blocks of one item, or pixel chunks (multiples of `unit`) of
- * one plane.
+ * binding (split.ts's planBlocks): everything, blocks of whole items, channel blocks of one item, or pixel chunks
+ * (multiples of `unit`) of one plane.
  */
-function planeBlocks(dev: Backend, outer: number, C: number, inner: number, unit: number): PlaneBlock[] {
+function planeBlocks(op: string, dev: Backend, outer: number, C: number, inner: number, unit: number): PlaneBlock[] {
   if (outer * C * inner === 0) return [];
-  if (outer * C * inner <= bindingElems(dev).lim) return [{ pl0: 0, npl: outer * C, i0: 0, ni: inner }];
-  const cap = spanCap(dev);
+  const { nb, cb: [cb], pb } = planBlocks(op, dev, outer, [{ c: C, plane: inner }, { c: 1, plane: inner }], unit);
   const out: PlaneBlock[] = [];
-  if (C * inner <= cap) {
-    const ob = Math.floor(cap / (C * inner));
-    for (let o = 0; o < outer; o += ob) out.push({ pl0: o * C, npl: (Math.min(outer, o + ob) - o) * C, i0: 0, ni: inner });
-  } else if (inner <= cap) {
-    const cb = Math.floor(cap / inner);
-    for (let o = 0; o < outer; o++) for (let c = 0; c < C; c += cb) out.push({ pl0: o * C + c, npl: Math.min(C, c + cb) - c, i0: 0, ni: inner });
+  if (pb !== null) {
+    for (let q = 0; q < outer * C; q++) for (const { n0: i, nn } of runs(inner, pb)) out.push({ pl0: q, npl: 1, i0: i, ni: nn });
   } else {
-    const chunk = Math.floor(cap / unit) * unit;
-    for (let q = 0; q < outer * C; q++) for (let i = 0; i < inner; i += chunk) out.push({ pl0: q, npl: 1, i0: i, ni: Math.min(inner, i + chunk) - i });
+    for (const { n0: o, nn } of runs(outer, nb)) {
+      for (const { n0: c, nn: cc } of runs(C, nn === 1 ? cb! : C)) out.push({ pl0: o * C + c, npl: (nn - 1) * C + cc, i0: 0, ni: inner });
+    }
   }
   return out;
 }
@@ -151,15 +77,6 @@ function blockSpans(b: PlaneBlock, C: number, inner: number) {
   };
 }
 
-/** Flat ranges [e0, e1) of n elements, each within one binding and starting at a multiple of `unit`. */
-function flatRanges(dev: Backend, n: number, unit: number): [number, number][] {
-  if (n === 0) return [];
-  if (n <= bindingElems(dev).lim) return [[0, n]];
-  const chunk = Math.floor(spanCap(dev) / unit) * unit;
-  const out: [number, number][] = [];
-  for (let e = 0; e < n; e += chunk) out.push([e, Math.min(n, e + chunk)]);
-  return out;
-}
 
 const perWorkgroup = (spec: KernelSpec) => (spec.constants.WG as number) * (spec.constants.K as number);
 
@@ -173,96 +90,6 @@ function checkReduction(op: string, r: string): Reduction {
   return r;
 }
 
-// ---- softmax ----
-
-function dimGeometry(op: string, shape: Shape, dim: number) {
-  const s = shape.length ? shape : [1];
-  const d = normDims(op, s, dim)[0]!;
-  return { outer: numel(s.slice(0, d)), D: s[d]!, inner: numel(s.slice(d + 1)) };
-}
-
-type Geometry = { outer: number; D: number; inner: number };
-
-/** softmax_fwd over every row range of [outer, D, inner], or plane by plane (stats, then apply) for long rows. */
-function softmaxForward(x: Tensor, y: Tensor, { outer, D, inner }: Geometry, LOG: boolean): void {
-  const dev = x.device;
-  const ranges = rowRanges(dev, outer, D, inner);
-  if (ranges) {
-    for (const [r0, r1] of ranges) {
-      const [e0, e1] = rowSpan(r0, r1, D, inner);
-      const w = win(y, e0, e1);
-      launch(softmax_fwd, [win(x, e0, e1).b], [w.b], { rows: r1 - r0, row0: r0, D, inner, base: w.base }, { constants: { LOG } });
-    }
-    return;
-  }
-  const chunks = planeChunks(dev, outer, inner);
-  const st = empty(dev, [3 * chunks[0]!.np]);
-  try {
-    for (const { o, i0, np } of chunks) {
-      for (let d = 0; d < D; d++) {
-        const xw = planeWin(x, o, d, D, inner, i0, np);
-        launch(softmax_plane_stats, [xw.b, xw.b], [st], { np, xoff: xw.off, toff: 0, d, first: d === 0 ? 1 : 0 });
-      }
-      for (let d = 0; d < D; d++) {
-        const xw = planeWin(x, o, d, D, inner, i0, np);
-        launch(softmax_plane_apply, [xw.b, st], [planeWin(y, o, d, D, inner, i0, np).b], { np, off: xw.off }, { constants: { LOG } });
-      }
-    }
-  } finally {
-    st.dispose();
-  }
-}
-
-/** softmax_bwd over every row range, or plane by plane (row sums, then the gradient) for long rows. */
-function softmaxBackward(y: Tensor, g: Tensor, gx: Tensor, { outer, D, inner }: Geometry, LOG: boolean): void {
-  const dev = y.device;
-  const ranges = rowRanges(dev, outer, D, inner);
-  if (ranges) {
-    for (const [r0, r1] of ranges) {
-      const [e0, e1] = rowSpan(r0, r1, D, inner);
-      const w = win(gx, e0, e1);
-      launch(softmax_bwd, [win(y, e0, e1).b, win(g, e0, e1).b], [w.b], { rows: r1 - r0, row0: r0, D, inner, base: w.base }, { constants: { LOG } });
-    }
-    return;
-  }
-  const chunks = planeChunks(dev, outer, inner);
-  const acc = empty(dev, [chunks[0]!.np]);
-  for (const { o, i0, np } of chunks) {
-    const pw = (t: Tensor, d: number) => planeWin(t, o, d, D, inner, i0, np);
-    for (let d = 0; d < D; d++) {
-      const yw = pw(y, d);
-      launch(softmax_plane_dot, [yw.b, pw(g, d).b], [acc], { np, off: yw.off, first: d === 0 ? 1 : 0 }, { constants: { LOG } });
-    }
-    for (let d = 0; d < D; d++) {
-      const yw = pw(y, d);
-      launch(softmax_plane_bwd, [yw.b, pw(g, d).b, acc], [pw(gx, d).b], { np, off: yw.off }, { constants: { LOG } });
-    }
-  }
-  acc.dispose();
-}
-
-function softmaxOp(op: string, x: Tensor, dim: number, LOG: boolean): Tensor {
-  const dev = deviceOf(op, x);
-  checkDType(op, x, 'f32');
-  const g = dimGeometry(op, x.shape, dim);
-  const y = empty(dev, x.shape);
-  disposeOnThrow([y], () => softmaxForward(x, y, g, LOG));
-  return record(op, [x], y, [y], (gy, [sy]) => {
-    const gx = empty(dev, x.shape);
-    softmaxBackward(sy!, gy, gx, g, LOG);
-    return [gx];
-  });
-}
-
-/** Softmax over `dim` (channels, dim 1, for segmentation): exp(x - max) / sum exp(x - max). Any shape. */
-export function softmax(x: Tensor, dim = 1): Tensor {
-  return softmaxOp('softmax', x, dim, false);
-}
-
-/** Log-softmax over `dim`: x - max - log(sum exp(x - max)). Any shape. */
-export function logSoftmax(x: Tensor, dim = 1): Tensor {
-  return softmaxOp('logSoftmax', x, dim, true);
-}
 
 // ---- binary cross-entropy with logits ----
 
@@ -297,11 +124,11 @@ function broadcastOperand(op: string, name: string, w: Tensor, shape: Shape): Br
 /** Binding and params of a broadcast operand for the global element range [e0, e1). */
 function bindBroadcast(op: string, name: string, bc: Broadcast | null, dummy: Bind, e0: number, e1: number, n: number) {
   if (!bc) return { b: dummy, div: 1, mod: 1, base: 0 };
-  const { lim } = bindingElems(bc.t.device);
+  const lim = bindGeometry(bc.t.device).max;
   if (bc.t.numel > lim && !(bc.div === 1 && bc.mod === n)) {
     throw tooBig(op, `${name} ${fmt(bc.t.shape)} broadcast over the input`, bc.t.numel, bc.t.device, 'give it the input\'s full shape');
   }
-  const w = win(bc.t, e0, e1);
+  const w = spanWindow(bc.t, e0, e1);
   return { b: w.b, div: bc.div, mod: bc.mod, base: w.base };
 }
 
@@ -333,10 +160,10 @@ export function bceWithLogits(logits: Tensor, target: Tensor, opts: { reduction?
       if (part) temps.push(part);
       const constants = { REDUCE: !!part, HAS_W: !!w, HAS_PW: !!pw };
       for (const [e0, e1] of flatRanges(dev, n, per)) {
-        const x = win(logits, e0, e1);
+        const x = spanWindow(logits, e0, e1);
         const wb = bindBroadcast(op, 'weight', w, x.b, e0, e1, n);
         const pb = bindBroadcast(op, 'posWeight', pw, x.b, e0, e1, n);
-        launch(bce_with_logits_fwd, [x.b, win(target, e0, e1).b, wb.b, pb.b], [part ?? win(y, e0, e1).b], {
+        launch(bce_with_logits_fwd, { x: x.b, t: spanWindow(target, e0, e1).b, w: wb.b, pw: pb.b }, { out: part ?? spanWindow(y, e0, e1).b }, {
           n: e1 - e0, e0, xbase: x.base, wdiv: wb.div, wmod: wb.mod, wbase: wb.base, pdiv: pb.div, pmod: pb.mod, pbase: pb.base, jbase: e0 / per,
         }, { constants });
       }
@@ -358,11 +185,11 @@ export function bceWithLogits(logits: Tensor, target: Tensor, opts: { reduction?
     const gx = empty(dev, logits.shape);
     const constants = { G_SCALAR: reduction !== 'none', HAS_W: !!w, HAS_PW: !!pw };
     for (const [e0, e1] of flatRanges(dev, n, 1)) {
-      const x = win(sx!, e0, e1);
+      const x = spanWindow(sx!, e0, e1);
       const wb = bindBroadcast(op, 'weight', w, x.b, e0, e1, n);
       const pb = bindBroadcast(op, 'posWeight', pw, x.b, e0, e1, n);
-      const g = reduction === 'none' ? win(gy, e0, e1).b : gy;
-      launch(bce_with_logits_bwd, [x.b, win(st!, e0, e1).b, wb.b, pb.b, g], [win(gx, e0, e1).b], {
+      const g = reduction === 'none' ? spanWindow(gy, e0, e1).b : gy;
+      launch(bce_with_logits_bwd, { x: x.b, t: spanWindow(st!, e0, e1).b, w: wb.b, pw: pb.b, g }, { gx: spanWindow(gx, e0, e1).b }, {
         n: e1 - e0, e0, xbase: x.base, wdiv: wb.div, wmod: wb.mod, wbase: wb.base, pdiv: pb.div, pmod: pb.mod, pbase: pb.base,
         scale: reduction === 'mean' ? 1 / n : 1,
       }, { constants });
@@ -374,7 +201,7 @@ export function bceWithLogits(logits: Tensor, target: Tensor, opts: { reduction?
 /** Sums the [G, J] partials in a fixed order and writes the loss into y (loss_reduce); returns the G group sums. */
 function finish(y: Tensor, part: Tensor, G: number, J: number, mode: keyof typeof LOSS_REDUCE_MODES, p: { C?: number; scale?: number; smooth?: number }): Tensor {
   const sums = empty(y.device, [G]);
-  launch(loss_reduce, [part], [y, sums], { G, J, C: p.C ?? 1, scale: p.scale ?? 1, smoothing: p.smooth ?? 0 }, { constants: { MODE: LOSS_REDUCE_MODES[mode] } });
+  launch(loss_reduce, { part }, { y, sums }, { G, J, C: p.C ?? 1, scale: p.scale ?? 1, smoothing: p.smooth ?? 0 }, { constants: { MODE: LOSS_REDUCE_MODES[mode] } });
   return sums;
 }
 
@@ -432,10 +259,10 @@ export function crossEntropy(
       const constants = { REDUCE: !!part, HAS_W: !!weight };
       for (const [r0, r1] of ranges ?? []) {
         const [e0, e1] = rowSpan(r0, r1, C, inner);
-        const x = win(logits, e0, e1);
-        const t = win(target, r0, r1);
-        const out = part ?? win(y, r0, r1).b;
-        launch(fwd, [x.b, t.b, weight ?? x.b], [win(lse, r0, r1).b, out], {
+        const x = spanWindow(logits, e0, e1);
+        const t = spanWindow(target, r0, r1);
+        const out = part ?? spanWindow(y, r0, r1).b;
+        launch(fwd, { x: x.b, tgt: t.b, w: weight ?? x.b }, { lse: spanWindow(lse, r0, r1).b, out }, {
           rows: r1 - r0, row0: r0, C, inner, xbase: x.base, pbase: t.base, jbase, J, ignore,
         }, { constants });
         jbase += Math.ceil((r1 - r0) / per);
@@ -446,14 +273,14 @@ export function crossEntropy(
       try {
         for (const { o, i0, np } of chunks) {
           const r0 = o * inner + i0;
-          const t = win(target, r0, r0 + np);
+          const t = spanWindow(target, r0, r0 + np);
           for (let d = 0; d < C; d++) {
             const xw = planeWin(logits, o, d, C, inner, i0, np);
-            launch(f32t ? softmax_plane_stats_f32_index : softmax_plane_stats, [xw.b, t.b], [st!], {
+            launch(f32t ? softmax_plane_stats_f32_index : softmax_plane_stats, { x: xw.b, tgt: t.b }, { st: st! }, {
               np, xoff: xw.off, toff: r0 - t.base, d, first: d === 0 ? 1 : 0,
             }, { constants: { GATHER: true } });
           }
-          launch(f32t ? cross_entropy_plane_fwd_f32_index : cross_entropy_plane_fwd, [st!, t.b, weight ?? st!], [win(lse, r0, r0 + np).b, part ?? win(y, r0, r0 + np).b], {
+          launch(f32t ? cross_entropy_plane_fwd_f32_index : cross_entropy_plane_fwd, { st: st!, tgt: t.b, w: weight ?? st! }, { lse: spanWindow(lse, r0, r0 + np).b, out: part ?? spanWindow(y, r0, r0 + np).b }, {
             np, row0: r0, C, pbase: t.base, jbase, J, ignore,
           }, { constants });
           jbase += Math.ceil(np / per);
@@ -475,13 +302,13 @@ export function crossEntropy(
     const gx = empty(dev, logits.shape);
     const bwd = f32t ? cross_entropy_bwd_f32_index : cross_entropy_bwd;
     const G_MODE = reduction === 'none' ? 0 : reduction === 'sum' ? 1 : 2;
-    for (const b of planeBlocks(dev, outer, C, inner, 1)) {
+    for (const b of planeBlocks(op, dev, outer, C, inner, 1)) {
       const { e0, e1, p0, p1 } = blockSpans(b, C, inner);
-      const x = win(sx!, e0, e1);
-      const t = win(st!, p0, p1);
-      const g = reduction === 'none' ? win(gy, p0, p1).b : gy;
+      const x = spanWindow(sx!, e0, e1);
+      const t = spanWindow(st!, p0, p1);
+      const g = reduction === 'none' ? spanWindow(gy, p0, p1).b : gy;
       // 'none' has no sums: the g window stands in for the binding (never read).
-      launch(bwd, [x.b, t.b, sw ?? x.b, win(sl!, p0, p1).b, g, ss ?? g], [win(gx, e0, e1).b], {
+      launch(bwd, { x: x.b, tgt: t.b, w: sw ?? x.b, lse: spanWindow(sl!, p0, p1).b, g, sums: ss ?? g }, { gx: spanWindow(gx, e0, e1).b }, {
         n: e1 - e0, e0, C, inner, xbase: x.base, pbase: t.base, ignore, scale: 1,
       }, { constants: { G_MODE, HAS_W: !!sw } });
     }
@@ -528,11 +355,11 @@ export function diceLoss(probs: Tensor, target: Tensor, opts: { smooth?: number;
   const sums = disposeOnThrow([y], () => {
     const part = partials(dev, 3 * C, J, N * inner);
     try {
-      for (const b of planeBlocks(dev, N, C, inner, per)) {
+      for (const b of planeBlocks(op, dev, N, C, inner, per)) {
         const { e0, e1, p0, p1 } = blockSpans(b, C, inner);
-        const x = win(probs, e0, e1);
-        const t = kind === 'onehot' ? win(target, e0, e1) : win(target, p0, p1);
-        launch(fwd, [x.b, t.b], [part], {
+        const x = spanWindow(probs, e0, e1);
+        const t = kind === 'onehot' ? spanWindow(target, e0, e1) : spanWindow(target, p0, p1);
+        launch(fwd, { x: x.b, tgt: t.b }, { part }, {
           pl0: b.pl0, npl: b.npl, i0: b.i0, ni: b.ni, cpp: Math.ceil(b.ni / per), jc0: b.i0 / per, CPPG, J, C, HW: inner, xbase: x.base, tbase: t.base,
         });
       }
@@ -545,11 +372,11 @@ export function diceLoss(probs: Tensor, target: Tensor, opts: { smooth?: number;
     if (!needs[0]) return [null, null];
     const gx = empty(dev, probs.shape);
     const bwd = DICE_BWD[kind];
-    for (const b of planeBlocks(dev, N, C, inner, 1)) {
+    for (const b of planeBlocks(op, dev, N, C, inner, 1)) {
       const { e0, e1, p0, p1 } = blockSpans(b, C, inner);
-      const g = win(gx, e0, e1);
-      const t = kind === 'onehot' ? win(st!, e0, e1) : win(st!, p0, p1);
-      launch(bwd, [t.b, ss!, gy], [g.b], {
+      const g = spanWindow(gx, e0, e1);
+      const t = kind === 'onehot' ? spanWindow(st!, e0, e1) : spanWindow(st!, p0, p1);
+      launch(bwd, { tgt: t.b, sums: ss!, g: gy }, { gx: g.b }, {
         n: e1 - e0, e0, C, HW: inner, xbase: g.base, tbase: t.base, smoothing: smooth, scale: reduction === 'mean' ? 1 / C : 1,
       }, { constants: { COMBINED: reduction !== 'none' } });
     }

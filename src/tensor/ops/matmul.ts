@@ -14,7 +14,7 @@ function matmulRaw(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
   const c = empty(dev, [m, n]);
   // Operands over the binding limit are refused by the runtime (LimitError) before anything is encoded.
   return disposeOnThrow([c], () => {
-    launch(matmulKernel, [a, b], [c], { m, n, k, ta: +ta, tb: +tb });
+    launch(matmulKernel, { a, b }, { c }, { m, n, k, ta: +ta, tb: +tb });
     return c;
   });
 }

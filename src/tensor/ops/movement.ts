@@ -1,4 +1,3 @@
-import type { Backend } from '../../kernels/backend.js';
 import {
   concat as concatKernel,
   dropout as dropoutKernel,
@@ -11,39 +10,14 @@ import {
 } from '../../kernels/movement.js';
 import { record } from '../autograd.js';
 import { full } from '../creation.js';
-import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
-import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
+import { ArgumentError, ShapeError } from '../../core/errors.js';
 import { rngFor } from '../random.js';
 import { fmt, normDims, numel, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkDType, deviceOf, disposeOnThrow, empty, flatWindows, launch, type Bind } from './util.js';
-
-// ---- binding windows ----
-
-/** A device's binding geometry in elements: the most one binding covers, the offset alignment, and `room`,
- *  what a window can cover past the residual left by aligning its start down. */
-function geometry(dev: Backend) {
-  const align = Math.max(1, Math.ceil(dev.limits.bindingOffsetAlignment / BYTES_PER_ELEMENT));
-  const max = Math.floor(dev.limits.maxBindingBytes / BYTES_PER_ELEMENT);
-  return { align, max, room: max - (align - 1) };
-}
-type Geometry = ReturnType<typeof geometry>;
-
-/** A binding of `t` covering elements [first, first + span): `t` whole when it fits one binding, else a window
- *  starting at the aligned offset `start` <= first (kernels add the residual first - start to their indices). */
-function windowOf(t: Tensor, first: number, span: number, g: Geometry): { bind: Bind; start: number } {
-  if (t.numel <= g.max) return { bind: t, start: 0 };
-  const start = Math.floor(first / g.align) * g.align;
-  return { bind: { tensor: t, offset: start, numel: first + span - start }, start };
-}
+import { bindGeometry, flatWindows, planeRuns, windowOf } from './split.js';
+import { checkDType, deviceOf, disposeOnThrow, empty, launch, type Bind } from './util.js';
 
 // ---- cat ----
-
-export interface CatOptions {
-  /** How blocks move: 'copy' (copyBufferToBuffer per block, no binding limit), 'kernel' (the concat kernel), or
-   *  'auto' (default: copies for few or large blocks, the kernel for many small ones). */
-  method?: 'auto' | 'copy' | 'kernel';
-}
 
 // copyBufferToBuffer costs about a dispatch and needs no bind group; the kernel wins when blocks are many and small.
 const COPY_MAX_ROWS = 64;
@@ -60,7 +34,7 @@ function moveBlocks(
 ): void {
   if (rows === 0 || len === 0) return;
   const dev = dst.device;
-  const g = geometry(dev);
+  const g = bindGeometry(dev);
   const copy = (so: number, d: number, n: number) => dev.copy(src.storage('cat'), so, dst.storage('cat'), d, n);
   if (method !== 'kernel' && (rows === 1 || (sStride === len && dStride === len))) return copy(sBase, dBase, rows * len);
   // A block longer than one window can only be copied (copies have no binding limit).
@@ -75,10 +49,10 @@ function moveBlocks(
     const cnt = Math.min(step, rows - o0);
     const sFirst = sBase + o0 * sStride;
     const dFirst = dBase + o0 * dStride;
-    const s = windowOf(src, sFirst, (cnt - 1) * sStride + len, g);
-    const d = windowOf(dst, dFirst, (cnt - 1) * dStride + len, g);
-    launch(concatKernel, [s.bind], [d.bind], {
-      n: cnt * len, len, soff: sFirst - s.start, sstride: sStride, doff: dFirst - d.start, dstride: dStride,
+    const s = windowOf(src, sFirst, (cnt - 1) * sStride + len);
+    const d = windowOf(dst, dFirst, (cnt - 1) * dStride + len);
+    launch(concatKernel, { src: s.bind }, { dst: d.bind }, {
+      n: cnt * len, len, soff: s.res, sstride: sStride, doff: d.res, dstride: dStride,
     });
   }
 }
@@ -88,7 +62,7 @@ function moveBlocks(
  * (dim 1) is the hot one: for each batch item each input is one contiguous block of the output. Tensors over the
  * binding limit work (copies need no binding; kernel launches use aligned windows).
  */
-export function cat(tensors: readonly Tensor[], dim = 0, opts: CatOptions = {}): Tensor {
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!tensors.length) throw new ArgumentError('cat', 'expected a non-empty list of tensors');
   const dev = deviceOf('cat', ...tensors);
   for (const t of tensors) checkDType('cat', t, 'f32');
@@ -111,8 +85,9 @@ export function cat(tensors: readonly Tensor[], dim = 0, opts: CatOptions = {}):
       }
     }
   });
-  const method = opts.method ?? 'auto';
-  if (!['auto', 'copy', 'kernel'].includes(method)) throw new ArgumentError('cat', `unknown method '${method}' (auto, copy or kernel)`);
+  // How blocks move (the device's policy): 'copy' (copyBufferToBuffer per block, no binding limit), 'kernel' (the
+  // concat kernel), or 'auto' (copies for few or large blocks, the kernel for many small ones).
+  const method = dev.policy.cat;
   const outShape = [...first.shape];
   outShape[d] = tensors.reduce((s, t) => s + t.shape[d]!, 0);
   const outer = numel(first.shape.slice(0, d));
@@ -178,7 +153,7 @@ function padRaw(x: Tensor, pads: readonly number[], value: number): Tensor {
   }
   const Xs = stridesOf(X);
   const Ys = stridesOf(Y);
-  const g = geometry(dev);
+  const g = bindGeometry(dev);
   const y = empty(dev, outShape);
 
   // One launch: output rows [o0, o0 + cnt) of merged dim k, below fixed coordinates of the dims before k
@@ -191,7 +166,7 @@ function padRaw(x: Tensor, pads: readonly number[], value: number): Tensor {
     const bd = at(B, 0);
     const xs = at(Xs, 0);
     const yFirst = ybase + o0 * Ys[k]!;
-    const yw = windowOf(y, yFirst, cnt * Ys[k]!, g);
+    const yw = windowOf(y, yFirst, cnt * Ys[k]!);
     const r0 = Math.max(0, o0 - B[k]!);
     const r1 = Math.min(X[k]!, o0 + cnt - B[k]!);
     let xBind: Bind = x;
@@ -200,12 +175,12 @@ function padRaw(x: Tensor, pads: readonly number[], value: number): Tensor {
       xd[0] = 0; // no input row: every output is `value`
       if (x.numel > g.max) xBind = { tensor: x, offset: 0, numel: 1 };
     } else {
-      const xw = windowOf(x, xsub + r0 * Xs[k]!, (r1 - r0) * Xs[k]!, g);
+      const xw = windowOf(x, xsub + r0 * Xs[k]!, (r1 - r0) * Xs[k]!);
       xBind = xw.bind;
-      xbase = xsub - xw.start;
+      xbase = xw.res - r0 * Xs[k]!;
     }
-    launch(padKernel, [xBind], [yw.bind], {
-      n: cnt * Ys[k]!, o0, yoff: yFirst - yw.start, xbase, value,
+    launch(padKernel, { x: xBind }, { y: yw.bind }, {
+      n: cnt * Ys[k]!, o0, yoff: yw.res, xbase, value,
       y1: yd[1]!, y2: yd[2]!, y3: yd[3]!, y4: yd[4]!, y5: yd[5]!,
       x0: xd[0]!, x1: xd[1]!, x2: xd[2]!, x3: xd[3]!, x4: xd[4]!, x5: xd[5]!,
       b0: bd[0]!, b1: bd[1]!, b2: bd[2]!, b3: bd[3]!, b4: bd[4]!, b5: bd[5]!,
@@ -277,19 +252,10 @@ function byPlanes(
   op: string, planes: number, read: Tensor, rPer: number, write: Tensor, wPer: number,
   run: (r: Bind, rOff: number, w: Bind, wOff: number, cnt: number) => void,
 ): void {
-  const g = geometry(write.device);
-  if (read.numel <= g.max && write.numel <= g.max) return run(read, 0, write, 0, planes);
-  const per = (t: Tensor, n: number) => (t.numel <= g.max ? planes : Math.floor(g.room / n));
-  const step = Math.min(per(read, rPer), per(write, wPer));
-  if (step < 1) {
-    const big = Math.max(rPer, wPer) * BYTES_PER_ELEMENT;
-    throw new LimitError(op, 'maxStorageBufferBindingSize', big, write.device.limits.maxBindingBytes, `one [H, W] plane of ${big} bytes does not fit one binding`);
-  }
-  for (let q0 = 0; q0 < planes; q0 += step) {
-    const cnt = Math.min(step, planes - q0);
-    const rw = windowOf(read, q0 * rPer, cnt * rPer, g);
-    const ww = windowOf(write, q0 * wPer, cnt * wPer, g);
-    run(rw.bind, q0 * rPer - rw.start, ww.bind, q0 * wPer - ww.start, cnt);
+  for (const { n0, nn } of planeRuns(op, write.device, planes, rPer, wPer)) {
+    const rw = windowOf(read, n0 * rPer, nn * rPer);
+    const ww = windowOf(write, n0 * wPer, nn * wPer);
+    run(rw.bind, rw.res, ww.bind, ww.res, nn);
   }
 }
 
@@ -344,12 +310,12 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const sw = ratio(IW, OW, sf?.[1]);
   const planes = N * C;
   const [fwd, bwd] = mode === 'nearest' ? [interpolate_nearest, interpolate_nearest_bwd] : [interpolate_bilinear, interpolate_bilinear_bwd];
-  const geo = { ih: IH, iw: IW, oh: OH, ow: OW, sh, sw, align: align ? 1 : 0 };
+  const geo = { ih: IH, iw: IW, oh: OH, ow: OW, sh, sw, ...(mode === 'nearest' ? {} : { align: align ? 1 : 0 }) };
   const y = empty(dev, [N, C, OH, OW]);
   if (planes > 0) {
     disposeOnThrow([y], () =>
       byPlanes(op, planes, x, IH * IW, y, OH * OW, (r, rOff, w, wOff, cnt) =>
-        launch(fwd, [r], [w], { ...geo, n: cnt * OH * OW, xoff: rOff, yoff: wOff }),
+        launch(fwd, { x: r }, { y: w }, { ...geo, n: cnt * OH * OW, xoff: rOff, yoff: wOff }),
       ),
     );
   }
@@ -357,7 +323,7 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
     const gx = empty(dev, x.shape);
     if (planes > 0) {
       byPlanes(op, planes, gy, OH * OW, gx, IH * IW, (r, rOff, w, wOff, cnt) =>
-        launch(bwd, [r], [w], { ...geo, n: cnt * IH * IW, goff: rOff, xoff: wOff }),
+        launch(bwd, { gy: r }, { gx: w }, { ...geo, n: cnt * IH * IW, goff: rOff, xoff: wOff }),
       );
     }
     return [gx];
@@ -392,7 +358,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, opts: { channels?: 
     const win = (t: Tensor, off: number, len: number): Bind => (windows.length === 1 ? t : { tensor: t, offset: off, numel: len });
     disposeOnThrow([y], () => {
       for (const [off, len] of windows) {
-        if (len > 0) launch(dropoutKernel, [win(src, off, len)], [win(y, off, len)], { n: len, start: off, group, key, threshold, scale });
+        if (len > 0) launch(dropoutKernel, { x: win(src, off, len) }, { y: win(y, off, len) }, { n: len, start: off, group, key, threshold, scale });
       }
     });
     return y;

@@ -50,7 +50,7 @@ export function sgdUpdate(param: Tensor, grad: Tensor, momentumBuf: Tensor | nul
   const MOMENTUM = momentum !== 0;
   const buf = MOMENTUM ? momentumBuf! : dummy(param);
   try {
-    launchFlat(sgd_update, [grad], [param, buf], param.numel, (n) => ({
+    launchFlat(sgd_update, { grad }, { param, buf }, param.numel, (n) => ({
       n, lr, momentum, one_minus_dampening: 1 - dampening, weight_decay: weightDecay, sign: maximize ? -1 : 1,
     }), { constants: { MOMENTUM, NESTEROV: nesterov, FIRST: firstStep } });
   } finally {
@@ -92,7 +92,7 @@ export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq
   if (amsgrad) checkState(op, param, 'maxExpAvgSq', maxExpAvgSq!);
   const vmax = amsgrad ? maxExpAvgSq! : dummy(param);
   try {
-    launchFlat(adam_update, [grad], [param, expAvg, expAvgSq, vmax], param.numel, (n) => ({
+    launchFlat(adam_update, { grad }, { param, m: expAvg, v: expAvgSq, vmax }, param.numel, (n) => ({
       n, beta1, one_minus_beta1: 1 - beta1, beta2, one_minus_beta2: 1 - beta2, eps, weight_decay: weightDecay,
       decay: 1 - lr * weightDecay, sign: maximize ? -1 : 1,
       step_size: lr / (1 - beta1 ** step), bc2_sqrt: Math.sqrt(1 - beta2 ** step),

@@ -7,7 +7,8 @@ import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { Pair } from './conv.js';
 import { reshape } from './shape_ops.js';
-import { checkDType, deviceOf, empty, launch, type Bind } from './util.js';
+import { planeRuns, windowOf } from './split.js';
+import { checkDType, deviceOf, empty, launch } from './util.js';
 
 export interface MaxPool2dOptions {
   kernelSize: Pair;
@@ -55,33 +56,7 @@ function geometry(op: string, x: Tensor, opts: MaxPool2dOptions): Geometry {
   return { n, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw };
 }
 
-/** Runs of whole (n, c) planes, one dispatch each. */
-type Blocks = { q0: number; nq: number }[];
-
-/**
- * Blocks of whole planes whose input and output windows each fit one binding. A window starts at the
- * aligned offset at or below its first plane; the residual goes to the kernel (xo, yo).
- */
-function planeBlocks(op: string, dev: Backend, planes: number, inPlane: number, outPlane: number): Blocks {
-  const maxE = Math.floor(dev.limits.maxBindingBytes / 4);
-  const al = Math.max(1, dev.limits.bindingOffsetAlignment / 4);
-  if (planes * inPlane <= maxE && planes * outPlane <= maxE) return [{ q0: 0, nq: planes }];
-  const room = maxE - (al - 1);
-  const per = Math.min(Math.floor(room / inPlane), Math.floor(room / Math.max(outPlane, 1)));
-  if (per < 1) {
-    throw new LimitError(op, 'maxStorageBufferBindingSize', Math.max(inPlane, outPlane) * 4 + (al - 1) * 4, dev.limits.maxBindingBytes, 'one (n, c) plane does not fit a binding');
-  }
-  const blocks: Blocks = [];
-  for (let q0 = 0; q0 < planes; q0 += per) blocks.push({ q0, nq: Math.min(per, planes - q0) });
-  return blocks;
-}
-
-/** A window of `t` covering elements [start, start + count), bound from the aligned offset below start. */
-function windowOf(t: Tensor, start: number, count: number, al: number): { bind: Bind; res: number } {
-  if (start === 0 && count === t.numel) return { bind: t, res: 0 };
-  const off = start - (start % al);
-  return { bind: { tensor: t, offset: off, numel: start - off + count }, res: start - off };
-}
+type Blocks = ReturnType<typeof planeRuns>;
 
 function params(g: Geometry, total: number, xo: number, yo: number) {
   const { h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw } = g;
@@ -90,35 +65,34 @@ function params(g: Geometry, total: number, xo: number, yo: number) {
 
 /** Runs maxpool2d_fwd block by block; idx is written when given. */
 function forward(x: Tensor, g: Geometry, blocks: Blocks, y: Tensor, idx: Tensor | null, dummy: Tensor | null): void {
-  const al = Math.max(1, x.device.limits.bindingOffsetAlignment / 4);
   const inPlane = g.h * g.w;
   const outPlane = g.oh * g.ow;
-  for (const { q0, nq } of blocks) {
-    const xw = windowOf(x, q0 * inPlane, nq * inPlane, al);
-    const yw = windowOf(y, q0 * outPlane, nq * outPlane, al);
-    const iw = idx ? windowOf(idx, q0 * outPlane, nq * outPlane, al).bind : dummy!;
-    launch(maxpool2d_fwd, [xw.bind], [yw.bind, iw], params(g, nq * outPlane, xw.res, yw.res), { constants: { INDICES: !!idx } });
+  for (const { n0: q0, nn: nq } of blocks) {
+    const xw = windowOf(x, q0 * inPlane, nq * inPlane);
+    const yw = windowOf(y, q0 * outPlane, nq * outPlane);
+    const iw = idx ? windowOf(idx, q0 * outPlane, nq * outPlane).bind : dummy!;
+    launch(maxpool2d_fwd, { x: xw.bind }, { y: yw.bind, idx: iw }, params(g, nq * outPlane, xw.res, yw.res), { constants: { INDICES: !!idx } });
   }
 }
 
 /**
  * The one choice of maxpool2d_bwd variant: the 2x2 stride-2 kernel (one invocation per window, no overlap) for the
- * U-Net's pooling on every adapter; the portable gather otherwise.
+ * U-Net's pooling on every adapter (unless the device's policy says maxPoolBackward: 'portable'); the portable gather
+ * otherwise.
  */
-const bwdKernel = (g: Geometry) => (isK2S2(g) ? maxpool2d_bwd_k2s2 : maxpool2d_bwd);
+const bwdKernel = (dev: Backend, g: Geometry) => (dev.policy.maxPoolBackward === 'auto' && isK2S2(g) ? maxpool2d_bwd_k2s2 : maxpool2d_bwd);
 
 /** gx [N, C, H, W] from gy [N, C, OH, OW] and the saved flat indices (a gather, block by block). */
 function backward(gy: Tensor, idx: Tensor, g: Geometry, blocks: Blocks): Tensor {
   const dev = gy.device;
-  const al = Math.max(1, dev.limits.bindingOffsetAlignment / 4);
   const inPlane = g.h * g.w;
   const outPlane = g.oh * g.ow;
   const gx = empty(dev, [g.n, g.c, g.h, g.w]);
-  for (const { q0, nq } of blocks) {
-    const xw = windowOf(gx, q0 * inPlane, nq * inPlane, al);
-    const yw = windowOf(gy, q0 * outPlane, nq * outPlane, al);
-    const iw = windowOf(idx, q0 * outPlane, nq * outPlane, al);
-    launch(bwdKernel(g), [iw.bind, yw.bind], [xw.bind], params(g, nq * inPlane, xw.res, yw.res));
+  for (const { n0: q0, nn: nq } of blocks) {
+    const xw = windowOf(gx, q0 * inPlane, nq * inPlane);
+    const yw = windowOf(gy, q0 * outPlane, nq * outPlane);
+    const iw = windowOf(idx, q0 * outPlane, nq * outPlane);
+    launch(bwdKernel(dev, g), { idx: iw.bind, gy: yw.bind }, { gx: xw.bind }, params(g, nq * inPlane, xw.res, yw.res));
   }
   return gx;
 }
@@ -141,7 +115,7 @@ function maxPool(op: string, x: Tensor, opts: MaxPool2dOptions, wantIndices: boo
   if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, H, W] (or unbatched [C, H, W])`, [x.shape]);
   const g = geometry(op, x, opts);
   // Planned before any allocation: a refused split (LimitError) leaks nothing.
-  const blocks = planeBlocks(op, dev, g.n * g.c, g.h * g.w, g.oh * g.ow);
+  const blocks = planeRuns(op, dev, g.n * g.c, g.h * g.w, g.oh * g.ow);
   const y = empty(dev, [g.n, g.c, g.oh, g.ow]);
   const needGrad = isGradEnabled() && x.requiresGrad;
   if (y.numel === 0) return { values: y, indices: wantIndices ? empty(dev, y.shape, 'i32') : null };

@@ -50,16 +50,16 @@ function reduceRaw(op: 'sum' | 'max', x: Tensor, dims: number[], scale: number):
   const y = empty(dev, outShape);
   if (nchunks === 1) {
     return disposeOnThrow([y], () => {
-      launch(reduceKernel, [x], [y], params(nOut, 1, Math.max(r, 1), r, scale, kept, red), { constants });
+      launch(reduceKernel, { x }, { y }, params(nOut, 1, Math.max(r, 1), r, scale, kept, red), { constants });
       return y;
     });
   }
   const part = empty(dev, [nOut, nchunks]);
-  disposeOnThrow([y, part], () => launch(reduceKernel, [x], [part], params(nOut * nchunks, nchunks, CHUNK, r, 1, kept, red), { constants }));
+  disposeOnThrow([y, part], () => launch(reduceKernel, { x }, { y: part }, params(nOut * nchunks, nchunks, CHUNK, r, 1, kept, red), { constants }));
   const one: [number, number] = [1, 0];
   const k2: [number, number][] = [one, one, one, one, one, [nOut, nchunks]];
   const r2: [number, number][] = [one, one, one, one, one, [nchunks, 1]];
-  launch(reduceKernel, [part], [y], params(nOut, 1, nchunks, nchunks, scale, k2, r2), { constants });
+  launch(reduceKernel, { x: part }, { y }, params(nOut, 1, nchunks, nchunks, scale, k2, r2), { constants });
   part.dispose();
   return y;
 }

@@ -1,10 +1,13 @@
 import type { Backend, Binding } from '../../kernels/backend.js';
 import type { KernelSpec } from '../../kernels/define_kernel.js';
 import type { RunOptions } from '../../kernels/backend.js';
-import { BYTES_PER_ELEMENT, type DType } from '../../core/dtype.js';
+import type { DType } from '../../core/dtype.js';
 import { DeviceMismatchError, DTypeError } from '../../core/errors.js';
 import { fmt, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { flatWindows, type Bind } from './split.js';
+
+export type { Bind };
 
 /** The one device of an op's tensors; throws when they differ or one was disposed. */
 export function deviceOf(op: string, ...ts: readonly (Tensor | null | undefined)[]): Backend {
@@ -30,38 +33,36 @@ export function empty(dev: Backend, shape: Shape, dtype: DType = 'f32'): Tensor 
   return Tensor.empty(shape, dtype, dev);
 }
 
-/** A tensor bound whole, or a window of one (offset and numel in elements). */
-export type Bind = Tensor | { readonly tensor: Tensor; readonly offset: number; readonly numel: number };
 
 function toBinding(b: Bind, op: string): Binding {
   if (b instanceof Tensor) return b.storage(op);
   return { storage: b.tensor.storage(op), offset: b.offset, numel: b.numel };
 }
 
-/** Launches `spec` on the device of its tensors: reads and writes in the spec's binding order. */
-export function launch(
-  spec: KernelSpec,
-  reads: readonly Bind[],
-  writes: readonly Bind[],
-  params: Readonly<Record<string, number>>,
-  opts?: RunOptions,
-): void {
-  const first = writes[0] ?? reads[0]!;
-  const dev = (first instanceof Tensor ? first : first.tensor).device;
-  dev.run(spec, reads.map((b) => toBinding(b, spec.name)), writes.map((b) => toBinding(b, spec.name)), params, opts);
+/** A launch's tensors by the spec's binding names. */
+export type Binds<K extends string> = { readonly [N in K]: Bind };
+
+const tensorOf = (b: Bind) => (b instanceof Tensor ? b : b.tensor);
+
+function toBindings(op: string, bs: Readonly<Record<string, Bind>>): Record<string, Binding> {
+  const out: Record<string, Binding> = {};
+  for (const [k, b] of Object.entries(bs)) out[k] = toBinding(b, op);
+  return out;
 }
 
 /**
- * Element windows [offset, numel) covering `n` elements, each within dev.limits.maxBindingBytes and starting
- * at an offset aligned to dev.limits.bindingOffsetAlignment; one window [0, n) when n fits one binding.
+ * The one launch path: runs `spec` on the device of its tensors, with the bindings and params named as in the
+ * spec (the compiler checks the names; the backend checks them again for plain-JS callers).
  */
-export function flatWindows(dev: Backend, n: number): [offset: number, numel: number][] {
-  const align = Math.max(1, Math.ceil(dev.limits.bindingOffsetAlignment / BYTES_PER_ELEMENT));
-  const max = Math.floor(dev.limits.maxBindingBytes / BYTES_PER_ELEMENT / align) * align;
-  if (n <= max) return [[0, n]];
-  const out: [number, number][] = [];
-  for (let off = 0; off < n; off += max) out.push([off, Math.min(max, n - off)]);
-  return out;
+export function launch<R extends string, W extends string, P extends string>(
+  spec: KernelSpec<R, W, P>,
+  reads: Binds<R>,
+  writes: Binds<W>,
+  params: Readonly<Record<P, number>>,
+  opts?: RunOptions,
+): void {
+  const first = Object.values<Bind>(writes)[0] ?? Object.values<Bind>(reads)[0]!;
+  tensorOf(first).device.run(spec as KernelSpec, toBindings(spec.name, reads), toBindings(spec.name, writes), params, opts);
 }
 
 /**
@@ -69,21 +70,21 @@ export function flatWindows(dev: Backend, n: number): [offset: number, numel: nu
  * window of flatWindows(): bindings of `n` elements are windowed, others (numel-1 broadcast operands) bound
  * whole. `params(len)` gives the params of a window of `len` elements. Tensors over the binding limit work.
  */
-export function launchFlat(
-  spec: KernelSpec,
-  reads: readonly Tensor[],
-  writes: readonly Tensor[],
+export function launchFlat<R extends string, W extends string, P extends string>(
+  spec: KernelSpec<R, W, P>,
+  reads: { readonly [N in R]: Tensor },
+  writes: { readonly [N in W]: Tensor },
   n: number,
-  params: (len: number) => Readonly<Record<string, number>>,
+  params: (len: number) => Readonly<Record<P, number>>,
   opts?: RunOptions,
 ): void {
-  const dev = (writes[0] ?? reads[0]!).device;
+  const dev = (Object.values<Tensor>(writes)[0] ?? Object.values<Tensor>(reads)[0]!).device;
   const windows = flatWindows(dev, n);
   if (windows.length === 1) return launch(spec, reads, writes, params(n), opts);
   const win = (t: Tensor, off: number, len: number): Bind => (t.numel === n ? { tensor: t, offset: off, numel: len } : t);
-  for (const [off, len] of windows) {
-    launch(spec, reads.map((t) => win(t, off, len)), writes.map((t) => win(t, off, len)), params(len), opts);
-  }
+  const wins = <K extends string>(ts: { readonly [N in K]: Tensor }, off: number, len: number) =>
+    Object.fromEntries(Object.entries<Tensor>(ts).map(([k, t]) => [k, win(t, off, len)])) as Binds<K>;
+  for (const [off, len] of windows) launch(spec, wins(reads, off, len), wins(writes, off, len), params(len), opts);
 }
 
 /** Runs `fn` (the launches that fill fresh outputs); disposes `fresh` when it throws, so a refused op leaks nothing. */
