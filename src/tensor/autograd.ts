@@ -3,7 +3,7 @@ import { AutogradError, ShapeError } from '../core/errors.js';
 import { fmt, sameShape } from './shape.js';
 import { tidy, untrack } from './scope.js';
 import { Tensor } from './tensor.js';
-import * as ops from './ops/index.js';
+import { ops } from './op_table.js';
 
 /** Returns one gradient per input (null where not needed or not differentiable). */
 export type BackwardFn = (gy: Tensor, saved: readonly Tensor[], needs: readonly boolean[]) => (Tensor | null)[];
@@ -71,7 +71,7 @@ function topoSort(root: Tensor): Tensor[] {
 
 function addGrad(prev: Tensor | undefined, g: Tensor): Tensor {
   if (!prev) return g;
-  const s = ops.add(prev, g);
+  const s = ops().add(prev, g);
   prev.dispose();
   g.dispose();
   untrack(s);
@@ -85,7 +85,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
   if (seed && !sameShape(seed.shape, root.shape)) throw new ShapeError('backward', `seed ${fmt(seed.shape)} must match the output ${fmt(root.shape)}`, [seed.shape, root.shape]);
   if (root.node?.consumed) throw new AutogradError('backward: trying to backward through the graph a second time (its saved tensors were freed)');
   noGrad(() => {
-    const first = seed ? seed.detach() : ops.onesLike(root);
+    const first = seed ? seed.detach() : ops().onesLike(root);
     untrack(first);
     if (!root.node) {
       accumulateLeaf(root, first);
@@ -126,7 +126,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
 
 function accumulateLeaf(x: Tensor, g: Tensor): void {
   if (x.grad && !x.grad.disposed) {
-    const s = ops.add(x.grad, g);
+    const s = ops().add(x.grad, g);
     x.grad.dispose();
     g.dispose();
     untrack(s);

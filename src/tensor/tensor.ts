@@ -3,7 +3,7 @@ import { backward as runBackward, type Node } from './autograd.js';
 import { countHandle, getDefaultDevice } from './context.js';
 import type { DType, NumArray } from '../core/dtype.js';
 import { DisposedTensorError, ShapeError } from '../core/errors.js';
-import * as ops from './ops/index.js';
+import { ops } from './op_table.js';
 import { trackInScope } from './scope.js';
 import { fmt, inferReshape, numel, type Shape } from './shape.js';
 
@@ -134,67 +134,67 @@ export class Tensor {
   /** A view with another shape (one dim may be -1); shares storage. */
   reshape(...shape: number[] | [readonly number[]]): Tensor {
     const s = (Array.isArray(shape[0]) ? shape[0] : shape) as readonly number[];
-    return ops.reshape(this, inferReshape('reshape', this.shape, s));
+    return ops().reshape(this, inferReshape('reshape', this.shape, s));
   }
   view(...shape: number[] | [readonly number[]]): Tensor {
     return this.reshape(...shape);
   }
   flatten(): Tensor {
-    return ops.reshape(this, [this.numel]);
+    return ops().reshape(this, [this.numel]);
   }
 
   // ---- elementwise (broadcasting like PyTorch) ----
   add(b: Tensor | number): Tensor {
-    return ops.add(this, b);
+    return ops().add(this, b);
   }
   sub(b: Tensor | number): Tensor {
-    return ops.sub(this, b);
+    return ops().sub(this, b);
   }
   mul(b: Tensor | number): Tensor {
-    return ops.mul(this, b);
+    return ops().mul(this, b);
   }
   div(b: Tensor | number): Tensor {
-    return ops.div(this, b);
+    return ops().div(this, b);
   }
   pow(b: Tensor | number): Tensor {
-    return ops.pow(this, b);
+    return ops().pow(this, b);
   }
   neg(): Tensor {
-    return ops.neg(this);
+    return ops().neg(this);
   }
   exp(): Tensor {
-    return ops.exp(this);
+    return ops().exp(this);
   }
   log(): Tensor {
-    return ops.log(this);
+    return ops().log(this);
   }
   sqrt(): Tensor {
-    return ops.sqrt(this);
+    return ops().sqrt(this);
   }
   abs(): Tensor {
-    return ops.abs(this);
+    return ops().abs(this);
   }
   relu(): Tensor {
-    return ops.relu(this);
+    return ops().relu(this);
   }
   sigmoid(): Tensor {
-    return ops.sigmoid(this);
+    return ops().sigmoid(this);
   }
   tanh(): Tensor {
-    return ops.tanh(this);
+    return ops().tanh(this);
   }
 
   // ---- reductions ----
   sum(dims?: number | readonly number[], keepdim = false): Tensor {
-    return ops.sum(this, dims, keepdim);
+    return ops().sum(this, dims, keepdim);
   }
   mean(dims?: number | readonly number[], keepdim = false): Tensor {
-    return ops.mean(this, dims, keepdim);
+    return ops().mean(this, dims, keepdim);
   }
   max(dims?: number | readonly number[], keepdim = false): Tensor {
-    return ops.max(this, dims, keepdim);
+    return ops().max(this, dims, keepdim);
   }
   matmul(b: Tensor): Tensor {
-    return ops.matmul(this, b);
+    return ops().matmul(this, b);
   }
 }

@@ -12,3 +12,12 @@ export * from './loss.js';
 export * from './softmax.js';
 export * from './optim.js';
 
+// Tensor's methods and autograd call these (op_table.ts: no value-import cycle between tensor.ts and the ops).
+import { abs, add, div, exp, log, mul, neg, pow, relu, sigmoid, sqrt, sub, tanh } from './elementwise.js';
+import { max, mean, sum } from './reduce.js';
+import { matmul } from './matmul.js';
+import { reshape } from './shape_ops.js';
+import { onesLike } from '../creation.js';
+import { bindOps } from '../op_table.js';
+
+bindOps({ reshape, add, sub, mul, div, pow, neg, exp, log, sqrt, abs, relu, sigmoid, tanh, sum, mean, max, matmul, onesLike });
