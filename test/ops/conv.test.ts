@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   ArgumentError, conv2d, convTranspose2d, noGrad, setConvForwardVariant, setConvWeightGradVariant, ShapeError, stats, tensor,
   type Conv2dOptions, type ConvForwardVariant, type ConvTranspose2dOptions, type ConvWeightGradVariant, type Device, type KernelSpec,
@@ -6,15 +6,11 @@ import {
 } from '../../src/index.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { closeness, reductionTol } from '../helpers/close.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 type Shape4 = [number, number, number, number];
 const pair = (v: number | readonly number[] | undefined, d: number) => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0]!, v[1]!]);

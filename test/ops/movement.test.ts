@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   ArgumentError,
   cat,
@@ -13,18 +13,13 @@ import {
   type Device,
   type InterpolateOptions,
   type Tensor,
-  type WebGpuDevice,
 } from '../../src/index.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, randShape, rng } from '../helpers/random.js';
 import type { Rng } from '../../src/tensor/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev, devices } = await gpuSuite();
 
 const EXACT = { rtol: 0, atol: 0 };
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -173,8 +168,6 @@ function shrunk(inner: Backend, maxBindingBytes: number, bindingOffsetAlignment 
   };
 }
 
-const devices = () => (skip ? [cpu32] : [cpu32, dev as Device]);
-
 // ---------------------------------------------------------------- cat
 
 function catCase(r: Rng) {
@@ -196,7 +189,7 @@ describe('cat', () => {
     for (let t = 0; t < 24; t++) {
       const { inputs, dim } = catCase(r);
       const want = naiveCat(inputs, dim);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         for (const method of ['auto', 'copy', 'kernel'] as const) {
           const y = cat(inputs.map((i) => on(d, i.data, i.shape)), dim, { method });
           expect(y.shape).toEqual(want.shape);
@@ -212,7 +205,7 @@ describe('cat', () => {
       const a = { data: randnArray(r, n! * c1! * h! * w!), shape: [n!, c1!, h!, w!] };
       const b = { data: randnArray(r, n! * c2! * h! * w!), shape: [n!, c2!, h!, w!] };
       const want = naiveCat([a, b], 1);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         for (const method of ['auto', 'kernel'] as const) {
           const y = cat([on(d, a.data, a.shape), on(d, b.data, b.shape)], 1, { method });
           expect(await read(y)).toBeAllClose(want.data, EXACT);
@@ -286,7 +279,7 @@ describe('pad', () => {
     for (let t = 0; t < 30; t++) {
       const c = padCase(r);
       const want = naivePad(c.data, c.shape, c.pads, c.value);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         const y = pad(on(d, c.data, c.shape), c.pads, c.value);
         expect(y.shape).toEqual(want.shape);
         expect(await read(y)).toBeAllClose(want.data, EXACT);
@@ -299,7 +292,7 @@ describe('pad', () => {
     for (const [shape, pads] of [[[2, 3, 7, 9], [1, 0, 2, 1]], [[3, 1, 8, 8], [-2, -2, -2, -2]], [[1, 3, 5, 4], [0, 3, -1, 2]]] as const) {
       const x = randnArray(r, prod(shape));
       const want = naivePad(x, [...shape], [...pads], 0);
-      for (const d of devices()) expect(await read(pad(on(d, x, shape), [...pads]))).toBeAllClose(want.data, EXACT);
+      for (const d of devices(cpu32)) expect(await read(pad(on(d, x, shape), [...pads]))).toBeAllClose(want.data, EXACT);
     }
   });
 
@@ -393,7 +386,7 @@ const TORCH: { opts: InterpolateOptions; shape: number[]; y: number[]; gx?: numb
 describe('interpolate', () => {
   test('PyTorch 1.13 values: non-integer scale factors, size, both align modes, forward and backward', async () => {
     for (const c of TORCH) {
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         const x = on(d, X15, [1, 1, 3, 5], true);
         const y = interpolate(x, c.opts);
         expect(y.shape).toEqual(c.shape);
@@ -412,7 +405,7 @@ describe('interpolate', () => {
     for (let t = 0; t < 20; t++) {
       const c = interpCase(r, 'nearest');
       const want = naiveInterp(c.data, c.shape, c.opts);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         const y = interpolate(on(d, c.data, c.shape), c.opts);
         expect(y.shape).toEqual(want.shape);
         expect(await read(y)).toBeAllClose(want.data, EXACT);
@@ -425,7 +418,7 @@ describe('interpolate', () => {
     for (let t = 0; t < 24; t++) {
       const c = interpCase(r, 'bilinear');
       const want = naiveInterp(c.data, c.shape, c.opts);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         const y = interpolate(on(d, c.data, c.shape), c.opts);
         expect(y.shape).toEqual(want.shape);
         expect(await read(y)).toBeAllClose(want.data, { rtol: 1e-5, atol: 1e-5 });
@@ -439,7 +432,7 @@ describe('interpolate', () => {
     const x = randnArray(r, prod(shape));
     const opts: InterpolateOptions = { scaleFactor: 2, mode: 'bilinear', alignCorners: true };
     const want = naiveInterp(x, shape, opts);
-    for (const d of devices()) expect(await read(interpolate(on(d, x, shape), opts))).toBeAllClose(want.data, { rtol: 1e-5, atol: 1e-5 });
+    for (const d of devices(cpu32)) expect(await read(interpolate(on(d, x, shape), opts))).toBeAllClose(want.data, { rtol: 1e-5, atol: 1e-5 });
   });
 
   test('errors', () => {
@@ -493,7 +486,7 @@ describe('dropout', () => {
     const x = randnArray(r, prod(shape));
     for (const p of [0.1, 0.5, 0.8]) {
       const ys = [];
-      for (const d of devices()) ys.push(await read(dropout(on(d, x, shape), p, true, { seed: 1234 })));
+      for (const d of devices(cpu32)) ys.push(await read(dropout(on(d, x, shape), p, true, { seed: 1234 })));
       for (const y of ys) expect(y).toBeAllClose(ys[0]!, EXACT);
       const y = ys[0]!;
       let zeros = 0;
@@ -509,7 +502,7 @@ describe('dropout', () => {
     const r = rng(42);
     const shape = [4, 50, 3, 5];
     const x = uniformNonZero(r, prod(shape));
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       const y = await read(dropout(on(d, x, shape), 0.4, true, { channels: true, seed: 99 }));
       let dropped = 0;
       for (let q = 0; q < 200; q++) {
@@ -525,7 +518,7 @@ describe('dropout', () => {
   test('eval and p = 0 are the identity; p = 1 gives zeros; seeds and the global generator', async () => {
     const r = rng(43);
     const x = uniformNonZero(r, 300);
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       expect(await read(dropout(on(d, x, [300]), 0.5, false))).toBeAllClose(x, EXACT);
       expect(await read(dropout(on(d, x, [300]), 0, true))).toBeAllClose(x, EXACT);
       expect(await read(dropout(on(d, x, [300]), 1, true))).toBeAllClose(new Float32Array(300), EXACT);
@@ -553,7 +546,7 @@ describe('dropout', () => {
     for (const channels of [false, true]) {
       const f = (t: Tensor) => dropout(t, 0.3, true, { channels, seed: 2024 });
       const runs = [];
-      for (const d of devices()) runs.push(await forwardBackward(d, f as never, [{ data: x, shape }]));
+      for (const d of devices(cpu32)) runs.push(await forwardBackward(d, f as never, [{ data: x, shape }]));
       for (const run of runs) {
         expect(run.y).toBeAllClose(runs[0]!.y, EXACT);
         expect(run.grads[0]).toBeAllClose(runs[0]!.grads[0]!, EXACT);
@@ -578,7 +571,7 @@ function uniformNonZero(r: Rng, n: number): Float32Array {
 describe('memory', () => {
   test('forward + backward of every op leaves no live tensor or storage behind', async () => {
     const r = rng(61);
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       const before = stats(d);
       const x = on(d, randnArray(r, 2 * 3 * 5 * 7), [2, 3, 5, 7], true);
       const ys = [
@@ -620,7 +613,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
       { shapes: [[2, 40, 31], [2, 40, 30]], dim: -1 },
       { shapes: [[1500], [777]], dim: 0 },
     ];
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const { shapes, dim } of cases) {
         const inputs = shapes.map((s) => ({ data: randnArray(r, prod(s)), shape: s }));
         const want = naiveCat(inputs, dim);
@@ -644,7 +637,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
       [[2, 3, 40, 41], [1, 1, 1, 1, 1, 2]],
       [[1, 2, 1100, 3], [0, 0, -1, 2, 1, -1]],
     ];
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const [shape, pads] of cases) {
         const x = randnArray(r, prod(shape));
         const f = (t: Tensor) => pad(t, pads, -0.25);
@@ -663,7 +656,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
       [[3, 2, 13, 7], { size: [5, 9], mode: 'bilinear' }],
       [[2, 3, 10, 9], { scaleFactor: [1.5, 2.5], mode: 'nearest' }],
     ];
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const [shape, opts] of cases) {
         const x = randnArray(r, prod(shape));
         const f = (t: Tensor) => interpolate(t, opts);
@@ -680,7 +673,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
   test('dropout: same bits as unsplit', async () => {
     const r = rng(54);
     const x = randnArray(r, 5000);
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const channels of [false, true]) {
         const f = (t: Tensor) => dropout(t, 0.4, true, { channels, seed: 7 });
         const big = await forwardBackward(d, f as never, [{ data: x, shape: [2, 5, 500] }]);

@@ -2,7 +2,7 @@
 // out again here), float64 gradcheck, GPU backward == CPU backward, running statistics over several steps, errors,
 // the binding-window split (a CPU device with a tiny binding limit that enforces it), and one GPU tensor per op
 // over the real 128 MiB binding limit.
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   ArgumentError,
   batchNorm,
@@ -17,22 +17,17 @@ import {
   tensor,
   type Backend,
   type Tensor,
-  type WebGpuDevice,
 } from '../../src/index.js';
 import type { MaxPool2dOptions } from '../../src/tensor/ops/pool.js';
 import { bindingParts, type Binding, type RunOptions } from '../../src/kernels/backend.js';
 import type { KernelSpec } from '../../src/kernels/define_kernel.js';
 import { CpuBackend } from '../../src/kernels/runtime/cpu_backend.js';
 import type { Rng } from '../../src/tensor/random.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const EXACT = { rtol: 0, atol: 0 };
 const prod = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
