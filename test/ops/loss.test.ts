@@ -6,6 +6,7 @@ import { ArgumentError, cpuDevice, DTypeError, F, LimitError, ShapeError, stats,
 import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
+import { smallLimits } from '../helpers/small_limits.js';
 
 const { skip, dev, devices } = await gpuSuite();
 
@@ -314,13 +315,6 @@ describe.skipIf(skip)('GPU forward and backward == CPU (float64)', () => {
 
 // ---- splitting over the binding limit ----
 
-/** A device whose bindings are capped at `elems` elements (4 KiB... 16 KiB) with 256-byte offset alignment. */
-function shrink<D extends Device>(d: D, elems: number): () => void {
-  const saved = d.limits;
-  (d as { limits: Device['limits'] }).limits = { ...saved, maxBindingBytes: elems * 4, bindingOffsetAlignment: 256 };
-  return () => void ((d as { limits: Device['limits'] }).limits = saved);
-}
-
 /** Cases whose tensors exceed a 4096-element binding, hitting every planner branch (see the names). */
 function splitCases(): Case[] {
   const r = rng(500);
@@ -405,48 +399,39 @@ function splitCases(): Case[] {
 const SMALL = 4096;
 
 describe('ops split over a shrunken binding limit (4096 elements) == unsplit float64', () => {
-  const small64 = cpuDevice({ f64: true });
+  // Bindings capped at SMALL elements with 256-byte offset alignment, on a float64 CPU device and on the GPU.
+  const smalls = devices(cpuDevice({ f64: true })).map((d) => smallLimits(d, { maxBindingBytes: SMALL * 4, bindingOffsetAlignment: 256 }));
+  const TOL = { cpu: { rtol: 1e-12, atol: 1e-12 }, webgpu: { rtol: 3e-5, atol: 3e-6 } };
   test.each(splitCases().map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const r = rng(600 + c.name.length);
     expect(prod(c.shape)).toBeGreaterThan(SMALL);
     const x = c.x(r, prod(c.shape));
     const seed = c.yShape && c.yShape.length ? randnArray(r, prod(c.yShape)) : null;
     const want = await fwdBwd(cpu64, c.f, x, c.shape, seed);
-    const targets: [Device, { rtol: number; atol: number }][] = [[small64, { rtol: 1e-12, atol: 1e-12 }]];
-    if (!skip) targets.push([dev, { rtol: 3e-5, atol: 3e-6 }]);
-    for (const [d, tol] of targets) {
-      const restore = shrink(d, SMALL);
-      try {
-        const live = stats(d).liveTensors;
-        const before = stats(d).dispatches;
-        const got = await fwdBwd(d, c.f, x, c.shape, seed);
-        expect(stats(d).dispatches - before).toBeGreaterThan(2); // it really split
-        expect(got.out, `${d.kind} forward`).toBeAllClose(want.out, tol);
-        expect(got.g, `${d.kind} backward`).toBeAllClose(want.g, tol);
-        expect(stats(d).liveTensors).toBe(live);
-      } finally {
-        restore();
-      }
+    for (const d of smalls) {
+      const tol = TOL[d.kind];
+      const live = stats(d).liveTensors;
+      const before = stats(d).dispatches;
+      const got = await fwdBwd(d, c.f, x, c.shape, seed);
+      expect(stats(d).dispatches - before).toBeGreaterThan(2); // it really split
+      expect(got.out, `${d.kind} forward`).toBeAllClose(want.out, tol);
+      expect(got.g, `${d.kind} backward`).toBeAllClose(want.g, tol);
+      expect(stats(d).liveTensors).toBe(live);
     }
   });
 
   test('refusals leak nothing: a shape error, and a [C, 1, W] weight over a tensor past the limit (LimitError)', async () => {
-    for (const d of devices(small64)) {
-      const restore = shrink(d, SMALL);
-      try {
-        const r = rng(7);
-        const x = T(d, uniformArray(r, 3 * 50 * 50, -2, 2), [1, 3, 50, 50]);
-        const bad = I32(d, [0, 1], [1, 2]);
-        const w = T(d, uniformArray(r, 150, 0.5, 2), [3, 1, 50]);
-        const live = stats(d).liveTensors;
-        expect(() => F.crossEntropy(x, bad)).toThrow(ShapeError);
-        // Not one run of dims: it would be materialized at the input's size, which is over the (shrunken) limit.
-        expect(() => F.bceWithLogits(x, x, { weight: w })).toThrow(LimitError);
-        expect(stats(d).liveTensors).toBe(live);
-        for (const t of [x, bad, w]) t.dispose();
-      } finally {
-        restore();
-      }
+    for (const d of smalls) {
+      const r = rng(7);
+      const x = T(d, uniformArray(r, 3 * 50 * 50, -2, 2), [1, 3, 50, 50]);
+      const bad = I32(d, [0, 1], [1, 2]);
+      const w = T(d, uniformArray(r, 150, 0.5, 2), [3, 1, 50]);
+      const live = stats(d).liveTensors;
+      expect(() => F.crossEntropy(x, bad)).toThrow(ShapeError);
+      // Not one run of dims: it would be materialized at the input's size, which is over the (shrunken) limit.
+      expect(() => F.bceWithLogits(x, x, { weight: w })).toThrow(LimitError);
+      expect(stats(d).liveTensors).toBe(live);
+      for (const t of [x, bad, w]) t.dispose();
     }
   });
 });

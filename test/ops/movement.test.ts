@@ -9,7 +9,6 @@ import {
   ShapeError,
   stats,
   tensor,
-  type Backend,
   type Device,
   type InterpolateOptions,
   type Tensor,
@@ -17,6 +16,7 @@ import {
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, randShape, rng } from '../helpers/random.js';
+import { smallLimits } from '../helpers/small_limits.js';
 import type { Rng } from '../../src/tensor/random.js';
 
 const { skip, dev, devices } = await gpuSuite();
@@ -134,38 +134,6 @@ async function forwardBackward(device: Device, f: (...xs: Tensor[]) => Tensor, i
   const grads = await Promise.all(xs.map((x) => x.grad!.toArray()));
   for (const t of [y, g, ...xs, ...xs.map((x) => x.grad!)]) t.dispose();
   return { y: out, shape, grads };
-}
-
-/** A device that forwards to `inner` but claims small binding limits: every op must split into windows. */
-function shrunk(inner: Backend, maxBindingBytes: number, bindingOffsetAlignment = 256): Backend {
-  return {
-    kind: inner.kind,
-    description: `${inner.description} (bindings limited to ${maxBindingBytes} bytes)`,
-    f64: inner.f64,
-    limits: { ...inner.limits, maxBindingBytes, bindingOffsetAlignment },
-    alloc: (n, d) => inner.alloc(n, d),
-    free: (s) => inner.free(s),
-    upload: (s, d) => inner.upload(s, d),
-    download: (s) => inner.download(s),
-    run: (spec, r, w, p, o) => {
-      for (const b of [...r, ...w]) {
-        if ('storage' in b) {
-          expect(b.numel * 4).toBeLessThanOrEqual(maxBindingBytes);
-          expect((b.offset * 4) % bindingOffsetAlignment).toBe(0);
-        } else expect(b.bytes).toBeLessThanOrEqual(maxBindingBytes);
-      }
-      inner.run(spec, r, w, p, o);
-    },
-    copy: (s, so, d, dof, n) => inner.copy(s, so, d, dof, n),
-    flush: () => inner.flush(),
-    sync: () => inner.sync(),
-    stats: () => inner.stats(),
-    resetPeak: () => inner.resetPeak(),
-    destroy: () => inner.destroy(),
-    get destroyed() {
-      return inner.destroyed;
-    },
-  };
 }
 
 // ---------------------------------------------------------------- cat
@@ -603,7 +571,7 @@ describe('memory', () => {
 // ---------------------------------------------------------------- binding limits
 
 describe('split over the binding limit (a device that claims 4 KiB bindings, 256-byte alignment)', () => {
-  const small = (d: Device) => shrunk(d, 4096, 256);
+  const small = (d: Device) => smallLimits(d, { maxBindingBytes: 4096, bindingOffsetAlignment: 256 });
 
   test('cat (kernel and copy paths) and its backward: same bits as unsplit', async () => {
     const r = rng(51);
