@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   ArgumentError,
@@ -316,53 +318,28 @@ function interpCase(r: Rng, mode: 'nearest' | 'bilinear'): { data: Float32Array;
   return { data: randnArray(r, prod(shape)), shape, opts };
 }
 
-// PyTorch 1.13 (F.interpolate) on x[1, 1, 3, 5] = arange(15) * 0.37 - 1.1 in float32.
-const X15 = Float32Array.from({ length: 15 }, (_, i) => Math.fround(Math.fround(i * Math.fround(0.37)) - Math.fround(1.1)));
-const TORCH: { opts: InterpolateOptions; shape: number[]; y: number[]; gx?: number[] }[] = [
-  {
-    opts: { scaleFactor: 1.7 }, shape: [1, 1, 5, 8],
-    y: [-1.1, -1.1, -0.73, -0.73, -0.36, -0.36, 0.00999999, 0.38, -1.1, -1.1, -0.73, -0.73, -0.36, -0.36, 0.00999999, 0.38, 0.75, 0.75, 1.12, 1.12, 1.49, 1.49, 1.86, 2.23, 0.75, 0.75, 1.12, 1.12, 1.49, 1.49, 1.86, 2.23, 2.6, 2.6, 2.97, 2.97, 3.34, 3.34, 3.71, 4.08],
-  },
-  {
-    opts: { scaleFactor: [0.7, 2.3] }, shape: [1, 1, 2, 11],
-    y: [-1.1, -1.1, -1.1, -0.73, -0.73, -0.36, -0.36, 0.00999999, 0.00999999, 0.00999999, 0.38, 0.75, 0.75, 0.75, 1.12, 1.12, 1.49, 1.49, 1.86, 1.86, 1.86, 2.23],
-    gx: [0.3, 0.7, 1.1, 2.4, 1.0, 3.6, 2.9, 3.3, 5.7, 2.1, 0, 0, 0, 0, 0],
-  },
-  {
-    opts: { size: [2, 8] }, shape: [1, 1, 2, 8],
-    y: [-1.1, -1.1, -0.73, -0.73, -0.36, 0.00999999, 0.00999999, 0.38, 0.75, 0.75, 1.12, 1.12, 1.49, 1.86, 1.86, 2.23],
-  },
-  {
-    opts: { scaleFactor: 1.7, mode: 'bilinear', alignCorners: false }, shape: [1, 1, 5, 8],
-    y: [-1.1, -0.95852947, -0.74088234, -0.52323526, -0.30558819, -0.087941147, 0.12970594, 0.34735298, -0.39264703, -0.25117645, -0.03352936, 0.18411773, 0.40176484, 0.61941189, 0.83705896, 1.054706, 0.69558841, 0.83705908, 1.0547061, 1.2723533, 1.4900002, 1.7076473, 1.9252943, 2.1429415, 1.7838236, 1.9252943, 2.1429415, 2.3605886, 2.5782354, 2.7958825, 3.0135295, 3.2311769, 2.6, 2.7414706, 2.9591179, 3.1767647, 3.3944118, 3.6120589, 3.829706, 4.0473533],
-    gx: [1.0027679, 1.5716261, 1.9633212, 2.3640134, 2.0394466, 4.9269028, 5.8889275, 6.0416951, 6.4096885, 5.0974927, 7.5850339, 8.7159176, 8.6126289, 8.8733559, 6.9071817],
-  },
-  {
-    opts: { scaleFactor: 1.7, mode: 'bilinear', alignCorners: true }, shape: [1, 1, 5, 8],
-    y: [-1.1, -0.88857144, -0.67714286, -0.46571428, -0.25428569, -0.042857107, 0.16857147, 0.38, -0.17500001, 0.036428571, 0.24785717, 0.4592858, 0.67071438, 0.8821429, 1.0935715, 1.3050001, 0.75, 0.96142858, 1.1728572, 1.3842858, 1.5957144, 1.807143, 2.0185716, 2.23, 1.675, 1.8864286, 2.0978572, 2.3092859, 2.5207145, 2.7321429, 2.9435716, 3.1550002, 2.6, 2.8114288, 3.0228574, 3.2342858, 3.4457145, 3.6571429, 3.8685718, 4.0800004],
-  },
-  {
-    opts: { size: [2, 3], mode: 'bilinear' }, shape: [1, 1, 2, 3],
-    y: [-0.51416665, 0.10250001, 0.71916664, 2.2608333, 2.8775001, 3.4941669],
-  },
-  {
-    opts: { size: [4, 7], mode: 'bilinear', alignCorners: true }, shape: [1, 1, 4, 7],
-    y: [-1.1, -0.85333335, -0.60666668, -0.35999998, -0.11333331, 0.13333336, 0.38, 0.13333336, 0.38000005, 0.62666672, 0.87333345, 1.1200001, 1.3666668, 1.6133335, 1.3666667, 1.6133335, 1.8600003, 2.1066668, 2.3533335, 2.6000001, 2.846667, 2.6, 2.8466668, 3.0933335, 3.3400002, 3.5866666, 3.8333335, 4.0800004],
-  },
-];
+// PyTorch 1.13 (F.interpolate) on x [1, 1, 3, 5] = arange(15) * 0.37 - 1.1 in float32, gy = arange(n) * 0.1:
+// test/fixtures/torch/interpolate_values.json, made by scripts/fixtures/make_op_fixtures.py.
+interface JsTensor {
+  shape: number[];
+  data: number[];
+}
+const TORCH: { x: JsTensor; cases: { args: InterpolateOptions; out: JsTensor; gy?: JsTensor; gx?: JsTensor }[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../fixtures/torch/interpolate_values.json'), 'utf8'),
+);
 
 describe('interpolate', () => {
   test('PyTorch 1.13 values: non-integer scale factors, size, both align modes, forward and backward', async () => {
-    for (const c of TORCH) {
+    for (const c of TORCH.cases) {
       for (const d of devices(cpu32)) {
-        const x = on(d, X15, [1, 1, 3, 5], true);
-        const y = interpolate(x, c.opts);
-        expect(y.shape).toEqual(c.shape);
-        const tol = c.opts.mode === 'bilinear' ? { rtol: 2e-6, atol: 2e-6 } : { rtol: 1e-7, atol: 0 };
-        expect(await y.toArray()).toBeAllClose(c.y, tol);
+        const x = on(d, TORCH.x.data, TORCH.x.shape, true);
+        const y = interpolate(x, c.args);
+        expect(y.shape).toEqual(c.out.shape);
+        const tol = c.args.mode === 'bilinear' ? { rtol: 2e-6, atol: 2e-6 } : { rtol: 1e-7, atol: 0 };
+        expect(await y.toArray()).toBeAllClose(c.out.data, tol);
         if (c.gx) {
-          y.backward(on(d, Float32Array.from({ length: y.numel }, (_, i) => Math.fround(i * Math.fround(0.1))), y.shape));
-          expect(await x.grad!.toArray()).toBeAllClose(c.gx, { rtol: 2e-6, atol: 2e-6 });
+          y.backward(on(d, c.gy!.data, y.shape));
+          expect(await x.grad!.toArray()).toBeAllClose(c.gx.data, { rtol: 2e-6, atol: 2e-6 });
         }
       }
     }
