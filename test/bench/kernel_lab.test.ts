@@ -5,21 +5,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { getKernel, KERNELS, type KernelSpec, type WebGpuDevice } from '../../src/index.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { getKernel, KERNELS, type KernelSpec } from '../../src/index.js';
 import { kernelGroup } from '../../src/kernels/index.js';
 import { bindByOrder } from '../../src/kernels/backend.js';
 import { parseConstants } from '../../src/bench/kernels_cli.js';
 import { groupOf } from '../../src/bench/kernel_cases.js';
 import { adapterFingerprint, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../../src/bench/kernel_lab.js';
-import { gpu, skipGpu } from '../helpers/gpu.js';
+import { gpuSuite } from '../helpers/gpu.js';
 import type { AdapterFacts } from '../../src/kernels/runtime/webgpu_backend.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const root = join(import.meta.dirname, '../..');
 const cacheDir = mkdtempSync(join(os.tmpdir(), 'unet-webgpu-lab-'));

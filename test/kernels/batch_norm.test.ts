@@ -1,5 +1,4 @@
-import { beforeAll, describe, expect, test } from 'vitest';
-import type { WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { kernelsOf } from '../../src/kernels/index.js';
 import {
   batchnorm2d_bwd_finalize,
@@ -10,15 +9,11 @@ import {
 import type { KernelSpec } from '../../src/kernels/define_kernel.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { reductionTol } from '../helpers/close.js';
-import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 /** Every variant of a family with whether it needs vec4-friendly sizes (HW, chunk, offsets multiples of 4). */
 const variants = (family: string): [string, KernelSpec, boolean][] => kernelsOf(family).map((k) => [k.name, k, k.name.endsWith('_vec4')]);

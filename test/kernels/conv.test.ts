@@ -1,18 +1,14 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { CONV_KERNELS } from '../../src/kernels/conv.js';
 import type { Rng } from '../../src/tensor/random.js';
-import type { KernelSpec, WebGpuDevice } from '../../src/index.js';
+import type { KernelSpec } from '../../src/index.js';
 import type { Constants } from '../../src/kernels/define_kernel.js';
 import { reductionTol, type CloseOptions } from '../helpers/close.js';
-import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const K = CONV_KERNELS;
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[randInt(r, 0, xs.length - 1)]!;

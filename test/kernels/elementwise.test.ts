@@ -1,15 +1,11 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { BINARY, UNARY } from '../../src/kernels/elementwise.js';
-import { getKernel, KERNELS, type WebGpuDevice } from '../../src/index.js';
-import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { getKernel, KERNELS } from '../../src/index.js';
+import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 // Sizes not a multiple of the workgroup (256), and one past 65,535 workgroups (grid folding).
 const SIZES = [1, 7, 255, 257, 1000 + 3];

@@ -2,19 +2,15 @@
 // loss_reduce MODEs) on the GPU against its CPU reference (float64), on seeded random shapes, whole and as
 // windows (row0 / e0 / plane offsets past 0, bases below them, partial slots past 0), as the op layer runs them
 // on tensors over the binding limit.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { getKernel, kernelsOf, type KernelSpec, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { getKernel, kernelsOf, type KernelSpec } from '../../src/index.js';
 import { LOSS_REDUCE_MODES } from '../../src/kernels/loss.js';
 import { reductionTol, type CloseOptions } from '../helpers/close.js';
-import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
 import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 /** Runs `spec` on the GPU and on the float64 CPU reference; compares every write. */
 async function compare(spec: KernelSpec, run: KernelRun, tol: CloseOptions) {

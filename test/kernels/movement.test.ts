@@ -1,17 +1,12 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MOVEMENT_KERNELS, PAD_PARAMS } from '../../src/kernels/movement.js';
-import type { WebGpuDevice } from '../../src/index.js';
 import { stridesOf } from '../../src/tensor/shape.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
 import type { Rng } from '../../src/tensor/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const EXACT = { rtol: 0, atol: 0 };
 const K = MOVEMENT_KERNELS;

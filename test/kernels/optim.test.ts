@@ -4,17 +4,14 @@
 // binding limit (a real 134 MB one, and a shrunken limit); argument errors.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
-import { ArgumentError, F, getKernel, ShapeError, stats, tensor, zeros, type AdamUpdate, type Device, type SgdUpdate, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { ArgumentError, F, getKernel, ShapeError, stats, tensor, zeros, type AdamUpdate, type Device, type SgdUpdate, type Tensor } from '../../src/index.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randnArray, rng, uniformArray } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
+import { smallLimits } from '../helpers/small_limits.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev, devices } = await gpuSuite();
 
 const SIZES = [1, 7, 64, 1003];
 
@@ -123,7 +120,7 @@ describe('sgdUpdate / adamUpdate == torch.optim (PyTorch 1.13) step for step', (
   });
 
   test.each(FIXTURES.map((f) => [f.name, f] as const))('%s', async (_name, fx) => {
-    for (const d of skip ? [cpu32] : [dev, cpu32]) {
+    for (const d of devices(cpu32)) {
       const live = stats(d).liveTensors;
       const got = await trajectory(d, fx);
       expect(stats(d).liveTensors).toBe(live);
@@ -203,16 +200,11 @@ describe.skipIf(skip)('parameters over the binding limit', () => {
       return out;
     };
     const want = await run(cpu64);
-    const saved = dev.limits;
-    (dev as { limits: Device['limits'] }).limits = { ...saved, maxBindingBytes: 4096 * 4, bindingOffsetAlignment: 256 };
-    try {
-      const before = stats(dev).dispatches;
-      const got = await run(dev);
-      expect(stats(dev).dispatches - before).toBeGreaterThanOrEqual(4 * 3);
-      expect(got).toBeAllClose(want, { rtol: 1e-5, atol: 1e-6 });
-    } finally {
-      (dev as { limits: Device['limits'] }).limits = saved;
-    }
+    const small = smallLimits(dev, { maxBindingBytes: 4096 * 4, bindingOffsetAlignment: 256 });
+    const before = stats(small).dispatches;
+    const got = await run(small);
+    expect(stats(small).dispatches - before).toBeGreaterThanOrEqual(4 * 3);
+    expect(got).toBeAllClose(want, { rtol: 1e-5, atol: 1e-6 });
   });
 });
 

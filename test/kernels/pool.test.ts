@@ -1,16 +1,12 @@
-import { beforeAll, describe, expect, test } from 'vitest';
-import { kernelsOf, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { kernelsOf } from '../../src/index.js';
 import { isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../src/kernels/pool.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
 import type { Rng } from '../../src/tensor/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const EXACT = { rtol: 0, atol: 0 };
 

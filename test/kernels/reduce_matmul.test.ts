@@ -1,18 +1,14 @@
 // reduce and matmul: every kernel (and variant: OP = sum / max, ta / tb) on the GPU against its CPU reference,
 // and the ops (F.sum / mean / max / matmul) against independent float64 loops written here.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { F, KERNELS, tensor, type Tensor, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { F, KERNELS, tensor, type Tensor } from '../../src/index.js';
 import { REDUCE_OPS } from '../../src/kernels/reduce.js';
 import { reductionTol } from '../helpers/close.js';
-import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, randShape, rng } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const prod = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 const stridesOf = (s: readonly number[]) => s.map((_, i) => prod(s.slice(i + 1)));

@@ -1,9 +1,9 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { CONV_KERNELS } from '../../src/kernels/conv.js';
-import type { KernelSpec, WebGpuDevice } from '../../src/index.js';
+import type { KernelSpec } from '../../src/index.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { reductionTol, type CloseOptions } from '../helpers/close.js';
-import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
 
@@ -11,11 +11,7 @@ import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
 // odd geometries, and the four chained against a plain direct correlation written here (the independent check that
 // the transforms compute a 3x3 convolution at all).
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const K = CONV_KERNELS;
 const cdiv = (a: number, b: number) => Math.ceil(a / b);

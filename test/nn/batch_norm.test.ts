@@ -3,17 +3,13 @@
 // momentum/eps, momentum=None (cumulative average), no running stats, no affine. CPU device; one case on the GPU.
 // The fused BatchNorm2d -> ReLU (forwardRelu, and Sequential's use of it) against the same fixtures and against
 // the unfused modules: outputs, running statistics, num_batches_tracked and gradients, train and eval.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { nn, noGrad, relu, setDefaultDevice, tensor, type Device, type Tensor, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { nn, noGrad, relu, setDefaultDevice, tensor, type Device, type Tensor } from '../../src/index.js';
 import { reductionTol } from '../helpers/close.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { fixture, fromJs, stateFromJs, type JsTensor } from './fixtures.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 interface Step {
   mode: 'train' | 'eval';

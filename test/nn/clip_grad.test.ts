@@ -1,16 +1,12 @@
 // clipGradNorm_ against torch.nn.utils.clip_grad_norm_ (nn_clip.json): L2 with and without clipping, L1,
 // inf, p = 3, large gradients; grads scaled in place (same tensor objects), total norm returned on the
 // device with no readback. CPU device and GPU.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { nn, stats, zeros, type Device, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { nn, stats, zeros, type Device, type Tensor } from '../../src/index.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { fixture, fromJs, type JsTensor } from './fixtures.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 interface Case {
   name: string;

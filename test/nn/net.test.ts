@@ -1,17 +1,13 @@
 // A small net end to end against PyTorch (nn_net.json): weights loaded with loadStateDict, a training-mode
 // forward, backward of sum(y * r) (parameter and input grads), the running statistics after that step,
 // then an eval-mode forward. On the CPU device and on the GPU.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { noGrad, setDefaultDevice, tidy, type Device, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { noGrad, setDefaultDevice, tidy, type Device } from '../../src/index.js';
 import { reductionTol } from '../helpers/close.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { fixture, fromJs, smallNet, stateFromJs } from './fixtures.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const NET = fixture('net');
 

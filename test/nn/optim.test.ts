@@ -1,16 +1,12 @@
 // SGD / Adam / AdamW against PyTorch (nn_optim.json): five steps with given gradients (one parameter without a
 // gradient on two steps), parameter groups with their own lr and weight decay, the state dict, and a
 // save/restore in the middle that must not change the trajectory. CPU device and GPU.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { Adam, AdamW, ArgumentError, nn, SGD, type Device, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { Adam, AdamW, ArgumentError, nn, SGD, type Device, type Tensor } from '../../src/index.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { fixture, fromJs, type JsTensor } from './fixtures.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const OPT = fixture('optim');
 const INIT: JsTensor[] = OPT.init;

@@ -3,17 +3,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FormatError, manualSeed, nn, setDefaultDevice, tensor, type Tensor, type WebGpuDevice } from '../../src/index.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { FormatError, manualSeed, nn, setDefaultDevice, tensor, type Tensor } from '../../src/index.js';
 import { loadSafetensors, saveSafetensors } from '../../src/node.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { fixture, smallNet } from './fixtures.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const ST = fixture('safetensors');
 const TORCH_FILE = Buffer.from(ST.file_b64, 'base64');

@@ -1,14 +1,10 @@
-import { beforeAll, describe, expect, test } from 'vitest';
-import { conv2d, convTranspose2d, tensor, type Conv2dOptions, type ConvTranspose2dOptions, type Device, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { conv2d, convTranspose2d, tensor, type Conv2dOptions, type ConvTranspose2dOptions, type Device } from '../../src/index.js';
 import { reductionTol } from '../helpers/close.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { onnxCases, type OnnxCase } from '../helpers/onnx.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 /**
  * ONNX Conv / ConvTranspose cases we do not run, with the reason. mapOptions throws for each of them (checked below),

@@ -1,14 +1,9 @@
-import { beforeAll, describe, expect, test } from 'vitest';
-import { cat, interpolate, pad, tensor, type Device, type InterpolateOptions, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { cat, interpolate, pad, tensor, type Device, type InterpolateOptions, type Tensor } from '../../src/index.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { onnxCases, type OnnxCase, type OnnxTensor } from '../helpers/onnx.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
-const devices = () => (skip ? [cpu32] : [cpu32, dev as Device]);
+const { devices } = await gpuSuite();
 
 const EXACT = { rtol: 0, atol: 0 };
 
@@ -41,7 +36,7 @@ const on = (d: Device, t: OnnxTensor) => tensor(Float32Array.from(t.data), t.sha
 
 async function check(c: OnnxCase, run: (d: Device) => Tensor, tol = EXACT) {
   const want = c.outputs[0]!;
-  for (const d of devices()) {
+  for (const d of devices(cpu32)) {
     const y = run(d);
     expect(y.shape).toEqual(want.shape);
     // ONNX stores float32 values as shortest decimals: read them back as float32 before a bit-exact compare.
@@ -140,7 +135,7 @@ describe('SKIPPED table', () => {
     ['test_resize_downsample_sizes_linear_pytorch_half_pixel', { size: [3, 1], mode: 'bilinear' }, [3.1666667, 8.5, 13.833333]],
   ] as [string, InterpolateOptions, number[]][])('%s gives PyTorch values', async (name, opts, torch) => {
     const c = onnxCases('Resize').find((k) => k.test === name)!;
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       const y = await interpolate(on(d, c.inputs[0]!), opts).toArray();
       expect(y).toBeAllClose(torch, { rtol: 1e-6, atol: 1e-6 });
       expect(y).not.toBeAllClose(c.outputs[0]!.data, { rtol: 1e-3, atol: 1e-3 });

@@ -1,18 +1,13 @@
 // ONNX conformance for MaxPool and BatchNormalization (test/fixtures/onnx-node): every case runs, on the CPU
 // device and on the GPU, or is listed in SKIPPED with its reason.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { ArgumentError, batchNorm, maxPool2dWithIndices, tensor, type Backend, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { ArgumentError, batchNorm, maxPool2dWithIndices, tensor } from '../../src/index.js';
 import { maxpool2d_fwd } from '../../src/kernels/pool.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { onnxCases, type OnnxCase } from '../helpers/onnx.js';
 import { runKernel } from '../helpers/run_kernel.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
-const devices = (): [string, Backend][] => (skip ? [['cpu', cpu32]] : [['cpu', cpu32], ['gpu', dev]]);
+const { devices } = await gpuSuite();
 
 /** Cases this engine cannot express, with the reason. */
 export const SKIPPED: Record<string, string> = {
@@ -87,7 +82,7 @@ describe('ONNX MaxPool', () => {
     expect(g).not.toBeNull();
     const x = c.inputs[0]!;
     const [y, z] = c.outputs;
-    for (const [where, d] of devices()) {
+    for (const d of devices(cpu32)) {
       let values: ArrayLike<number>;
       let idx: ArrayLike<number>;
       let outShape: number[];
@@ -106,10 +101,10 @@ describe('ONNX MaxPool', () => {
         const r = maxPool2dWithIndices(tensor(x.data, g.shape, { device: d }), g.opts);
         [values, idx, outShape] = [await r.values.toArray(), await r.indices.toArray(), [...r.values.shape]];
       }
-      expect(outShape.filter((s, i) => !(x.shape.length === 3 && i === 2)), where).toEqual(y!.shape);
+      expect(outShape.filter((s, i) => !(x.shape.length === 3 && i === 2)), d.kind).toEqual(y!.shape);
       // The fixture stores the shortest decimals that read back as the same float32: compare as float32.
-      expect(values, where).toBeAllClose(Float32Array.from(y!.data), { rtol: 0, atol: 0 });
-      if (z) expect(onnxArgmax(idx, g.shape, outShape[2]!, outShape[3]!, g.storageOrder), where).toEqual(z.data);
+      expect(values, d.kind).toBeAllClose(Float32Array.from(y!.data), { rtol: 0, atol: 0 });
+      if (z) expect(onnxArgmax(idx, g.shape, outShape[2]!, outShape[3]!, g.storageOrder), d.kind).toEqual(z.data);
     }
   });
 });
@@ -124,7 +119,7 @@ describe('ONNX BatchNormalization', () => {
     // ONNX: running = momentum * running + (1 - momentum) * batch; PyTorch's momentum is the other weight.
     const momentum = 1 - attr<number>(c, 'momentum', 0.9);
     const ch = x.shape[1]!;
-    for (const [where, d] of devices()) {
+    for (const d of devices(cpu32)) {
       const rm = tensor(mean!.data, [ch], { device: d });
       const rv = tensor(vr!.data, [ch], { device: d });
       const y = batchNorm(tensor(x.data, x.shape, { device: d }), rm, rv, tensor(s!.data, [ch], { device: d }), tensor(b!.data, [ch], { device: d }), {
@@ -132,9 +127,9 @@ describe('ONNX BatchNormalization', () => {
         eps,
         momentum,
       });
-      expect(await y.toArray(), where).toBeAllClose(c.outputs[0]!.data, { rtol: 1e-5, atol: 1e-5 });
+      expect(await y.toArray(), d.kind).toBeAllClose(c.outputs[0]!.data, { rtol: 1e-5, atol: 1e-5 });
       if (!training) continue;
-      expect(await rm.toArray(), where).toBeAllClose(c.outputs[1]!.data, { rtol: 1e-5, atol: 1e-6 });
+      expect(await rm.toArray(), d.kind).toBeAllClose(c.outputs[1]!.data, { rtol: 1e-5, atol: 1e-6 });
       // Running var: PyTorch (and batchNorm) blend in the unbiased batch variance, ONNX the biased one. Recover our
       // batch variance from our update and check ONNX's formula with it.
       const m = x.shape[0]! * x.shape.slice(2).reduce((p, q) => p * q, 1);
@@ -143,7 +138,7 @@ describe('ONNX BatchNormalization', () => {
         const unbiased = (v - (1 - momentum) * vr!.data[i]!) / momentum;
         return (1 - momentum) * vr!.data[i]! + momentum * ((unbiased * (m - 1)) / m);
       });
-      expect(onnxVar, where).toBeAllClose(c.outputs[2]!.data, { rtol: 1e-5, atol: 1e-6 });
+      expect(onnxVar, d.kind).toBeAllClose(c.outputs[2]!.data, { rtol: 1e-5, atol: 1e-6 });
     }
   });
 });

@@ -1,17 +1,12 @@
 // ONNX conformance: Softmax (opset 6 and 13), Relu, Sigmoid, on the GPU and the float32 CPU device.
 // Opset < 13 Softmax flattens the input to 2-D at `axis` (default 1) and normalizes the rows; opset 13 normalizes
 // along the one dim `axis` (default -1). Both are written here with reshape + our softmax.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { F, tensor, type Device, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { F, tensor, type Tensor } from '../../src/index.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { onnxCases, type OnnxCase } from '../helpers/onnx.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
-const devices = () => (skip ? [cpu32] : [cpu32, dev as Device]);
+const { devices } = await gpuSuite();
 
 /** ONNX cases we do not run, with the reason (none: every Softmax / Relu / Sigmoid case runs). */
 const SKIPPED: Record<string, string> = {};
@@ -25,7 +20,7 @@ function cases(op: string) {
 
 async function check(c: OnnxCase, f: (x: Tensor) => Tensor, tol = { rtol: 1e-6, atol: 1e-7 }) {
   const want = c.outputs[0]!;
-  for (const d of devices()) {
+  for (const d of devices(cpu32)) {
     const x = tensor(Float32Array.from(c.inputs[0]!.data), c.inputs[0]!.shape, { device: d });
     const y = f(x);
     expect(y.shape).toEqual(want.shape);

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   ArgumentError, conv2d, cpuDevice, convTranspose2d, noGrad, setKernelPolicy, ShapeError, stats, tensor, Tensor, withDevice,
   type Conv2dOptions, type ConvVariant, type ConvTranspose2dOptions, type Device, type KernelPolicy, type KernelSpec,
@@ -6,16 +6,12 @@ import {
 } from '../../src/index.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { closeness, reductionTol } from '../helpers/close.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { RecordingMetaBackend } from '../../src/bench/recorder.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 type Shape4 = [number, number, number, number];
 const pair = (v: number | readonly number[] | undefined, d: number) => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0]!, v[1]!]);

@@ -1,17 +1,14 @@
 // softmax, logSoftmax, bceWithLogits, crossEntropy, diceLoss: hand-computed small cases (formulas written here),
 // float64 gradcheck on the CPU device, GPU backward == CPU backward, determinism, splitting over the binding limit
 // (a real 144 MB bceWithLogits, and every op under a shrunken limit on the GPU and the CPU), shape/option errors.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { ArgumentError, cpuDevice, DTypeError, F, LimitError, ShapeError, stats, tensor, tidy, type Device, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { ArgumentError, cpuDevice, DTypeError, F, LimitError, ShapeError, stats, tensor, tidy, type Device, type Tensor } from '../../src/index.js';
+import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
+import { smallLimits } from '../helpers/small_limits.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev, devices } = await gpuSuite();
 
 type Red = 'mean' | 'sum' | 'none';
 const REDS: Red[] = ['mean', 'sum', 'none'];
@@ -22,13 +19,11 @@ const arr = async (t: Tensor) => Array.from(await t.toArray());
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** Devices the hand-computed cases run on. */
-const devices = () => (skip ? [cpu64] : [dev, cpu64]);
-
 // ---- hand-computed cases ----
 
 describe('hand-computed values', () => {
   test('softmax / logSoftmax of [[1, 2, 3], [-1, 0, 1000]] along dim 1 and of a column along dim 0', async () => {
-    for (const d of devices()) {
+    for (const d of devices(cpu64)) {
       const x = T(d, [1, 2, 3, -1, 0, 1000], [2, 3]);
       const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
       const s = e[0]! + e[1]! + e[2]!;
@@ -49,7 +44,7 @@ describe('hand-computed values', () => {
     const l = x.map((xv, i) => -(pw[i]! * t[i]! * Math.log(sigmoid(xv)) + (1 - t[i]!) * Math.log(1 - sigmoid(xv))) * w[i]!);
     const lPlain = x.map((xv, i) => -(t[i]! * Math.log(sigmoid(xv)) + (1 - t[i]!) * Math.log(1 - sigmoid(xv))));
     const sum = l.reduce((a, b) => a + b);
-    for (const d of devices()) {
+    for (const d of devices(cpu64)) {
       const opts = { posWeight: T(d, [3, 0.5], [2, 1, 1]), weight: T(d, [1, 2], [2]) };
       const X = T(d, x, [1, 2, 1, 2]);
       const Tt = T(d, t, [1, 2, 1, 2]);
@@ -69,7 +64,7 @@ describe('hand-computed values', () => {
     const none = [w[2]! * nll(0, 2), 0, w[1]! * nll(2, 1)];
     const mean = (none[0]! + none[2]!) / (w[2]! + w[1]!);
     const plainMean = (nll(0, 2) + nll(2, 1)) / 2;
-    for (const d of devices()) {
+    for (const d of devices(cpu64)) {
       const X = T(d, logits.flat(), [3, 3]);
       const W = T(d, w, [3]);
       expect(await arr(F.crossEntropy(X, I32(d, tgt, [3]), { weight: W, reduction: 'none' }))).toBeAllClose(none, { rtol: 1e-6, atol: 1e-7 });
@@ -104,7 +99,7 @@ describe('hand-computed values', () => {
       }
       return 1 - (2 * I + s) / (P + Tt + s);
     });
-    for (const d of devices()) {
+    for (const d of devices(cpu64)) {
       const P = T(d, p, [2, 2, 1, 2]);
       for (const tg of [T(d, onehot, [2, 2, 1, 2]), I32(d, cls, [2, 1, 2]), T(d, cls, [2, 1, 2])]) {
         expect(await arr(F.diceLoss(P, tg, { smooth: s, reduction: 'none' }))).toBeAllClose(loss, { rtol: 1e-6, atol: 1e-7 });
@@ -320,13 +315,6 @@ describe.skipIf(skip)('GPU forward and backward == CPU (float64)', () => {
 
 // ---- splitting over the binding limit ----
 
-/** A device whose bindings are capped at `elems` elements (4 KiB... 16 KiB) with 256-byte offset alignment. */
-function shrink<D extends Device>(d: D, elems: number): () => void {
-  const saved = d.limits;
-  (d as { limits: Device['limits'] }).limits = { ...saved, maxBindingBytes: elems * 4, bindingOffsetAlignment: 256 };
-  return () => void ((d as { limits: Device['limits'] }).limits = saved);
-}
-
 /** Cases whose tensors exceed a 4096-element binding, hitting every planner branch (see the names). */
 function splitCases(): Case[] {
   const r = rng(500);
@@ -411,48 +399,39 @@ function splitCases(): Case[] {
 const SMALL = 4096;
 
 describe('ops split over a shrunken binding limit (4096 elements) == unsplit float64', () => {
-  const small64 = cpuDevice({ f64: true });
+  // Bindings capped at SMALL elements with 256-byte offset alignment, on a float64 CPU device and on the GPU.
+  const smalls = devices(cpuDevice({ f64: true })).map((d) => smallLimits(d, { maxBindingBytes: SMALL * 4, bindingOffsetAlignment: 256 }));
+  const TOL = { cpu: { rtol: 1e-12, atol: 1e-12 }, webgpu: { rtol: 3e-5, atol: 3e-6 } };
   test.each(splitCases().map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const r = rng(600 + c.name.length);
     expect(prod(c.shape)).toBeGreaterThan(SMALL);
     const x = c.x(r, prod(c.shape));
     const seed = c.yShape && c.yShape.length ? randnArray(r, prod(c.yShape)) : null;
     const want = await fwdBwd(cpu64, c.f, x, c.shape, seed);
-    const targets: [Device, { rtol: number; atol: number }][] = [[small64, { rtol: 1e-12, atol: 1e-12 }]];
-    if (!skip) targets.push([dev, { rtol: 3e-5, atol: 3e-6 }]);
-    for (const [d, tol] of targets) {
-      const restore = shrink(d, SMALL);
-      try {
-        const live = stats(d).liveTensors;
-        const before = stats(d).dispatches;
-        const got = await fwdBwd(d, c.f, x, c.shape, seed);
-        expect(stats(d).dispatches - before).toBeGreaterThan(2); // it really split
-        expect(got.out, `${d.kind} forward`).toBeAllClose(want.out, tol);
-        expect(got.g, `${d.kind} backward`).toBeAllClose(want.g, tol);
-        expect(stats(d).liveTensors).toBe(live);
-      } finally {
-        restore();
-      }
+    for (const d of smalls) {
+      const tol = TOL[d.kind];
+      const live = stats(d).liveTensors;
+      const before = stats(d).dispatches;
+      const got = await fwdBwd(d, c.f, x, c.shape, seed);
+      expect(stats(d).dispatches - before).toBeGreaterThan(2); // it really split
+      expect(got.out, `${d.kind} forward`).toBeAllClose(want.out, tol);
+      expect(got.g, `${d.kind} backward`).toBeAllClose(want.g, tol);
+      expect(stats(d).liveTensors).toBe(live);
     }
   });
 
   test('refusals leak nothing: a shape error, and a [C, 1, W] weight over a tensor past the limit (LimitError)', async () => {
-    for (const d of skip ? [small64] : [small64, dev]) {
-      const restore = shrink(d, SMALL);
-      try {
-        const r = rng(7);
-        const x = T(d, uniformArray(r, 3 * 50 * 50, -2, 2), [1, 3, 50, 50]);
-        const bad = I32(d, [0, 1], [1, 2]);
-        const w = T(d, uniformArray(r, 150, 0.5, 2), [3, 1, 50]);
-        const live = stats(d).liveTensors;
-        expect(() => F.crossEntropy(x, bad)).toThrow(ShapeError);
-        // Not one run of dims: it would be materialized at the input's size, which is over the (shrunken) limit.
-        expect(() => F.bceWithLogits(x, x, { weight: w })).toThrow(LimitError);
-        expect(stats(d).liveTensors).toBe(live);
-        for (const t of [x, bad, w]) t.dispose();
-      } finally {
-        restore();
-      }
+    for (const d of smalls) {
+      const r = rng(7);
+      const x = T(d, uniformArray(r, 3 * 50 * 50, -2, 2), [1, 3, 50, 50]);
+      const bad = I32(d, [0, 1], [1, 2]);
+      const w = T(d, uniformArray(r, 150, 0.5, 2), [3, 1, 50]);
+      const live = stats(d).liveTensors;
+      expect(() => F.crossEntropy(x, bad)).toThrow(ShapeError);
+      // Not one run of dims: it would be materialized at the input's size, which is over the (shrunken) limit.
+      expect(() => F.bceWithLogits(x, x, { weight: w })).toThrow(LimitError);
+      expect(stats(d).liveTensors).toBe(live);
+      for (const t of [x, bad, w]) t.dispose();
     }
   });
 });
@@ -526,7 +505,7 @@ describe('shape and option errors', () => {
   });
 
   test('an out-of-range class gives NaN (PyTorch throws; a GPU kernel cannot)', async () => {
-    for (const dv of devices()) {
+    for (const dv of devices(cpu64)) {
       const v = await arr(F.crossEntropy(T(dv, [1, 2, 3, 4, 5, 6], [2, 3]), I32(dv, [0, 3], [2]), { reduction: 'none' }));
       expect(v[0]).toBeCloseTo(Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - 1, 5);
       expect(v[1]).toBeNaN();

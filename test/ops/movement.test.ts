@@ -1,4 +1,6 @@
-import { beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
 import {
   withKernelPolicy, type KernelPolicy,
   ArgumentError,
@@ -10,25 +12,20 @@ import {
   ShapeError,
   stats,
   tensor,
-  type Backend,
   type Device,
   type InterpolateOptions,
   type Tensor,
-  type WebGpuDevice,
 } from '../../src/index.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, randShape, rng } from '../helpers/random.js';
+import { smallLimits } from '../helpers/small_limits.js';
 import type { Rng } from '../../src/tensor/random.js';
 
 /** cat with the device's policy for block moves set to `method` for the call. */
 const catWith = (method: KernelPolicy['cat'], xs: readonly Tensor[], dim: number) => withKernelPolicy(xs[0]!.device, { cat: method }, () => cat(xs, dim));
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev, devices } = await gpuSuite();
 
 const EXACT = { rtol: 0, atol: 0 };
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -145,42 +142,6 @@ async function forwardBackward(device: Device, f: (...xs: Tensor[]) => Tensor, i
   return { y: out, shape, grads };
 }
 
-/** A device that forwards to `inner` but claims small binding limits: every op must split into windows. */
-function shrunk(inner: Backend, maxBindingBytes: number, bindingOffsetAlignment = 256): Backend {
-  return {
-    kind: inner.kind,
-    description: `${inner.description} (bindings limited to ${maxBindingBytes} bytes)`,
-    f64: inner.f64,
-    limits: { ...inner.limits, maxBindingBytes, bindingOffsetAlignment },
-    adapter: inner.adapter,
-    policy: inner.policy,
-    alloc: (n, d) => inner.alloc(n, d),
-    free: (s) => inner.free(s),
-    upload: (s, d) => inner.upload(s, d),
-    download: (s) => inner.download(s),
-    run: (spec, r, w, p, o) => {
-      for (const b of [...Object.values(r), ...Object.values(w)]) {
-        if ('storage' in b) {
-          expect(b.numel * 4).toBeLessThanOrEqual(maxBindingBytes);
-          expect((b.offset * 4) % bindingOffsetAlignment).toBe(0);
-        } else expect(b.bytes).toBeLessThanOrEqual(maxBindingBytes);
-      }
-      inner.run(spec, r, w, p, o);
-    },
-    copy: (s, so, d, dof, n) => inner.copy(s, so, d, dof, n),
-    flush: () => inner.flush(),
-    sync: () => inner.sync(),
-    stats: () => inner.stats(),
-    resetPeak: () => inner.resetPeak(),
-    destroy: () => inner.destroy(),
-    get destroyed() {
-      return inner.destroyed;
-    },
-  };
-}
-
-const devices = () => (skip ? [cpu32] : [cpu32, dev as Device]);
-
 // ---------------------------------------------------------------- cat
 
 function catCase(r: Rng) {
@@ -202,7 +163,7 @@ describe('cat', () => {
     for (let t = 0; t < 24; t++) {
       const { inputs, dim } = catCase(r);
       const want = naiveCat(inputs, dim);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         for (const method of ['auto', 'copy', 'kernel'] as const) {
           const y = catWith(method, inputs.map((i) => on(d, i.data, i.shape)), dim);
           expect(y.shape).toEqual(want.shape);
@@ -218,7 +179,7 @@ describe('cat', () => {
       const a = { data: randnArray(r, n! * c1! * h! * w!), shape: [n!, c1!, h!, w!] };
       const b = { data: randnArray(r, n! * c2! * h! * w!), shape: [n!, c2!, h!, w!] };
       const want = naiveCat([a, b], 1);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         for (const method of ['auto', 'kernel'] as const) {
           const y = catWith(method, [on(d, a.data, a.shape), on(d, b.data, b.shape)], 1);
           expect(await read(y)).toBeAllClose(want.data, EXACT);
@@ -292,7 +253,7 @@ describe('pad', () => {
     for (let t = 0; t < 30; t++) {
       const c = padCase(r);
       const want = naivePad(c.data, c.shape, c.pads, c.value);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         const y = pad(on(d, c.data, c.shape), c.pads, c.value);
         expect(y.shape).toEqual(want.shape);
         expect(await read(y)).toBeAllClose(want.data, EXACT);
@@ -305,7 +266,7 @@ describe('pad', () => {
     for (const [shape, pads] of [[[2, 3, 7, 9], [1, 0, 2, 1]], [[3, 1, 8, 8], [-2, -2, -2, -2]], [[1, 3, 5, 4], [0, 3, -1, 2]]] as const) {
       const x = randnArray(r, prod(shape));
       const want = naivePad(x, [...shape], [...pads], 0);
-      for (const d of devices()) expect(await read(pad(on(d, x, shape), [...pads]))).toBeAllClose(want.data, EXACT);
+      for (const d of devices(cpu32)) expect(await read(pad(on(d, x, shape), [...pads]))).toBeAllClose(want.data, EXACT);
     }
   });
 
@@ -361,53 +322,28 @@ function interpCase(r: Rng, mode: 'nearest' | 'bilinear'): { data: Float32Array;
   return { data: randnArray(r, prod(shape)), shape, opts };
 }
 
-// PyTorch 1.13 (F.interpolate) on x[1, 1, 3, 5] = arange(15) * 0.37 - 1.1 in float32.
-const X15 = Float32Array.from({ length: 15 }, (_, i) => Math.fround(Math.fround(i * Math.fround(0.37)) - Math.fround(1.1)));
-const TORCH: { opts: InterpolateOptions; shape: number[]; y: number[]; gx?: number[] }[] = [
-  {
-    opts: { scaleFactor: 1.7 }, shape: [1, 1, 5, 8],
-    y: [-1.1, -1.1, -0.73, -0.73, -0.36, -0.36, 0.00999999, 0.38, -1.1, -1.1, -0.73, -0.73, -0.36, -0.36, 0.00999999, 0.38, 0.75, 0.75, 1.12, 1.12, 1.49, 1.49, 1.86, 2.23, 0.75, 0.75, 1.12, 1.12, 1.49, 1.49, 1.86, 2.23, 2.6, 2.6, 2.97, 2.97, 3.34, 3.34, 3.71, 4.08],
-  },
-  {
-    opts: { scaleFactor: [0.7, 2.3] }, shape: [1, 1, 2, 11],
-    y: [-1.1, -1.1, -1.1, -0.73, -0.73, -0.36, -0.36, 0.00999999, 0.00999999, 0.00999999, 0.38, 0.75, 0.75, 0.75, 1.12, 1.12, 1.49, 1.49, 1.86, 1.86, 1.86, 2.23],
-    gx: [0.3, 0.7, 1.1, 2.4, 1.0, 3.6, 2.9, 3.3, 5.7, 2.1, 0, 0, 0, 0, 0],
-  },
-  {
-    opts: { size: [2, 8] }, shape: [1, 1, 2, 8],
-    y: [-1.1, -1.1, -0.73, -0.73, -0.36, 0.00999999, 0.00999999, 0.38, 0.75, 0.75, 1.12, 1.12, 1.49, 1.86, 1.86, 2.23],
-  },
-  {
-    opts: { scaleFactor: 1.7, mode: 'bilinear', alignCorners: false }, shape: [1, 1, 5, 8],
-    y: [-1.1, -0.95852947, -0.74088234, -0.52323526, -0.30558819, -0.087941147, 0.12970594, 0.34735298, -0.39264703, -0.25117645, -0.03352936, 0.18411773, 0.40176484, 0.61941189, 0.83705896, 1.054706, 0.69558841, 0.83705908, 1.0547061, 1.2723533, 1.4900002, 1.7076473, 1.9252943, 2.1429415, 1.7838236, 1.9252943, 2.1429415, 2.3605886, 2.5782354, 2.7958825, 3.0135295, 3.2311769, 2.6, 2.7414706, 2.9591179, 3.1767647, 3.3944118, 3.6120589, 3.829706, 4.0473533],
-    gx: [1.0027679, 1.5716261, 1.9633212, 2.3640134, 2.0394466, 4.9269028, 5.8889275, 6.0416951, 6.4096885, 5.0974927, 7.5850339, 8.7159176, 8.6126289, 8.8733559, 6.9071817],
-  },
-  {
-    opts: { scaleFactor: 1.7, mode: 'bilinear', alignCorners: true }, shape: [1, 1, 5, 8],
-    y: [-1.1, -0.88857144, -0.67714286, -0.46571428, -0.25428569, -0.042857107, 0.16857147, 0.38, -0.17500001, 0.036428571, 0.24785717, 0.4592858, 0.67071438, 0.8821429, 1.0935715, 1.3050001, 0.75, 0.96142858, 1.1728572, 1.3842858, 1.5957144, 1.807143, 2.0185716, 2.23, 1.675, 1.8864286, 2.0978572, 2.3092859, 2.5207145, 2.7321429, 2.9435716, 3.1550002, 2.6, 2.8114288, 3.0228574, 3.2342858, 3.4457145, 3.6571429, 3.8685718, 4.0800004],
-  },
-  {
-    opts: { size: [2, 3], mode: 'bilinear' }, shape: [1, 1, 2, 3],
-    y: [-0.51416665, 0.10250001, 0.71916664, 2.2608333, 2.8775001, 3.4941669],
-  },
-  {
-    opts: { size: [4, 7], mode: 'bilinear', alignCorners: true }, shape: [1, 1, 4, 7],
-    y: [-1.1, -0.85333335, -0.60666668, -0.35999998, -0.11333331, 0.13333336, 0.38, 0.13333336, 0.38000005, 0.62666672, 0.87333345, 1.1200001, 1.3666668, 1.6133335, 1.3666667, 1.6133335, 1.8600003, 2.1066668, 2.3533335, 2.6000001, 2.846667, 2.6, 2.8466668, 3.0933335, 3.3400002, 3.5866666, 3.8333335, 4.0800004],
-  },
-];
+// PyTorch 1.13 (F.interpolate) on x [1, 1, 3, 5] = arange(15) * 0.37 - 1.1 in float32, gy = arange(n) * 0.1:
+// test/fixtures/torch/interpolate_values.json, made by scripts/fixtures/make_op_fixtures.py.
+interface JsTensor {
+  shape: number[];
+  data: number[];
+}
+const TORCH: { x: JsTensor; cases: { args: InterpolateOptions; out: JsTensor; gy?: JsTensor; gx?: JsTensor }[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../fixtures/torch/interpolate_values.json'), 'utf8'),
+);
 
 describe('interpolate', () => {
   test('PyTorch 1.13 values: non-integer scale factors, size, both align modes, forward and backward', async () => {
-    for (const c of TORCH) {
-      for (const d of devices()) {
-        const x = on(d, X15, [1, 1, 3, 5], true);
-        const y = interpolate(x, c.opts);
-        expect(y.shape).toEqual(c.shape);
-        const tol = c.opts.mode === 'bilinear' ? { rtol: 2e-6, atol: 2e-6 } : { rtol: 1e-7, atol: 0 };
-        expect(await y.toArray()).toBeAllClose(c.y, tol);
+    for (const c of TORCH.cases) {
+      for (const d of devices(cpu32)) {
+        const x = on(d, TORCH.x.data, TORCH.x.shape, true);
+        const y = interpolate(x, c.args);
+        expect(y.shape).toEqual(c.out.shape);
+        const tol = c.args.mode === 'bilinear' ? { rtol: 2e-6, atol: 2e-6 } : { rtol: 1e-7, atol: 0 };
+        expect(await y.toArray()).toBeAllClose(c.out.data, tol);
         if (c.gx) {
-          y.backward(on(d, Float32Array.from({ length: y.numel }, (_, i) => Math.fround(i * Math.fround(0.1))), y.shape));
-          expect(await x.grad!.toArray()).toBeAllClose(c.gx, { rtol: 2e-6, atol: 2e-6 });
+          y.backward(on(d, c.gy!.data, y.shape));
+          expect(await x.grad!.toArray()).toBeAllClose(c.gx.data, { rtol: 2e-6, atol: 2e-6 });
         }
       }
     }
@@ -418,7 +354,7 @@ describe('interpolate', () => {
     for (let t = 0; t < 20; t++) {
       const c = interpCase(r, 'nearest');
       const want = naiveInterp(c.data, c.shape, c.opts);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         const y = interpolate(on(d, c.data, c.shape), c.opts);
         expect(y.shape).toEqual(want.shape);
         expect(await read(y)).toBeAllClose(want.data, EXACT);
@@ -431,7 +367,7 @@ describe('interpolate', () => {
     for (let t = 0; t < 24; t++) {
       const c = interpCase(r, 'bilinear');
       const want = naiveInterp(c.data, c.shape, c.opts);
-      for (const d of devices()) {
+      for (const d of devices(cpu32)) {
         const y = interpolate(on(d, c.data, c.shape), c.opts);
         expect(y.shape).toEqual(want.shape);
         expect(await read(y)).toBeAllClose(want.data, { rtol: 1e-5, atol: 1e-5 });
@@ -445,7 +381,7 @@ describe('interpolate', () => {
     const x = randnArray(r, prod(shape));
     const opts: InterpolateOptions = { scaleFactor: 2, mode: 'bilinear', alignCorners: true };
     const want = naiveInterp(x, shape, opts);
-    for (const d of devices()) expect(await read(interpolate(on(d, x, shape), opts))).toBeAllClose(want.data, { rtol: 1e-5, atol: 1e-5 });
+    for (const d of devices(cpu32)) expect(await read(interpolate(on(d, x, shape), opts))).toBeAllClose(want.data, { rtol: 1e-5, atol: 1e-5 });
   });
 
   test('errors', () => {
@@ -499,7 +435,7 @@ describe('dropout', () => {
     const x = randnArray(r, prod(shape));
     for (const p of [0.1, 0.5, 0.8]) {
       const ys = [];
-      for (const d of devices()) ys.push(await read(dropout(on(d, x, shape), p, true, { seed: 1234 })));
+      for (const d of devices(cpu32)) ys.push(await read(dropout(on(d, x, shape), p, true, { seed: 1234 })));
       for (const y of ys) expect(y).toBeAllClose(ys[0]!, EXACT);
       const y = ys[0]!;
       let zeros = 0;
@@ -515,7 +451,7 @@ describe('dropout', () => {
     const r = rng(42);
     const shape = [4, 50, 3, 5];
     const x = uniformNonZero(r, prod(shape));
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       const y = await read(dropout(on(d, x, shape), 0.4, true, { channels: true, seed: 99 }));
       let dropped = 0;
       for (let q = 0; q < 200; q++) {
@@ -531,7 +467,7 @@ describe('dropout', () => {
   test('eval and p = 0 are the identity; p = 1 gives zeros; seeds and the global generator', async () => {
     const r = rng(43);
     const x = uniformNonZero(r, 300);
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       expect(await read(dropout(on(d, x, [300]), 0.5, false))).toBeAllClose(x, EXACT);
       expect(await read(dropout(on(d, x, [300]), 0, true))).toBeAllClose(x, EXACT);
       expect(await read(dropout(on(d, x, [300]), 1, true))).toBeAllClose(new Float32Array(300), EXACT);
@@ -559,7 +495,7 @@ describe('dropout', () => {
     for (const channels of [false, true]) {
       const f = (t: Tensor) => dropout(t, 0.3, true, { channels, seed: 2024 });
       const runs = [];
-      for (const d of devices()) runs.push(await forwardBackward(d, f as never, [{ data: x, shape }]));
+      for (const d of devices(cpu32)) runs.push(await forwardBackward(d, f as never, [{ data: x, shape }]));
       for (const run of runs) {
         expect(run.y).toBeAllClose(runs[0]!.y, EXACT);
         expect(run.grads[0]).toBeAllClose(runs[0]!.grads[0]!, EXACT);
@@ -584,7 +520,7 @@ function uniformNonZero(r: Rng, n: number): Float32Array {
 describe('memory', () => {
   test('forward + backward of every op leaves no live tensor or storage behind', async () => {
     const r = rng(61);
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       const before = stats(d);
       const x = on(d, randnArray(r, 2 * 3 * 5 * 7), [2, 3, 5, 7], true);
       const ys = [
@@ -616,7 +552,7 @@ describe('memory', () => {
 // ---------------------------------------------------------------- binding limits
 
 describe('split over the binding limit (a device that claims 4 KiB bindings, 256-byte alignment)', () => {
-  const small = (d: Device) => shrunk(d, 4096, 256);
+  const small = (d: Device) => smallLimits(d, { maxBindingBytes: 4096, bindingOffsetAlignment: 256 });
 
   test('cat (kernel and copy paths) and its backward: same bits as unsplit', async () => {
     const r = rng(51);
@@ -626,7 +562,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
       { shapes: [[2, 40, 31], [2, 40, 30]], dim: -1 },
       { shapes: [[1500], [777]], dim: 0 },
     ];
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const { shapes, dim } of cases) {
         const inputs = shapes.map((s) => ({ data: randnArray(r, prod(s)), shape: s }));
         const want = naiveCat(inputs, dim);
@@ -650,7 +586,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
       [[2, 3, 40, 41], [1, 1, 1, 1, 1, 2]],
       [[1, 2, 1100, 3], [0, 0, -1, 2, 1, -1]],
     ];
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const [shape, pads] of cases) {
         const x = randnArray(r, prod(shape));
         const f = (t: Tensor) => pad(t, pads, -0.25);
@@ -669,7 +605,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
       [[3, 2, 13, 7], { size: [5, 9], mode: 'bilinear' }],
       [[2, 3, 10, 9], { scaleFactor: [1.5, 2.5], mode: 'nearest' }],
     ];
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const [shape, opts] of cases) {
         const x = randnArray(r, prod(shape));
         const f = (t: Tensor) => interpolate(t, opts);
@@ -686,7 +622,7 @@ describe('split over the binding limit (a device that claims 4 KiB bindings, 256
   test('dropout: same bits as unsplit', async () => {
     const r = rng(54);
     const x = randnArray(r, 5000);
-    for (const d of devices()) {
+    for (const d of devices(cpu32)) {
       for (const channels of [false, true]) {
         const f = (t: Tensor) => dropout(t, 0.4, true, { channels, seed: 7 });
         const big = await forwardBackward(d, f as never, [{ data: x, shape: [2, 5, 500] }]);

@@ -2,14 +2,14 @@
 // out again here), float64 gradcheck, GPU backward == CPU backward, running statistics over several steps, errors,
 // the binding-window split (a CPU device with a tiny binding limit that enforces it), and one GPU tensor per op
 // over the real 128 MiB binding limit.
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   ArgumentError,
-  cpuDevice,
   setKernelPolicy,
   withKernelPolicy,
   batchNorm,
   batchNormRelu,
+  cpuDevice,
   LimitError,
   maxPool2d,
   maxPool2dWithIndices,
@@ -20,43 +20,18 @@ import {
   tensor,
   type Backend,
   type Tensor,
-  type WebGpuDevice,
 } from '../../src/index.js';
 import type { MaxPool2dOptions } from '../../src/tensor/ops/pool.js';
-import { bindingParts, type Bindings, type RunOptions } from '../../src/kernels/backend.js';
-import type { KernelSpec } from '../../src/kernels/define_kernel.js';
-import { CpuBackend } from '../../src/kernels/runtime/cpu_backend.js';
 import type { Rng } from '../../src/tensor/random.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { randInt, randnArray, rng, uniformArray } from '../helpers/random.js';
+import { smallLimits } from '../helpers/small_limits.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const EXACT = { rtol: 0, atol: 0 };
 const prod = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
-
-/**
- * A float32 CPU device whose bindings are limited to `maxBindingBytes` with 256-byte offset alignment, and which
- * throws when a kernel launch breaks either: the split logic of the ops, checked cheaply.
- */
-class SmallBindingCpu extends CpuBackend {
-  override readonly limits = { maxBindingBytes: 1024, maxBufferBytes: Number.MAX_SAFE_INTEGER, bindingOffsetAlignment: 256 };
-  launches = 0;
-  override run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {
-    for (const b of [...Object.values(reads), ...Object.values(writes)]) {
-      const { offset, numel } = bindingParts(b);
-      if (numel * 4 > this.limits.maxBindingBytes) throw new Error(`${spec.name}: binding of ${numel} elements over the limit`);
-      if ((offset * 4) % this.limits.bindingOffsetAlignment) throw new Error(`${spec.name}: binding offset ${offset} not aligned`);
-    }
-    this.launches++;
-    super.run(spec, reads, writes, params, opts);
-  }
-}
 
 async function arr(t: Tensor): Promise<Float64Array> {
   return Float64Array.from(await t.toArray());
@@ -177,7 +152,7 @@ describe('maxPool2d: options and errors (CPU)', () => {
   });
 
   test('the split over plane blocks (binding windows at residual offsets) gives the same values, indices and grads', async () => {
-    const small = new SmallBindingCpu();
+    const small = smallLimits(cpuDevice(), { maxBindingBytes: 1024, bindingOffsetAlignment: 256 });
     const r = rng(20);
     for (const [shape, o] of [
       [[2, 3, 9, 11], { kernelSize: 2, stride: 2 }],
@@ -346,7 +321,7 @@ describe('batchNorm: gradcheck (float64) and errors (CPU)', () => {
   });
 
   test('the split over boxes and flat ranges (tiny binding limit) gives the same forward, running stats and grads', async () => {
-    const small = new SmallBindingCpu();
+    const small = smallLimits(cpuDevice(), { maxBindingBytes: 1024, bindingOffsetAlignment: 256 });
     const r = rng(41);
     // [4, 2, 5, 7]: runs of whole items; [3, 5, 9, 11]: channel blocks of one item; residual offsets throughout.
     for (const shape of [[4, 2, 5, 7], [3, 5, 9, 11], [700, 3]]) {
@@ -630,7 +605,7 @@ describe('batchNormRelu: gradcheck (float64), == the unfused composition, errors
   });
 
   test('the split over boxes and flat ranges (tiny binding limit): portable and vec4 == unsplit', async () => {
-    const small = new SmallBindingCpu();
+    const small = smallLimits(cpuDevice(), { maxBindingBytes: 1024, bindingOffsetAlignment: 256 });
     const r = rng(74);
     // [4, 2, 4, 7]: runs of whole items; [3, 5, 8, 11]: channel blocks of one item (planes of 4k: the vec4 path).
     for (const shape of [[4, 2, 4, 7], [3, 5, 8, 11], [3, 5, 9, 11]]) {

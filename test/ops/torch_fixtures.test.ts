@@ -3,10 +3,10 @@
 // there). Every case runs on the GPU device and on the float32 CPU device.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
-import { F, Tensor, tensor, type Device, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { F, Tensor, tensor, type Device } from '../../src/index.js';
 import { maxAbs, type CloseOptions } from '../helpers/close.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 
 interface FixTensor {
   shape: number[];
@@ -169,11 +169,7 @@ async function runCase(c: FixCase, dev: Device): Promise<void> {
   }
 }
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 describe('fixture mapping', () => {
   test('every fixture op has a row in OPS', () => {

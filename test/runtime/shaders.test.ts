@@ -2,16 +2,12 @@
 // exactly, and every kernel in KERNELS compiles on the device (a kernel with a WGSL error fails here).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { GEN_FILE, renderShadersModule, SHADER_DIR } from '../../scripts/embed_shaders.js';
-import { KERNELS, SHADERS, type KernelSpec, type WebGpuDevice } from '../../src/index.js';
-import { gpu, skipGpu } from '../helpers/gpu.js';
+import { KERNELS, SHADERS, type KernelSpec } from '../../src/index.js';
+import { gpuSuite } from '../helpers/gpu.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const files = readdirSync(SHADER_DIR)
   .filter((f) => f.endsWith('.wgsl'))

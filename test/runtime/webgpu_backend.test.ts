@@ -1,17 +1,13 @@
 // The WebGPU runtime: buffer reuse only after the encoder that may read a buffer is submitted, one submit for
 // a chain of ops until a readback, the uniform arena across many dispatches of one submit, grid folding.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { F, noGrad, stats, tensor, type Tensor, type WebGpuDevice } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { F, noGrad, stats, tensor, type Tensor } from '../../src/index.js';
 import { KERNELS } from '../../src/kernels/index.js';
 import { BufferPool } from '../../src/kernels/runtime/pool.js';
-import { gpu, skipGpu } from '../helpers/gpu.js';
+import { gpuSuite } from '../helpers/gpu.js';
 import { randnArray, rng } from '../helpers/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 describe.skipIf(skip)('buffer pool', () => {
   test('a released buffer is not handed out before a flush; after the flush it is reused', async () => {

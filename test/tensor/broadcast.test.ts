@@ -1,15 +1,11 @@
 // Binary ops with NumPy/PyTorch broadcasting through the op layer (F.add etc.) on the GPU, against an
 // independent broadcasting loop written here: ranks 1..5, shapes with 1s, operands of different ranks.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { F, tensor, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { F, tensor, type Tensor } from '../../src/index.js';
+import { gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const prod = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 

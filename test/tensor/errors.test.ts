@@ -1,6 +1,6 @@
 // Typed errors whose messages start with the op and show the shapes; limits refused up front (never stale
 // data, nothing leaked); a broken shader surfaces at the next sync point instead of passing silently.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import {
   clearShaderOverrides,
   DeviceMismatchError,
@@ -16,15 +16,10 @@ import {
   stats,
   Tensor,
   tensor,
-  type WebGpuDevice,
 } from '../../src/index.js';
-import { cpu32, cpu64, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 afterAll(() => clearShaderOverrides());
 
 /** Runs fn, expects an error of `type` whose message starts with `op:` and contains every string in `parts`. */

@@ -1,15 +1,11 @@
 // Ownership: live tensors and bytes return to their baseline after forward + backward + disposal (and when a
 // graph is dropped without backward: its saved tensors are freed), tidy / keep / `using` / idempotent dispose.
-import { beforeAll, describe, expect, test } from 'vitest';
-import { F, keep, stats, tensor, tidy, Tensor, type Device, type WebGpuDevice } from '../../src/index.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { F, keep, stats, tensor, tidy, Tensor, type Device } from '../../src/index.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 import { randnArray, rng } from '../helpers/random.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const live = (d: Device) => {
   const s = stats(d);

@@ -1,15 +1,11 @@
 // Flat elementwise ops on a tensor over the binding limit (34M floats = 136 MB > 128 MiB on lavapipe) run in
 // aligned windows and give the right answer: unary forward and backward, binary (same shape and with a
 // scalar), full. Values are checked against JS at every element (a misplaced window shows at its boundary).
-import { beforeAll, describe, expect, test } from 'vitest';
-import { F, noGrad, stats, tensor, type Tensor, type WebGpuDevice } from '../../src/index.js';
-import { gpu, skipGpu } from '../helpers/gpu.js';
+import { describe, expect, test } from 'vitest';
+import { F, noGrad, stats, tensor, type Tensor } from '../../src/index.js';
+import { gpuSuite } from '../helpers/gpu.js';
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 const N = 34_000_000; // 136 MB
 /** Non-zero, sign-changing, with a period (1999 * 7) that no window size divides. */

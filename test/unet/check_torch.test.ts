@@ -1,21 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parseSafetensors, serializeSafetensors } from '../../src/nn/safetensors.js';
 import {
-  setKernelPolicy, tensor, type ConvVariant, type WebGpuDevice,
+  setKernelPolicy, tensor, type ConvVariant,
 } from '../../src/index.js';
 import { checkTorch, formatCheck } from '../../src/unet/check_torch.js';
-import { cpu32, gpu, skipGpu } from '../helpers/gpu.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/unet');
 const DUMPS = readdirSync(DIR).filter((f) => f.endsWith('.safetensors')).sort();
 
-const skip = await skipGpu();
-let dev: WebGpuDevice;
-beforeAll(async () => {
-  if (!skip) dev = await gpu();
-});
+const { skip, dev } = await gpuSuite();
 
 describe.skipIf(skip)('check-torch: our U-Net equals PyTorch on the committed dumps (lavapipe)', () => {
   test('there are dumps covering both up modes, both paddings, batch 2, depth 3 and cross-entropy', () => {
