@@ -1,7 +1,7 @@
 // batchnorm2d_bwd_reduce — per chunk of one channel: (sum dz, sum dz * (x - mean[c])), the two reductions of the
 // batch-norm backward (dbias = sum dz, dweight = invstd * sum dz * (x - mean)); merged by batchnorm2d_bwd_finalize.
 // dz = g, or with RELU (batchNormRelu: y = max(z, 0), z = (x - mean) * invstd * weight + bias) dz = g where the
-// recomputed z > 0, else 0 (the forward's z to the bit: same expression as batchnorm2d_fwd); weight = 1 unless
+// recomputed z > 0, else 0 (the forward's z to the bit: bn_apply, as batchnorm2d_fwd); weight = 1 unless
 // HAS_W, bias = 0 unless HAS_B (invstd / weight / bias only read with RELU).
 // x and g are NCHW-contiguous [N, C, HW]. Boxes, windows and chunks exactly as batchnorm2d_stats: a dispatch covers
 // nb items x cb channels from (n0, c0); xo is the residual element offset of (n0, c0) in the x and g windows
@@ -9,6 +9,8 @@
 // One invocation per (box channel, chunk) (nwork = cb * nk, grid ceil(nwork / WG), folded), summing its chunk in
 // order: no workgroup barriers. Writes part[2 * (c * ktot + kbase + k) + {0, 1}].
 // Bindings: 0 x · 1 g · 2 mean · 3 invstd · 4 weight · 5 bias (reads) · 6 part (write) · 7 p (uniform).
+
+// #include "lib/batchnorm_apply.wgsl"
 
 override WG: u32 = 64u;
 override RELU: bool = false;
@@ -54,9 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xv = x[e];
     var gv = g[e];
     if (RELU) {
-      var z = (xv - mu) * sc;
-      if (HAS_B) { z += sh; }
-      if (!(z > 0.0)) { gv = 0.0; }
+      if (!(bn_apply(xv, mu, sc, sh, HAS_B) > 0.0)) { gv = 0.0; }
     }
     sg += gv;
     sgx += gv * (xv - mu);

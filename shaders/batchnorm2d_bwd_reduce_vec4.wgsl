@@ -7,6 +7,8 @@
 // summing its chunk in order: no workgroup barriers. Writes part[2 * (c * ktot + kbase + k) + {0, 1}].
 // Bindings: 0 x · 1 g (vec4) · 2 mean · 3 invstd · 4 weight · 5 bias (reads) · 6 part (write) · 7 p (uniform).
 
+// #include "lib/batchnorm_apply.wgsl"
+
 override WG: u32 = 64u;
 override RELU: bool = false;
 override HAS_W: bool = true;
@@ -54,9 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xv = x[e];
     var gv = g[e];
     if (RELU) {
-      var z = (xv - mu) * sc;
-      if (HAS_B) { z += sh; }
-      gv = select(vec4f(0.0), gv, z > vec4f(0.0));
+      gv = select(vec4f(0.0), gv, bn_apply4(xv, mu, sc, sh, HAS_B) > vec4f(0.0));
     }
     sg += gv;
     sgx += gv * (xv - mu);
