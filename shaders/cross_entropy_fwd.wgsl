@@ -31,7 +31,6 @@ struct Params { rows: u32, row0: u32, C: u32, inner: u32, xbase: u32, pbase: u32
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let k = wid.y * nwg.x + wid.x;
