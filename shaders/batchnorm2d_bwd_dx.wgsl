@@ -1,6 +1,6 @@
 // batchnorm2d_bwd_dx — dx[e], c = (e / hw) % C, over the NCHW-contiguous x, g, dx [N, C, HW], with dz = g, or
 // with RELU (batchNormRelu) dz = g where the recomputed z = (x - mean[c]) * invstd[c] * weight[c] + bias[c] > 0
-// (the forward's expression, so the forward's z to the bit), else 0:
+// (bn_apply, the forward's expression, so the forward's z to the bit), else 0:
 //   TRAINING (through the batch statistics), with xhat = (x - mean[c]) * invstd[c] and M = N * HW:
 //     dx = weight[c] * invstd[c] * (dz - sum_g[c] / M - xhat * sum_gxhat[c] / M)
 //   !TRAINING (running statistics are constants): dx = weight[c] * invstd[c] * dz.
@@ -9,6 +9,8 @@
 // One invocation per element of a flat range [base, base + n); windows start at element `base` (a multiple of
 // the binding offset alignment). 1-D grid folded past 65,535 workgroups.
 // Bindings: 0 x · 1 g · 2 mean · 3 invstd · 4 weight · 5 bias · 6 sum_gxhat · 7 sum_g (reads) · 8 dx (write) · 9 p.
+
+// #include "lib/batchnorm_apply.wgsl"
 
 override WG: u32 = 256u;
 override TRAINING: bool = true;
@@ -39,9 +41,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let xv = x[i];
   var gv = g[i];
   if (RELU) {
-    var z = (xv - mean[c]) * s;
-    if (HAS_B) { z += bias[c]; }
-    if (!(z > 0.0)) { gv = 0.0; }
+    var b = 0.0;
+    if (HAS_B) { b = bias[c]; }
+    if (!(bn_apply(xv, mean[c], s, b, HAS_B) > 0.0)) { gv = 0.0; }
   }
   if (TRAINING) {
     let xhat = (xv - mean[c]) * invstd[c];

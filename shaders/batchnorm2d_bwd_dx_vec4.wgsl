@@ -1,6 +1,6 @@
 // batchnorm2d_bwd_dx_vec4 — batchnorm2d_bwd_dx (same contract: over a flat range [base, base + n) of the
 // NCHW-contiguous x, g, dx [N, C, HW], c = (e / hw) % C, dz = g, or with RELU dz = g where the recomputed
-// z = (x - mean[c]) * invstd[c] * weight[c] + bias[c] > 0 (the forward's expression), else 0;
+// z = (x - mean[c]) * invstd[c] * weight[c] + bias[c] > 0 (bn_apply4, the forward's expression), else 0;
 //   TRAINING: dx = weight[c] * invstd[c] * (dz - sum_g[c] / M - xhat * sum_gxhat[c] / M), xhat = (x - mean) * invstd;
 //   !TRAINING: dx = weight[c] * invstd[c] * dz)
 // with x, g and dx as vec4 and the per-channel values loaded once per run: valid when HW is a multiple of 4.
@@ -8,6 +8,8 @@
 // vec4s outside the range are skipped. 1-D grid over runs, folded past 65,535 workgroups.
 // Bindings: 0 x · 1 g (vec4) · 2 mean · 3 invstd · 4 weight · 5 bias · 6 sum_gxhat · 7 sum_g (reads)
 // · 8 dx (write, vec4) · 9 p. x, g and dx are windows that start at element `base` (aligned).
+
+// #include "lib/batchnorm_apply.wgsl"
 
 override WG: u32 = 64u;
 override RUN: u32 = 4u;
@@ -60,9 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xv = x[i];
     var gv = g[i];
     if (RELU) {
-      var z = (xv - mu) * s;
-      if (HAS_B) { z += b; }
-      gv = select(vec4f(0.0), gv, z > vec4f(0.0));
+      gv = select(vec4f(0.0), gv, bn_apply4(xv, mu, s, b, HAS_B) > vec4f(0.0));
     }
     if (TRAINING) {
       let xhat = (xv - mu) * inv;

@@ -7,12 +7,14 @@
 // summing its chunk in order: no workgroup barriers. Writes part[2 * (c * ktot + kbase + k) + {0, 1}].
 // Bindings: 0 x · 1 g (vec4) · 2 mean · 3 invstd · 4 weight · 5 bias (reads) · 6 part (write) · 7 p (uniform).
 
+// #include "lib/batchnorm_apply.wgsl"
+
 override WG: u32 = 64u;
 override RELU: bool = false;
 override HAS_W: bool = true;
 override HAS_B: bool = true;
 
-struct Params { nwork: u32, nk: u32, chunk: u32, mtot: u32, hw: u32, chw: u32, c0: u32, ktot: u32, kbase: u32, xo: u32 }
+// #include "lib/batchnorm_chunks.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> g: array<vec4f>;
@@ -27,11 +29,8 @@ struct Params { nwork: u32, nk: u32, chunk: u32, mtot: u32, hw: u32, chw: u32, c
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let wk = (wid.y * nwg.x + wid.x) * WG + lid;
   if (wk >= p.nwork) { return; }
-  let cl = wk / p.nk;
-  let k = wk - cl * p.nk;
-  let c = p.c0 + cl;
-  let m0 = k * p.chunk;
-  let m1 = min(p.mtot, m0 + p.chunk);
+  let ch = chunk_of(wk, p.nk, p.chunk, p.mtot);
+  let c = p.c0 + ch.cl;
   let mu = mean[c];
   var sc = 1.0;
   var sh = 0.0;
@@ -42,11 +41,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   // In vec4 units: position m4 is at e = (xo + cl * hw) / 4 + (m4 / hw4) * chw4 + m4 % hw4.
   let hw4 = p.hw / 4u;
-  let ms = m0 / 4u;
-  let me = m1 / 4u;
-  let n0 = ms / hw4;
-  var j = ms - n0 * hw4;
-  var e = (p.xo + cl * p.hw) / 4u + n0 * (p.chw / 4u) + j;
+  let ms = ch.m0 / 4u;
+  let me = ch.m1 / 4u;
+  let w0 = walk_at(ms, hw4, p.chw / 4u, (p.xo + ch.cl * p.hw) / 4u);
+  var e = w0.e;
+  var j = w0.j;
   let wrap = (p.chw - p.hw) / 4u;
   var sg = vec4f(0.0);
   var sgx = vec4f(0.0);
@@ -54,9 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xv = x[e];
     var gv = g[e];
     if (RELU) {
-      var z = (xv - mu) * sc;
-      if (HAS_B) { z += sh; }
-      gv = select(vec4f(0.0), gv, z > vec4f(0.0));
+      gv = select(vec4f(0.0), gv, bn_apply4(xv, mu, sc, sh, HAS_B) > vec4f(0.0));
     }
     sg += gv;
     sgx += gv * (xv - mu);
@@ -64,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     j++;
     if (j == hw4) { j = 0u; e += wrap; }
   }
-  let o = 2u * (c * p.ktot + p.kbase + k);
+  let o = 2u * (c * p.ktot + p.kbase + ch.k);
   part[o] = (sg.x + sg.y) + (sg.z + sg.w);
   part[o + 1u] = (sgx.x + sgx.y) + (sgx.z + sgx.w);
 }

@@ -10,6 +10,8 @@
 // Bindings: 0 x (vec4) · 1 mean · 2 invstd · 3 weight · 4 bias (reads; weight / bias not touched when absent)
 // · 5 y (write, vec4) · 6 p. x and y are windows that start at element `base` (aligned).
 
+// #include "lib/batchnorm_apply.wgsl"
+
 override WG: u32 = 64u;
 override RUN: u32 = 4u;
 override HAS_W: bool = true;
@@ -48,8 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let i = g0 + i32(k);
     if (j0 + k >= hw4 || i >= i32(n4)) { break; }
     if (i < 0) { continue; }
-    var v = (x[i] - mu) * s;
-    if (HAS_B) { v += b; }
+    var v = bn_apply4(x[i], mu, s, b, HAS_B);
     if (RELU) { v = max(v, vec4f(0.0)); }
     y[i] = v;
   }

@@ -15,7 +15,7 @@
 
 override WG: u32 = 64u;
 
-struct Params { nwork: u32, nk: u32, chunk: u32, mtot: u32, hw: u32, chw: u32, c0: u32, ktot: u32, kbase: u32, xo: u32 }
+// #include "lib/batchnorm_chunks.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> part: array<f32>;
@@ -25,32 +25,26 @@ struct Params { nwork: u32, nk: u32, chunk: u32, mtot: u32, hw: u32, chw: u32, c
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let wk = (wid.y * nwg.x + wid.x) * WG + lid;
   if (wk >= p.nwork) { return; }
-  let cl = wk / p.nk;
-  let k = wk - cl * p.nk;
-  let m0 = k * p.chunk;
-  let m1 = min(p.mtot, m0 + p.chunk);
-  // Element of position m: e = xo + cl * hw + (m / hw) * chw + m % hw, stepped without a division per element.
-  let n0 = m0 / p.hw;
-  let j0 = m0 - n0 * p.hw;
-  let e0 = p.xo + cl * p.hw + n0 * p.chw + j0;
+  let ch = chunk_of(wk, p.nk, p.chunk, p.mtot);
+  let w0 = walk_at(ch.m0, p.hw, p.chw, p.xo + ch.cl * p.hw);
   let wrap = p.chw - p.hw;
   var s = 0.0;
-  var e = e0;
-  var j = j0;
-  for (var m = m0; m < m1; m++) {
+  var e = w0.e;
+  var j = w0.j;
+  for (var m = ch.m0; m < ch.m1; m++) {
     s += x[e];
     e++;
     j++;
     if (j == p.hw) { j = 0u; e += wrap; }
   }
-  let cnt = f32(m1 - m0);
+  let cnt = f32(ch.m1 - ch.m0);
   let m_1 = s / cnt;
   // The corrected two-pass form: the first pass's rounding error in the mean comes back as sum d.
   var sd = 0.0;
   var q = 0.0;
-  e = e0;
-  j = j0;
-  for (var m = m0; m < m1; m++) {
+  e = w0.e;
+  j = w0.j;
+  for (var m = ch.m0; m < ch.m1; m++) {
     let d = x[e] - m_1;
     sd += d;
     q += d * d;
@@ -58,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     j++;
     if (j == p.hw) { j = 0u; e += wrap; }
   }
-  let o = 3u * ((p.c0 + cl) * p.ktot + p.kbase + k);
+  let o = 3u * ((p.c0 + ch.cl) * p.ktot + p.kbase + ch.k);
   part[o] = cnt;
   part[o + 1u] = m_1 + sd / cnt;
   part[o + 2u] = q - sd * sd / cnt;

@@ -12,7 +12,7 @@
 
 override WG: u32 = 64u;
 
-struct Params { nwork: u32, nk: u32, chunk: u32, mtot: u32, hw: u32, chw: u32, c0: u32, ktot: u32, kbase: u32, xo: u32 }
+// #include "lib/batchnorm_chunks.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> part: array<f32>;
@@ -22,34 +22,29 @@ struct Params { nwork: u32, nk: u32, chunk: u32, mtot: u32, hw: u32, chw: u32, c
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let wk = (wid.y * nwg.x + wid.x) * WG + lid;
   if (wk >= p.nwork) { return; }
-  let cl = wk / p.nk;
-  let k = wk - cl * p.nk;
-  let m0 = k * p.chunk;
-  let m1 = min(p.mtot, m0 + p.chunk);
+  let ch = chunk_of(wk, p.nk, p.chunk, p.mtot);
   // In vec4 units: position m4 is at e = (xo + cl * hw) / 4 + (m4 / hw4) * chw4 + m4 % hw4.
   let hw4 = p.hw / 4u;
-  let ms = m0 / 4u;
-  let me = m1 / 4u;
-  let n0 = ms / hw4;
-  let j0 = ms - n0 * hw4;
-  let e0 = (p.xo + cl * p.hw) / 4u + n0 * (p.chw / 4u) + j0;
+  let ms = ch.m0 / 4u;
+  let me = ch.m1 / 4u;
+  let w0 = walk_at(ms, hw4, p.chw / 4u, (p.xo + ch.cl * p.hw) / 4u);
   let wrap = (p.chw - p.hw) / 4u;
   var s = vec4f(0.0);
-  var e = e0;
-  var j = j0;
+  var e = w0.e;
+  var j = w0.j;
   for (var m = ms; m < me; m++) {
     s += x[e];
     e++;
     j++;
     if (j == hw4) { j = 0u; e += wrap; }
   }
-  let cnt = f32(m1 - m0);
+  let cnt = f32(ch.m1 - ch.m0);
   let m_1 = ((s.x + s.y) + (s.z + s.w)) / cnt;
   // The corrected two-pass form: the first pass's rounding error in the mean comes back as sum d.
   var sd = vec4f(0.0);
   var q = vec4f(0.0);
-  e = e0;
-  j = j0;
+  e = w0.e;
+  j = w0.j;
   for (var m = ms; m < me; m++) {
     let d = x[e] - m_1;
     sd += d;
@@ -59,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (j == hw4) { j = 0u; e += wrap; }
   }
   let sdt = (sd.x + sd.y) + (sd.z + sd.w);
-  let o = 3u * ((p.c0 + cl) * p.ktot + p.kbase + k);
+  let o = 3u * ((p.c0 + ch.cl) * p.ktot + p.kbase + ch.k);
   part[o] = cnt;
   part[o + 1u] = m_1 + sdt / cnt;
   part[o + 2u] = ((q.x + q.y) + (q.z + q.w)) - sdt * sdt / cnt;

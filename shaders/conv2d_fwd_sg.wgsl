@@ -27,26 +27,12 @@
 enable subgroups;
 
 override WG: u32 = 8u;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
+// #include "lib/conv2d_fwd_io.wgsl"
+
 // Output channels per invocation: 16 (CO16), else 8 (CO8), else 4. CO8 keeps conv2d_fwd's meaning for launches
 // recorded with it (<= 4 channels when false).
 override CO16: bool = true;
 override CO8: bool = true;
-// The transposed convolution (conv_transpose2d_fwd_sg).
-override TRANSPOSED: bool = false;
-
-struct Params {
-  n: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32, ph: i32, pw: i32, dh: u32, dw: u32,
-  x_off: u32, x_ns: u32, y_off: u32, y_ns: u32, w_ci0: u32, w_co4: u32, w_ld4: u32, b_co0: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> wp: array<vec4f>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
 
 // a_q: channels 4q..4q+3 of the block at pixel 0, b_q: at pixel 1.
 struct Acc {
@@ -57,40 +43,6 @@ struct Acc {
 // One pixel's x over 8 input channels, and one weight quad of 8 input channels (one vec4 per channel).
 struct X8 { v0: f32, v1: f32, v2: f32, v3: f32, v4: f32, v5: f32, v6: f32, v7: f32 }
 struct W8 { c0: vec4f, c1: vec4f, c2: vec4f, c3: vec4f, c4: vec4f, c5: vec4f, c6: vec4f, c7: vec4f }
-
-// The input row that output row oy reaches through tap ky, or -1 when it reaches none (as in conv2d_fwd).
-fn tapRow(oy: u32, ky: u32) -> i32 {
-  var iy = i32(oy * p.sh) - p.ph + i32(ky * p.dh);
-  if (TRANSPOSED) {
-    let ty = i32(oy) + p.ph - i32(ky * p.dh);
-    if (ty < 0 || ty % i32(p.sh) != 0) { return -1; }
-    iy = ty / i32(p.sh);
-  }
-  return select(-1, iy, iy >= 0 && iy < i32(p.h));
-}
-
-// Whether tap kx reaches column phase rx at all (always, for the direct convolution: columns outside the row are
-// masked per load instead). Depends on no lane, so a branch on it is uniform.
-fn tapHits(rx: u32, kx: u32) -> bool {
-  return !TRANSPOSED || (i32(rx) + p.pw - i32(kx * p.dw)) % i32(p.sw) == 0;
-}
-
-// The input column of an invocation's first output (column block q0, phase rx) through a tap kx that hits.
-fn tapCol(q0: u32, rx: u32, kx: u32) -> i32 {
-  if (TRANSPOSED) {
-    return i32(q0) + (i32(rx) + p.pw - i32(kx * p.dw)) / i32(p.sw);
-  }
-  return i32(q0 * p.sw) - p.pw + i32(kx * p.dw);
-}
-
-fn inside(ix: i32) -> bool {
-  return ix >= 0 && ix < i32(p.w);
-}
-
-// The column clamped into the row, so that a masked-off load never leaves the binding.
-fn clampx(ix: i32) -> u32 {
-  return u32(clamp(ix, 0, i32(p.w) - 1));
-}
 
 fn xv(i: u32, m: bool) -> f32 {
   return select(0.0, x[i], m);
@@ -139,26 +91,6 @@ fn block(acc: ptr<function, Acc>, i0: u32, i1: u32, m0: bool, m1: bool, hw: u32,
     let c3 = bcast8(select(vec4f(0.0), wp[wl + o3], ok));
     (*acc).a3 += dot8(u0, c3);
     (*acc).b3 += dot8(u1, c3);
-  }
-}
-
-// Writes 4 output channels co0..co0+3 of pixel (n, oy, ox), skipping those past the block.
-fn store4(n: u32, co0: u32, oy: u32, ox: u32, v: vec4f) {
-  if (ox >= p.ow) { return; }
-  let ohw = p.oh * p.ow;
-  let base = p.y_off + n * p.y_ns + oy * p.ow + ox;
-  for (var c = 0u; c < 4u; c++) {
-    let co = co0 + c;
-    if (co < p.cout) {
-      let idx = base + co * ohw;
-      var b = 0.0;
-      if (ACCUMULATE) {
-        b = y[idx];
-      } else if (HAS_BIAS) {
-        b = bias[p.b_co0 + co];
-      }
-      y[idx] = v[c] + b;
-    }
   }
 }
 

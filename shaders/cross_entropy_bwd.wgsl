@@ -7,6 +7,8 @@
 // Grid: ceil(n / WG) workgroups, 1-D folded.
 // Bindings: 0 x · 1 tgt · 2 w · 3 lse · 4 g · 5 sums (read) · 6 gx (write) · 7 p (uniform).
 
+// #include "lib/class_target.wgsl"
+
 override WG: u32 = 64u;
 override G_MODE: u32 = 1u;
 override HAS_W: bool = false;
@@ -33,9 +35,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let rem = e - o * ci;
   let c = rem / p.inner;
   let r = o * p.inner + (rem - c * p.inner);
-  let raw = tgt[r - p.pbase];
-  var t: i32;
-  if (TGT_F32) { t = i32(bitcast<f32>(raw)); } else { t = bitcast<i32>(raw); }
+  let t = class_target(tgt[r - p.pbase], TGT_F32);
   var v = 0.0;
   if (t != p.ignore) {
     if (t >= 0 && u32(t) < p.C) {

@@ -14,6 +14,8 @@
 // k * WG * K + j * WG + lid, j < K. Grid: ceil(rows / (WG * K)) workgroups, 1-D folded.
 // Bindings: 0 x · 1 tgt · 2 w (read) · 3 lse · 4 out (write) · 5 p (uniform). WG is a power of two.
 
+// #include "lib/cross_entropy_nll.wgsl"
+
 override WG: u32 = 64u;
 override K: u32 = 16u;
 override REDUCE: bool = false;
@@ -29,23 +31,11 @@ struct Params { rows: u32, row0: u32, C: u32, inner: u32, xbase: u32, pbase: u32
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-var<workgroup> shl: array<f32, WG>;
-var<workgroup> shw: array<f32, WG>;
-
-fn target_of(r: u32) -> i32 {
-  let raw = tgt[r - p.pbase];
-  if (TGT_F32) { return i32(bitcast<f32>(raw)); }
-  return bitcast<i32>(raw);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let k = wid.y * nwg.x + wid.x;
   if (k * WG * K >= p.rows) { return; }
-  // A NaN made at run time (WGSL rejects NaN in constant expressions).
-  let nan = bitcast<f32>(0x7fc00000u | (p.C & 0u));
-  var accl = 0.0;
-  var accw = 0.0;
+  var acc = vec2f(0.0);
   for (var j = 0u; j < K; j++) {
     let local = k * WG * K + j * WG + lid;
     if (local < p.rows) {
@@ -59,41 +49,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       for (var c = 0u; c < p.C; c++) { s += exp(x[start + c * p.inner] - m); }
       let l = m + log(s);
       lse[r - p.pbase] = l;
-      let t = target_of(r);
-      var nl = 0.0;
-      var wt = 0.0;
-      if (t != p.ignore) {
-        if (t >= 0 && u32(t) < p.C) {
-          wt = 1.0;
-          if (HAS_W) { wt = w[u32(t)]; }
-          nl = wt * (l - x[start + u32(t) * p.inner]);
-        } else {
-          nl = nan;
-          wt = nan;
-        }
+      let t = class_target(tgt[r - p.pbase], TGT_F32);
+      var xt = 0.0;
+      var wt = 1.0;
+      if (nll_counts(t, p.C, p.ignore)) {
+        xt = x[start + u32(t) * p.inner];
+        if (HAS_W) { wt = w[u32(t)]; }
       }
-      if (REDUCE) {
-        accl += nl;
-        accw += wt;
-      } else {
-        out[r - p.pbase] = nl;
-      }
+      let lw = nll(t, p.C, p.ignore, l, xt, wt);
+      if (REDUCE) { acc += lw; } else { out[r - p.pbase] = lw.x; }
     }
   }
   if (REDUCE) {
-    shl[lid] = accl;
-    shw[lid] = accw;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-      if (lid < s) {
-        shl[lid] += shl[lid + s];
-        shw[lid] += shw[lid + s];
-      }
-      workgroupBarrier();
-    }
+    let total = workgroup_sum2(lid, WG, acc);
     if (lid == 0u) {
-      out[p.jbase + k] = shl[0];
-      out[p.J + p.jbase + k] = shw[0];
+      out[p.jbase + k] = total.x;
+      out[p.J + p.jbase + k] = total.y;
     }
   }
 }

@@ -9,6 +9,8 @@
 // (k + 1) * WG * K), invocation lid the rows k * WG * K + j * WG + lid. Grid: ceil(np / (WG * K)), 1-D folded.
 // Bindings: 0 st · 1 tgt · 2 w (read) · 3 lse · 4 out (write) · 5 p (uniform). WG is a power of two.
 
+// #include "lib/cross_entropy_nll.wgsl"
+
 override WG: u32 = 64u;
 override K: u32 = 16u;
 override REDUCE: bool = false;
@@ -24,59 +26,29 @@ struct Params { np: u32, row0: u32, C: u32, pbase: u32, jbase: u32, J: u32, igno
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-var<workgroup> shl: array<f32, WG>;
-var<workgroup> shw: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let k = wid.y * nwg.x + wid.x;
   if (k * WG * K >= p.np) { return; }
-  let nan = bitcast<f32>(0x7fc00000u | (p.C & 0u));
-  var accl = 0.0;
-  var accw = 0.0;
+  var acc = vec2f(0.0);
   for (var j = 0u; j < K; j++) {
     let q = k * WG * K + j * WG + lid;
     if (q < p.np) {
       let r = p.row0 + q;
       let l = st[q] + log(st[p.np + q]);
       lse[r - p.pbase] = l;
-      let raw = tgt[r - p.pbase];
-      var t: i32;
-      if (TGT_F32) { t = i32(bitcast<f32>(raw)); } else { t = bitcast<i32>(raw); }
-      var nl = 0.0;
-      var wt = 0.0;
-      if (t != p.ignore) {
-        if (t >= 0 && u32(t) < p.C) {
-          wt = 1.0;
-          if (HAS_W) { wt = w[u32(t)]; }
-          nl = wt * (l - st[2u * p.np + q]);
-        } else {
-          nl = nan;
-          wt = nan;
-        }
-      }
-      if (REDUCE) {
-        accl += nl;
-        accw += wt;
-      } else {
-        out[r - p.pbase] = nl;
-      }
+      let t = class_target(tgt[r - p.pbase], TGT_F32);
+      var wt = 1.0;
+      if (HAS_W && nll_counts(t, p.C, p.ignore)) { wt = w[u32(t)]; }
+      let lw = nll(t, p.C, p.ignore, l, st[2u * p.np + q], wt);
+      if (REDUCE) { acc += lw; } else { out[r - p.pbase] = lw.x; }
     }
   }
   if (REDUCE) {
-    shl[lid] = accl;
-    shw[lid] = accw;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-      if (lid < s) {
-        shl[lid] += shl[lid + s];
-        shw[lid] += shw[lid + s];
-      }
-      workgroupBarrier();
-    }
+    let total = workgroup_sum2(lid, WG, acc);
     if (lid == 0u) {
-      out[p.jbase + k] = shl[0];
-      out[p.J + p.jbase + k] = shw[0];
+      out[p.jbase + k] = total.x;
+      out[p.J + p.jbase + k] = total.y;
     }
   }
 }

@@ -19,16 +19,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-// (i0, i1, l1) of output index o along one axis.
-struct Tap { i0: u32, i1: u32, l1: f32 }
-
-fn tap(o: u32, s: f32, n_in: u32) -> Tap {
-  var src: f32;
-  if (p.align == 1u) { src = s * f32(o); } else { src = max(s * (f32(o) + 0.5) - 0.5, 0.0); }
-  let i0 = min(u32(src), n_in - 1u);
-  let i1 = i0 + select(0u, 1u, i0 < n_in - 1u);
-  return Tap(i0, i1, clamp(src - f32(i0), 0.0, 1.0));
-}
+// #include "lib/bilinear_tap.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -38,8 +29,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let t = i / p.ow;
   let oy = t % p.oh;
   let q = t / p.oh;
-  let h = tap(oy, p.sh, p.ih);
-  let w = tap(ox, p.sw, p.iw);
+  let h = bilinear_tap(oy, p.sh, p.ih, p.align == 1u);
+  let w = bilinear_tap(ox, p.sw, p.iw, p.align == 1u);
   let base = p.xoff + q * p.ih * p.iw;
   let r0 = base + h.i0 * p.iw;
   let r1 = base + h.i1 * p.iw;

@@ -20,14 +20,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> gx: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
+// #include "lib/bilinear_tap.wgsl"
+
 // The weight of input i in output o along one axis (the forward's taps).
 fn weight(o: u32, i: u32, s: f32, n_in: u32) -> f32 {
-  var src: f32;
-  if (p.align == 1u) { src = s * f32(o); } else { src = max(s * (f32(o) + 0.5) - 0.5, 0.0); }
-  let i0 = min(u32(src), n_in - 1u);
-  let i1 = i0 + select(0u, 1u, i0 < n_in - 1u);
-  let l1 = clamp(src - f32(i0), 0.0, 1.0);
-  return select(0.0, 1.0 - l1, i0 == i) + select(0.0, l1, i1 == i);
+  let t = bilinear_tap(o, s, n_in, p.align == 1u);
+  return select(0.0, 1.0 - t.l1, t.i0 == i) + select(0.0, t.l1, t.i1 == i);
 }
 
 // [lo, hi) of the outputs that may read input i (a superset).

@@ -12,17 +12,7 @@
 // Bindings: 0 idx (read, i32) · 1 gy (read) · 2 gx (write) · 3 p (uniform). kh..dw are 2, 2, 2, 2, 0, 0, 1, 1.
 
 override WG: u32 = 64u;
-
-struct Params {
-  total: u32, h: u32, w: u32, oh: u32, ow: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32, dh: u32, dw: u32,
-  xo: u32, yo: u32,
-}
-
-@group(0) @binding(0) var<storage, read> idx: array<i32>;
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gx: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+// #include "lib/maxpool2d_bwd_io.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -8,6 +8,8 @@
 // plane, xoff the residual offset below an aligned window start). Grid: ceil(np / WG) workgroups, 1-D folded.
 // Bindings: 0 x · 1 tgt (read) · 2 st (read_write) · 3 p (uniform).
 
+// #include "lib/class_target.wgsl"
+
 override WG: u32 = 64u;
 override GATHER: bool = false;
 override TGT_F32: bool = false;
@@ -34,9 +36,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     st[k] = m2;
   }
   if (GATHER) {
-    let raw = tgt[p.toff + k];
-    var t: i32;
-    if (TGT_F32) { t = i32(bitcast<f32>(raw)); } else { t = bitcast<i32>(raw); }
+    let t = class_target(tgt[p.toff + k], TGT_F32);
     if (t == i32(p.d)) {
       st[2u * p.np + k] = v;
     } else if (p.first != 0u) {

@@ -1,6 +1,6 @@
 /// <reference types="node" />
 // `unet-webgpu kernels list | check | bench | peak`: the kernel lab (bench/KERNEL_LAB.md documents the output).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import { KERNELS } from '../kernels/index.js';
 import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
 import { loadShaderDir, openNodeDevice } from '../node.js';
 import { ArgumentError } from '../core/errors.js';
+import { overrideShader, type ShaderFile } from '../kernels/shader_source.js';
 import type { ConfigName } from '../unet/configs.js';
 import { CONSTANT_VARIANTS } from './kernel_cases.js';
 import {
@@ -32,8 +33,16 @@ export function parseConstants(s: string | undefined): Constants {
   return out;
 }
 
+/** DIR/lib/*.wgsl of `--shaders DIR` (laid out as shaders/): an edited lib file reaches every kernel including it. */
+function loadShaderLibDir(dir: string): string[] {
+  const lib = join(dir, 'lib');
+  const names = existsSync(lib) ? readdirSync(lib).filter((f) => f.endsWith('.wgsl')).map((f) => `lib/${f.slice(0, -5)}`) : [];
+  for (const name of names) overrideShader(name as ShaderFile, readFileSync(join(dir, `${name}.wgsl`), 'utf8'));
+  return names;
+}
+
 async function openDevice(shaders: string | undefined): Promise<WebGpuBackend> {
-  if (shaders) log(`loaded shaders from ${shaders}: ${loadShaderDir(shaders).join(', ') || '(none)'}`);
+  if (shaders) log(`loaded shaders from ${shaders}: ${[...loadShaderDir(shaders), ...loadShaderLibDir(shaders)].join(', ') || '(none)'}`);
   return openNodeDevice({ setDefault: false });
 }
 

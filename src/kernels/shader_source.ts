@@ -1,14 +1,26 @@
-import { ArgumentError } from '../core/errors.js';
+import { ArgumentError, ShaderCompileError } from '../core/errors.js';
 import type { Slots } from './define_kernel.js';
-import { SHADERS, type ShaderName } from './shaders.gen.js';
+import { SHADER_LIB, SHADERS, type ShaderLibName, type ShaderName } from './shaders.gen.js';
 
-/** Sources that replace the embedded ones (a researcher's edited kernel, loaded at run time). */
+/** A shader file as named below shaders/ without .wgsl: a kernel's (`conv2d_fwd`) or an included one (`lib/batchnorm`). */
+export type ShaderFile = ShaderName | ShaderLibName;
+
+/** Sources that replace the embedded ones (a researcher's edited kernel or lib file, loaded at run time). */
 const overrides = new Map<string, string>();
 let version = 0;
 
-/** Replaces the WGSL of one shader file for every device opened afterwards (pipelines are keyed by source). */
-export function overrideShader(name: ShaderName, code: string): void {
-  if (!(name in SHADERS)) throw new ArgumentError('overrideShader', `no shader named '${name}' (known: ${Object.keys(SHADERS).join(', ')})`);
+const embedded = (name: string): string | undefined =>
+  Object.hasOwn(SHADERS, name) ? SHADERS[name as ShaderName] : Object.hasOwn(SHADER_LIB, name) ? SHADER_LIB[name as ShaderLibName] : undefined;
+
+/**
+ * Replaces the WGSL of one shader file for every pipeline built afterwards (pipelines are keyed by source): a kernel
+ * file, or a lib file (`lib/NAME`), which then changes every kernel that includes it.
+ */
+export function overrideShader(name: ShaderFile, code: string): void {
+  if (embedded(name) === undefined) {
+    const known = [...Object.keys(SHADERS), ...Object.keys(SHADER_LIB)].join(', ');
+    throw new ArgumentError('overrideShader', `no shader named '${name}' (known: ${known})`);
+  }
   overrides.set(name, code);
   version++;
 }
@@ -23,9 +35,60 @@ export function shaderOverridesVersion(): number {
   return version;
 }
 
-/** The WGSL text of a shader file, with any override applied. */
-export function shaderSource(name: ShaderName): string {
-  return overrides.get(name) ?? SHADERS[name];
+/** The text of one shader file as written (includes not expanded), with any override applied. */
+export function shaderFileText(name: string): string | undefined {
+  return overrides.get(name) ?? embedded(name);
+}
+
+/** `// #include "lib/NAME.wgsl"` on a line of its own; the path is relative to shaders/. */
+const INCLUDE = /^[ \t]*\/\/[ \t]*#include[ \t]+"([^"]*)"[ \t]*$/;
+
+/** A shader's source with its includes expanded, and the lib files it pulled in (transitively, in include order). */
+export interface ResolvedShader {
+  readonly code: string;
+  readonly includes: readonly string[];
+}
+
+/**
+ * Expands every `// #include "lib/NAME.wgsl"` line of shader file `name` (recursively) into the included file's
+ * text between `// >>> lib/NAME.wgsl` and `// <<< lib/NAME.wgsl` marker lines. A file is pulled in once: a later
+ * include of it is dropped (two lib files may include a third). A missing file or an include cycle is a
+ * ShaderCompileError naming the including file, its line, and the cycle. `read` gives a file's text (tests pass
+ * their own); paths are relative to shaders/.
+ */
+export function resolveIncludes(name: string, read: (file: string) => string | undefined = shaderFileText): ResolvedShader {
+  const includes: string[] = [];
+  const done = new Set<string>();
+  const expand = (file: string, stack: readonly string[]): string => {
+    const text = read(file);
+    if (text === undefined) throw new ShaderCompileError(`${file}.wgsl`, [{ line: 0, col: 0, text: 'no such shader file' }]);
+    return text
+      .split('\n')
+      .map((line, i) => {
+        const m = INCLUDE.exec(line);
+        if (!m) return line;
+        const where = (text: string) => new ShaderCompileError(`${file}.wgsl`, [{ line: i + 1, col: 1, text }]);
+        const path = m[1]!;
+        if (!/^lib\/[\w/-]+\.wgsl$/.test(path)) throw where(`#include "${path}": only files of shaders/lib/ are included, as "lib/NAME.wgsl"`);
+        const inc = path.slice(0, -5);
+        if (stack.includes(inc)) throw where(`#include "${path}" makes a cycle: ${[...stack, inc].map((f) => `${f}.wgsl`).join(' -> ')}`);
+        if (read(inc) === undefined) {
+          const known = Object.keys(SHADER_LIB).map((f) => `${f}.wgsl`).join(', ') || 'none';
+          throw where(`#include "${path}": no such file (shaders/lib has: ${known})`);
+        }
+        if (done.has(inc)) return `// (${path} already included above)`;
+        done.add(inc);
+        includes.push(inc);
+        return `// >>> ${path}\n${expand(inc, [...stack, inc]).replace(/\n$/, '')}\n// <<< ${path}`;
+      })
+      .join('\n');
+  };
+  return { code: expand(name, [name]), includes };
+}
+
+/** The WGSL text of a shader file, with any overrides applied (its own and its includes') and includes expanded. */
+export function shaderSource(name: ShaderFile): string {
+  return resolveIncludes(name).code;
 }
 
 /**
