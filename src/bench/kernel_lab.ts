@@ -1,7 +1,7 @@
 // The kernel lab's engine: cases recorded from ops (CPU) and replayed on the GPU against each kernel's reference,
 // launch geometries recorded from a U-Net step (meta device) and timed one kernel at a time, and the adapter's peak.
 import type { DeviceLimits, Storage } from '../kernels/backend.js';
-import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
+import type { Constants, KernelSpec, Tolerance } from '../kernels/define_kernel.js';
 import { getKernel, KERNELS } from '../kernels/index.js';
 import { FMA_PER_ITER, lab_peak_copy, lab_peak_fma } from '../kernels/lab.js';
 import type { AdapterFacts, WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
@@ -15,7 +15,7 @@ import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
 import { UNet } from '../unet/unet.js';
-import { CONSTANT_VARIANTS, groupOf, LAB_GROUPS, toleranceOf, type ShapeOptions } from './kernel_cases.js';
+import { groupOf, LAB_GROUPS, type ShapeOptions } from './kernel_cases.js';
 import { launchKey, RecordingCpuBackend, RecordingMetaBackend, type Launch } from './recorder.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -100,8 +100,8 @@ export interface CaseResult {
 }
 
 /** Compares a GPU write with the reference: worst abs / rel error and whether every element is within tolerance. */
-function compare(got: NumArray, want: NumArray, kernel: string, p: Readonly<Record<string, number>>, intOut: boolean) {
-  const tol = intOut ? 'exact' : toleranceOf(kernel, p);
+function compare(got: NumArray, want: NumArray, tolerance: Tolerance, intOut: boolean) {
+  const tol = intOut ? 'exact' : tolerance;
   let scale = 0;
   for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
   const rtol = tol === 'exact' ? 0 : (tol.loose ? 1e-4 : 2e-6) + 4e-6 * Math.sqrt(tol.k);
@@ -163,7 +163,7 @@ export async function checkLaunch(dev: WebGpuBackend, spec: KernelSpec, l: Launc
     const out: CaseResult[] = [];
     for (let i = 0; i < writes.length; i++) {
       const got = await dev.download(writes[i]!);
-      const cmp = compare(got, wantW[writeNames[i]!]!, spec.name, l.params, wdt[i] !== 'f32');
+      const cmp = compare(got, wantW[writeNames[i]!]!, spec.tolerance(l.params, c), wdt[i] !== 'f32');
       out.push({ kernel: spec.name, constants: { ...l.constants, ...constants }, params: l.params, write: writeNames[i]!, ...cmp });
     }
     return out;
@@ -189,11 +189,11 @@ const fmtConstants = (c: Constants) => Object.entries(c).map(([k, v]) => `${k}=$
 
 /**
  * Checks `spec` on every recorded launch (of itself, or of `caseKernel` when it is a variant timed on another
- * kernel's launches), with the launch's constants, then each CONSTANT_VARIANTS set, all under `constants`.
+ * kernel's launches), with the launch's constants, then each of the spec's labConstants, all under `constants`.
  */
 export async function checkKernel(dev: WebGpuBackend, spec: KernelSpec, launches: readonly Launch[], constants: Constants = {}, seed = 1): Promise<KernelCheck> {
   const res: KernelCheck = { kernel: spec.name, cases: 0, variants: [], maxAbs: 0, maxRel: 0, ok: true, noCases: !launches.length, failures: [] };
-  const sets: Constants[] = [{}, ...(CONSTANT_VARIANTS[spec.name] ?? [])];
+  const sets: Constants[] = [{}, ...(spec.labConstants ?? [])];
   res.variants = sets.map((s) => fmtConstants({ ...s, ...constants }) || 'default');
   try {
     for (const l of launches) {
@@ -268,9 +268,9 @@ export function distinctLaunches(launches: readonly Launch[], kernel: string): {
   return [...by.values()];
 }
 
-/** A short text for a launch's geometry: the group's description, else its non-zero params. */
+/** A short text for a launch's geometry: the spec's description of it, else its non-zero params. */
 export function describeLaunch(l: Launch): string {
-  const d = groupOf(l.kernel)?.describe?.(l.kernel, l.params);
+  const d = getKernel(l.kernel).describe?.(l.params);
   if (d) return d;
   return Object.entries(l.params)
     .filter(([k, v]) => v !== 0 && !/(off|base)$/.test(k))

@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type Constants, type KernelSpec } from './define_kernel.js';
 
 const WG = 64;
 const cdiv = (a: number, b: number) => Math.ceil(a / b);
@@ -12,6 +12,8 @@ export const CONV_FWD_PARAMS = {
 } as const;
 
 type FwdP = Readonly<Record<keyof typeof CONV_FWD_PARAMS, number>>;
+
+const fmtConv = (p: FwdP) => `${p.n}x${p.cin}x${p.h}x${p.w} -> ${p.cout}x${p.oh}x${p.ow} k${p.kh}x${p.kw} s${p.sh} p${p.ph}`;
 
 /** y = base + acc with base = y (ACCUMULATE), bias (HAS_BIAS) or 0: the epilogue both forward kernels share. */
 function storeFwd(y: { [i: number]: number }, bias: ArrayLike<number>, p: FwdP, c: Record<string, number | boolean>, n: number, co: number, oy: number, ox: number, acc: number) {
@@ -77,11 +79,15 @@ export const conv2d_fwd = defineKernel({
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
   constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true, TRANSPOSED: false },
+  description: 'y (+)= direct conv of x with packed weights (+ bias): 4 pixels x 8 (CO8) or 4 output channels per invocation',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * cdiv(p.ow, 4), c.WG as number),
   cost: (p, c) => ({
     flops: 2 * p.n * p.cout * p.oh * p.ow * p.cin * p.kh * p.kw,
     bytes: 4 * (p.n * p.cin * p.h * p.w + p.cin * p.kh * p.kw * p.cout + p.n * p.cout * p.oh * p.ow * (c.ACCUMULATE ? 2 : 1)),
   }),
+  tolerance: (p) => sumOf(p.cin * p.kh * p.kw + 1),
+  labConstants: [{ CO8: false }, { ACCUMULATE: true }],
+  describe: fmtConv,
   ref: (r, w, p, c) => fwdRef(r, w, p, c, directTap),
 });
 
@@ -89,14 +95,12 @@ export const conv2d_fwd = defineKernel({
  * conv_transpose2d_fwd: y [n, cout, oh, ow] (+)= transposed conv of x [n, cin, h, w] with packed weights, begin pads
  * ph, pw (oy = iy*sh - ph + ky*dh), stride, dilation, output size given (shaders/conv2d_fwd.wgsl with TRANSPOSED).
  */
-export const conv_transpose2d_fwd = defineKernel({
+export const conv_transpose2d_fwd = variantOf(conv2d_fwd, {
   name: 'conv_transpose2d_fwd',
   shader: 'conv2d_fwd',
   family: 'conv_transpose2d_fwd',
-  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
-  params: CONV_FWD_PARAMS,
   constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true, TRANSPOSED: true },
+  description: 'y (+)= transposed conv of x with packed weights (+ bias): conv2d_fwd.wgsl with TRANSPOSED',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 4), c.WG as number),
   // Every input element meets every weight of its channel once.
   cost: (p, c) => ({
@@ -109,38 +113,33 @@ export const conv_transpose2d_fwd = defineKernel({
 /** Output channels per invocation of the subgroup forward variants: 16 (CO16), 8 (CO8) or 4. */
 const sgChannels = (c: Record<string, number | boolean>) => (c.CO16 ? 16 : c.CO8 ? 8 : 4);
 
+/** The subgroup forward kernels' channel tiles the lab also checks (the ops pick CO16 / CO8 by cout). */
+const SG_LAB_CONSTANTS: readonly Constants[] = [{ CO16: false }, { CO16: false, CO8: false }, { ACCUMULATE: true }];
+
 /**
  * conv2d_fwd_sg: conv2d_fwd's contract for adapters with subgroups of >= 8 lanes (lavapipe): each lane loads the
  * weights of one of 8 input channels and the subgroup shares them with subgroupBroadcast; 2 pixels x 16 (CO16), 8
  * (CO8) or 4 output channels per invocation; workgroups of WG = the subgroup size (see shaders/conv2d_fwd_sg.wgsl).
  */
-export const conv2d_fwd_sg = defineKernel({
+export const conv2d_fwd_sg = variantOf(conv2d_fwd, {
   name: 'conv2d_fwd_sg',
-  family: 'conv2d_fwd',
-  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
-  params: CONV_FWD_PARAMS,
   constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: false },
+  description: 'conv2d_fwd with each weight loaded once per lane and shared by subgroupBroadcast (subgroups of >= 8 lanes)',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * cdiv(p.ow, 2 * (c.WG as number)), 1),
-  cost: (p, c) => conv2d_fwd.cost!(p, c),
-  ref: (r, w, p, c) => conv2d_fwd.ref(r, w, p, c),
+  labConstants: SG_LAB_CONSTANTS,
 });
 
 /**
  * conv_transpose2d_fwd_sg: conv_transpose2d_fwd's contract with the weights shared through the subgroup, as
  * conv2d_fwd_sg (shaders/conv2d_fwd_sg.wgsl with TRANSPOSED).
  */
-export const conv_transpose2d_fwd_sg = defineKernel({
+export const conv_transpose2d_fwd_sg = variantOf(conv_transpose2d_fwd, {
   name: 'conv_transpose2d_fwd_sg',
   shader: 'conv2d_fwd_sg',
-  family: 'conv_transpose2d_fwd',
-  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
-  params: CONV_FWD_PARAMS,
   constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: true },
+  description: 'conv_transpose2d_fwd with the weights shared through the subgroup: conv2d_fwd_sg.wgsl with TRANSPOSED',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 2 * (c.WG as number)), 1),
-  cost: (p, c) => conv_transpose2d_fwd.cost!(p, c),
-  ref: (r, w, p, c) => conv_transpose2d_fwd.ref(r, w, p, c),
+  labConstants: SG_LAB_CONSTANTS,
 });
 
 /** Params of the weight-gradient kernels (see shaders/conv2d_bwd_weight.wgsl). */
@@ -203,8 +202,11 @@ export const conv2d_bwd_weight = defineKernel({
   writes: { part: 'f32' },
   params: BWD_WEIGHT_PARAMS,
   constants: { WG },
+  description: 'per-slice weight-gradient sums over pixels of g * the tap-shifted x (portable: one invocation per 8 x 4 weights)',
   grid: (p, c) => grid1d(p.nslices * cdiv(p.a, 8) * p.kh * p.kw * cdiv(p.b, 4), c.WG as number),
   cost: bwdWeightCost,
+  tolerance: (p) => sumOf(p.rows * p.gw),
+  describe: (p) => `g ${p.n}x${p.a}x${p.gh}x${p.gw} * x ${p.b}x${p.xh}x${p.xw} k${p.kh}x${p.kw} s${p.sh} slices ${p.nslices}`,
   ref: (r, w, p) => bwdWeightRef(r, w, p),
 });
 
@@ -215,17 +217,14 @@ export const conv2d_bwd_weight = defineKernel({
  * params (valid for every launch); 1 (3x3, stride 1), 2 (1x1, stride 1), 3 (2x2, stride 2), all with column dilation
  * 1, compile only that path; 4 the general one (any geometry).
  */
-export const conv2d_bwd_weight_sg = defineKernel({
+export const conv2d_bwd_weight_sg = variantOf(conv2d_bwd_weight, {
   name: 'conv2d_bwd_weight_sg',
-  family: 'conv2d_bwd_weight',
-  reads: { g: 'f32', x: 'f32' },
-  writes: { part: 'f32' },
-  params: BWD_WEIGHT_PARAMS,
   constants: { WG: 8, PATH: 0 },
+  // Its general path, valid for every geometry.
+  labConstants: [{ PATH: 4 }],
   // Tap blocks of up to 3 rows x 4 columns.
+  description: 'conv2d_bwd_weight with lanes over x channels and g pixels shared by subgroupBroadcast, tap blocks in registers',
   grid: (p, c) => [Math.max(1, p.nslices * cdiv(p.a, 8) * cdiv(p.kh, 3) * cdiv(p.kw, 4) * cdiv(p.b, c.WG as number))],
-  cost: bwdWeightCost,
-  ref: (r, w, p) => bwdWeightRef(r, w, p),
 });
 
 /** conv_bwd_bias: part [nslices, c_tot] (this run's channels) = per-slice sums of g [n, c, h, w] over rows and columns. */
@@ -235,8 +234,11 @@ export const conv_bwd_bias = defineKernel({
   writes: { part: 'f32' },
   params: { n: 'u32', c: 'u32', h: 'u32', w: 'u32', g_off: 'u32', g_ns: 'u32', rows: 'u32', nslices: 'u32', c_base: 'u32', c_tot: 'u32' },
   constants: { WG },
+  description: 'per-slice bias-gradient sums of g over rows and columns',
   grid: (p, c) => grid1d(p.nslices * p.c, c.WG as number),
   cost: (p) => ({ flops: p.n * p.c * p.h * p.w, bytes: 4 * (p.n * p.c * p.h * p.w + p.nslices * p.c) }),
+  tolerance: (p) => sumOf(p.rows * p.w),
+  describe: (p) => `${p.n}x${p.c}x${p.h}x${p.w} slices ${p.nslices}`,
   ref({ g }, { part }, p) {
     for (let s = 0; s < p.nslices; s++) {
       const r1 = Math.min(p.n * p.h, (s + 1) * p.rows);
@@ -259,8 +261,11 @@ export const conv_partial_sum = defineKernel({
   writes: { out: 'f32' },
   params: { m: 'u32', s: 'u32' },
   constants: { WG, ACCUMULATE: false },
+  description: 'out (+)= the sum of the slices of part, in order (deterministic split reductions)',
   grid: (p, c) => grid1d(p.m, c.WG as number),
   cost: (p, c) => ({ flops: p.m * p.s, bytes: 4 * (p.m * p.s + p.m * (c.ACCUMULATE ? 2 : 1)) }),
+  tolerance: (p) => sumOf(p.s + 1),
+  labConstants: [{ ACCUMULATE: true }],
   ref({ part }, { out }, p, c) {
     for (let i = 0; i < p.m; i++) {
       let acc = 0;
@@ -280,8 +285,10 @@ export const conv_weight_pack = defineKernel({
   writes: { out: 'f32' },
   params: { nb: 'u32', nr: 'u32', nc: 'u32', rpad: 'u32' },
   constants: { WG },
+  description: 'packs weights into the forward layout: transposes of w blocks, rows zero-padded to a multiple of 4',
   grid: (p, c) => grid1d((p.nb * p.nc * p.rpad) / 4, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.nb * p.nr * p.nc + p.nb * p.nc * p.rpad) }),
+  tolerance: () => 'exact',
   ref({ w }, { out }, p) {
     for (let bb = 0; bb < p.nb; bb++) {
       for (let cc = 0; cc < p.nc; cc++) {
@@ -327,8 +334,11 @@ export const winograd_weight = defineKernel({
   writes: { u: 'f32' },
   params: { cin: 'u32', cout: 'u32', cp: 'u32', transposed: 'u32', ci0: 'u32', co0: 'u32', cin_t: 'u32', cout_t: 'u32' },
   constants: { WG },
+  description: 'Winograd filter transform G g G^T of a channel block (conv2d or flipped transposed weights)',
   grid: (p, c) => grid1d(p.cin * p.cp, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.cin * p.cout * 9 + 36 * p.cin * p.cp) }),
+  // Sums of up to 9 terms with coefficients up to 25 (G's denominators).
+  tolerance: () => sumOf(9),
   ref({ w }, { u }, p) {
     for (let ci = 0; ci < p.cin; ci++) {
       for (let co = 0; co < p.cp; co++) {
@@ -350,8 +360,12 @@ export const winograd_input = defineKernel({
   writes: { v: 'f32' },
   params: { cin: 'u32', h: 'u32', w: 'u32', ph: 'i32', pw: 'i32', x_off: 'u32', x_ns: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32' },
   constants: { WG },
+  description: 'Winograd data transform B^T d B of the zero-padded 6x6 input patch of each tile',
   grid: (p, c) => grid1d(p.cin * p.nn * p.bt * p.tg, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.nn * p.cin * p.h * p.w + 36 * p.cin * p.nn * p.bt * p.tg * 4) }),
+  // Sums of 36 terms with coefficients up to 25.
+  tolerance: () => sumOf(36 * 25),
+  describe: (p) => `${p.nn}x${p.cin}x${p.h}x${p.w} tile rows ${p.ty0}+${p.bt}`,
   ref({ x }, { v }, p) {
     const T = p.nn * p.bt * p.tg * 4;
     for (let ci = 0; ci < p.cin; ci++) {
@@ -378,8 +392,12 @@ export const winograd_gemm = defineKernel({
   inPlace: ['m'],
   params: { cin: 'u32', cp: 'u32', t4: 'u32', u_cin: 'u32', u_ci0: 'u32' },
   constants: { WG: 8, CO: 8, ACCUMULATE: false },
+  description: 'the 36 Winograd channel contractions m[e] (+)= u[e] v[e] over input channels',
   grid: (p, c) => grid1d(36 * cdiv(p.cp, c.CO as number) * cdiv(p.t4, c.WG as number), 1),
   cost: (p, c) => ({ flops: 2 * 36 * p.cin * p.cp * p.t4 * 4, bytes: 4 * 36 * (p.cin * p.cp + (p.cin + p.cp * (c.ACCUMULATE ? 2 : 1)) * p.t4 * 4) }),
+  tolerance: (p) => sumOf(p.cin),
+  labConstants: [{ CO: 16 }, { CO: 32 }, { ACCUMULATE: true }],
+  describe: (p) => `36 x [${p.cp} x ${p.cin}] * [${p.cin} x ${p.t4 * 4} tiles]`,
   ref({ u, v }, { m }, p, c) {
     const T = p.t4 * 4;
     for (let e = 0; e < 36; e++) {
@@ -402,8 +420,11 @@ export const winograd_output = defineKernel({
   writes: { y: 'f32' },
   params: { cout: 'u32', cp: 'u32', oh: 'u32', ow: 'u32', y_off: 'u32', y_ns: 'u32', b_co0: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32' },
   constants: { WG, HAS_BIAS: false },
+  description: 'Winograd output transform A^T m A (+ bias) of each tile, inside the output only',
   grid: (p, c) => grid1d(p.cout * p.nn * p.bt * p.tg, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (36 * p.cout * p.nn * p.bt * p.tg * 4 + p.nn * p.cout * Math.min(p.oh, p.bt * 4) * p.ow) }),
+  tolerance: () => sumOf(36 * 25),
+  describe: (p) => `${p.nn}x${p.cout}x${p.oh}x${p.ow} tile rows ${p.ty0}+${p.bt}`,
   ref({ m, bias }, { y }, p, c) {
     const T = p.nn * p.bt * p.tg * 4;
     for (let co = 0; co < p.cout; co++) {
@@ -429,8 +450,11 @@ export const winograd_grad = defineKernel({
   writes: { gt: 'f32' },
   params: { a: 'u32', gh: 'u32', gw: 'u32', g_off: 'u32', g_ns: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32' },
   constants: { WG },
+  description: 'Winograd transform A g A^T of each 4x4 output-gradient tile (weight gradient)',
   grid: (p, c) => grid1d(p.a * p.nn * p.bt * p.tg, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.nn * p.a * Math.min(p.gh, p.bt * 4) * p.gw + 36 * p.a * p.nn * p.bt * p.tg * 4) }),
+  tolerance: () => sumOf(16 * 8),
+  describe: (p) => `${p.nn}x${p.a}x${p.gh}x${p.gw} tile rows ${p.ty0}+${p.bt}`,
   ref({ gr }, { gt }, p) {
     const T = p.nn * p.bt * p.tg * 4;
     const A = WINOGRAD_AT[0]!.map((_, e) => WINOGRAD_AT.map((row) => row[e]!)); // (A^T)^T, 6x4
@@ -457,8 +481,12 @@ export const winograd_wgrad_gemm = defineKernel({
   inPlace: ['pw'],
   params: { a: 'u32', b: 'u32', t4: 'u32', s_len: 'u32', nslices: 'u32', slot0: 'u32' },
   constants: { WG: 8, ACCUMULATE: false },
+  description: 'the 36 Winograd weight-gradient contractions over the tiles of each slice',
   grid: (p, c) => grid1d(p.nslices * 36 * cdiv(p.a, 16) * cdiv(p.b, 4 * (c.WG as number)), 1),
   cost: (p) => ({ flops: 2 * 36 * p.a * p.b * p.t4 * 4, bytes: 4 * 36 * ((p.a + p.b) * p.t4 * 4 + p.nslices * p.a * p.b) }),
+  tolerance: (p) => sumOf(p.s_len * 4),
+  labConstants: [{ ACCUMULATE: true }],
+  describe: (p) => `36 x [${p.a} x ${p.t4 * 4} tiles] * [${p.t4 * 4} tiles x ${p.b}] in ${p.nslices} slices`,
   ref({ gt, v }, { pw }, p, c) {
     for (let s = 0; s < p.nslices; s++) {
       const [q0, q1] = [s * p.s_len, Math.min((s + 1) * p.s_len, p.t4)];
@@ -487,8 +515,11 @@ export const winograd_wgrad_output = defineKernel({
   inPlace: ['dw'],
   params: { a: 'u32', b: 'u32', nslots: 'u32', b_tot: 'u32', a0: 'u32', b0: 'u32' },
   constants: { WG, ACCUMULATE: false },
+  description: 'dw (+)= G^T m G of the slot sums of the Winograd weight-gradient partials',
   grid: (p, c) => grid1d(p.a * p.b, c.WG as number),
   cost: (p, c) => ({ flops: 0, bytes: 4 * (36 * p.nslots * p.a * p.b + 9 * p.a * p.b * (c.ACCUMULATE ? 2 : 1)) }),
+  tolerance: (p) => sumOf(36 * p.nslots),
+  labConstants: [{ ACCUMULATE: true }],
   ref({ pw }, { dw }, p, c) {
     const ab = p.a * p.b;
     const GT = WINOGRAD_G[0]!.map((_, k) => WINOGRAD_G.map((row) => row[k]!)); // 3x6
@@ -508,7 +539,7 @@ export const winograd_wgrad_output = defineKernel({
 });
 
 /** The conv kernels (specs + CPU references). */
-export const CONV_KERNELS = {
+export const CONV_KERNELS = defineGroup('conv', {
   conv2d_fwd,
   conv2d_fwd_sg,
   conv_transpose2d_fwd,
@@ -525,4 +556,4 @@ export const CONV_KERNELS = {
   winograd_grad,
   winograd_wgrad_gemm,
   winograd_wgrad_output,
-} satisfies Record<string, KernelSpec>;
+} satisfies Record<string, KernelSpec>);

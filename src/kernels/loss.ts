@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineKernel, grid1d, type Constants, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, type Constants, type KernelSpec, type Tolerance } from './define_kernel.js';
 
 // Softmax, log-softmax and the losses. Every reduction writes fixed-order partial sums (one per workgroup of
 // WG * K items) that loss_reduce sums in one more fixed-order pass: deterministic, no float atomics. Every binding
@@ -10,6 +10,9 @@ const WG = 64;
 const K = 16;
 
 const LOWEST = -3.4028234663852886e38;
+
+/** Sums over a class dim of `c` or over a workgroup's WG * K items, with exp / log. */
+const lossTol = (c = 0): Tolerance => sumOf(Math.max(c, WG * K), true);
 
 /** Cross-entropy and Dice take class-index targets as i32 or as f32 holding integers: one variant each. */
 type IndexTarget = 'i32' | 'f32';
@@ -41,8 +44,10 @@ export const softmax_fwd = defineKernel({
   writes: { y: 'f32' },
   params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
   constants: { WG, LOG: false },
+  description: 'softmax (or log_softmax with LOG) of x viewed as [outer, D, inner] along D, one row per invocation',
   grid: (p, c) => grid1d(p.rows, c.WG as number),
   cost: (p) => ({ flops: 5 * p.rows * p.D, bytes: 8 * p.rows * p.D }),
+  tolerance: (p) => lossTol(p.D),
   ref({ x }, { y }, p, c) {
     for (let l = 0; l < p.rows; l++) {
       const r = p.row0 + l;
@@ -68,8 +73,10 @@ export const softmax_bwd = defineKernel({
   writes: { gx: 'f32' },
   params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
   constants: { WG, LOG: false },
+  description: 'gx = y * (g - sum g y) (softmax) or g - exp(y) * sum g (LOG), one row per invocation',
   grid: (p, c) => grid1d(p.rows, c.WG as number),
   cost: (p) => ({ flops: 4 * p.rows * p.D, bytes: 12 * p.rows * p.D }),
+  tolerance: (p) => lossTol(p.D),
   ref({ y, g }, { gx }, p, c) {
     for (let l = 0; l < p.rows; l++) {
       const r = p.row0 + l;
@@ -100,8 +107,10 @@ function planeStats(name: string, tdt: IndexTarget) {
     inPlace: ['st'],
     params: { np: 'u32', xoff: 'u32', toff: 'u32', d: 'u32', first: 'u32' },
     constants: { WG, GATHER: false, TGT_F32: tdt === 'f32' },
+    description: `online softmax statistics (max, sum of exp; GATHER: the target's logit) over one class plane${tdt === 'f32' ? ', f32 class indices' : ''}`,
     grid: (p, c) => grid1d(p.np, c.WG as number),
     cost: (p, c) => ({ flops: 5 * p.np, bytes: 4 * p.np * (c.GATHER ? 8 : 7) }),
+    tolerance: () => lossTol(),
     ref({ x, tgt }, { st }, p, c) {
       for (let k = 0; k < p.np; k++) {
         const v = x[p.xoff + k]!;
@@ -129,8 +138,10 @@ export const softmax_plane_apply = defineKernel({
   writes: { y: 'f32' },
   params: { np: 'u32', off: 'u32' },
   constants: { WG, LOG: false },
+  description: 'y = exp(x - m) / s (or x - m - log s with LOG) of one class plane from its statistics',
   grid: (p, c) => grid1d(p.np, c.WG as number),
   cost: (p) => ({ flops: 3 * p.np, bytes: 16 * p.np }),
+  tolerance: () => lossTol(),
   ref({ x, st }, { y }, p, c) {
     for (let k = 0; k < p.np; k++) {
       const v = x[p.off + k]!;
@@ -147,8 +158,10 @@ export const softmax_plane_dot = defineKernel({
   inPlace: ['acc'],
   params: { np: 'u32', off: 'u32', first: 'u32' },
   constants: { WG, LOG: false },
+  description: 'acc (=, first plane / +=) g * y (or g with LOG) of one class plane: the softmax backward sum',
   grid: (p, c) => grid1d(p.np, c.WG as number),
   cost: (p) => ({ flops: 2 * p.np, bytes: 16 * p.np }),
+  tolerance: () => lossTol(),
   ref({ y, g }, { acc }, p, c) {
     for (let k = 0; k < p.np; k++) {
       const v = c.LOG ? g[p.off + k]! : g[p.off + k]! * y[p.off + k]!;
@@ -164,8 +177,10 @@ export const softmax_plane_bwd = defineKernel({
   writes: { gx: 'f32' },
   params: { np: 'u32', off: 'u32' },
   constants: { WG, LOG: false },
+  description: 'gx = y * (g - acc) (or g - exp(y) * acc with LOG) of one class plane',
   grid: (p, c) => grid1d(p.np, c.WG as number),
   cost: (p) => ({ flops: 3 * p.np, bytes: 16 * p.np }),
+  tolerance: () => lossTol(),
   ref({ y, g, acc }, { gx }, p, c) {
     for (let k = 0; k < p.np; k++) {
       const i = p.off + k;
@@ -221,8 +236,10 @@ function crossEntropyPlaneFwd(name: string, tdt: IndexTarget) {
     writes: { lse: 'f32', out: 'f32' },
     params: { np: 'u32', row0: 'u32', C: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
     constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
+    description: `cross-entropy NLL per row (REDUCE: partial sums) from the per-plane softmax statistics${tdt === 'f32' ? ', f32 class indices' : ''}`,
     grid: (p, c) => grid1d(p.np, (c.WG as number) * (c.K as number)),
     cost: (p) => ({ flops: 4 * p.np, bytes: 4 * 6 * p.np }),
+    tolerance: (p) => lossTol(p.C),
     ref({ st, tgt, w }, { lse, out }, p, c) {
       const row = nllRows(tgt, w, lse, out, p, c, p.np);
       for (let q = 0; q < p.np; q++) row(q, st[q]! + Math.log(st[p.np + q]!), () => st[2 * p.np + q]!);
@@ -255,8 +272,10 @@ export const bce_with_logits_fwd = defineKernel({
   writes: { out: 'f32' },
   params: { ...BCE_PARAMS, jbase: 'u32' },
   constants: { WG, K, REDUCE: false, HAS_W: false, HAS_PW: false },
+  description: 'the stable BCE-with-logits loss per element (weight, pos_weight; REDUCE: partial sums per WG * K elements)',
   grid: (p, c) => grid1d(p.n, (c.WG as number) * (c.K as number)),
   cost: (p, c) => ({ flops: 8 * p.n, bytes: 4 * (2 * p.n + (c.REDUCE ? Math.ceil(p.n / ((c.WG as number) * (c.K as number))) : p.n)) }),
+  tolerance: () => lossTol(),
   ref({ x, t, w, pw }, { out }, p, c) {
     const per = (c.WG as number) * (c.K as number);
     if (!c.REDUCE) {
@@ -276,8 +295,10 @@ export const bce_with_logits_bwd = defineKernel({
   writes: { gx: 'f32' },
   params: { ...BCE_PARAMS, scale: 'f32' },
   constants: { WG, G_SCALAR: true, HAS_W: false, HAS_PW: false },
+  description: 'gx = upstream gradient * d BCE-with-logits / dx per element',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p, c) => ({ flops: 7 * p.n, bytes: 4 * (c.G_SCALAR ? 3 : 4) * p.n }),
+  tolerance: () => lossTol(),
   ref({ x, t, w, pw, g }, { gx }, p, c) {
     for (let l = 0; l < p.n; l++) {
       const e = p.e0 + l;
@@ -296,8 +317,10 @@ function crossEntropyFwd(name: string, tdt: IndexTarget) {
     writes: { lse: 'f32', out: 'f32' },
     params: { rows: 'u32', row0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
     constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
+    description: `cross-entropy: log-sum-exp and weighted NLL per row (REDUCE: partial sums)${tdt === 'f32' ? ', f32 class indices' : ''}`,
     grid: (p, c) => grid1d(p.rows, (c.WG as number) * (c.K as number)),
     cost: (p) => ({ flops: 4 * p.rows * p.C, bytes: 4 * (p.rows * p.C + 3 * p.rows) }),
+    tolerance: (p) => lossTol(p.C),
     ref({ x, tgt, w }, { lse, out }, p, c) {
       const row = nllRows(tgt, w, lse, out, p, c, p.rows);
       for (let l = 0; l < p.rows; l++) {
@@ -323,8 +346,10 @@ function crossEntropyBwd(name: string, tdt: IndexTarget) {
     writes: { gx: 'f32' },
     params: { n: 'u32', e0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', ignore: 'i32', scale: 'f32' },
     constants: { WG, G_MODE: 1, HAS_W: false, TGT_F32: tdt === 'f32' },
+    description: `cross-entropy gradient gx = gl * w * (softmax - onehot) per element${tdt === 'f32' ? ', f32 class indices' : ''}`,
     grid: (p, c) => grid1d(p.n, c.WG as number),
     cost: (p) => ({ flops: 5 * p.n, bytes: 4 * (2 * p.n + (2 * p.n) / Math.max(1, p.C)) }),
+    tolerance: (p) => lossTol(p.C),
     ref({ x, tgt, w, lse, g, sums }, { gx }, p, c) {
       const ci = p.C * p.inner;
       for (let l = 0; l < p.n; l++) {
@@ -351,6 +376,7 @@ function crossEntropyBwd(name: string, tdt: IndexTarget) {
 /** Dice target kinds: TGT 0 = one-hot / soft f32 shaped like probs, 1 = i32 class indices, 2 = f32 class indices. */
 const DICE_TARGETS = { onehot: { TGT: 0, dt: 'f32' }, index: { TGT: 1, dt: 'i32' }, f32_index: { TGT: 2, dt: 'f32' } } as const;
 type DiceTarget = keyof typeof DICE_TARGETS;
+const DICE_TARGET_TEXT: Readonly<Record<DiceTarget, string>> = { onehot: 'one-hot / soft f32', index: 'i32 class indices', f32_index: 'f32 class indices' };
 
 /** The target value of (plane q = n * C + c, pixel i): a one-hot element, or [index == c]. */
 function diceTarget(tgt: NumArray, TGT: number, q: number, i: number, C: number, HW: number, tbase: number): number {
@@ -371,8 +397,10 @@ function diceFwd(kind: DiceTarget) {
       pl0: 'u32', npl: 'u32', i0: 'u32', ni: 'u32', cpp: 'u32', jc0: 'u32', CPPG: 'u32', J: 'u32', C: 'u32', HW: 'u32', xbase: 'u32', tbase: 'u32',
     },
     constants: { WG, K, TGT },
+    description: `soft Dice partial sums (intersection, prediction, target) per class and chunk; targets ${DICE_TARGET_TEXT[kind]}`,
     grid: (p) => [Math.max(1, p.npl * p.cpp)],
     cost: (p) => ({ flops: 4 * p.npl * p.ni, bytes: 4 * (2 * p.npl * p.ni + 3 * p.npl * p.cpp) }),
+    tolerance: (p) => lossTol(p.C),
     ref({ x, tgt }, { part }, p, c) {
       const per = (c.WG as number) * (c.K as number);
       for (let pl = 0; pl < p.npl; pl++) {
@@ -411,8 +439,10 @@ function diceBwd(kind: DiceTarget) {
     writes: { gx: 'f32' },
     params: { n: 'u32', e0: 'u32', C: 'u32', HW: 'u32', xbase: 'u32', tbase: 'u32', smoothing: 'f32', scale: 'f32' },
     constants: { WG, TGT, COMBINED: true },
+    description: `soft Dice gradient per element from the class sums; targets ${DICE_TARGET_TEXT[kind]}`,
     grid: (p, c) => grid1d(p.n, c.WG as number),
     cost: (p) => ({ flops: 6 * p.n, bytes: 8 * p.n }),
+    tolerance: (p) => lossTol(p.C),
     ref({ tgt, sums, g }, { gx }, p, c) {
       for (let l = 0; l < p.n; l++) {
         const e = p.e0 + l;
@@ -442,8 +472,10 @@ export const loss_reduce = defineKernel({
   writes: { y: 'f32', sums: 'f32' },
   params: { G: 'u32', J: 'u32', C: 'u32', scale: 'f32', smoothing: 'f32' },
   constants: { WG, MODE: 0 },
+  description: 'sums the partials of each group in a fixed order, then the loss value by MODE (scaled, ratio, Dice)',
   grid: () => [1],
   cost: (p) => ({ flops: p.G * p.J, bytes: 4 * (p.G * p.J + p.G) }),
+  tolerance: (p) => sumOf(p.J, true),
   ref({ part }, { y, sums }, p, c) {
     for (let g = 0; g < p.G; g++) sums[g] = sumRange((j) => part[g * p.J + j]!, 0, p.J);
     if (c.MODE === 0) y[0] = p.scale * sums[0]!;
@@ -473,7 +505,7 @@ export const DICE_BWD = { onehot: diceBwd('onehot'), index: diceBwd('index'), f3
 export type { DiceTarget };
 
 /** The loss kernels (specs + CPU references). */
-export const LOSS_KERNELS = {
+export const LOSS_KERNELS = defineGroup('loss', {
   softmax_fwd,
   softmax_bwd,
   softmax_plane_stats,
@@ -496,4 +528,4 @@ export const LOSS_KERNELS = {
   dice_bwd_index: DICE_BWD.index,
   dice_bwd_f32_index: DICE_BWD.f32_index,
   loss_reduce,
-} satisfies Record<string, KernelSpec>;
+} satisfies Record<string, KernelSpec>);
