@@ -231,13 +231,46 @@ const movement: LabGroup = {
   },
 };
 
-const loss: LabGroup = {
+/** Logits [n, C, h, w] with small random sizes. */
+function randomLogits(r: Rng): Tensor {
+  const C = pick(r, [1, 3, randInt(r, 2, 6)]);
+  return leaf(randn([randInt(r, 1, 2), C, odd(r, 1, 9), odd(r, 3, 11)], { seed: seed(r), std: 2 }));
+}
+
+/**
+ * Rows of (C - 1) * H * W >= 512 elements: with SPLIT_LIMITS the per-plane kernels (rows over one binding); the
+ * cross-entropy calls also gather the targets' logits in softmax_plane_stats (both target dtypes).
+ */
+function longRows(r: Rng, softmax: boolean): void {
+  const big = leaf(randn([1, 4, odd(r, 13, 15), odd(r, 15, 17)], { seed: seed(r), std: 2 }));
+  const [bh, bw] = [big.shape[2]!, big.shape[3]!];
+  if (softmax) {
+    attempt(() => back(r, F.softmax(big, 1)));
+    attempt(() => back(r, F.logSoftmax(big, 1)));
+  }
+  attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r) }))));
+  attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r), dtype: 'f32' }), { reduction: 'none' })));
+}
+
+const softmax: LabGroup = {
   cases(r) {
-    const C = pick(r, [1, 3, randInt(r, 2, 6)]);
-    const [n, h, w] = [randInt(r, 1, 2), odd(r, 1, 9), odd(r, 3, 11)];
-    const x = leaf(randn([n, C, h, w], { seed: seed(r), std: 2 }));
+    const x = randomLogits(r);
     attempt(() => back(r, F.softmax(x, 1)));
     attempt(() => back(r, F.logSoftmax(x, 1)));
+    longRows(r, true);
+  },
+  shape(x) {
+    const r = new Rng(1);
+    const t = leaf(randn(x));
+    back(r, F.softmax(t, 1));
+    back(r, F.logSoftmax(t, 1));
+  },
+};
+
+const loss: LabGroup = {
+  cases(r) {
+    const x = randomLogits(r);
+    const [n, C, h, w] = x.shape as [number, number, number, number];
     const t = noGrad(() => F.gt(rand([n, C, h, w], { seed: seed(r) }), 0.5));
     const pw = rand([C, 1, 1], { seed: seed(r), low: 0.5, high: 2 });
     attempt(() => back(r, F.bceWithLogits(x, t)));
@@ -252,13 +285,7 @@ const loss: LabGroup = {
     attempt(() => back(r, F.diceLoss(probs, onehot)));
     attempt(() => back(r, F.diceLoss(probs, ti, { reduction: 'none' })));
     attempt(() => back(r, F.diceLoss(probs, tf, { reduction: 'sum' })));
-    // Rows of (C - 1) * H * W >= 512 elements: with SPLIT_LIMITS the per-plane kernels (rows over one binding).
-    const big = leaf(randn([1, 4, odd(r, 13, 15), odd(r, 15, 17)], { seed: seed(r), std: 2 }));
-    const [bh, bw] = [big.shape[2]!, big.shape[3]!];
-    attempt(() => back(r, F.softmax(big, 1)));
-    attempt(() => back(r, F.logSoftmax(big, 1)));
-    attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r) }))));
-    attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r), dtype: 'f32' }), { reduction: 'none' })));
+    longRows(r, false);
   },
   shape(x) {
     const r = new Rng(1);
@@ -312,7 +339,9 @@ const lab: LabGroup = {
 };
 
 /** The lab's cases by source group (spec.group); `kernels check` runs a group's cases on the CPU and replays them on the GPU. */
-export const LAB_GROUPS: Readonly<Record<string, LabGroup>> = { elementwise, reduce, matmul, conv, pool, batch_norm, movement, loss, optim, lab };
+export const LAB_GROUPS: Readonly<Record<string, LabGroup>> = {
+  elementwise, reduce, matmul, conv, pool, batch_norm, movement, softmax, loss, optim, lab,
+};
 
 /** The cases that launch `kernel`: those of its source group, if any. */
 export function groupOf(kernel: string): LabGroup | undefined {

@@ -3,9 +3,11 @@ import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { MATMUL_KERNELS } from './matmul.js';
 import { REDUCE_KERNELS } from './reduce.js';
 import { CONV_KERNELS } from './conv.js';
+import { WINOGRAD_KERNELS } from './winograd.js';
 import { POOL_KERNELS } from './pool.js';
 import { BATCH_NORM_KERNELS } from './batch_norm.js';
 import { MOVEMENT_KERNELS } from './movement.js';
+import { SOFTMAX_KERNELS } from './softmax.js';
 import { LOSS_KERNELS } from './loss.js';
 import { OPTIM_KERNELS } from './optim.js';
 import { LAB_KERNELS } from './lab.js';
@@ -20,9 +22,11 @@ export const KERNELS = {
   ...REDUCE_KERNELS,
   ...MATMUL_KERNELS,
   ...CONV_KERNELS,
+  ...WINOGRAD_KERNELS,
   ...POOL_KERNELS,
   ...BATCH_NORM_KERNELS,
   ...MOVEMENT_KERNELS,
+  ...SOFTMAX_KERNELS,
   ...LOSS_KERNELS,
   ...OPTIM_KERNELS,
   ...LAB_KERNELS,

@@ -40,7 +40,7 @@ test('a variant has the tolerance of its family (the drift of the old central ta
 
 test('the source groups are the files the kernels are defined in (Winograd counts as conv)', () => {
   const groups = [...new Set(SPECS.map((k) => k.group))].sort();
-  expect(groups).toEqual(['batch_norm', 'conv', 'elementwise', 'lab', 'loss', 'matmul', 'movement', 'optim', 'pool', 'reduce']);
+  expect(groups).toEqual(['batch_norm', 'conv', 'elementwise', 'lab', 'loss', 'matmul', 'movement', 'optim', 'pool', 'reduce', 'softmax']);
   expect(kernelGroup('winograd_gemm')).toBe('conv');
   expect(kernelGroup('no_such_kernel')).toBe('other');
 });

@@ -9,6 +9,8 @@ import {
   conv_transpose2d_fwd as convTKernel,
   conv_transpose2d_fwd_sg as convTSgKernel,
   conv_weight_pack as packKernel,
+} from '../../kernels/conv.js';
+import {
   winograd_gemm as winoGemmKernel,
   winograd_grad as winoGradKernel,
   winograd_input as winoInputKernel,
@@ -16,7 +18,7 @@ import {
   winograd_wgrad_output as winoWgradOutputKernel,
   winograd_output as winoOutputKernel,
   winograd_weight as winoWeightKernel,
-} from '../../kernels/conv.js';
+} from '../../kernels/winograd.js';
 import type { Constants, KernelSpec } from '../../kernels/define_kernel.js';
 import { record } from '../autograd.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';

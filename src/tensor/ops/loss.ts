@@ -16,6 +16,9 @@ import {
   DICE_FWD,
   LOSS_REDUCE_MODES,
   loss_reduce,
+  type DiceTarget,
+} from '../../kernels/loss.js';
+import {
   softmax_bwd,
   softmax_fwd,
   softmax_plane_apply,
@@ -23,8 +26,7 @@ import {
   softmax_plane_dot,
   softmax_plane_stats,
   softmax_plane_stats_f32_index,
-  type DiceTarget,
-} from '../../kernels/loss.js';
+} from '../../kernels/softmax.js';
 import { record } from '../autograd.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
