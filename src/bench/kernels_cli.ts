@@ -10,10 +10,10 @@ import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
 import { loadShaderDir, openNodeDevice } from '../node.js';
 import { ArgumentError } from '../core/errors.js';
 import type { ConfigName } from '../unet/configs.js';
-import {
-  adapterFingerprint, benchSpec, checkKernel, describeLaunch, distinctLaunches, measurePeak, recordCases, recordModel, recordShape,
-  selectKernels, timeLaunch, type Peak,
-} from './kernel_lab.js';
+import { checkKernel } from './lab/check.js';
+import { adapterFingerprint, measurePeak, type Peak } from './lab/peak.js';
+import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from './lab/record.js';
+import { benchSpec, timeLaunch } from './lab/time.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const exp = (x: number) => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));

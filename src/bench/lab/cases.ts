@@ -2,16 +2,16 @@
 // device: params, constants and input data) are valid cases for every kernel of the group, forward and backward. The
 // same runners, given an input shape on the meta device, give the launches of one explicit shape (`kernels bench
 // --shape`). What is known of each kernel (tolerance, extra constant sets, launch descriptions) is on its spec.
-import { kernelGroup } from '../kernels/index.js';
-import { UNARY } from '../kernels/elementwise.js';
-import { lab_peak_copy, lab_peak_fma } from '../kernels/lab.js';
-import { noGrad } from '../tensor/context.js';
-import { full, rand, randint, randn } from '../tensor/creation.js';
-import { LimitError } from '../core/errors.js';
-import * as F from '../tensor/ops/index.js';
-import { empty, launch } from '../tensor/ops/util.js';
-import { Rng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { kernelGroup } from '../../kernels/index.js';
+import { UNARY } from '../../kernels/elementwise.js';
+import { lab_peak_copy, lab_peak_fma } from '../../kernels/lab.js';
+import { noGrad } from '../../tensor/context.js';
+import { full, rand, randint, randn } from '../../tensor/creation.js';
+import { LimitError } from '../../core/errors.js';
+import * as F from '../../tensor/ops/index.js';
+import { empty, launch } from '../../tensor/ops/util.js';
+import { Rng } from '../../tensor/random.js';
+import type { Tensor } from '../../tensor/tensor.js';
 
 /** Options of an explicit --shape (`k=v` pairs after the input shape), e.g. cout=128,k=3,s=1,p=0. */
 export type ShapeOptions = Record<string, number>;
@@ -47,7 +47,6 @@ function attempt(fn: () => void): void {
 }
 
 const UNARY_NAMES = Object.keys(UNARY) as (keyof typeof UNARY)[];
-const BINARY_NAMES = ['add', 'lhs', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt', 'lt'] as const;
 
 const UNARY_OPS: Record<(typeof UNARY_NAMES)[number], (x: Tensor) => Tensor> = {
   neg: F.neg, exp: F.exp, log: F.log, sqrt: F.sqrt, abs: F.abs, relu: F.relu,
