@@ -11,11 +11,10 @@ import { loadShaderDir, openNodeDevice } from '../node.js';
 import { ArgumentError } from '../core/errors.js';
 import { overrideShader, type ShaderFile } from '../kernels/shader_source.js';
 import type { ConfigName } from '../unet/configs.js';
-import { CONSTANT_VARIANTS } from './kernel_cases.js';
-import {
-  adapterFingerprint, benchSpec, checkKernel, describeLaunch, distinctLaunches, measurePeak, recordCases, recordModel, recordShape,
-  selectKernels, timeLaunch, type Peak,
-} from './kernel_lab.js';
+import { checkKernel } from './lab/check.js';
+import { adapterFingerprint, measurePeak, type Peak } from './lab/peak.js';
+import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from './lab/record.js';
+import { benchSpec, timeLaunch } from './lab/time.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const exp = (x: number) => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));
@@ -60,20 +59,21 @@ function listCmd(argv: string[]): void {
     const variants = k.family ? all.filter((o) => o.family === k.family).map((o) => o.name) : [];
     if (v.json) {
       console.log(JSON.stringify({
-        kernel: k.name, family: k.family ?? null, variants, shader: `shaders/${k.shader}.wgsl`, reads: k.reads, writes: k.writes,
-        in_place: k.inPlace ?? [], params: k.params, constants: k.constants, slots: k.slots ?? null, cost: !!k.cost,
-        constant_variants: CONSTANT_VARIANTS[k.name] ?? [],
+        kernel: k.name, group: k.group ?? null, family: k.family ?? null, variants, shader: `shaders/${k.shader}.wgsl`,
+        description: k.description, reads: k.reads, writes: k.writes, in_place: k.inPlace ?? [], params: k.params, constants: k.constants,
+        slots: k.slots ?? null, cost: !!k.cost, constant_variants: k.labConstants ?? [],
       }));
       continue;
     }
     const fam = k.family ? `family ${k.family} (${variants.length} variant${variants.length === 1 ? '' : 's'}: ${variants.join(', ')})` : 'no family';
-    console.log(`${k.name}  ${fam}  shaders/${k.shader}.wgsl${k.cost ? '' : '  [no cost model]'}`);
+    console.log(`${k.name}  ${fam}  shaders/${k.shader}.wgsl  group ${k.group ?? '-'}${k.cost ? '' : '  [no cost model]'}`);
+    console.log(`  computes   ${k.description}`);
     console.log(`  reads      ${fields(k.reads)}`);
     console.log(`  writes     ${fields(k.writes)}${k.inPlace?.length ? `  (in place: ${k.inPlace.join(' ')})` : ''}`);
     console.log(`  params     ${fields(k.params)}`);
     console.log(`  constants  ${fmtConstants(k.constants)}`);
     if (k.slots) console.log(`  slots      ${Object.entries(k.slots).map(([s, e]) => `${s} = ${e}`).join('; ')}`);
-    if (CONSTANT_VARIANTS[k.name]) console.log(`  checked    with the ops' constants and ${CONSTANT_VARIANTS[k.name]!.map(fmtConstants).join('; ')}`);
+    if (k.labConstants) console.log(`  checked    with the ops' constants and ${k.labConstants.map(fmtConstants).join('; ')}`);
   }
 }
 

@@ -39,10 +39,13 @@ function geometry(spec: KernelSpec, named: { reads: Bindings; writes: Bindings }
 
 /** A float32 CPU device that runs every launch (reference loops) and keeps a copy of its inputs. */
 export class RecordingCpuBackend extends CpuBackend {
+  override readonly limits: DeviceLimits;
   readonly launches: Launch[] = [];
 
-  constructor() {
+  /** `limits`: binding limits to plan under (tiny ones force the ops' split paths); default none, as the CPU device. */
+  constructor(limits?: DeviceLimits) {
     super(false);
+    this.limits = limits ?? new CpuBackend().limits;
   }
 
   override run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {

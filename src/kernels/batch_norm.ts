@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineKernel, grid1d, type Constants, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, ELEMENTWISE, grid1d, sumOf, variantOf, type Constants, type KernelSpec } from './define_kernel.js';
 
 /** Params of the per-chunk reduction kernels: one box of items x channels, its chunks and their place in `part`. */
 export const BN_REDUCE_PARAMS = {
@@ -39,6 +39,13 @@ function statsRef({ x }: { x: NumArray }, { part }: { part: NumArray }, p: BnRed
   }
 }
 
+/** The chunked geometry the two per-chunk reductions share: one invocation per (box channel, chunk), two passes each. */
+const BN_CHUNKED = {
+  params: BN_REDUCE_PARAMS,
+  grid: (p: BnReduceP, k: Constants) => grid1d(p.nwork, k.WG as number),
+  tolerance: (p: BnReduceP) => sumOf(p.chunk * 2),
+} as const;
+
 const statsCost = (p: BnReduceP) => ({ flops: 4 * (p.nwork / p.nk) * p.mtot, bytes: 4 * ((p.nwork / p.nk) * p.mtot + 3 * p.nwork) });
 
 /**
@@ -50,24 +57,17 @@ export const batchnorm2d_stats = defineKernel({
   family: 'batchnorm2d_stats',
   reads: { x: 'f32' },
   writes: { part: 'f32' },
-  params: BN_REDUCE_PARAMS,
+  ...BN_CHUNKED,
   constants: { WG: 64 },
-  grid: (p, k) => grid1d(p.nwork, k.WG as number),
+  description: 'per (channel, chunk) of x [N, C, HW]: (count, mean, M2) by the corrected two-pass algorithm',
   cost: statsCost,
   ref: statsRef,
 });
 
 /** batchnorm2d_stats with x read as vec4: needs HW, chunk and xo multiples of 4 (the op checks, useVec4 in src/tensor/ops/batch_norm.ts). */
-export const batchnorm2d_stats_vec4 = defineKernel({
+export const batchnorm2d_stats_vec4 = variantOf(batchnorm2d_stats, {
   name: 'batchnorm2d_stats_vec4',
-  family: 'batchnorm2d_stats',
-  reads: { x: 'f32' },
-  writes: { part: 'f32' },
-  params: BN_REDUCE_PARAMS,
-  constants: { WG: 64 },
-  grid: (p, k) => grid1d(p.nwork, k.WG as number),
-  cost: statsCost,
-  ref: statsRef,
+  description: 'batchnorm2d_stats with x read as vec4 (HW, chunk and xo multiples of 4)',
 });
 
 /**
@@ -83,11 +83,13 @@ export const batchnorm2d_finalize = defineKernel<'part', 'mean' | 'invstd' | 'rm
   inPlace: ['rmean', 'rvar'],
   params: { c: 'u32', ktot: 'u32', eps: 'f32', momentum: 'f32' },
   constants: { WG: 64, TRAINING: true, UPDATE: true },
+  description: 'per channel mean and invstd from the chunk partials (TRAINING; UPDATE: running statistics in place) or the running statistics',
   grid: (p, k) => grid1d(p.c, k.WG as number),
   cost: (p, k) => ({
     flops: p.c * (k.TRAINING ? 10 * p.ktot : 2),
     bytes: 4 * p.c * (k.TRAINING ? 3 * p.ktot + 2 + (k.UPDATE ? 4 : 0) : 4),
   }),
+  tolerance: (p) => sumOf(p.ktot * 2),
   ref({ part }, { mean, invstd, rmean, rvar }, p, k) {
     for (let c = 0; c < p.c; c++) {
       if (!k.TRAINING) {
@@ -152,8 +154,10 @@ export const batchnorm2d_fwd = defineKernel({
   writes: { y: 'f32' },
   params: { n: 'u32', base: 'u32', hw: 'u32', c: 'u32' },
   constants: { WG: 256, ...BN_APPLY_CONSTANTS },
+  description: 'y = (x - mean[c]) * invstd[c] * weight[c] + bias[c] (RELU: then max(., 0)), one invocation per element',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: fwdCost,
+  tolerance: () => ELEMENTWISE,
   ref: fwdRef,
 });
 
@@ -172,16 +176,12 @@ export function bnRuns(base: number, n: number, hw: number, run: number): { q0: 
  * batchnorm2d_fwd with x and y as vec4, a run of RUN vec4s of one plane per invocation (channel values loaded
  * once per run): needs HW % 4 == 0; params add bnRuns(base, n, hw, RUN).
  */
-export const batchnorm2d_fwd_vec4 = defineKernel({
+export const batchnorm2d_fwd_vec4 = variantOf(batchnorm2d_fwd, {
   name: 'batchnorm2d_fwd_vec4',
-  family: 'batchnorm2d_fwd',
-  reads: { x: 'f32', mean: 'f32', invstd: 'f32', weight: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
   params: { n: 'u32', base: 'u32', hw: 'u32', c: 'u32', q0: 'u32', rpp: 'u32', nruns: 'u32' },
   constants: { WG: 64, RUN: 4, ...BN_APPLY_CONSTANTS },
+  description: 'batchnorm2d_fwd on vec4s, a run of RUN vec4s of one plane per invocation (HW % 4 == 0)',
   grid: (p, c) => grid1d(p.nruns, c.WG as number),
-  cost: fwdCost,
-  ref: fwdRef,
 });
 
 /** The (sum dz, sum dz * (x - mean)) contract both batchnorm2d_bwd_reduce variants share. */
@@ -227,24 +227,17 @@ export const batchnorm2d_bwd_reduce = defineKernel({
   family: 'batchnorm2d_bwd_reduce',
   reads: { x: 'f32', g: 'f32', mean: 'f32', invstd: 'f32', weight: 'f32', bias: 'f32' },
   writes: { part: 'f32' },
-  params: BN_REDUCE_PARAMS,
+  ...BN_CHUNKED,
   constants: { WG: 64, ...BN_APPLY_CONSTANTS },
-  grid: (p, k) => grid1d(p.nwork, k.WG as number),
+  description: 'per (channel, chunk): (sum dz, sum dz * (x - mean)), dz = g (RELU: masked by the recomputed z > 0)',
   cost: bwdReduceCost,
   ref: bwdReduceRef,
 });
 
 /** batchnorm2d_bwd_reduce with x and g read as vec4: needs HW, chunk and xo multiples of 4 (the op checks, useVec4 in src/tensor/ops/batch_norm.ts). */
-export const batchnorm2d_bwd_reduce_vec4 = defineKernel({
+export const batchnorm2d_bwd_reduce_vec4 = variantOf(batchnorm2d_bwd_reduce, {
   name: 'batchnorm2d_bwd_reduce_vec4',
-  family: 'batchnorm2d_bwd_reduce',
-  reads: { x: 'f32', g: 'f32', mean: 'f32', invstd: 'f32', weight: 'f32', bias: 'f32' },
-  writes: { part: 'f32' },
-  params: BN_REDUCE_PARAMS,
-  constants: { WG: 64, ...BN_APPLY_CONSTANTS },
-  grid: (p, k) => grid1d(p.nwork, k.WG as number),
-  cost: bwdReduceCost,
-  ref: bwdReduceRef,
+  description: 'batchnorm2d_bwd_reduce with x and g read as vec4 (HW, chunk and xo multiples of 4)',
 });
 
 /** batchnorm2d_bwd_finalize: dbias[c] = sum g, dweight[c] = invstd[c] * sum g * (x - mean), from the ktot partials. */
@@ -254,8 +247,10 @@ export const batchnorm2d_bwd_finalize = defineKernel({
   writes: { dweight: 'f32', dbias: 'f32' },
   params: { c: 'u32', ktot: 'u32' },
   constants: { WG: 64 },
+  description: 'dbias[c] = sum g, dweight[c] = invstd[c] * sum g * (x - mean), from the chunk partials',
   grid: (p, k) => grid1d(p.c, k.WG as number),
   cost: (p) => ({ flops: p.c * (2 * p.ktot + 1), bytes: 4 * p.c * (2 * p.ktot + 3) }),
+  tolerance: (p) => sumOf(p.ktot * 2),
   ref({ part, invstd }, { dweight, dbias }, p) {
     for (let c = 0; c < p.c; c++) {
       let sg = 0;
@@ -309,26 +304,24 @@ export const batchnorm2d_bwd_dx = defineKernel({
   writes: { dx: 'f32' },
   params: { n: 'u32', base: 'u32', hw: 'u32', c: 'u32', inv_m: 'f32' },
   constants: { WG: 256, TRAINING: true, ...BN_APPLY_CONSTANTS },
+  description: 'dx from g and the reduced sums (TRAINING) or w * invstd * g (eval), RELU-masked, one invocation per element',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: dxCost,
+  tolerance: () => ELEMENTWISE,
   ref: dxRef,
 });
 
 /** batchnorm2d_bwd_dx with x, g, dx as vec4 and runs as batchnorm2d_fwd_vec4: needs HW % 4 == 0. */
-export const batchnorm2d_bwd_dx_vec4 = defineKernel({
+export const batchnorm2d_bwd_dx_vec4 = variantOf(batchnorm2d_bwd_dx, {
   name: 'batchnorm2d_bwd_dx_vec4',
-  family: 'batchnorm2d_bwd_dx',
-  reads: DX_READS,
-  writes: { dx: 'f32' },
   params: { n: 'u32', base: 'u32', hw: 'u32', c: 'u32', inv_m: 'f32', q0: 'u32', rpp: 'u32', nruns: 'u32' },
   constants: { WG: 64, RUN: 4, TRAINING: true, ...BN_APPLY_CONSTANTS },
+  description: 'batchnorm2d_bwd_dx on vec4s in runs as batchnorm2d_fwd_vec4 (HW % 4 == 0)',
   grid: (p, c) => grid1d(p.nruns, c.WG as number),
-  cost: dxCost,
-  ref: dxRef,
 });
 
 /** The batch_norm kernels (specs + CPU references). */
-export const BATCH_NORM_KERNELS = {
+export const BATCH_NORM_KERNELS = defineGroup('batch_norm', {
   batchnorm2d_stats,
   batchnorm2d_stats_vec4,
   batchnorm2d_finalize,
@@ -339,4 +332,4 @@ export const BATCH_NORM_KERNELS = {
   batchnorm2d_bwd_finalize,
   batchnorm2d_bwd_dx,
   batchnorm2d_bwd_dx_vec4,
-} satisfies Record<string, KernelSpec>;
+} satisfies Record<string, KernelSpec>);

@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type Constants, type KernelSpec } from './define_kernel.js';
 
 const WG = 64;
 const cdiv = (a: number, b: number) => Math.ceil(a / b);
@@ -12,6 +12,8 @@ export const CONV_FWD_PARAMS = {
 } as const;
 
 type FwdP = Readonly<Record<keyof typeof CONV_FWD_PARAMS, number>>;
+
+const fmtConv = (p: FwdP) => `${p.n}x${p.cin}x${p.h}x${p.w} -> ${p.cout}x${p.oh}x${p.ow} k${p.kh}x${p.kw} s${p.sh} p${p.ph}`;
 
 /** y = base + acc with base = y (ACCUMULATE), bias (HAS_BIAS) or 0: the epilogue both forward kernels share. */
 function storeFwd(y: { [i: number]: number }, bias: ArrayLike<number>, p: FwdP, c: Record<string, number | boolean>, n: number, co: number, oy: number, ox: number, acc: number) {
@@ -77,11 +79,15 @@ export const conv2d_fwd = defineKernel({
   writes: { y: 'f32' },
   params: CONV_FWD_PARAMS,
   constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true, TRANSPOSED: false },
+  description: 'y (+)= direct conv of x with packed weights (+ bias): 4 pixels x 8 (CO8) or 4 output channels per invocation',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * cdiv(p.ow, 4), c.WG as number),
   cost: (p, c) => ({
     flops: 2 * p.n * p.cout * p.oh * p.ow * p.cin * p.kh * p.kw,
     bytes: 4 * (p.n * p.cin * p.h * p.w + p.cin * p.kh * p.kw * p.cout + p.n * p.cout * p.oh * p.ow * (c.ACCUMULATE ? 2 : 1)),
   }),
+  tolerance: (p) => sumOf(p.cin * p.kh * p.kw + 1),
+  labConstants: [{ CO8: false }, { ACCUMULATE: true }],
+  describe: fmtConv,
   ref: (r, w, p, c) => fwdRef(r, w, p, c, directTap),
 });
 
@@ -89,14 +95,12 @@ export const conv2d_fwd = defineKernel({
  * conv_transpose2d_fwd: y [n, cout, oh, ow] (+)= transposed conv of x [n, cin, h, w] with packed weights, begin pads
  * ph, pw (oy = iy*sh - ph + ky*dh), stride, dilation, output size given (shaders/conv2d_fwd.wgsl with TRANSPOSED).
  */
-export const conv_transpose2d_fwd = defineKernel({
+export const conv_transpose2d_fwd = variantOf(conv2d_fwd, {
   name: 'conv_transpose2d_fwd',
   shader: 'conv2d_fwd',
   family: 'conv_transpose2d_fwd',
-  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
-  params: CONV_FWD_PARAMS,
   constants: { WG, HAS_BIAS: false, ACCUMULATE: false, CO8: true, TRANSPOSED: true },
+  description: 'y (+)= transposed conv of x with packed weights (+ bias): conv2d_fwd.wgsl with TRANSPOSED',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, c.CO8 ? 8 : 4) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 4), c.WG as number),
   // Every input element meets every weight of its channel once.
   cost: (p, c) => ({
@@ -109,38 +113,33 @@ export const conv_transpose2d_fwd = defineKernel({
 /** Output channels per invocation of the subgroup forward variants: 16 (CO16), 8 (CO8) or 4. */
 const sgChannels = (c: Record<string, number | boolean>) => (c.CO16 ? 16 : c.CO8 ? 8 : 4);
 
+/** The subgroup forward kernels' channel tiles the lab also checks (the ops pick CO16 / CO8 by cout). */
+const SG_LAB_CONSTANTS: readonly Constants[] = [{ CO16: false }, { CO16: false, CO8: false }, { ACCUMULATE: true }];
+
 /**
  * conv2d_fwd_sg: conv2d_fwd's contract for adapters with subgroups of >= 8 lanes (lavapipe): each lane loads the
  * weights of one of 8 input channels and the subgroup shares them with subgroupBroadcast; 2 pixels x 16 (CO16), 8
  * (CO8) or 4 output channels per invocation; workgroups of WG = the subgroup size (see shaders/conv2d_fwd_sg.wgsl).
  */
-export const conv2d_fwd_sg = defineKernel({
+export const conv2d_fwd_sg = variantOf(conv2d_fwd, {
   name: 'conv2d_fwd_sg',
-  family: 'conv2d_fwd',
-  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
-  params: CONV_FWD_PARAMS,
   constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: false },
+  description: 'conv2d_fwd with each weight loaded once per lane and shared by subgroupBroadcast (subgroups of >= 8 lanes)',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * cdiv(p.ow, 2 * (c.WG as number)), 1),
-  cost: (p, c) => conv2d_fwd.cost!(p, c),
-  ref: (r, w, p, c) => conv2d_fwd.ref(r, w, p, c),
+  labConstants: SG_LAB_CONSTANTS,
 });
 
 /**
  * conv_transpose2d_fwd_sg: conv_transpose2d_fwd's contract with the weights shared through the subgroup, as
  * conv2d_fwd_sg (shaders/conv2d_fwd_sg.wgsl with TRANSPOSED).
  */
-export const conv_transpose2d_fwd_sg = defineKernel({
+export const conv_transpose2d_fwd_sg = variantOf(conv_transpose2d_fwd, {
   name: 'conv_transpose2d_fwd_sg',
   shader: 'conv2d_fwd_sg',
-  family: 'conv_transpose2d_fwd',
-  reads: { x: 'f32', wp: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
-  params: CONV_FWD_PARAMS,
   constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: true },
+  description: 'conv_transpose2d_fwd with the weights shared through the subgroup: conv2d_fwd_sg.wgsl with TRANSPOSED',
   grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 2 * (c.WG as number)), 1),
-  cost: (p, c) => conv_transpose2d_fwd.cost!(p, c),
-  ref: (r, w, p, c) => conv_transpose2d_fwd.ref(r, w, p, c),
+  labConstants: SG_LAB_CONSTANTS,
 });
 
 /** Params of the weight-gradient kernels (see shaders/conv2d_bwd_weight.wgsl). */
@@ -203,8 +202,11 @@ export const conv2d_bwd_weight = defineKernel({
   writes: { part: 'f32' },
   params: BWD_WEIGHT_PARAMS,
   constants: { WG },
+  description: 'per-slice weight-gradient sums over pixels of g * the tap-shifted x (portable: one invocation per 8 x 4 weights)',
   grid: (p, c) => grid1d(p.nslices * cdiv(p.a, 8) * p.kh * p.kw * cdiv(p.b, 4), c.WG as number),
   cost: bwdWeightCost,
+  tolerance: (p) => sumOf(p.rows * p.gw),
+  describe: (p) => `g ${p.n}x${p.a}x${p.gh}x${p.gw} * x ${p.b}x${p.xh}x${p.xw} k${p.kh}x${p.kw} s${p.sh} slices ${p.nslices}`,
   ref: (r, w, p) => bwdWeightRef(r, w, p),
 });
 
@@ -215,17 +217,14 @@ export const conv2d_bwd_weight = defineKernel({
  * params (valid for every launch); 1 (3x3, stride 1), 2 (1x1, stride 1), 3 (2x2, stride 2), all with column dilation
  * 1, compile only that path; 4 the general one (any geometry).
  */
-export const conv2d_bwd_weight_sg = defineKernel({
+export const conv2d_bwd_weight_sg = variantOf(conv2d_bwd_weight, {
   name: 'conv2d_bwd_weight_sg',
-  family: 'conv2d_bwd_weight',
-  reads: { g: 'f32', x: 'f32' },
-  writes: { part: 'f32' },
-  params: BWD_WEIGHT_PARAMS,
   constants: { WG: 8, PATH: 0 },
+  // Its general path, valid for every geometry.
+  labConstants: [{ PATH: 4 }],
   // Tap blocks of up to 3 rows x 4 columns.
+  description: 'conv2d_bwd_weight with lanes over x channels and g pixels shared by subgroupBroadcast, tap blocks in registers',
   grid: (p, c) => [Math.max(1, p.nslices * cdiv(p.a, 8) * cdiv(p.kh, 3) * cdiv(p.kw, 4) * cdiv(p.b, c.WG as number))],
-  cost: bwdWeightCost,
-  ref: (r, w, p) => bwdWeightRef(r, w, p),
 });
 
 /** conv_bwd_bias: part [nslices, c_tot] (this run's channels) = per-slice sums of g [n, c, h, w] over rows and columns. */
@@ -235,8 +234,11 @@ export const conv_bwd_bias = defineKernel({
   writes: { part: 'f32' },
   params: { n: 'u32', c: 'u32', h: 'u32', w: 'u32', g_off: 'u32', g_ns: 'u32', rows: 'u32', nslices: 'u32', c_base: 'u32', c_tot: 'u32' },
   constants: { WG },
+  description: 'per-slice bias-gradient sums of g over rows and columns',
   grid: (p, c) => grid1d(p.nslices * p.c, c.WG as number),
   cost: (p) => ({ flops: p.n * p.c * p.h * p.w, bytes: 4 * (p.n * p.c * p.h * p.w + p.nslices * p.c) }),
+  tolerance: (p) => sumOf(p.rows * p.w),
+  describe: (p) => `${p.n}x${p.c}x${p.h}x${p.w} slices ${p.nslices}`,
   ref({ g }, { part }, p) {
     for (let s = 0; s < p.nslices; s++) {
       const r1 = Math.min(p.n * p.h, (s + 1) * p.rows);
@@ -259,8 +261,11 @@ export const conv_partial_sum = defineKernel({
   writes: { out: 'f32' },
   params: { m: 'u32', s: 'u32' },
   constants: { WG, ACCUMULATE: false },
+  description: 'out (+)= the sum of the slices of part, in order (deterministic split reductions)',
   grid: (p, c) => grid1d(p.m, c.WG as number),
   cost: (p, c) => ({ flops: p.m * p.s, bytes: 4 * (p.m * p.s + p.m * (c.ACCUMULATE ? 2 : 1)) }),
+  tolerance: (p) => sumOf(p.s + 1),
+  labConstants: [{ ACCUMULATE: true }],
   ref({ part }, { out }, p, c) {
     for (let i = 0; i < p.m; i++) {
       let acc = 0;
@@ -280,8 +285,10 @@ export const conv_weight_pack = defineKernel({
   writes: { out: 'f32' },
   params: { nb: 'u32', nr: 'u32', nc: 'u32', rpad: 'u32' },
   constants: { WG },
+  description: 'packs weights into the forward layout: transposes of w blocks, rows zero-padded to a multiple of 4',
   grid: (p, c) => grid1d((p.nb * p.nc * p.rpad) / 4, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.nb * p.nr * p.nc + p.nb * p.nc * p.rpad) }),
+  tolerance: () => 'exact',
   ref({ w }, { out }, p) {
     for (let bb = 0; bb < p.nb; bb++) {
       for (let cc = 0; cc < p.nc; cc++) {
@@ -293,222 +300,8 @@ export const conv_weight_pack = defineKernel({
   },
 });
 
-// ---------------------------------------------------------------------------------------------------------------
-// Winograd F(4x4, 3x3) (Lavin & Gray 2016): a 3x3 stride-1 correlation as filter, data and output transforms around 36
-// independent channel contractions (4x fewer multiply-adds than the direct kernels). Tiles of 4x4 outputs are read from
-// 6x6 input patches; see shaders/winograd_*.wgsl for the layouts.
-
-/** G (6x3), B^T (6x6), A^T (4x6) of F(4x4, 3x3). */
-export const WINOGRAD_G = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]];
-export const WINOGRAD_BT = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]];
-export const WINOGRAD_AT = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]];
-
-/** L d R^T for L [a][i], d [i][j], R [b][j]. */
-function sandwich(L: number[][], d: number[][], R: number[][]): number[][] {
-  return L.map((l) => R.map((r) => l.reduce((s, li, i) => s + li * r.reduce((t, rj, j) => t + rj * d[i]![j]!, 0), 0)));
-}
-
-/** Tile geometry of a Winograd band: t = (nI*bt + ty - ty0)*tg*4 + tx; visits every tile with its indices. */
-function eachTile(p: { nn: number; bt: number; tg: number; ty0: number }, f: (nI: number, ty: number, tx: number, t: number) => void) {
-  for (let nI = 0; nI < p.nn; nI++) {
-    for (let tyl = 0; tyl < p.bt; tyl++) {
-      for (let tx = 0; tx < p.tg * 4; tx++) f(nI, p.ty0 + tyl, tx, (nI * p.bt + tyl) * p.tg * 4 + tx);
-    }
-  }
-}
-
-/**
- * winograd_weight: u[(e*cin + ci)*cp + co] = (G g G^T)[e] for the channel block from (ci0, co0), g = w (conv2d layout
- * [cout_t, cin_t, 3, 3]) or w flipped (transposed layout [cin_t, cout_t, 3, 3]).
- */
-export const winograd_weight = defineKernel({
-  name: 'winograd_weight',
-  reads: { w: 'f32' },
-  writes: { u: 'f32' },
-  params: { cin: 'u32', cout: 'u32', cp: 'u32', transposed: 'u32', ci0: 'u32', co0: 'u32', cin_t: 'u32', cout_t: 'u32' },
-  constants: { WG },
-  grid: (p, c) => grid1d(p.cin * p.cp, c.WG as number),
-  cost: (p) => ({ flops: 0, bytes: 4 * (p.cin * p.cout * 9 + 36 * p.cin * p.cp) }),
-  ref({ w }, { u }, p) {
-    for (let ci = 0; ci < p.cin; ci++) {
-      for (let co = 0; co < p.cp; co++) {
-        const g = [0, 1, 2].map((ky) => [0, 1, 2].map((kx) => {
-          if (co >= p.cout) return 0;
-          const [gco, gci] = [p.co0 + co, p.ci0 + ci];
-          return p.transposed ? w[(gci * p.cout_t + gco) * 9 + (2 - ky) * 3 + (2 - kx)]! : w[(gco * p.cin_t + gci) * 9 + ky * 3 + kx]!;
-        }));
-        sandwich(WINOGRAD_G, g, WINOGRAD_G).forEach((row, a) => row.forEach((val, b) => { u[((a * 6 + b) * p.cin + ci) * p.cp + co] = val; }));
-      }
-    }
-  },
-});
-
-/** winograd_input: v[(e*cin + ci)*t4*4 + t] = (B^T d B)[e] for the 6x6 zero-padded input patch d of tile t. */
-export const winograd_input = defineKernel({
-  name: 'winograd_input',
-  reads: { x: 'f32' },
-  writes: { v: 'f32' },
-  params: { cin: 'u32', h: 'u32', w: 'u32', ph: 'i32', pw: 'i32', x_off: 'u32', x_ns: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32' },
-  constants: { WG },
-  grid: (p, c) => grid1d(p.cin * p.nn * p.bt * p.tg, c.WG as number),
-  cost: (p) => ({ flops: 0, bytes: 4 * (p.nn * p.cin * p.h * p.w + 36 * p.cin * p.nn * p.bt * p.tg * 4) }),
-  ref({ x }, { v }, p) {
-    const T = p.nn * p.bt * p.tg * 4;
-    for (let ci = 0; ci < p.cin; ci++) {
-      eachTile(p, (nI, ty, tx, t) => {
-        const d = [0, 1, 2, 3, 4, 5].map((i) => [0, 1, 2, 3, 4, 5].map((j) => {
-          const iy = ty * 4 - p.ph + i;
-          const ix = tx * 4 - p.pw + j;
-          return iy >= 0 && iy < p.h && ix >= 0 && ix < p.w ? x[p.x_off + nI * p.x_ns + (ci * p.h + iy) * p.w + ix]! : 0;
-        }));
-        sandwich(WINOGRAD_BT, d, WINOGRAD_BT).forEach((row, a) => row.forEach((val, b) => { v[((a * 6 + b) * p.cin + ci) * T + t] = val; }));
-      });
-    }
-  },
-});
-
-/**
- * winograd_gemm: m[(e*cp + co)*T + t] (+)= sum over ci of u[(e*u_cin + u_ci0 + ci)*cp + co] * v[(e*cin + ci)*T + t],
- * T = t4*4 (ACCUMULATE: add to m).
- */
-export const winograd_gemm = defineKernel({
-  name: 'winograd_gemm',
-  reads: { u: 'f32', v: 'f32' },
-  writes: { m: 'f32' },
-  inPlace: ['m'],
-  params: { cin: 'u32', cp: 'u32', t4: 'u32', u_cin: 'u32', u_ci0: 'u32' },
-  constants: { WG: 8, CO: 8, ACCUMULATE: false },
-  grid: (p, c) => grid1d(36 * cdiv(p.cp, c.CO as number) * cdiv(p.t4, c.WG as number), 1),
-  cost: (p, c) => ({ flops: 2 * 36 * p.cin * p.cp * p.t4 * 4, bytes: 4 * 36 * (p.cin * p.cp + (p.cin + p.cp * (c.ACCUMULATE ? 2 : 1)) * p.t4 * 4) }),
-  ref({ u, v }, { m }, p, c) {
-    const T = p.t4 * 4;
-    for (let e = 0; e < 36; e++) {
-      for (let co = 0; co < p.cp; co++) {
-        for (let t = 0; t < T; t++) {
-          let acc = 0;
-          for (let ci = 0; ci < p.cin; ci++) acc += u[(e * p.u_cin + p.u_ci0 + ci) * p.cp + co]! * v[(e * p.cin + ci) * T + t]!;
-          const o = (e * p.cp + co) * T + t;
-          m[o] = acc + (c.ACCUMULATE ? m[o]! : 0);
-        }
-      }
-    }
-  },
-});
-
-/** winograd_output: y[n, co, ty*4 + r, tx*4 + c] = (A^T m A)[r][c] (+ bias) of tile t, inside oh x ow only. */
-export const winograd_output = defineKernel({
-  name: 'winograd_output',
-  reads: { m: 'f32', bias: 'f32' },
-  writes: { y: 'f32' },
-  params: { cout: 'u32', cp: 'u32', oh: 'u32', ow: 'u32', y_off: 'u32', y_ns: 'u32', b_co0: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32' },
-  constants: { WG, HAS_BIAS: false },
-  grid: (p, c) => grid1d(p.cout * p.nn * p.bt * p.tg, c.WG as number),
-  cost: (p) => ({ flops: 0, bytes: 4 * (36 * p.cout * p.nn * p.bt * p.tg * 4 + p.nn * p.cout * Math.min(p.oh, p.bt * 4) * p.ow) }),
-  ref({ m, bias }, { y }, p, c) {
-    const T = p.nn * p.bt * p.tg * 4;
-    for (let co = 0; co < p.cout; co++) {
-      eachTile(p, (nI, ty, tx, t) => {
-        const M = [0, 1, 2, 3, 4, 5].map((a) => [0, 1, 2, 3, 4, 5].map((b) => m[((a * 6 + b) * p.cp + co) * T + t]!));
-        const Y = sandwich(WINOGRAD_AT, M, WINOGRAD_AT);
-        for (let r = 0; r < 4; r++) {
-          for (let cc = 0; cc < 4; cc++) {
-            const oy = ty * 4 + r;
-            const ox = tx * 4 + cc;
-            if (oy < p.oh && ox < p.ow) y[p.y_off + nI * p.y_ns + (co * p.oh + oy) * p.ow + ox] = Y[r]![cc]! + (c.HAS_BIAS ? bias[p.b_co0 + co]! : 0);
-          }
-        }
-      });
-    }
-  },
-});
-
-/** winograd_grad: gt[(e*a + ai)*t4*4 + t] = (A g A^T)[e] for the 4x4 gradient tile g of tile t (zero outside gh x gw). */
-export const winograd_grad = defineKernel({
-  name: 'winograd_grad',
-  reads: { gr: 'f32' },
-  writes: { gt: 'f32' },
-  params: { a: 'u32', gh: 'u32', gw: 'u32', g_off: 'u32', g_ns: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32' },
-  constants: { WG },
-  grid: (p, c) => grid1d(p.a * p.nn * p.bt * p.tg, c.WG as number),
-  cost: (p) => ({ flops: 0, bytes: 4 * (p.nn * p.a * Math.min(p.gh, p.bt * 4) * p.gw + 36 * p.a * p.nn * p.bt * p.tg * 4) }),
-  ref({ gr }, { gt }, p) {
-    const T = p.nn * p.bt * p.tg * 4;
-    const A = WINOGRAD_AT[0]!.map((_, e) => WINOGRAD_AT.map((row) => row[e]!)); // (A^T)^T, 6x4
-    for (let ai = 0; ai < p.a; ai++) {
-      eachTile(p, (nI, ty, tx, t) => {
-        const g = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => {
-          const [oy, ox] = [ty * 4 + i, tx * 4 + j];
-          return oy < p.gh && ox < p.gw ? gr[p.g_off + nI * p.g_ns + (ai * p.gh + oy) * p.gw + ox]! : 0;
-        }));
-        sandwich(A, g, A).forEach((row, e1) => row.forEach((val, e2) => { gt[((e1 * 6 + e2) * p.a + ai) * T + t] = val; }));
-      });
-    }
-  },
-});
-
-/**
- * winograd_wgrad_gemm: pw[((slot0 + s)*36 + e)*a*b + ai*b + bi] (+)= sum over the slice's tiles of gt[e][ai][t] *
- * v[e][bi][t] (ACCUMULATE: add to pw).
- */
-export const winograd_wgrad_gemm = defineKernel({
-  name: 'winograd_wgrad_gemm',
-  reads: { gt: 'f32', v: 'f32' },
-  writes: { pw: 'f32' },
-  inPlace: ['pw'],
-  params: { a: 'u32', b: 'u32', t4: 'u32', s_len: 'u32', nslices: 'u32', slot0: 'u32' },
-  constants: { WG: 8, ACCUMULATE: false },
-  grid: (p, c) => grid1d(p.nslices * 36 * cdiv(p.a, 16) * cdiv(p.b, 4 * (c.WG as number)), 1),
-  cost: (p) => ({ flops: 2 * 36 * p.a * p.b * p.t4 * 4, bytes: 4 * 36 * ((p.a + p.b) * p.t4 * 4 + p.nslices * p.a * p.b) }),
-  ref({ gt, v }, { pw }, p, c) {
-    for (let s = 0; s < p.nslices; s++) {
-      const [q0, q1] = [s * p.s_len, Math.min((s + 1) * p.s_len, p.t4)];
-      for (let e = 0; e < 36; e++) {
-        for (let ai = 0; ai < p.a; ai++) {
-          for (let bi = 0; bi < p.b; bi++) {
-            let acc = 0;
-            for (let t = q0 * 4; t < q1 * 4; t++) acc += gt[(e * p.a + ai) * p.t4 * 4 + t]! * v[(e * p.b + bi) * p.t4 * 4 + t]!;
-            const o = (((p.slot0 + s) * 36 + e) * p.a + ai) * p.b + bi;
-            pw[o] = acc + (c.ACCUMULATE ? pw[o]! : 0);
-          }
-        }
-      }
-    }
-  },
-});
-
-/**
- * winograd_wgrad_output: dw[a0 + ai, b0 + bi] (+)= G^T m G, m[e] = the sum over slots of pw[slot][e][ai][bi] (dw is
- * [., b_tot, 3, 3]).
- */
-export const winograd_wgrad_output = defineKernel({
-  name: 'winograd_wgrad_output',
-  reads: { pw: 'f32' },
-  writes: { dw: 'f32' },
-  inPlace: ['dw'],
-  params: { a: 'u32', b: 'u32', nslots: 'u32', b_tot: 'u32', a0: 'u32', b0: 'u32' },
-  constants: { WG, ACCUMULATE: false },
-  grid: (p, c) => grid1d(p.a * p.b, c.WG as number),
-  cost: (p, c) => ({ flops: 0, bytes: 4 * (36 * p.nslots * p.a * p.b + 9 * p.a * p.b * (c.ACCUMULATE ? 2 : 1)) }),
-  ref({ pw }, { dw }, p, c) {
-    const ab = p.a * p.b;
-    const GT = WINOGRAD_G[0]!.map((_, k) => WINOGRAD_G.map((row) => row[k]!)); // 3x6
-    for (let i = 0; i < ab; i++) {
-      const M = [0, 1, 2, 3, 4, 5].map((e1) => [0, 1, 2, 3, 4, 5].map((e2) => {
-        let acc = 0;
-        for (let k = 0; k < p.nslots; k++) acc += pw[(k * 36 + e1 * 6 + e2) * ab + i]!;
-        return acc;
-      }));
-      const out = ((p.a0 + Math.floor(i / p.b)) * p.b_tot + p.b0 + (i % p.b)) * 9;
-      sandwich(GT, M, GT).forEach((row, ky) => row.forEach((val, kx) => {
-        const o = out + ky * 3 + kx;
-        dw[o] = val + (c.ACCUMULATE ? dw[o]! : 0);
-      }));
-    }
-  },
-});
-
-/** The conv kernels (specs + CPU references). */
-export const CONV_KERNELS = {
+/** The direct conv kernels (specs + CPU references); Winograd's are in winograd.ts. */
+export const CONV_KERNELS = defineGroup('conv', {
   conv2d_fwd,
   conv2d_fwd_sg,
   conv_transpose2d_fwd,
@@ -518,11 +311,4 @@ export const CONV_KERNELS = {
   conv_bwd_bias,
   conv_partial_sum,
   conv_weight_pack,
-  winograd_weight,
-  winograd_input,
-  winograd_gemm,
-  winograd_output,
-  winograd_grad,
-  winograd_wgrad_gemm,
-  winograd_wgrad_output,
-} satisfies Record<string, KernelSpec>;
+} satisfies Record<string, KernelSpec>);

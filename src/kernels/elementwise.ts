@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, ELEMENTWISE, grid1d, type KernelSpec } from './define_kernel.js';
 
 /**
  * One row per unary op: the forward and gradient in WGSL (filled into the `@slot` of shaders/unary.wgsl and
@@ -11,15 +11,21 @@ export interface UnaryDef {
   readonly dwgsl: string;
   readonly djs: (x: number, y: number, g: number, a: number) => number;
   readonly saves: 'x' | 'y' | 'none';
+  /** The forward (`exact`) and the gradient (`dexact`) are selections or sign flips: bit-exact. */
+  readonly exact?: boolean;
+  readonly dexact?: boolean;
 }
 
 export const UNARY = {
-  neg: { wgsl: '-x', js: (x) => -x, dwgsl: '-g', djs: (_x, _y, g) => -g, saves: 'none' },
+  neg: { wgsl: '-x', js: (x) => -x, dwgsl: '-g', djs: (_x, _y, g) => -g, saves: 'none', exact: true, dexact: true },
   exp: { wgsl: 'exp(x)', js: (x) => Math.exp(x), dwgsl: 'g * y', djs: (_x, y, g) => g * y, saves: 'y' },
   log: { wgsl: 'log(x)', js: (x) => Math.log(x), dwgsl: 'g / x', djs: (x, _y, g) => g / x, saves: 'x' },
   sqrt: { wgsl: 'sqrt(x)', js: (x) => Math.sqrt(x), dwgsl: 'g * 0.5 / y', djs: (_x, y, g) => (g * 0.5) / y, saves: 'y' },
-  abs: { wgsl: 'abs(x)', js: (x) => Math.abs(x), dwgsl: 'g * sign(x)', djs: (x, _y, g) => g * Math.sign(x), saves: 'x' },
-  relu: { wgsl: 'max(x, 0.0)', js: (x) => (x > 0 ? x : 0), dwgsl: 'select(0.0, g, x > 0.0)', djs: (x, _y, g) => (x > 0 ? g : 0), saves: 'x' },
+  abs: { wgsl: 'abs(x)', js: (x) => Math.abs(x), dwgsl: 'g * sign(x)', djs: (x, _y, g) => g * Math.sign(x), saves: 'x', exact: true },
+  relu: {
+    wgsl: 'max(x, 0.0)', js: (x) => (x > 0 ? x : 0), dwgsl: 'select(0.0, g, x > 0.0)', djs: (x, _y, g) => (x > 0 ? g : 0), saves: 'x',
+    exact: true, dexact: true,
+  },
   leaky_relu: {
     wgsl: 'select(a * x, x, x > 0.0)', js: (x, a) => (x > 0 ? x : a * x),
     dwgsl: 'select(a * g, g, x > 0.0)', djs: (x, _y, g, a) => (x > 0 ? g : a * g), saves: 'x',
@@ -39,21 +45,23 @@ export type UnaryName = keyof typeof UNARY;
 export interface BinaryDef {
   readonly wgsl: string;
   readonly js: (a: number, b: number) => number;
+  /** A selection or comparison: bit-exact. */
+  readonly exact?: boolean;
 }
 
 export const BINARY = {
   add: { wgsl: 'a + b', js: (a, b) => a + b },
   /** a broadcast to the output shape (expand); b only sets the shape. */
-  lhs: { wgsl: 'a', js: (a) => a },
+  lhs: { wgsl: 'a', js: (a) => a, exact: true },
   sub: { wgsl: 'a - b', js: (a, b) => a - b },
   mul: { wgsl: 'a * b', js: (a, b) => a * b },
   div: { wgsl: 'a / b', js: (a, b) => a / b },
   pow: { wgsl: 'powf(a, b)', js: (a, b) => Math.pow(a, b) },
-  maximum: { wgsl: 'max(a, b)', js: (a, b) => Math.max(a, b) },
-  minimum: { wgsl: 'min(a, b)', js: (a, b) => Math.min(a, b) },
-  eq: { wgsl: 'select(0.0, 1.0, a == b)', js: (a, b) => (a === b ? 1 : 0) },
-  gt: { wgsl: 'select(0.0, 1.0, a > b)', js: (a, b) => (a > b ? 1 : 0) },
-  lt: { wgsl: 'select(0.0, 1.0, a < b)', js: (a, b) => (a < b ? 1 : 0) },
+  maximum: { wgsl: 'max(a, b)', js: (a, b) => Math.max(a, b), exact: true },
+  minimum: { wgsl: 'min(a, b)', js: (a, b) => Math.min(a, b), exact: true },
+  eq: { wgsl: 'select(0.0, 1.0, a == b)', js: (a, b) => (a === b ? 1 : 0), exact: true },
+  gt: { wgsl: 'select(0.0, 1.0, a > b)', js: (a, b) => (a > b ? 1 : 0), exact: true },
+  lt: { wgsl: 'select(0.0, 1.0, a < b)', js: (a, b) => (a < b ? 1 : 0), exact: true },
 } as const satisfies Record<string, BinaryDef>;
 
 export type BinaryName = keyof typeof BINARY;
@@ -70,8 +78,10 @@ function unaryKernels(name: string, d: UnaryDef) {
     writes: { y: 'f32' },
     params: { n: 'u32', a: 'f32' },
     constants: { WG },
+    description: `y = ${d.wgsl} elementwise (shaders/unary.wgsl)`,
     grid: (p, c) => grid1d(p.n, c.WG as number),
     cost: (p) => ({ flops: p.n, bytes: 8 * p.n }),
+    tolerance: () => (d.exact ? 'exact' : ELEMENTWISE),
     ref({ x }, { y }, p) {
       for (let i = 0; i < p.n; i++) y[i] = d.js(x[i]!, p.a);
     },
@@ -85,8 +95,10 @@ function unaryKernels(name: string, d: UnaryDef) {
     writes: { gx: 'f32' },
     params: { n: 'u32', a: 'f32' },
     constants: { WG },
+    description: `gx = ${d.dwgsl}: the gradient of ${name} from x, y = ${name}(x) and g (shaders/unary_bwd.wgsl)`,
     grid: (p, c) => grid1d(p.n, c.WG as number),
     cost: (p) => ({ flops: 2 * p.n, bytes: 4 * p.n * (d.saves === 'none' ? 2 : 3) }),
+    tolerance: () => (d.dexact ? 'exact' : ELEMENTWISE),
     ref({ x, y, g }, { gx }, p) {
       for (let i = 0; i < p.n; i++) gx[i] = d.djs(x[i]!, y[i]!, g[i]!, p.a);
     },
@@ -112,8 +124,10 @@ function binaryKernel(name: string, d: BinaryDef) {
     writes: { y: 'f32' },
     params: BINARY_PARAMS,
     constants: { WG, BROADCAST: true },
+    description: `y = ${d.wgsl} elementwise, a and b broadcast by strides (BROADCAST) (shaders/binary.wgsl)`,
     grid: (p, c) => grid1d(p.n, c.WG as number),
     cost: (p, c) => ({ flops: p.n, bytes: 4 * (p.n + (c.BROADCAST ? operandNumel(p, 'a') + operandNumel(p, 'b') : 2 * p.n)) }),
+    tolerance: () => (d.exact ? 'exact' : ELEMENTWISE),
     ref({ a, b }, { y }, p, c) {
       if (!c.BROADCAST) {
         for (let i = 0; i < p.n; i++) y[i] = d.js(a[i]!, b[i]!);
@@ -168,9 +182,14 @@ export const fill = defineKernel({
   writes: { y: 'f32' },
   params: { n: 'u32', value: 'f32' },
   constants: { WG },
+  description: 'y[i] = value for n elements',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * p.n }),
+  tolerance: () => 'exact',
   ref(_r, { y }, p) {
     y.fill(p.value, 0, p.n);
   },
 });
+
+/** The elementwise kernels (table rows + fill): one source group. */
+export const ELEMENTWISE_KERNELS = defineGroup('elementwise', { ...UNARY_KERNELS, ...BINARY_KERNELS, fill });

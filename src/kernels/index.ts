@@ -1,29 +1,32 @@
 import type { KernelSpec } from './define_kernel.js';
-import { BINARY_KERNELS, fill, UNARY_KERNELS } from './elementwise.js';
-import { matmul } from './matmul.js';
-import { reduce } from './reduce.js';
+import { ELEMENTWISE_KERNELS } from './elementwise.js';
+import { MATMUL_KERNELS } from './matmul.js';
+import { REDUCE_KERNELS } from './reduce.js';
 import { CONV_KERNELS } from './conv.js';
+import { WINOGRAD_KERNELS } from './winograd.js';
 import { POOL_KERNELS } from './pool.js';
 import { BATCH_NORM_KERNELS } from './batch_norm.js';
 import { MOVEMENT_KERNELS } from './movement.js';
+import { SOFTMAX_KERNELS } from './softmax.js';
 import { LOSS_KERNELS } from './loss.js';
 import { OPTIM_KERNELS } from './optim.js';
 import { LAB_KERNELS } from './lab.js';
 
 /**
- * Every kernel by name. Several kernels may share one shader file (the elementwise tables); a test checks
- * that every file in shaders/ is used by some kernel and that every kernel's file exists.
+ * Every kernel by name: the merge of the source groups (each src/kernels/<group>.ts stamps its group on its specs).
+ * Several kernels may share one shader file (the elementwise tables); a test checks that every file in shaders/ is
+ * used by some kernel and that every kernel's file exists.
  */
 export const KERNELS = {
-  ...UNARY_KERNELS,
-  ...BINARY_KERNELS,
-  fill,
-  reduce,
-  matmul,
+  ...ELEMENTWISE_KERNELS,
+  ...REDUCE_KERNELS,
+  ...MATMUL_KERNELS,
   ...CONV_KERNELS,
+  ...WINOGRAD_KERNELS,
   ...POOL_KERNELS,
   ...BATCH_NORM_KERNELS,
   ...MOVEMENT_KERNELS,
+  ...SOFTMAX_KERNELS,
   ...LOSS_KERNELS,
   ...OPTIM_KERNELS,
   ...LAB_KERNELS,
@@ -31,24 +34,9 @@ export const KERNELS = {
 
 export type KernelName = keyof typeof KERNELS;
 
-/** The kernels of each source file (src/kernels/<group>.ts): the families a profile sums GPU time over. */
-const GROUPS: Readonly<Record<string, Readonly<Record<string, KernelSpec>>>> = {
-  elementwise: { ...UNARY_KERNELS, ...BINARY_KERNELS, fill },
-  reduce: { reduce },
-  matmul: { matmul },
-  conv: CONV_KERNELS,
-  pool: POOL_KERNELS,
-  batch_norm: BATCH_NORM_KERNELS,
-  movement: MOVEMENT_KERNELS,
-  loss: LOSS_KERNELS,
-  optim: OPTIM_KERNELS,
-  lab: LAB_KERNELS,
-};
-
-/** The source group of a kernel ('conv', 'batch_norm', ...; see GROUPS), or 'other' for a name not registered. */
+/** The source group of a kernel ('conv', 'batch_norm', ...: the profiler's families), or 'other' for a name not registered. */
 export function kernelGroup(name: string): string {
-  for (const [g, ks] of Object.entries(GROUPS)) if (name in ks) return g;
-  return 'other';
+  return (KERNELS as Record<string, KernelSpec>)[name]?.group ?? 'other';
 }
 
 /** All kernels of a family (variants included), or the kernel of that name. */

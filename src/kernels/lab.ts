@@ -1,4 +1,4 @@
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, type KernelSpec } from './define_kernel.js';
 
 const f32 = Math.fround;
 
@@ -19,6 +19,7 @@ export const lab_peak_fma = defineKernel({
   writes: { y: 'f32' },
   params: { n: 'u32', iters: 'u32', m: 'f32', c: 'f32' },
   constants: { WG: 64, VEC4: true },
+  description: "the kernel lab's arithmetic peak probe: independent multiply-add chains per element (VEC4: vec4 chains)",
   grid: (p, c) => grid1d(p.n, c.WG as number),
   ref({ x }, { y }, p, c) {
     const m = f32(p.m);
@@ -49,6 +50,8 @@ export const lab_peak_fma = defineKernel({
     flops: 2 * p.n * p.iters * (c.VEC4 ? FMA_PER_ITER.vec4 : FMA_PER_ITER.scalar),
     bytes: 8 * p.n,
   }),
+  tolerance: () => sumOf(24),
+  labConstants: [{ VEC4: false }],
 });
 
 /** lab_peak_copy: y[i] = x[i] for n4 vec4s (shaders/lab_peak_copy.wgsl). The kernel lab's memory bandwidth probe. */
@@ -59,12 +62,14 @@ export const lab_peak_copy = defineKernel({
   writes: { y: 'f32' },
   params: { n4: 'u32' },
   constants: { WG: 256 },
+  description: "the kernel lab's bandwidth probe: y = x, one vec4 per invocation",
   grid: (p, c) => grid1d(p.n4, c.WG as number),
   ref({ x }, { y }, p) {
     for (let i = 0; i < 4 * p.n4; i++) y[i] = x[i]!;
   },
   cost: (p) => ({ flops: 0, bytes: 32 * p.n4 }),
+  tolerance: () => 'exact',
 });
 
 /** The kernel lab's probes (specs + CPU references). */
-export const LAB_KERNELS = { lab_peak_fma, lab_peak_copy } satisfies Record<string, KernelSpec>;
+export const LAB_KERNELS = defineGroup('lab', { lab_peak_fma, lab_peak_copy } satisfies Record<string, KernelSpec>);

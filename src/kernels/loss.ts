@@ -1,18 +1,17 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineKernel, grid1d, type Constants, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, type Constants, type KernelSpec, type Tolerance } from './define_kernel.js';
+import { classOf, maxSumExp, rowStart, type IndexTarget } from './softmax.js';
 
-// Softmax, log-softmax and the losses. Every reduction writes fixed-order partial sums (one per workgroup of
-// WG * K items) that loss_reduce sums in one more fixed-order pass: deterministic, no float atomics. Every binding
-// may be a window of a bigger tensor: kernels address global indices minus the window's start (`base` params).
+// The losses (softmax and log-softmax are in softmax.ts). Every reduction writes fixed-order partial sums (one per
+// workgroup of WG * K items) that loss_reduce sums in one more fixed-order pass: deterministic, no float atomics. Every
+// binding may be a window of a bigger tensor: kernels address global indices minus the window's start (`base` params).
 
 const WG = 64;
 /** Items (elements, rows or pixels) per invocation in the reducing kernels: a workgroup covers WG * K. */
 const K = 16;
 
-const LOWEST = -3.4028234663852886e38;
-
-/** Cross-entropy and Dice take class-index targets as i32 or as f32 holding integers: one variant each. */
-type IndexTarget = 'i32' | 'f32';
+/** Sums over a class dim of `c` or over a workgroup's WG * K items, with exp / log. */
+const lossTol = (c = 0): Tolerance => sumOf(Math.max(c, WG * K), true);
 
 /** The tree reduction of the shaders sums in a fixed order; the reference sums sequentially (same contract). */
 function sumRange(f: (j: number) => number, j0: number, j1: number): number {
@@ -21,158 +20,11 @@ function sumRange(f: (j: number) => number, j0: number, j1: number): number {
   return s;
 }
 
-
 function sigmoid(z: number): number {
   if (z >= 0) return 1 / (1 + Math.exp(-z));
   const e = Math.exp(z);
   return e / (1 + e);
 }
-
-/** The class index a target element holds (i32 storage, or f32 holding an integer); see the shaders' bitcasts. */
-const classOf = (v: number, f32: boolean) => (f32 ? Math.trunc(v) : v);
-
-/**
- * softmax_fwd: y = softmax (LOG false) / log_softmax (LOG true) of x viewed as [outer, D, inner] along D, rows
- * [row0, row0 + rows) of this launch; x and y are windows starting at global element `base` (shaders/softmax_fwd.wgsl).
- */
-export const softmax_fwd = defineKernel({
-  name: 'softmax_fwd',
-  reads: { x: 'f32' },
-  writes: { y: 'f32' },
-  params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
-  constants: { WG, LOG: false },
-  grid: (p, c) => grid1d(p.rows, c.WG as number),
-  cost: (p) => ({ flops: 5 * p.rows * p.D, bytes: 8 * p.rows * p.D }),
-  ref({ x }, { y }, p, c) {
-    for (let l = 0; l < p.rows; l++) {
-      const r = p.row0 + l;
-      const o = Math.floor(r / p.inner);
-      const start = o * p.D * p.inner + (r - o * p.inner) - p.base;
-      let m = LOWEST;
-      for (let d = 0; d < p.D; d++) m = Math.max(m, x[start + d * p.inner]!);
-      let s = 0;
-      for (let d = 0; d < p.D; d++) s += Math.exp(x[start + d * p.inner]! - m);
-      const shift = m + Math.log(s);
-      for (let d = 0; d < p.D; d++) {
-        const k = start + d * p.inner;
-        y[k] = c.LOG ? x[k]! - shift : Math.exp(x[k]! - m) / s;
-      }
-    }
-  },
-});
-
-/** softmax_bwd: gx = y * (g - sum g y) (softmax) or g - exp(y) * sum g (LOG); geometry as softmax_fwd. */
-export const softmax_bwd = defineKernel({
-  name: 'softmax_bwd',
-  reads: { y: 'f32', g: 'f32' },
-  writes: { gx: 'f32' },
-  params: { rows: 'u32', row0: 'u32', D: 'u32', inner: 'u32', base: 'u32' },
-  constants: { WG, LOG: false },
-  grid: (p, c) => grid1d(p.rows, c.WG as number),
-  cost: (p) => ({ flops: 4 * p.rows * p.D, bytes: 12 * p.rows * p.D }),
-  ref({ y, g }, { gx }, p, c) {
-    for (let l = 0; l < p.rows; l++) {
-      const r = p.row0 + l;
-      const o = Math.floor(r / p.inner);
-      const start = o * p.D * p.inner + (r - o * p.inner) - p.base;
-      let s = 0;
-      for (let d = 0; d < p.D; d++) {
-        const k = start + d * p.inner;
-        s += c.LOG ? g[k]! : g[k]! * y[k]!;
-      }
-      for (let d = 0; d < p.D; d++) {
-        const k = start + d * p.inner;
-        gx[k] = c.LOG ? g[k]! - Math.exp(y[k]!) * s : y[k]! * (g[k]! - s);
-      }
-    }
-  },
-});
-
-// ---- plane-wise softmax for rows longer than one binding (online statistics, one plane per launch) ----
-
-function planeStats(name: string, tdt: IndexTarget) {
-  return defineKernel({
-    name,
-    shader: 'softmax_plane_stats',
-    family: 'softmax_plane_stats',
-    reads: { x: 'f32', tgt: tdt },
-    writes: { st: 'f32' },
-    inPlace: ['st'],
-    params: { np: 'u32', xoff: 'u32', toff: 'u32', d: 'u32', first: 'u32' },
-    constants: { WG, GATHER: false, TGT_F32: tdt === 'f32' },
-    grid: (p, c) => grid1d(p.np, c.WG as number),
-    cost: (p, c) => ({ flops: 5 * p.np, bytes: 4 * p.np * (c.GATHER ? 8 : 7) }),
-    ref({ x, tgt }, { st }, p, c) {
-      for (let k = 0; k < p.np; k++) {
-        const v = x[p.xoff + k]!;
-        if (p.first) {
-          st[k] = v;
-          st[p.np + k] = 1;
-        } else {
-          const m2 = Math.max(st[k]!, v);
-          st[p.np + k] = st[p.np + k]! * Math.exp(st[k]! - m2) + Math.exp(v - m2);
-          st[k] = m2;
-        }
-        if (c.GATHER) {
-          if (classOf(tgt[p.toff + k]!, !!c.TGT_F32) === p.d) st[2 * p.np + k] = v;
-          else if (p.first) st[2 * p.np + k] = 0;
-        }
-      }
-    },
-  });
-}
-
-/** softmax_plane_apply: y = exp(x - m) / s (or x - m - log s with LOG) of one plane of a chunk, from its statistics. */
-export const softmax_plane_apply = defineKernel({
-  name: 'softmax_plane_apply',
-  reads: { x: 'f32', st: 'f32' },
-  writes: { y: 'f32' },
-  params: { np: 'u32', off: 'u32' },
-  constants: { WG, LOG: false },
-  grid: (p, c) => grid1d(p.np, c.WG as number),
-  cost: (p) => ({ flops: 3 * p.np, bytes: 16 * p.np }),
-  ref({ x, st }, { y }, p, c) {
-    for (let k = 0; k < p.np; k++) {
-      const v = x[p.off + k]!;
-      y[p.off + k] = c.LOG ? v - (st[k]! + Math.log(st[p.np + k]!)) : Math.exp(v - st[k]!) / st[p.np + k]!;
-    }
-  },
-});
-
-/** softmax_plane_dot: acc (=, first plane / +=) g * y (or g with LOG) of one plane of a chunk. */
-export const softmax_plane_dot = defineKernel({
-  name: 'softmax_plane_dot',
-  reads: { y: 'f32', g: 'f32' },
-  writes: { acc: 'f32' },
-  inPlace: ['acc'],
-  params: { np: 'u32', off: 'u32', first: 'u32' },
-  constants: { WG, LOG: false },
-  grid: (p, c) => grid1d(p.np, c.WG as number),
-  cost: (p) => ({ flops: 2 * p.np, bytes: 16 * p.np }),
-  ref({ y, g }, { acc }, p, c) {
-    for (let k = 0; k < p.np; k++) {
-      const v = c.LOG ? g[p.off + k]! : g[p.off + k]! * y[p.off + k]!;
-      acc[k] = p.first ? v : acc[k]! + v;
-    }
-  },
-});
-
-/** softmax_plane_bwd: gx = y * (g - acc) (or g - exp(y) * acc with LOG) of one plane of a chunk. */
-export const softmax_plane_bwd = defineKernel({
-  name: 'softmax_plane_bwd',
-  reads: { y: 'f32', g: 'f32', acc: 'f32' },
-  writes: { gx: 'f32' },
-  params: { np: 'u32', off: 'u32' },
-  constants: { WG, LOG: false },
-  grid: (p, c) => grid1d(p.np, c.WG as number),
-  cost: (p) => ({ flops: 3 * p.np, bytes: 16 * p.np }),
-  ref({ y, g, acc }, { gx }, p, c) {
-    for (let k = 0; k < p.np; k++) {
-      const i = p.off + k;
-      gx[i] = c.LOG ? g[i]! - Math.exp(y[i]!) * acc[k]! : y[i]! * (g[i]! - acc[k]!);
-    }
-  },
-});
 
 /**
  * The epilogue both cross-entropy forward references share: row l (of `rows`, at row0 + l) with log-sum-exp lv and
@@ -221,8 +73,10 @@ function crossEntropyPlaneFwd(name: string, tdt: IndexTarget) {
     writes: { lse: 'f32', out: 'f32' },
     params: { np: 'u32', row0: 'u32', C: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
     constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
+    description: `cross-entropy NLL per row (REDUCE: partial sums) from the per-plane softmax statistics${tdt === 'f32' ? ', f32 class indices' : ''}`,
     grid: (p, c) => grid1d(p.np, (c.WG as number) * (c.K as number)),
     cost: (p) => ({ flops: 4 * p.np, bytes: 4 * 6 * p.np }),
+    tolerance: (p) => lossTol(p.C),
     ref({ st, tgt, w }, { lse, out }, p, c) {
       const row = nllRows(tgt, w, lse, out, p, c, p.np);
       for (let q = 0; q < p.np; q++) row(q, st[q]! + Math.log(st[p.np + q]!), () => st[2 * p.np + q]!);
@@ -255,8 +109,10 @@ export const bce_with_logits_fwd = defineKernel({
   writes: { out: 'f32' },
   params: { ...BCE_PARAMS, jbase: 'u32' },
   constants: { WG, K, REDUCE: false, HAS_W: false, HAS_PW: false },
+  description: 'the stable BCE-with-logits loss per element (weight, pos_weight; REDUCE: partial sums per WG * K elements)',
   grid: (p, c) => grid1d(p.n, (c.WG as number) * (c.K as number)),
   cost: (p, c) => ({ flops: 8 * p.n, bytes: 4 * (2 * p.n + (c.REDUCE ? Math.ceil(p.n / ((c.WG as number) * (c.K as number))) : p.n)) }),
+  tolerance: () => lossTol(),
   ref({ x, t, w, pw }, { out }, p, c) {
     const per = (c.WG as number) * (c.K as number);
     if (!c.REDUCE) {
@@ -276,8 +132,10 @@ export const bce_with_logits_bwd = defineKernel({
   writes: { gx: 'f32' },
   params: { ...BCE_PARAMS, scale: 'f32' },
   constants: { WG, G_SCALAR: true, HAS_W: false, HAS_PW: false },
+  description: 'gx = upstream gradient * d BCE-with-logits / dx per element',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p, c) => ({ flops: 7 * p.n, bytes: 4 * (c.G_SCALAR ? 3 : 4) * p.n }),
+  tolerance: () => lossTol(),
   ref({ x, t, w, pw, g }, { gx }, p, c) {
     for (let l = 0; l < p.n; l++) {
       const e = p.e0 + l;
@@ -296,18 +154,15 @@ function crossEntropyFwd(name: string, tdt: IndexTarget) {
     writes: { lse: 'f32', out: 'f32' },
     params: { rows: 'u32', row0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', jbase: 'u32', J: 'u32', ignore: 'i32' },
     constants: { WG, K, REDUCE: false, HAS_W: false, TGT_F32: tdt === 'f32' },
+    description: `cross-entropy: log-sum-exp and weighted NLL per row (REDUCE: partial sums)${tdt === 'f32' ? ', f32 class indices' : ''}`,
     grid: (p, c) => grid1d(p.rows, (c.WG as number) * (c.K as number)),
     cost: (p) => ({ flops: 4 * p.rows * p.C, bytes: 4 * (p.rows * p.C + 3 * p.rows) }),
+    tolerance: (p) => lossTol(p.C),
     ref({ x, tgt, w }, { lse, out }, p, c) {
       const row = nllRows(tgt, w, lse, out, p, c, p.rows);
       for (let l = 0; l < p.rows; l++) {
-        const r = p.row0 + l;
-        const o = Math.floor(r / p.inner);
-        const start = o * p.C * p.inner + (r - o * p.inner) - p.xbase;
-        let m = LOWEST;
-        for (let k = 0; k < p.C; k++) m = Math.max(m, x[start + k * p.inner]!);
-        let s = 0;
-        for (let k = 0; k < p.C; k++) s += Math.exp(x[start + k * p.inner]! - m);
+        const start = rowStart(p.row0 + l, p.C, p.inner, p.xbase);
+        const [m, s] = maxSumExp(x, start, p.C, p.inner);
         row(l, m + Math.log(s), (t) => x[start + t * p.inner]!);
       }
     },
@@ -323,8 +178,10 @@ function crossEntropyBwd(name: string, tdt: IndexTarget) {
     writes: { gx: 'f32' },
     params: { n: 'u32', e0: 'u32', C: 'u32', inner: 'u32', xbase: 'u32', pbase: 'u32', ignore: 'i32', scale: 'f32' },
     constants: { WG, G_MODE: 1, HAS_W: false, TGT_F32: tdt === 'f32' },
+    description: `cross-entropy gradient gx = gl * w * (softmax - onehot) per element${tdt === 'f32' ? ', f32 class indices' : ''}`,
     grid: (p, c) => grid1d(p.n, c.WG as number),
     cost: (p) => ({ flops: 5 * p.n, bytes: 4 * (2 * p.n + (2 * p.n) / Math.max(1, p.C)) }),
+    tolerance: (p) => lossTol(p.C),
     ref({ x, tgt, w, lse, g, sums }, { gx }, p, c) {
       const ci = p.C * p.inner;
       for (let l = 0; l < p.n; l++) {
@@ -351,6 +208,7 @@ function crossEntropyBwd(name: string, tdt: IndexTarget) {
 /** Dice target kinds: TGT 0 = one-hot / soft f32 shaped like probs, 1 = i32 class indices, 2 = f32 class indices. */
 const DICE_TARGETS = { onehot: { TGT: 0, dt: 'f32' }, index: { TGT: 1, dt: 'i32' }, f32_index: { TGT: 2, dt: 'f32' } } as const;
 type DiceTarget = keyof typeof DICE_TARGETS;
+const DICE_TARGET_TEXT: Readonly<Record<DiceTarget, string>> = { onehot: 'one-hot / soft f32', index: 'i32 class indices', f32_index: 'f32 class indices' };
 
 /** The target value of (plane q = n * C + c, pixel i): a one-hot element, or [index == c]. */
 function diceTarget(tgt: NumArray, TGT: number, q: number, i: number, C: number, HW: number, tbase: number): number {
@@ -371,8 +229,10 @@ function diceFwd(kind: DiceTarget) {
       pl0: 'u32', npl: 'u32', i0: 'u32', ni: 'u32', cpp: 'u32', jc0: 'u32', CPPG: 'u32', J: 'u32', C: 'u32', HW: 'u32', xbase: 'u32', tbase: 'u32',
     },
     constants: { WG, K, TGT },
+    description: `soft Dice partial sums (intersection, prediction, target) per class and chunk; targets ${DICE_TARGET_TEXT[kind]}`,
     grid: (p) => [Math.max(1, p.npl * p.cpp)],
     cost: (p) => ({ flops: 4 * p.npl * p.ni, bytes: 4 * (2 * p.npl * p.ni + 3 * p.npl * p.cpp) }),
+    tolerance: (p) => lossTol(p.C),
     ref({ x, tgt }, { part }, p, c) {
       const per = (c.WG as number) * (c.K as number);
       for (let pl = 0; pl < p.npl; pl++) {
@@ -411,8 +271,10 @@ function diceBwd(kind: DiceTarget) {
     writes: { gx: 'f32' },
     params: { n: 'u32', e0: 'u32', C: 'u32', HW: 'u32', xbase: 'u32', tbase: 'u32', smoothing: 'f32', scale: 'f32' },
     constants: { WG, TGT, COMBINED: true },
+    description: `soft Dice gradient per element from the class sums; targets ${DICE_TARGET_TEXT[kind]}`,
     grid: (p, c) => grid1d(p.n, c.WG as number),
     cost: (p) => ({ flops: 6 * p.n, bytes: 8 * p.n }),
+    tolerance: (p) => lossTol(p.C),
     ref({ tgt, sums, g }, { gx }, p, c) {
       for (let l = 0; l < p.n; l++) {
         const e = p.e0 + l;
@@ -442,8 +304,10 @@ export const loss_reduce = defineKernel({
   writes: { y: 'f32', sums: 'f32' },
   params: { G: 'u32', J: 'u32', C: 'u32', scale: 'f32', smoothing: 'f32' },
   constants: { WG, MODE: 0 },
+  description: 'sums the partials of each group in a fixed order, then the loss value by MODE (scaled, ratio, Dice)',
   grid: () => [1],
   cost: (p) => ({ flops: p.G * p.J, bytes: 4 * (p.G * p.J + p.G) }),
+  tolerance: (p) => sumOf(p.J, true),
   ref({ part }, { y, sums }, p, c) {
     for (let g = 0; g < p.G; g++) sums[g] = sumRange((j) => part[g * p.J + j]!, 0, p.J);
     if (c.MODE === 0) y[0] = p.scale * sums[0]!;
@@ -464,8 +328,6 @@ export const cross_entropy_fwd = crossEntropyFwd('cross_entropy_fwd', 'i32');
 export const cross_entropy_fwd_f32_index = crossEntropyFwd('cross_entropy_fwd_f32_index', 'f32');
 export const cross_entropy_bwd = crossEntropyBwd('cross_entropy_bwd', 'i32');
 export const cross_entropy_bwd_f32_index = crossEntropyBwd('cross_entropy_bwd_f32_index', 'f32');
-export const softmax_plane_stats = planeStats('softmax_plane_stats', 'i32');
-export const softmax_plane_stats_f32_index = planeStats('softmax_plane_stats_f32_index', 'f32');
 export const cross_entropy_plane_fwd = crossEntropyPlaneFwd('cross_entropy_plane_fwd', 'i32');
 export const cross_entropy_plane_fwd_f32_index = crossEntropyPlaneFwd('cross_entropy_plane_fwd_f32_index', 'f32');
 export const DICE_FWD = { onehot: diceFwd('onehot'), index: diceFwd('index'), f32_index: diceFwd('f32_index') } as const;
@@ -473,14 +335,7 @@ export const DICE_BWD = { onehot: diceBwd('onehot'), index: diceBwd('index'), f3
 export type { DiceTarget };
 
 /** The loss kernels (specs + CPU references). */
-export const LOSS_KERNELS = {
-  softmax_fwd,
-  softmax_bwd,
-  softmax_plane_stats,
-  softmax_plane_stats_f32_index,
-  softmax_plane_apply,
-  softmax_plane_dot,
-  softmax_plane_bwd,
+export const LOSS_KERNELS = defineGroup('loss', {
   cross_entropy_plane_fwd,
   cross_entropy_plane_fwd_f32_index,
   bce_with_logits_fwd,
@@ -496,4 +351,4 @@ export const LOSS_KERNELS = {
   dice_bwd_index: DICE_BWD.index,
   dice_bwd_f32_index: DICE_BWD.f32_index,
   loss_reduce,
-} satisfies Record<string, KernelSpec>;
+} satisfies Record<string, KernelSpec>);

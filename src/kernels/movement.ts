@@ -1,4 +1,4 @@
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, ELEMENTWISE, grid1d, sumOf, type KernelSpec } from './define_kernel.js';
 
 const WG = 256;
 const f32 = Math.fround;
@@ -13,8 +13,10 @@ export const concat = defineKernel({
   writes: { dst: 'f32' },
   params: { n: 'u32', len: 'u32', soff: 'u32', sstride: 'u32', doff: 'u32', dstride: 'u32' },
   constants: { WG },
+  description: 'copies one input into its place in each row of the output (torch.cat; its backward copies the slices back)',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 8 * p.n }),
+  tolerance: () => 'exact',
   ref({ src }, { dst }, p) {
     for (let i = 0; i < p.n; i++) {
       const o = Math.floor(i / p.len);
@@ -43,8 +45,10 @@ export const pad = defineKernel({
   writes: { y: 'f32' },
   params: PAD_PARAMS,
   constants: { WG },
+  description: 'constant padding (negative pads crop) over up to 6 merged dims',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 8 * p.n }),
+  tolerance: () => 'exact',
   ref({ x }, { y }, p) {
     const yd = [0, p.y1, p.y2, p.y3, p.y4, p.y5];
     const xd = [p.x0, p.x1, p.x2, p.x3, p.x4, p.x5];
@@ -102,8 +106,10 @@ export const interpolate_nearest = defineKernel({
   writes: { y: 'f32' },
   params: INTERP_PARAMS,
   constants: { WG },
+  description: "nearest-neighbour resize of each plane with PyTorch's source indices",
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: 0, bytes: 4 * (p.n + (p.n / (p.oh * p.ow)) * p.ih * p.iw) }),
+  tolerance: () => 'exact',
   ref({ x }, { y }, p) {
     const sy = Array.from({ length: p.oh }, (_, o) => nearestIndex(o, p.sh, p.ih));
     const sx = Array.from({ length: p.ow }, (_, o) => nearestIndex(o, p.sw, p.iw));
@@ -128,8 +134,10 @@ export const interpolate_nearest_bwd = defineKernel({
   writes: { gx: 'f32' },
   params: INTERP_BWD_PARAMS,
   constants: { WG },
+  description: 'gx = the adjoint of interpolate_nearest: a gather of the gy elements each input feeds',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: (p.n / (p.ih * p.iw)) * p.oh * p.ow, bytes: 4 * (p.n + (p.n / (p.ih * p.iw)) * p.oh * p.ow) }),
+  tolerance: () => sumOf(16),
   ref({ gy }, { gx }, p) {
     const sy = Array.from({ length: p.oh }, (_, o) => nearestIndex(o, p.sh, p.ih));
     const sx = Array.from({ length: p.ow }, (_, o) => nearestIndex(o, p.sw, p.iw));
@@ -158,8 +166,10 @@ export const interpolate_bilinear = defineKernel({
   writes: { y: 'f32' },
   params: BILINEAR_PARAMS,
   constants: { WG },
+  description: 'bilinear resize of each plane (F.interpolate mode bilinear, align_corners by a param)',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: 9 * p.n, bytes: 4 * (p.n + (p.n / (p.oh * p.ow)) * p.ih * p.iw) }),
+  tolerance: () => sumOf(16),
   ref({ x }, { y }, p) {
     const th = Array.from({ length: p.oh }, (_, o) => linearTap(o, p.sh, p.ih, p.align === 1));
     const tw = Array.from({ length: p.ow }, (_, o) => linearTap(o, p.sw, p.iw, p.align === 1));
@@ -192,8 +202,10 @@ export const interpolate_bilinear_bwd = defineKernel({
   writes: { gx: 'f32' },
   params: BILINEAR_BWD_PARAMS,
   constants: { WG },
+  description: 'gx = the adjoint of interpolate_bilinear: a gather of the weighted gy elements each input feeds',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: 12 * (p.n / (p.ih * p.iw)) * p.oh * p.ow, bytes: 4 * (p.n + (p.n / (p.ih * p.iw)) * p.oh * p.ow) }),
+  tolerance: () => sumOf(16),
   ref({ gy }, { gx }, p) {
     const th = Array.from({ length: p.oh }, (_, o) => linearTap(o, p.sh, p.ih, p.align === 1));
     const tw = Array.from({ length: p.ow }, (_, o) => linearTap(o, p.sw, p.iw, p.align === 1));
@@ -242,8 +254,10 @@ export const dropout = defineKernel({
   writes: { y: 'f32' },
   params: { n: 'u32', start: 'u32', group: 'u32', key: 'u32', threshold: 'u32', scale: 'f32' },
   constants: { WG },
+  description: 'y = x * scale or 0 by a counter-based hash mask of (element or channel) units; its own backward',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p) => ({ flops: p.n, bytes: 8 * p.n }),
+  tolerance: () => ELEMENTWISE,
   ref({ x }, { y }, p) {
     const scale = f32(p.scale);
     let unit = -1;
@@ -260,7 +274,7 @@ export const dropout = defineKernel({
 });
 
 /** The movement kernels (specs + CPU references). */
-export const MOVEMENT_KERNELS = {
+export const MOVEMENT_KERNELS = defineGroup('movement', {
   concat,
   pad,
   interpolate_nearest,
@@ -268,4 +282,4 @@ export const MOVEMENT_KERNELS = {
   interpolate_bilinear,
   interpolate_bilinear_bwd,
   dropout,
-} satisfies Record<string, KernelSpec>;
+} satisfies Record<string, KernelSpec>);

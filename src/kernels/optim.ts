@@ -1,4 +1,4 @@
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, ELEMENTWISE, grid1d, type KernelSpec } from './define_kernel.js';
 
 // In-place optimizer updates: the parameter and its state are read_write bindings (`inPlace`); the op layer
 // splits parameters over the binding limit into flat windows.
@@ -16,8 +16,10 @@ export const sgd_update = defineKernel({
   inPlace: ['param', 'buf'],
   params: { n: 'u32', lr: 'f32', momentum: 'f32', one_minus_dampening: 'f32', weight_decay: 'f32', sign: 'f32' },
   constants: { WG, MOMENTUM: false, NESTEROV: false, FIRST: false },
+  description: 'one torch.optim.SGD step in place on param (and the momentum buffer)',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p, c) => ({ flops: (c.MOMENTUM ? 7 : 4) * p.n, bytes: 4 * p.n * (c.MOMENTUM ? (c.FIRST ? 4 : 5) : 3) }),
+  tolerance: () => ELEMENTWISE,
   ref({ grad }, { param, buf }, p, c) {
     for (let i = 0; i < p.n; i++) {
       const x = param[i]!;
@@ -47,8 +49,10 @@ export const adam_update = defineKernel({
     decay: 'f32', sign: 'f32', step_size: 'f32', bc2_sqrt: 'f32',
   },
   constants: { WG, DECOUPLED: false, AMSGRAD: false },
+  description: 'one torch.optim.Adam / AdamW (DECOUPLED) step in place on param, m, v (and vmax with AMSGRAD)',
   grid: (p, c) => grid1d(p.n, c.WG as number),
   cost: (p, c) => ({ flops: (c.AMSGRAD ? 16 : 15) * p.n, bytes: 4 * p.n * (c.AMSGRAD ? 9 : 7) }),
+  tolerance: () => ELEMENTWISE,
   ref({ grad }, { param, m, v, vmax }, p, c) {
     for (let i = 0; i < p.n; i++) {
       let x = param[i]!;
@@ -70,4 +74,4 @@ export const adam_update = defineKernel({
 });
 
 /** The optim kernels (specs + CPU references). */
-export const OPTIM_KERNELS = { sgd_update, adam_update } satisfies Record<string, KernelSpec>;
+export const OPTIM_KERNELS = defineGroup('optim', { sgd_update, adam_update } satisfies Record<string, KernelSpec>);

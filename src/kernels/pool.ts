@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineKernel, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, variantOf, type KernelSpec } from './define_kernel.js';
 
 /** Shared params of the maxpool2d kernels: geometry of one plane, window, and the block's residual offsets. */
 export const MAXPOOL2D_PARAMS = {
@@ -22,8 +22,11 @@ export const maxpool2d_fwd = defineKernel({
   writes: { y: 'f32', idx: 'i32' },
   params: MAXPOOL2D_PARAMS,
   constants: { WG: 64, INDICES: true },
+  description: 'y, idx [planes, OH, OW] = max and its flat argmax over windows of x [planes, H, W] (INDICES: write idx)',
   grid: (p, c) => grid1d(p.total, c.WG as number),
   cost: (p, c) => ({ flops: p.total * p.kh * p.kw, bytes: 4 * ((p.total / (p.oh * p.ow)) * p.h * p.w + (c.INDICES ? 2 : 1) * p.total) }),
+  tolerance: () => 'exact',
+  labConstants: [{ INDICES: false }],
   ref({ x }, { y, idx }, p, c) {
     const ohw = p.oh * p.ow;
     for (let i = 0; i < p.total; i++) {
@@ -83,8 +86,11 @@ export const maxpool2d_bwd = defineKernel({
   writes: { gx: 'f32' },
   params: MAXPOOL2D_PARAMS,
   constants: { WG: 64 },
+  description: 'gx [planes, H, W] = scatter-add of gy at the saved argmax indices, in output order (a gather per input element)',
   grid: (p, c) => grid1d(p.total, c.WG as number),
   cost: bwdCost,
+  // Each gx element sums its gy values in the reference's order.
+  tolerance: () => 'exact',
   ref: bwdRef,
 });
 
@@ -92,16 +98,10 @@ export const maxpool2d_bwd = defineKernel({
  * maxpool2d_bwd for kernel 2x2, stride 2, no padding, dilation 1 (the U-Net's pool; floor or ceil mode): one
  * invocation per 2x2 cell of the input, which writes gy at the argmax and 0 elsewhere (windows never overlap).
  */
-export const maxpool2d_bwd_k2s2 = defineKernel({
+export const maxpool2d_bwd_k2s2 = variantOf(maxpool2d_bwd, {
   name: 'maxpool2d_bwd_k2s2',
-  family: 'maxpool2d_bwd',
-  reads: { idx: 'i32', gy: 'f32' },
-  writes: { gx: 'f32' },
-  params: MAXPOOL2D_PARAMS,
-  constants: { WG: 64 },
+  description: 'maxpool2d_bwd for 2x2 stride-2 windows: one invocation per 2x2 input cell writes gy at the argmax, 0 elsewhere',
   grid: (p, c) => grid1d((p.total / (p.h * p.w)) * Math.ceil(p.h / 2) * Math.ceil(p.w / 2), c.WG as number),
-  cost: bwdCost,
-  ref: bwdRef,
 });
 
 /** Whether maxpool2d_bwd_k2s2 computes this pooling (2x2 windows, stride 2, no padding, no dilation). */
@@ -109,4 +109,4 @@ export const isK2S2 = (p: { kh: number; kw: number; sh: number; sw: number; ph: 
   p.kh === 2 && p.kw === 2 && p.sh === 2 && p.sw === 2 && p.ph === 0 && p.pw === 0 && p.dh === 1 && p.dw === 1;
 
 /** The pool kernels (specs + CPU references). */
-export const POOL_KERNELS = { maxpool2d_fwd, maxpool2d_bwd, maxpool2d_bwd_k2s2 } satisfies Record<string, KernelSpec>;
+export const POOL_KERNELS = defineGroup('pool', { maxpool2d_fwd, maxpool2d_bwd, maxpool2d_bwd_k2s2 } satisfies Record<string, KernelSpec>);

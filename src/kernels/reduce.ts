@@ -1,4 +1,4 @@
-import { defineKernel, grid1d } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf } from './define_kernel.js';
 
 export const REDUCE_PARAMS = {
   total: 'u32', nchunks: 'u32', chunk: 'u32', r: 'u32', scale: 'f32',
@@ -21,8 +21,10 @@ export const reduce = defineKernel({
   writes: { y: 'f32' },
   params: REDUCE_PARAMS,
   constants: { WG: 64, OP: 0 },
+  description: 'y = scale * sum or max over chunks of the reduced dims of a strided x (kept dims k, reduced dims r)',
   grid: (p, c) => grid1d(p.total, c.WG as number),
   cost: (p) => ({ flops: (p.total / Math.max(1, p.nchunks)) * p.r, bytes: 4 * ((p.total / Math.max(1, p.nchunks)) * p.r + p.total) }),
+  tolerance: (p) => sumOf(p.chunk),
   ref({ x }, { y }, p, c) {
     const kd = [0, p.k1, p.k2, p.k3, p.k4, p.k5];
     const ks = [p.ks0, p.ks1, p.ks2, p.ks3, p.ks4, p.ks5];
@@ -50,3 +52,6 @@ export const reduce = defineKernel({
     }
   },
 });
+
+/** The reduce kernel: one source group. */
+export const REDUCE_KERNELS = defineGroup('reduce', { reduce });

@@ -10,8 +10,9 @@ import { getKernel, KERNELS, type KernelSpec } from '../../src/index.js';
 import { kernelGroup } from '../../src/kernels/index.js';
 import { bindByOrder } from '../../src/kernels/backend.js';
 import { parseConstants } from '../../src/bench/kernels_cli.js';
-import { groupOf } from '../../src/bench/kernel_cases.js';
-import { adapterFingerprint, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../../src/bench/kernel_lab.js';
+import { groupOf } from '../../src/bench/lab/cases.js';
+import { adapterFingerprint } from '../../src/bench/lab/peak.js';
+import { distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../../src/bench/lab/record.js';
 import { gpuSuite } from '../helpers/gpu.js';
 import type { AdapterFacts } from '../../src/kernels/runtime/webgpu_backend.js';
 
@@ -118,7 +119,7 @@ describe('kernel lab tables (CPU)', () => {
     const specs = Object.values(KERNELS as Record<string, KernelSpec>);
     const cases = recordCases(specs, 3, 1, 2);
     const missing = specs.filter((k) => !cases.get(k.name)?.length).map((k) => k.name);
-    expect(missing, 'kernels without a lab case: add their ops to src/bench/kernel_cases.ts').toEqual([]);
+    expect(missing, 'kernels without a lab case: add their ops to src/bench/lab/cases.ts').toEqual([]);
     for (const k of specs) {
       expect(groupOf(k.name), k.name).toBeDefined();
       expect(k.cost, `${k.name} has no cost model`).toBeDefined();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CONV_KERNELS } from '../../src/kernels/conv.js';
+import { WINOGRAD_KERNELS } from '../../src/kernels/winograd.js';
 import type { KernelSpec } from '../../src/index.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { reductionTol, type CloseOptions } from '../helpers/close.js';
@@ -13,7 +13,7 @@ import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
 
 const { skip, dev } = await gpuSuite();
 
-const K = CONV_KERNELS;
+const K = WINOGRAD_KERNELS;
 const cdiv = (a: number, b: number) => Math.ceil(a / b);
 
 async function compare(spec: KernelSpec, run: KernelRun, tol: CloseOptions) {

@@ -8,7 +8,7 @@ import {
   winograd_wgrad_output as winoWgradOutputKernel,
   winograd_output as winoOutputKernel,
   winograd_weight as winoWeightKernel,
-} from '../../kernels/conv.js';
+} from '../../kernels/winograd.js';
 import { subgroupWorkgroup } from '../../kernels/policy.js';
 import type { Tensor } from '../tensor.js';
 import { winogradFor } from './conv_choice.js';

@@ -16,10 +16,12 @@ import {
   DICE_FWD,
   LOSS_REDUCE_MODES,
   loss_reduce,
-  softmax_plane_stats,
-  softmax_plane_stats_f32_index,
   type DiceTarget,
 } from '../../kernels/loss.js';
+import {
+  softmax_plane_stats,
+  softmax_plane_stats_f32_index,
+} from '../../kernels/softmax.js';
 import { record } from '../autograd.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';

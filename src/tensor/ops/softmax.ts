@@ -1,6 +1,6 @@
 // softmax and logSoftmax along any dim (PyTorch semantics): rows of [outer, D, inner] in windows under the binding
 // limit, or plane by plane with online statistics where one row spans more than a binding.
-import { softmax_bwd, softmax_fwd, softmax_plane_apply, softmax_plane_bwd, softmax_plane_dot, softmax_plane_stats } from '../../kernels/loss.js';
+import { softmax_bwd, softmax_fwd, softmax_plane_apply, softmax_plane_bwd, softmax_plane_dot, softmax_plane_stats } from '../../kernels/softmax.js';
 import { record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { dimGeometry, planeChunks, planeWin, rowRanges, rowSpan, spanWindow, type DimLayout } from './split.js';

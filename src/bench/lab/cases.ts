@@ -1,32 +1,28 @@
-// The kernel lab's cases: per family of ops, small random calls whose kernel launches (recorded on the CPU device:
-// params, constants and input data) are valid cases for every kernel the ops use, forward and backward. The same
-// runners, given an input shape on the meta device, give the launches of one explicit shape (`kernels bench --shape`).
-import type { Constants } from '../kernels/define_kernel.js';
-import { KERNELS } from '../kernels/index.js';
-import { UNARY } from '../kernels/elementwise.js';
-import { lab_peak_copy, lab_peak_fma } from '../kernels/lab.js';
-import { getDefaultDevice, noGrad } from '../tensor/context.js';
-import { withKernelPolicy } from '../kernels/policy.js';
-import { full, rand, randint, randn } from '../tensor/creation.js';
-import { LimitError } from '../core/errors.js';
-import * as F from '../tensor/ops/index.js';
-import { empty, launch } from '../tensor/ops/util.js';
-import { Rng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+// The kernel lab's cases: per source group of kernels, small random op calls whose kernel launches (recorded on the CPU
+// device: params, constants and input data) are valid cases for every kernel of the group, forward and backward. The
+// same runners, given an input shape on the meta device, give the launches of one explicit shape (`kernels bench
+// --shape`). What is known of each kernel (tolerance, extra constant sets, launch descriptions) is on its spec.
+import { kernelGroup } from '../../kernels/index.js';
+import { UNARY } from '../../kernels/elementwise.js';
+import { lab_peak_copy, lab_peak_fma } from '../../kernels/lab.js';
+import { getDefaultDevice, noGrad } from '../../tensor/context.js';
+import { withKernelPolicy } from '../../kernels/policy.js';
+import { full, rand, randint, randn } from '../../tensor/creation.js';
+import { LimitError } from '../../core/errors.js';
+import * as F from '../../tensor/ops/index.js';
+import { empty, launch } from '../../tensor/ops/util.js';
+import { Rng } from '../../tensor/random.js';
+import type { Tensor } from '../../tensor/tensor.js';
 
 /** Options of an explicit --shape (`k=v` pairs after the input shape), e.g. cout=128,k=3,s=1,p=0. */
 export type ShapeOptions = Record<string, number>;
 
-/** A family of ops whose launches cover some kernels. Runs on the default device (a recorder). */
+/** The op calls whose launches cover the kernels of one source group. Runs on the default device (a recorder). */
 export interface LabGroup {
-  /** Kernel names (registry keys) this group's calls launch. */
-  readonly kernels: readonly string[];
   /** Small random calls (forward and backward) drawn from `r`. */
   cases(r: Rng): void;
   /** The calls for input shape `x` (and options), for launches of one explicit shape on the meta device. */
   shape?(x: readonly number[], o: ShapeOptions): void;
-  /** A short description of a launch of one of its kernels (bench tables). */
-  describe?(kernel: string, p: Readonly<Record<string, number>>): string | null;
 }
 
 const randInt = (r: Rng, lo: number, hi: number) => lo + Math.floor(r.uniform() * (hi - lo + 1));
@@ -52,7 +48,6 @@ function attempt(fn: () => void): void {
 }
 
 const UNARY_NAMES = Object.keys(UNARY) as (keyof typeof UNARY)[];
-const BINARY_NAMES = ['add', 'lhs', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt', 'lt'] as const;
 
 const UNARY_OPS: Record<(typeof UNARY_NAMES)[number], (x: Tensor) => Tensor> = {
   neg: F.neg, exp: F.exp, log: F.log, sqrt: F.sqrt, abs: F.abs, relu: F.relu,
@@ -60,7 +55,6 @@ const UNARY_OPS: Record<(typeof UNARY_NAMES)[number], (x: Tensor) => Tensor> = {
 };
 
 const elementwise: LabGroup = {
-  kernels: [...UNARY_NAMES, ...UNARY_NAMES.map((n) => `${n}_bwd`), ...BINARY_NAMES, 'fill'],
   cases(r) {
     const shape = [randInt(r, 1, 2), pick(r, [1, 3, randInt(r, 2, 5)]), odd(r, 3, 9), odd(r, 3, 13)];
     for (const name of UNARY_NAMES) {
@@ -88,7 +82,6 @@ const elementwise: LabGroup = {
 };
 
 const reduce: LabGroup = {
-  kernels: ['reduce'],
   cases(r) {
     const shape = [randInt(r, 1, 3), randInt(r, 1, 5), odd(r, 3, 11), odd(r, 3, 13)];
     const x = randn(shape, { seed: seed(r) });
@@ -101,7 +94,6 @@ const reduce: LabGroup = {
 };
 
 const matmul: LabGroup = {
-  kernels: ['matmul'],
   cases(r) {
     const [m, k, n] = [randInt(r, 1, 17), randInt(r, 1, 33), randInt(r, 1, 19)];
     back(r, F.matmul(leaf(randn([m, k], { seed: seed(r) })), leaf(randn([k, n], { seed: seed(r) }))));
@@ -127,12 +119,7 @@ function convShape(x: readonly number[], o: ShapeOptions): void {
   }
 }
 
-const fmtConv = (p: Readonly<Record<string, number>>) =>
-  `${p.n}x${p.cin}x${p.h}x${p.w} -> ${p.cout}x${p.oh}x${p.ow} k${p.kh}x${p.kw} s${p.sh} p${p.ph}`;
-
 const conv: LabGroup = {
-  kernels: ['conv2d_fwd', 'conv2d_fwd_sg', 'conv_transpose2d_fwd', 'conv_transpose2d_fwd_sg', 'conv2d_bwd_weight', 'conv2d_bwd_weight_sg', 'conv_bwd_bias', 'conv_partial_sum', 'conv_weight_pack',
-    'winograd_weight', 'winograd_input', 'winograd_gemm', 'winograd_output', 'winograd_grad', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
   cases(r) {
     const n = randInt(r, 1, 2);
     const cin = pick(r, [1, 3, randInt(r, 2, 9)]);
@@ -175,21 +162,9 @@ const conv: LabGroup = {
     });
   },
   shape: convShape,
-  describe(kernel, p) {
-    if (kernel.startsWith('conv2d_fwd') || kernel.startsWith('conv_transpose2d_fwd')) return fmtConv(p);
-    if (kernel.startsWith('conv2d_bwd_weight')) return `g ${p.n}x${p.a}x${p.gh}x${p.gw} * x ${p.b}x${p.xh}x${p.xw} k${p.kh}x${p.kw} s${p.sh} slices ${p.nslices}`;
-    if (kernel === 'conv_bwd_bias') return `${p.n}x${p.c}x${p.h}x${p.w} slices ${p.nslices}`;
-    if (kernel === 'winograd_gemm') return `36 x [${p.cp} x ${p.cin}] * [${p.cin} x ${p.t4 * 4} tiles]`;
-    if (kernel === 'winograd_input') return `${p.nn}x${p.cin}x${p.h}x${p.w} tile rows ${p.ty0}+${p.bt}`;
-    if (kernel === 'winograd_wgrad_gemm') return `36 x [${p.a} x ${p.t4 * 4} tiles] * [${p.t4 * 4} tiles x ${p.b}] in ${p.nslices} slices`;
-    if (kernel === 'winograd_grad') return `${p.nn}x${p.a}x${p.gh}x${p.gw} tile rows ${p.ty0}+${p.bt}`;
-    if (kernel === 'winograd_output') return `${p.nn}x${p.cout}x${p.oh}x${p.ow} tile rows ${p.ty0}+${p.bt}`;
-    return null;
-  },
 };
 
 const pool: LabGroup = {
-  kernels: ['maxpool2d_fwd', 'maxpool2d_bwd', 'maxpool2d_bwd_k2s2'],
   cases(r) {
     const x = leaf(randn([randInt(r, 1, 2), pick(r, [1, 3, randInt(r, 2, 6)]), odd(r, 3, 13), odd(r, 3, 15)], { seed: seed(r) }));
     const k = pick(r, [2, 2, 3]);
@@ -202,11 +177,7 @@ const pool: LabGroup = {
   },
 };
 
-const batchNorm: LabGroup = {
-  kernels: [
-    'batchnorm2d_stats', 'batchnorm2d_stats_vec4', 'batchnorm2d_finalize', 'batchnorm2d_fwd', 'batchnorm2d_fwd_vec4',
-    'batchnorm2d_bwd_reduce', 'batchnorm2d_bwd_reduce_vec4', 'batchnorm2d_bwd_finalize', 'batchnorm2d_bwd_dx', 'batchnorm2d_bwd_dx_vec4',
-  ],
+const batch_norm: LabGroup = {
   cases(r) {
     // An odd plane runs the portable kernels, a plane of 4k elements the vec4 variants.
     for (const w4 of [odd(r, 3, 13), 4 * randInt(r, 1, 4)]) {
@@ -230,7 +201,6 @@ const batchNorm: LabGroup = {
 };
 
 const movement: LabGroup = {
-  kernels: ['concat', 'pad', 'interpolate_nearest', 'interpolate_nearest_bwd', 'interpolate_bilinear', 'interpolate_bilinear_bwd', 'dropout'],
   cases(r) {
     const [n, h, w] = [randInt(r, 1, 2), odd(r, 3, 9), odd(r, 3, 11)];
     const a = leaf(randn([n, randInt(r, 1, 4), h, w], { seed: seed(r) }));
@@ -251,16 +221,46 @@ const movement: LabGroup = {
   },
 };
 
-const LOSS_KERNELS = Object.keys(KERNELS).filter((k) => /^(softmax|bce_with_logits|cross_entropy|dice|loss_reduce)/.test(k));
+/** Logits [n, C, h, w] with small random sizes. */
+function randomLogits(r: Rng): Tensor {
+  const C = pick(r, [1, 3, randInt(r, 2, 6)]);
+  return leaf(randn([randInt(r, 1, 2), C, odd(r, 1, 9), odd(r, 3, 11)], { seed: seed(r), std: 2 }));
+}
 
-const loss: LabGroup = {
-  kernels: LOSS_KERNELS,
+/**
+ * Rows of (C - 1) * H * W >= 512 elements: with SPLIT_LIMITS the per-plane kernels (rows over one binding); the
+ * cross-entropy calls also gather the targets' logits in softmax_plane_stats (both target dtypes).
+ */
+function longRows(r: Rng, softmax: boolean): void {
+  const big = leaf(randn([1, 4, odd(r, 13, 15), odd(r, 15, 17)], { seed: seed(r), std: 2 }));
+  const [bh, bw] = [big.shape[2]!, big.shape[3]!];
+  if (softmax) {
+    attempt(() => back(r, F.softmax(big, 1)));
+    attempt(() => back(r, F.logSoftmax(big, 1)));
+  }
+  attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r) }))));
+  attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r), dtype: 'f32' }), { reduction: 'none' })));
+}
+
+const softmax: LabGroup = {
   cases(r) {
-    const C = pick(r, [1, 3, randInt(r, 2, 6)]);
-    const [n, h, w] = [randInt(r, 1, 2), odd(r, 1, 9), odd(r, 3, 11)];
-    const x = leaf(randn([n, C, h, w], { seed: seed(r), std: 2 }));
+    const x = randomLogits(r);
     attempt(() => back(r, F.softmax(x, 1)));
     attempt(() => back(r, F.logSoftmax(x, 1)));
+    longRows(r, true);
+  },
+  shape(x) {
+    const r = new Rng(1);
+    const t = leaf(randn(x));
+    back(r, F.softmax(t, 1));
+    back(r, F.logSoftmax(t, 1));
+  },
+};
+
+const loss: LabGroup = {
+  cases(r) {
+    const x = randomLogits(r);
+    const [n, C, h, w] = x.shape as [number, number, number, number];
     const t = noGrad(() => F.gt(rand([n, C, h, w], { seed: seed(r) }), 0.5));
     const pw = rand([C, 1, 1], { seed: seed(r), low: 0.5, high: 2 });
     attempt(() => back(r, F.bceWithLogits(x, t)));
@@ -275,13 +275,7 @@ const loss: LabGroup = {
     attempt(() => back(r, F.diceLoss(probs, onehot)));
     attempt(() => back(r, F.diceLoss(probs, ti, { reduction: 'none' })));
     attempt(() => back(r, F.diceLoss(probs, tf, { reduction: 'sum' })));
-    // Rows of (C - 1) * H * W >= 512 elements: with SPLIT_LIMITS the per-plane kernels (rows over one binding).
-    const big = leaf(randn([1, 4, odd(r, 13, 15), odd(r, 15, 17)], { seed: seed(r), std: 2 }));
-    const [bh, bw] = [big.shape[2]!, big.shape[3]!];
-    attempt(() => back(r, F.softmax(big, 1)));
-    attempt(() => back(r, F.logSoftmax(big, 1)));
-    attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r) }))));
-    attempt(() => back(r, F.crossEntropy(big, randint(0, 4, [1, bh, bw], { seed: seed(r), dtype: 'f32' }), { reduction: 'none' })));
+    longRows(r, false);
   },
   shape(x) {
     const r = new Rng(1);
@@ -293,7 +287,6 @@ const loss: LabGroup = {
 };
 
 const optim: LabGroup = {
-  kernels: ['sgd_update', 'adam_update'],
   cases(r) {
     const shape = [randInt(r, 1, 9), odd(r, 3, 33)];
     const p = () => randn(shape, { seed: seed(r) });
@@ -318,7 +311,6 @@ const optim: LabGroup = {
 };
 
 const lab: LabGroup = {
-  kernels: ['lab_peak_fma', 'lab_peak_copy'],
   cases(r) {
     const n = randInt(r, 1, 300);
     const x = randn([n], { seed: seed(r) });
@@ -336,96 +328,12 @@ const lab: LabGroup = {
   },
 };
 
-/** The lab's groups by family of ops; `kernels check` runs each group's cases on the CPU and replays them on the GPU. */
-export const LAB_GROUPS: Readonly<Record<string, LabGroup>> = { elementwise, reduce, matmul, conv, pool, batchNorm, movement, loss, optim, lab };
-
-/** The group whose calls launch `kernel`, if any. */
-export function groupOf(kernel: string): LabGroup | undefined {
-  return Object.values(LAB_GROUPS).find((g) => g.kernels.includes(kernel));
-}
-
-/**
- * Extra constant sets a kernel is also checked with, on every recorded case (variants the ops only pick for big
- * tensors, or never at small sizes). Only constants whose other value is valid for the same bindings.
- */
-export const CONSTANT_VARIANTS: Readonly<Record<string, readonly Constants[]>> = {
-  conv2d_fwd: [{ CO8: false }, { ACCUMULATE: true }],
-  conv_transpose2d_fwd: [{ CO8: false }, { ACCUMULATE: true }],
-  conv2d_fwd_sg: [{ CO16: false }, { CO16: false, CO8: false }, { ACCUMULATE: true }],
-  conv_transpose2d_fwd_sg: [{ CO16: false }, { CO16: false, CO8: false }, { ACCUMULATE: true }],
-  // Its general path, valid for every geometry.
-  conv2d_bwd_weight_sg: [{ PATH: 4 }],
-  conv_partial_sum: [{ ACCUMULATE: true }],
-  winograd_gemm: [{ CO: 16 }, { CO: 32 }, { ACCUMULATE: true }],
-  winograd_wgrad_gemm: [{ ACCUMULATE: true }],
-  winograd_wgrad_output: [{ ACCUMULATE: true }],
-  maxpool2d_fwd: [{ INDICES: false }],
-  lab_peak_fma: [{ VEC4: false }],
+/** The lab's cases by source group (spec.group); `kernels check` runs a group's cases on the CPU and replays them on the GPU. */
+export const LAB_GROUPS: Readonly<Record<string, LabGroup>> = {
+  elementwise, reduce, matmul, conv, pool, batch_norm, movement, softmax, loss, optim, lab,
 };
 
-/**
- * How a kernel's GPU output may differ from its float32 reference: 'exact' (data movement, selections), or the
- * length k of the longest sum one output element is (tolerance grows like sqrt(k)), with `loose` for kernels with
- * transcendental functions (exp, log, tanh, pow: a few ulp by the WGSL spec).
- */
-export type Tolerance = 'exact' | { k: number; loose?: boolean };
-
-const EXACT = new Set([
-  'concat', 'pad', 'maxpool2d_fwd', 'maxpool2d_bwd', 'interpolate_nearest', 'conv_weight_pack', 'fill', 'lab_peak_copy',
-  'neg', 'abs', 'relu', 'neg_bwd', 'relu_bwd', 'lhs', 'maximum', 'minimum', 'eq', 'gt', 'lt',
-]);
-
-/** The tolerance of one launch of `kernel`. */
-export function toleranceOf(kernel: string, p: Readonly<Record<string, number>>): Tolerance {
-  if (EXACT.has(kernel)) return 'exact';
-  const r = (k: number, loose = false): Tolerance => ({ k: Math.max(1, k), loose });
-  switch (kernel) {
-    case 'conv2d_fwd':
-    case 'conv2d_fwd_sg':
-    case 'conv_transpose2d_fwd':
-    case 'conv_transpose2d_fwd_sg':
-      return r(p.cin! * p.kh! * p.kw! + 1);
-    case 'conv2d_bwd_weight':
-    case 'conv2d_bwd_weight_sg':
-      return r(p.rows! * p.gw!);
-    case 'conv_bwd_bias':
-      return r(p.rows! * p.w!);
-    case 'conv_partial_sum':
-      return r(p.s! + 1);
-    // The transforms' sums have up to 9 (filter) or 36 (data, output) terms with coefficients up to 25.
-    case 'winograd_weight':
-      return r(9);
-    case 'winograd_input':
-    case 'winograd_output':
-      return r(36 * 25);
-    case 'winograd_gemm':
-      return r(p.cin!);
-    case 'winograd_grad':
-      return r(16 * 8);
-    case 'winograd_wgrad_gemm':
-      return r(p.s_len! * 4);
-    case 'winograd_wgrad_output':
-      return r(36 * p.nslots!);
-    case 'matmul':
-      return r(p.k!);
-    case 'reduce':
-      return r(p.chunk!);
-    case 'batchnorm2d_stats':
-    case 'batchnorm2d_bwd_reduce':
-      return r(p.chunk! * 2);
-    case 'batchnorm2d_finalize':
-    case 'batchnorm2d_bwd_finalize':
-      return r(p.ktot! * 2);
-    case 'loss_reduce':
-      return r(p.J!, true);
-    case 'lab_peak_fma':
-      return r(24);
-    case 'interpolate_nearest_bwd':
-    case 'interpolate_bilinear':
-    case 'interpolate_bilinear_bwd':
-      return r(16);
-  }
-  // Losses: sums over a class dim or a workgroup's WG * K items, with exp / log.
-  if (LOSS_KERNELS.includes(kernel)) return r(Math.max(p.D ?? 0, p.C ?? 0, 1024), true);
-  return r(4, true);
+/** The cases that launch `kernel`: those of its source group, if any. */
+export function groupOf(kernel: string): LabGroup | undefined {
+  return LAB_GROUPS[kernelGroup(kernel)];
 }
