@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'cli.js');
-const src = join(root, 'src', 'cli.ts');
+const built = join(root, 'dist', 'cli', 'main.js');
+const src = join(root, 'src', 'cli', 'main.ts');
 let tsx = null;
 if (existsSync(src) && process.env.UNET_WEBGPU_FROM_DIST !== '1') tsx = await import('tsx/esm/api').catch(() => null);
 if (tsx) {

@@ -1,12 +1,12 @@
 /// <reference types="node" />
 // unet-webgpu/node: WebGPU in Node through Dawn (the `webgpu` package), and loading edited shaders from disk.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { DeviceOptions } from './device.js';
 import { SHADERS, type ShaderName } from './kernels/shaders.gen.js';
-import { overrideShader } from './kernels/shader_source.js';
+import { overrideShader, type ShaderFile } from './kernels/shader_source.js';
 import { openWebGpu } from './kernels/runtime/open.js';
 import { withUnquantizedTimestamps } from './kernels/runtime/profiler.js';
 import type { WebGpuBackend } from './kernels/runtime/webgpu_backend.js';
@@ -53,15 +53,23 @@ export async function openNodeDevice(opts: NodeDeviceOptions = {}): Promise<WebG
   return dev;
 }
 
-/** Loads every `NAME.wgsl` in `dir` over the embedded shader of that name (kernel edits without a rebuild). */
-export function loadShaderDir(dir: string): ShaderName[] {
-  const loaded: ShaderName[] = [];
+/** Loads every `NAME.wgsl` in `dir` (and `dir/lib/NAME.wgsl`) over the embedded shader of that name (kernel edits without a rebuild). */
+export function loadShaderDir(dir: string): ShaderFile[] {
+  const loaded: ShaderFile[] = [];
   for (const f of readdirSync(dir)) {
     if (!f.endsWith('.wgsl')) continue;
     const name = f.slice(0, -5);
     if (!(name in SHADERS)) throw new GpuUnavailableError(`loadShaderDir: ${join(dir, f)} matches no kernel shader (known: ${Object.keys(SHADERS).join(', ')})`);
     overrideShader(name as ShaderName, readFileSync(join(dir, f), 'utf8'));
     loaded.push(name as ShaderName);
+  }
+  // DIR/lib/*.wgsl (laid out as shaders/): an edited lib file reaches every kernel that includes it.
+  const lib = join(dir, 'lib');
+  for (const f of existsSync(lib) ? readdirSync(lib) : []) {
+    if (!f.endsWith('.wgsl')) continue;
+    const name = `lib/${f.slice(0, -5)}` as ShaderFile;
+    overrideShader(name, readFileSync(join(lib, f), 'utf8'));
+    loaded.push(name);
   }
   return loaded;
 }

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { getKernel, KERNELS, type KernelSpec } from '../../src/index.js';
 import { kernelGroup } from '../../src/kernels/index.js';
 import { bindByOrder } from '../../src/kernels/backend.js';
-import { parseConstants } from '../../src/bench/kernels_cli.js';
+import { parseConstants } from '../../src/cli/kernels.js';
 import { groupOf } from '../../src/bench/lab/cases.js';
 import { adapterFingerprint } from '../../src/bench/lab/peak.js';
 import { distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../../src/bench/lab/record.js';

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The unet-webgpu command line. `npx unet-webgpu help` lists the commands; README.md documents them.
 import { parseArgs } from 'node:util';
-import { cpuDevice, metaDevice, openNodeDevice, randn, setDefaultDevice, stats, Tensor, bceWithLogits, noGrad, rand, gt } from './node.js';
-import { convPolicy, CONV_FLAGS } from './bench/conv_flags.js';
-import { setKernelPolicy } from './kernels/policy.js';
-import { summary } from './nn/summary.js';
-import { UNet, type UNetOptions } from './unet/unet.js';
+import { cpuDevice, metaDevice, openNodeDevice, randn, setDefaultDevice, stats, Tensor, bceWithLogits, noGrad, rand, gt } from '../node.js';
+import { convPolicy, CONV_FLAGS } from './conv_flags.js';
+import { setKernelPolicy } from '../kernels/policy.js';
+import { summary } from '../nn/summary.js';
+import { UNet, type UNetOptions } from '../unet/unet.js';
 
 const MODEL_FLAGS = {
   in: { type: 'string', default: '1' },
@@ -90,7 +90,7 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { cpu: { type: 'boolean', default: false }, verbose: { type: 'boolean', short: 'v', default: false }, ...CONV_FLAGS } });
   if (!positionals.length) throw new Error('give one or more reference dumps (.safetensors), e.g. test/fixtures/unet/*.safetensors');
   const { readFile } = await import('node:fs/promises');
-  const { checkTorch, formatCheck } = await import('./unet/check_torch.js');
+  const { checkTorch, formatCheck } = await import('../unet/check_torch.js');
   const dev = values.cpu ? cpuDevice() : await openNodeDevice();
   setKernelPolicy(dev, convPolicy(values));
   setDefaultDevice(dev);
@@ -106,9 +106,9 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
 
 const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
-  bench: [async (a) => (await import('./bench/bench_cli.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]'],
+  bench: [async (a) => (await import('./bench.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]'],
   'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup)'],
-  kernels: [async (a) => (await import('./bench/kernels_cli.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
+  kernels: [async (a) => (await import('./kernels.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
   summary: [summaryCmd, "torchinfo's table: --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop]"],
 };
 

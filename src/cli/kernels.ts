@@ -1,6 +1,6 @@
 /// <reference types="node" />
 // `unet-webgpu kernels list | check | bench | peak`: the kernel lab (bench/KERNEL_LAB.md documents the output).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,12 +9,11 @@ import { KERNELS } from '../kernels/index.js';
 import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
 import { loadShaderDir, openNodeDevice } from '../node.js';
 import { ArgumentError } from '../core/errors.js';
-import { overrideShader, type ShaderFile } from '../kernels/shader_source.js';
 import type { ConfigName } from '../unet/configs.js';
-import { checkKernel } from './lab/check.js';
-import { adapterFingerprint, measurePeak, type Peak } from './lab/peak.js';
-import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from './lab/record.js';
-import { benchSpec, timeLaunch } from './lab/time.js';
+import { checkKernel } from '../bench/lab/check.js';
+import { adapterFingerprint, measurePeak, type Peak } from '../bench/lab/peak.js';
+import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../bench/lab/record.js';
+import { benchSpec, timeLaunch } from '../bench/lab/time.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const exp = (x: number) => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));
@@ -32,16 +31,8 @@ export function parseConstants(s: string | undefined): Constants {
   return out;
 }
 
-/** DIR/lib/*.wgsl of `--shaders DIR` (laid out as shaders/): an edited lib file reaches every kernel including it. */
-function loadShaderLibDir(dir: string): string[] {
-  const lib = join(dir, 'lib');
-  const names = existsSync(lib) ? readdirSync(lib).filter((f) => f.endsWith('.wgsl')).map((f) => `lib/${f.slice(0, -5)}`) : [];
-  for (const name of names) overrideShader(name as ShaderFile, readFileSync(join(dir, `${name}.wgsl`), 'utf8'));
-  return names;
-}
-
 async function openDevice(shaders: string | undefined): Promise<WebGpuBackend> {
-  if (shaders) log(`loaded shaders from ${shaders}: ${[...loadShaderDir(shaders), ...loadShaderLibDir(shaders)].join(', ') || '(none)'}`);
+  if (shaders) log(`loaded shaders from ${shaders}: ${loadShaderDir(shaders).join(', ') || '(none)'}`);
   return openNodeDevice({ setDefault: false });
 }
 

@@ -7,7 +7,7 @@ import { openNodeDevice } from '../node.js';
 import { withDevice } from '../tensor/context.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
 import { UNet } from '../unet/unet.js';
-import { benchModel, type BenchMode } from './bench_model.js';
+import { benchModel, type BenchMode } from '../bench/bench_model.js';
 import { convPolicy, CONV_FLAGS } from './conv_flags.js';
 
 export async function benchCmd(argv: string[]): Promise<void> {
