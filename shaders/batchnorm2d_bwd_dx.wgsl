@@ -11,6 +11,7 @@
 // Bindings: 0 x · 1 g · 2 mean · 3 invstd · 4 weight · 5 bias · 6 sum_gxhat · 7 sum_g (reads) · 8 dx (write) · 9 p.
 
 // #include "lib/batchnorm_apply.wgsl"
+// #include "lib/nan.wgsl"
 
 override WG: u32 = 256u;
 override TRAINING: bool = true;
@@ -43,7 +44,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (RELU) {
     var b = 0.0;
     if (HAS_B) { b = bias[c]; }
-    if (!(bn_apply(xv, mean[c], s, b, HAS_B) > 0.0)) { gv = 0.0; }
+    if (!relu_keeps(bn_apply(xv, mean[c], s, b, HAS_B))) { gv = 0.0; }
   }
   if (TRAINING) {
     let xhat = (xv - mean[c]) * invstd[c];

@@ -10,6 +10,7 @@
 // · 8 dx (write, vec4) · 9 p. x, g and dx are windows that start at element `base` (aligned).
 
 // #include "lib/batchnorm_apply.wgsl"
+// #include "lib/nan.wgsl"
 
 override WG: u32 = 64u;
 override RUN: u32 = 4u;
@@ -62,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xv = x[i];
     var gv = g[i];
     if (RELU) {
-      gv = select(vec4f(0.0), gv, bn_apply4(xv, mu, s, b, HAS_B) > vec4f(0.0));
+      gv = select(vec4f(0.0), gv, relu_keeps4(bn_apply4(xv, mu, s, b, HAS_B)));
     }
     if (TRAINING) {
       let xhat = (xv - mu) * inv;

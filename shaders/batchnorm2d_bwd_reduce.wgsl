@@ -11,6 +11,7 @@
 // Bindings: 0 x · 1 g · 2 mean · 3 invstd · 4 weight · 5 bias (reads) · 6 part (write) · 7 p (uniform).
 
 // #include "lib/batchnorm_apply.wgsl"
+// #include "lib/nan.wgsl"
 
 override WG: u32 = 64u;
 override RELU: bool = false;
@@ -52,7 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xv = x[e];
     var gv = g[e];
     if (RELU) {
-      if (!(bn_apply(xv, mu, sc, sh, HAS_B) > 0.0)) { gv = 0.0; }
+      if (!relu_keeps(bn_apply(xv, mu, sc, sh, HAS_B))) { gv = 0.0; }
     }
     sg += gv;
     sgx += gv * (xv - mu);

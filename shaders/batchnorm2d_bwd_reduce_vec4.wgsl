@@ -8,6 +8,7 @@
 // Bindings: 0 x · 1 g (vec4) · 2 mean · 3 invstd · 4 weight · 5 bias (reads) · 6 part (write) · 7 p (uniform).
 
 // #include "lib/batchnorm_apply.wgsl"
+// #include "lib/nan.wgsl"
 
 override WG: u32 = 64u;
 override RELU: bool = false;
@@ -53,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let xv = x[e];
     var gv = g[e];
     if (RELU) {
-      gv = select(vec4f(0.0), gv, bn_apply4(xv, mu, sc, sh, HAS_B) > vec4f(0.0));
+      gv = select(vec4f(0.0), gv, relu_keeps4(bn_apply4(xv, mu, sc, sh, HAS_B)));
     }
     sg += gv;
     sgx += gv * (xv - mu);

@@ -9,6 +9,7 @@
 // Bindings: 0 x · 1 mean · 2 invstd · 3 weight · 4 bias (reads; weight / bias not touched when absent) · 5 y (write) · 6 p.
 
 // #include "lib/batchnorm_apply.wgsl"
+// #include "lib/nan.wgsl"
 
 override WG: u32 = 256u;
 override HAS_W: bool = true;
@@ -35,6 +36,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var b = 0.0;
   if (HAS_B) { b = bias[c]; }
   var v = bn_apply(x[i], mean[c], s, b, HAS_B);
-  if (RELU) { v = max(v, 0.0); }
+  if (RELU) { v = select(0.0, v, relu_keeps(v)); }
   y[i] = v;
 }

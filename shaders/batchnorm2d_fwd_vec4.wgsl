@@ -11,6 +11,7 @@
 // · 5 y (write, vec4) · 6 p. x and y are windows that start at element `base` (aligned).
 
 // #include "lib/batchnorm_apply.wgsl"
+// #include "lib/nan.wgsl"
 
 override WG: u32 = 64u;
 override RUN: u32 = 4u;
@@ -51,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (j0 + k >= hw4 || i >= i32(n4)) { break; }
     if (i < 0) { continue; }
     var v = bn_apply4(x[i], mu, s, b, HAS_B);
-    if (RELU) { v = max(v, vec4f(0.0)); }
+    if (RELU) { v = select(vec4f(0.0), v, relu_keeps4(v)); }
     y[i] = v;
   }
 }

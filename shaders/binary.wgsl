@@ -13,6 +13,8 @@ struct Params {
   sb0: u32, sb1: u32, sb2: u32, sb3: u32, sb4: u32, sb5: u32,
 }
 
+// #include "lib/nan.wgsl"
+
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;

@@ -15,6 +15,8 @@ struct Params {
   rs0: u32, rs1: u32, rs2: u32, rs3: u32, rs4: u32, rs5: u32,
 }
 
+// #include "lib/nan.wgsl"
+
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
@@ -44,7 +46,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let e1 = q % p.r1;
     let e0 = q / p.r1;
     let v = x[base + e0 * p.rs0 + e1 * p.rs1 + e2 * p.rs2 + e3 * p.rs3 + e4 * p.rs4 + e5 * p.rs5];
-    if (OP == 1u) { acc = max(acc, v); } else { acc += v; }
+    if (OP == 1u) { acc = max_nan(acc, v); } else { acc += v; }
   }
   y[i] = acc * p.scale;
 }

@@ -7,6 +7,8 @@ override WG: u32 = 256u;
 
 struct Params { n: u32, a: f32 }
 
+// #include "lib/nan.wgsl"
+
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> y: array<f32>;
 @group(0) @binding(2) var<storage, read> g: array<f32>;

@@ -137,7 +137,7 @@ function fwdRef({ x, mean, invstd, weight, bias }: Record<'x' | 'mean' | 'invstd
     const s = k.HAS_W ? invstd[c]! * weight[c]! : invstd[c]!;
     let v = (x[i]! - mean[c]!) * s;
     if (k.HAS_B) v += bias[c]!;
-    y[i] = k.RELU && !(v > 0) ? 0 : v;
+    y[i] = k.RELU && v <= 0 ? 0 : v; // NaN stays NaN (PyTorch's relu)
   }
 }
 
@@ -204,7 +204,7 @@ function bwdReduceRef(
       if (k.RELU) {
         let z = (x[e]! - mean[c]!) * sc;
         if (k.HAS_B) z += bias[c]!;
-        if (!(z > 0)) gv = 0;
+        if (z <= 0) gv = 0; // NaN passes g (PyTorch's threshold_backward)
       }
       sg += gv;
       sgx += gv * (x[e]! - mean[c]!);
@@ -277,7 +277,7 @@ function dxRef({ x, g, mean, invstd, weight, bias, sum_gxhat, sum_g }: Record<Dx
     if (k.RELU) {
       let z = (x[i]! - mean[c]!) * s;
       if (k.HAS_B) z += bias[c]!;
-      if (!(z > 0)) gv = 0;
+      if (z <= 0) gv = 0; // NaN passes g (PyTorch's threshold_backward)
     }
     if (k.TRAINING) {
       const xhat = (x[i]! - mean[c]!) * invstd[c]!;

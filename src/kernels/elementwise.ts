@@ -23,7 +23,8 @@ export const UNARY = {
   sqrt: { wgsl: 'sqrt(x)', js: (x) => Math.sqrt(x), dwgsl: 'g * 0.5 / y', djs: (_x, y, g) => (g * 0.5) / y, saves: 'y' },
   abs: { wgsl: 'abs(x)', js: (x) => Math.abs(x), dwgsl: 'g * sign(x)', djs: (x, _y, g) => g * Math.sign(x), saves: 'x', exact: true },
   relu: {
-    wgsl: 'max(x, 0.0)', js: (x) => (x > 0 ? x : 0), dwgsl: 'select(0.0, g, x > 0.0)', djs: (x, _y, g) => (x > 0 ? g : 0), saves: 'x',
+    // NaN propagates (PyTorch): relu(NaN) = NaN, and its gradient passes g (threshold_backward masks only x <= 0).
+    wgsl: 'select(0.0, x, relu_keeps(x))', js: (x) => (x > 0 || x !== x ? x : 0), dwgsl: 'select(0.0, g, relu_keeps(x))', djs: (x, _y, g) => (x > 0 || x !== x ? g : 0), saves: 'x',
     exact: true, dexact: true,
   },
   leaky_relu: {
@@ -57,8 +58,8 @@ export const BINARY = {
   mul: { wgsl: 'a * b', js: (a, b) => a * b },
   div: { wgsl: 'a / b', js: (a, b) => a / b },
   pow: { wgsl: 'powf(a, b)', js: (a, b) => Math.pow(a, b) },
-  maximum: { wgsl: 'max(a, b)', js: (a, b) => Math.max(a, b), exact: true },
-  minimum: { wgsl: 'min(a, b)', js: (a, b) => Math.min(a, b), exact: true },
+  maximum: { wgsl: 'max_nan(a, b)', js: (a, b) => Math.max(a, b), exact: true },
+  minimum: { wgsl: 'min_nan(a, b)', js: (a, b) => Math.min(a, b), exact: true },
   eq: { wgsl: 'select(0.0, 1.0, a == b)', js: (a, b) => (a === b ? 1 : 0), exact: true },
   gt: { wgsl: 'select(0.0, 1.0, a > b)', js: (a, b) => (a > b ? 1 : 0), exact: true },
   lt: { wgsl: 'select(0.0, 1.0, a < b)', js: (a, b) => (a < b ? 1 : 0), exact: true },

@@ -171,12 +171,15 @@ export const pow = (a: Tensor | number, b: Tensor | number): Tensor =>
     (a, b, y, g, n) => [n[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : null, n[1] ? mul(g, mul(y, log(a))) : null],
     true,
   );
-/** Gradient weights of maximum/minimum: 1 where `win` (gt or lt) holds, 1/2 on ties (torch.maximum splits), else 0. */
+/**
+ * Gradients of maximum/minimum (torch's rule): a gets g where it wins (`win`: gt or lt) and where either is NaN, half
+ * on ties, 0 where it loses; b likewise. So a NaN passes g to both sides, as in PyTorch.
+ */
 function pickGrads(win: 'gt' | 'lt', a: Tensor, b: Tensor, g: Tensor, needs: readonly boolean[]): [Tensor | null, Tensor | null] {
-  const w = binaryRaw(win, a, b);
-  const tie = binaryRaw('eq', a, b);
-  const m = add(w, mul(tie, 0.5));
-  return [needs[0] ? mul(g, m) : null, needs[1] ? mul(g, sub(1, m)) : null];
+  const lose = win === 'gt' ? 'lt' : 'gt';
+  const half = mul(binaryRaw('eq', a, b), 0.5);
+  const side = (beaten: 'gt' | 'lt') => mul(g, sub(sub(1, binaryRaw(beaten, a, b)), half));
+  return [needs[0] ? side(lose) : null, needs[1] ? side(win) : null];
 }
 
 /** Elementwise max, broadcasting; on ties each side gets half the gradient (torch.maximum). */
