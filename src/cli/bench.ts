@@ -8,6 +8,7 @@ import { withDevice } from '../tensor/context.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
 import { UNet } from '../unet/unet.js';
 import { benchModel, type BenchMode } from '../bench/bench_model.js';
+import { choiceFlag, intFlag, numFlag } from './args.js';
 import { convPolicy, CONV_FLAGS } from './conv_flags.js';
 
 export async function benchCmd(argv: string[]): Promise<void> {
@@ -26,23 +27,26 @@ export async function benchCmd(argv: string[]): Promise<void> {
       ...CONV_FLAGS,
     },
   });
-  const name = v.config as ConfigName;
+  const name = choiceFlag<ConfigName>('bench', 'config', v.config, CONFIGS);
   const cfg = CONFIGS[name];
-  if (!cfg) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${v.config}`);
-  const modes = v.modes.split(',').map((m) => m.trim()) as BenchMode[];
-  for (const m of modes) if (!['fwd', 'fwd_eval', 'train'].includes(m)) throw new Error(`unknown mode '${m}' (fwd, fwd_eval, train)`);
+  const modes = v.modes.split(',').map((m) => choiceFlag<BenchMode>('bench', 'modes', m.trim(), ['fwd', 'fwd_eval', 'train']));
+  const niceMain = intFlag('bench', 'nice-main', v['nice-main'], -20, 19);
+  const reps = intFlag('bench', 'reps', v.reps);
+  const warmup = intFlag('bench', 'warmup', v.warmup);
+  const budgetS = numFlag('bench', 'budget-s', v['budget-s'], 0, false);
+  const lr = numFlag('bench', 'lr', v.lr, 0, false);
   const log = (msg: string) => process.stderr.write(`[bench ${name}] ${msg}\n`);
-  const dev = await openNodeDevice({ niceMain: +v['nice-main'], dawnFlags: v.dawn ? v.dawn.split(',') : [], kernels: convPolicy(v) });
+  const dev = await openNodeDevice({ niceMain, dawnFlags: v.dawn ? v.dawn.split(',') : [], kernels: convPolicy(v) });
   const conv = { fwd: dev.policy.convForward, wgrad: dev.policy.convWeightGrad };
   const model = withDevice(dev, () => new UNet(unetOptions(name)));
   const params = model.parameters().reduce((s, p) => s + p.numel, 0);
   log(`${dev.description}; ${params.toLocaleString('en-US')} parameters`);
   const r = await benchModel(model, [cfg.batch, cfg.channels, cfg.size, cfg.size], dev, {
     modes,
-    reps: +v.reps,
-    warmup: Math.max(1, +v.warmup),
-    budgetS: +v['budget-s'],
-    lr: +v.lr,
+    reps,
+    warmup,
+    budgetS,
+    lr,
     log,
     profile: v.profile,
   });
@@ -57,9 +61,9 @@ export async function benchCmd(argv: string[]): Promise<void> {
     out_shape: r.out_shape,
     conv_gmacs_fwd: r.conv_gmacs_fwd,
     modes: r.modes,
-    nice_main: +v['nice-main'] || 0,
+    nice_main: niceMain,
     conv_variants: conv,
-    webgpu_flags: { nice_main: +v['nice-main'] || 0, dawn: v.dawn || undefined },
+    webgpu_flags: { nice_main: niceMain, dawn: v.dawn || undefined },
     adapter: r.adapter,
     gpu_peak_mb: Math.round(r.gpu_peak_bytes / 2 ** 20),
     gpu_pooled_mb: Math.round(r.gpu_pooled_bytes / 2 ** 20),

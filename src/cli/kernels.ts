@@ -9,7 +9,8 @@ import { KERNELS } from '../kernels/index.js';
 import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
 import { loadShaderDir, openNodeDevice } from '../node.js';
 import { ArgumentError } from '../core/errors.js';
-import type { ConfigName } from '../unet/configs.js';
+import { CONFIGS, type ConfigName } from '../unet/configs.js';
+import { choiceFlag, intFlag } from './args.js';
 import { checkKernel } from '../bench/lab/check.js';
 import { adapterFingerprint, measurePeak, type Peak } from '../bench/lab/peak.js';
 import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../bench/lab/record.js';
@@ -87,8 +88,8 @@ async function checkCmd(argv: string[]): Promise<void> {
   });
   const specs = selectKernels(positionals);
   const constants = parseConstants(v.constants);
-  const seed = +v.seed;
-  const cases = recordCases(specs, seed, +v.rounds, +v['max-cases']);
+  const seed = intFlag('kernels check', 'seed', v.seed, 0);
+  const cases = recordCases(specs, seed, intFlag('kernels check', 'rounds', v.rounds), intFlag('kernels check', 'max-cases', v['max-cases']));
   const dev = await openDevice(v.shaders);
   let fail = 0;
   let noCase = 0;
@@ -200,12 +201,12 @@ async function benchCmd(argv: string[]): Promise<void> {
   if (!name || extra.length) throw new ArgumentError('kernels bench', 'usage: kernels bench <kernel> [--variant v] [--constants K=V,...] [--shape NxCxHxW[:k=v,...]] [--config a|b|c] [--reps N] [--json]');
   const spec = benchSpec(name, v.variant);
   const constants = parseConstants(v.constants);
-  const reps = Math.max(1, +v.reps);
+  const reps = intFlag('kernels bench', 'reps', v.reps);
   const dev = await openDevice(v.shaders);
   try {
     const { peak } = await adapterPeak(dev, v.remeasure);
-    const launches = v.shape?.length ? v.shape.flatMap((s) => recordShape(name, s, dev.limits, dev.adapter)) : recordModel(v.config as ConfigName, dev.limits, dev.adapter);
-    const shapes = distinctLaunches(launches, name).slice(0, +v['max-shapes']);
+    const launches = v.shape?.length ? v.shape.flatMap((s) => recordShape(name, s, dev.limits, dev.adapter)) : recordModel(choiceFlag<ConfigName>('kernels bench', 'config', v.config, CONFIGS), dev.limits, dev.adapter);
+    const shapes = distinctLaunches(launches, name).slice(0, intFlag('kernels bench', 'max-shapes', v['max-shapes']));
     if (!shapes.length) throw new ArgumentError('kernels bench', `${name} is not launched by ${v.shape?.length ? `--shape ${v.shape.join(' ')}` : `a training step of config ${v.config}`}`);
     const where = v.shape?.length ? `--shape ${v.shape.join(' ')}` : `config ${v.config} training step`;
     const label = `${spec.name}${spec.name !== name ? ` (on ${name}'s launches)` : ''}${Object.keys(constants).length ? ` [${fmtConstants(constants)}]` : ''}`;

@@ -2,6 +2,8 @@
 // The unet-webgpu command line. `npx unet-webgpu help` lists the commands; README.md documents them.
 import { parseArgs } from 'node:util';
 import { cpuDevice, metaDevice, openNodeDevice, randn, setDefaultDevice, stats, Tensor, bceWithLogits, noGrad, rand, gt } from '../node.js';
+import { ArgumentError } from '../core/errors.js';
+import { choiceFlag, intFlag } from './args.js';
 import { convPolicy, CONV_FLAGS } from './conv_flags.js';
 import { setKernelPolicy } from '../kernels/policy.js';
 import { summary } from '../nn/summary.js';
@@ -22,31 +24,30 @@ const MODEL_FLAGS = {
 
 type ModelArgs = { [K in keyof typeof MODEL_FLAGS]: (typeof MODEL_FLAGS)[K]['default'] extends boolean ? boolean : string };
 
-function modelOptions(v: ModelArgs): UNetOptions {
-  const padding = v.padding;
-  const merge = v.merge;
-  if (padding !== 'same' && padding !== 'valid') throw new Error(`--padding must be same or valid, got ${padding}`);
-  if (merge !== 'pad' && merge !== 'crop') throw new Error(`--merge must be pad or crop, got ${merge}`);
+function modelOptions(cmd: string, v: ModelArgs): UNetOptions {
   return {
-    inChannels: +v.in,
-    classes: +v.classes,
-    width: +v.width,
-    depth: +v.depth,
-    padding,
+    inChannels: intFlag(cmd, 'in', v.in),
+    classes: intFlag(cmd, 'classes', v.classes),
+    width: intFlag(cmd, 'width', v.width),
+    depth: intFlag(cmd, 'depth', v.depth, 0),
+    padding: choiceFlag(cmd, 'padding', v.padding, ['same', 'valid'] as const),
     bilinear: v.bilinear,
     bias: !v['no-bias'],
-    merge,
+    merge: choiceFlag(cmd, 'merge', v.merge, ['pad', 'crop'] as const),
   };
 }
+
+/** The input shape [batch, in, size, size] of the model flags. */
+const inputShape = (cmd: string, v: ModelArgs) => [intFlag(cmd, 'batch', v.batch), intFlag(cmd, 'in', v.in), intFlag(cmd, 'size', v.size), intFlag(cmd, 'size', v.size)];
 
 /** `summary`: torchinfo's table for a U-Net configuration, computed on the meta device (no GPU needed). */
 async function summaryCmd(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, depthShown: { type: 'string', default: '3' } } });
   const meta = metaDevice();
   setDefaultDevice(meta);
-  const net = new UNet(modelOptions(values));
-  const x = Tensor.empty([+values.batch, +values.in, +values.size, +values.size], 'f32', meta);
-  console.log(summary(net, x, { depth: +values.depthShown }).text);
+  const net = new UNet(modelOptions('summary', values));
+  const x = Tensor.empty(inputShape('summary', values), 'f32', meta);
+  console.log(summary(net, x, { depth: intFlag('summary', 'depthShown', values.depthShown, 0) }).text);
 }
 
 const ms = (t: number) => (t >= 10000 ? `${(t / 1000).toFixed(1)} s` : `${t.toFixed(0)} ms`);
@@ -54,18 +55,20 @@ const ms = (t: number) => (t >= 10000 ? `${(t / 1000).toFixed(1)} s` : `${t.toFi
 /** `run` (npm start): the seed U-Net's forward and backward on the GPU, with its summary and timings. */
 async function runCmd(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, steps: { type: 'string', default: '1' }, 'nice-main': { type: 'string', default: '0' } } });
-  const opts = modelOptions(values);
+  const opts = modelOptions('run', values);
+  const steps = intFlag('run', 'steps', values.steps);
+  const niceMain = intFlag('run', 'nice-main', values['nice-main'], -20, 19);
   const meta = metaDevice();
   setDefaultDevice(meta);
-  const shape = [+values.batch, +values.in, +values.size, +values.size];
+  const shape = inputShape('run', values);
   console.log(summary(new UNet(opts), Tensor.empty(shape, 'f32', meta)).text);
-  const dev = await openNodeDevice({ niceMain: +values['nice-main'] });
+  const dev = await openNodeDevice({ niceMain });
   console.log(`\ndevice: ${dev.description}`);
   const net = new UNet(opts);
   const x = randn(shape, { seed: 1 });
-  const outSize = UNet.outputSize(+values.size, opts);
+  const outSize = UNet.outputSize(shape[2]!, opts);
   const target = noGrad(() => gt(rand([shape[0]!, opts.classes, outSize, outSize], { seed: 2 }), 0.5));
-  for (let step = 1; step <= +values.steps; step++) {
+  for (let step = 1; step <= steps; step++) {
     const t0 = performance.now();
     const y = net.forward(x);
     const loss = bceWithLogits(y, target);
@@ -121,6 +124,9 @@ if (cmd === 'help' || cmd === '--help' || !COMMANDS[cmd]) {
 try {
   await COMMANDS[cmd]![0](rest);
 } catch (e) {
-  console.error(`unet-webgpu ${cmd}: ${(e as Error).message}`);
-  process.exit(1);
+  const msg = (e as Error).message;
+  console.error(msg.startsWith(`${cmd}`) ? `unet-webgpu ${msg}` : `unet-webgpu ${cmd}: ${msg}`);
+  // Bad usage (a flag's value, an unknown flag) exits 2, as usage errors do; anything else 1.
+  const usage = e instanceof ArgumentError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  process.exit(usage ? 2 : 1);
 }
