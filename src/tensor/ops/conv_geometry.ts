@@ -1,5 +1,6 @@
 // conv2d / convTranspose2d: options (PyTorch's names and rules), the launch geometry shared by every kernel family.
-import { ArgumentError, ShapeError } from '../../core/errors.js';
+import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDType, deviceOf } from './util.js';
@@ -60,6 +61,14 @@ export function checkInputs(op: string, x: Tensor, weight: Tensor, bias: Tensor 
   for (const t of [x, weight, bias]) if (t) checkDType(op, t, 'f32');
   if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be 4-D [N, C, H, W] (weight ${fmt(weight.shape)})`, [x.shape, weight.shape]);
   if (weight.ndim !== 4) throw new ShapeError(op, `weight ${fmt(weight.shape)} must be 4-D (x ${fmt(x.shape)})`, [x.shape, weight.shape]);
+  // Every kernel family binds the weight whole, and the direct kernels its packed copy (output channels padded to a
+  // multiple of 4, plus 4): refused up front, before any allocation, where either would exceed one binding.
+  const [a, b, kh, kw] = weight.shape as [number, number, number, number];
+  const packed = Math.max(a * kh * kw * (4 * Math.ceil(b / 4) + 4), b * kh * kw * (4 * Math.ceil(a / 4) + 4));
+  const max = weight.device.limits.maxBindingBytes;
+  if (packed * BYTES_PER_ELEMENT > max) {
+    throw new LimitError(op, 'maxStorageBufferBindingSize', packed * BYTES_PER_ELEMENT, max, `weight ${fmt(weight.shape)} (packed: ${packed} elements) does not fit one binding; weights are not split`);
+  }
 }
 
 export const plural = (c: number) => (c === 1 ? 'channel' : 'channels');

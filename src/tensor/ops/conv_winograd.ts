@@ -13,7 +13,7 @@ import { subgroupWorkgroup } from '../../kernels/policy.js';
 import type { Tensor } from '../tensor.js';
 import { winogradFor } from './conv_choice.js';
 import { PART_CAP, type Geo, type Taps } from './conv_geometry.js';
-import { bindGeometry, planBlocks, windowOf } from './split.js';
+import { bindGeometry, planBlocksOrNull, windowOf } from './split.js';
 import { empty, launch } from './util.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -60,7 +60,10 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
   const L = bindGeometry(dev).max;
   const pin = g.h * g.w;
   const pout = g.oh * g.ow;
-  const { nb, cb: [ca, cob] } = planBlocks(op, dev, g.n, [{ c: g.cin, plane: pin }, { c: g.cout, plane: pout, q: 8 }]);
+  // Where 8-channel blocks do not fit a binding, the direct kernels (4-channel blocks) take the launch.
+  const blocks = planBlocksOrNull(op, dev, g.n, [{ c: g.cin, plane: pin }, { c: g.cout, plane: pout, q: 8 }]);
+  if (!blocks) return null;
+  const { nb, cb: [ca, cob] } = blocks;
   const cpb = 8 * Math.ceil(cob / 8);
   // Input-channel blocks: the x window (plan) and one block's transformed weights under the limit.
   const fit = Math.min(ca, Math.floor(L / (36 * cpb)));
@@ -129,7 +132,9 @@ export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & {
   const L = bindGeometry(dev).max;
   const pg = gh * gw;
   const px = xh * xw;
-  const { nb, cb: [ca, cb] } = planBlocks(op, dev, n, [{ c: a, plane: pg }, { c: b, plane: px }]);
+  const blocks = planBlocksOrNull(op, dev, n, [{ c: a, plane: pg }, { c: b, plane: px }]);
+  if (!blocks) return null;
+  const { nb, cb: [ca, cb] } = blocks;
   const bands = winogradBands(n, nb, gh, gw, Math.max(ca, cb), L);
   if (!bands) return null;
   // Channel blocks whose slots (at least one) fit the partial buffer.

@@ -113,6 +113,16 @@ export function planBlocks(op: string, dev: Backend, n: number, parts: readonly 
   return { nb: 1, cb, pb };
 }
 
+/** planBlocks, or null where it would refuse with a LimitError: for a kernel family that has another way to run the op. */
+export function planBlocksOrNull(...args: Parameters<typeof planBlocks>): ReturnType<typeof planBlocks> | null {
+  try {
+    return planBlocks(...args);
+  } catch (e) {
+    if (e instanceof LimitError) return null;
+    throw e;
+  }
+}
+
 /** Runs of whole planes (one launch each) of tensors with `planeSizes` elements per plane, each window within one binding. */
 export function planeRuns(op: string, dev: Backend, planes: number, ...planeSizes: number[]): { n0: number; nn: number }[] {
   return runs(planes, planBlocks(op, dev, planes, planeSizes.map((plane) => ({ c: 1, plane }))).nb);
