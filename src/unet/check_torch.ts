@@ -29,7 +29,8 @@ export interface CheckResult {
 /** Tolerances of the parity contract: outputs, loss, running stats 1e-4; gradients, SGD params 1e-3. */
 export const TOL = { out: 1e-4, grad: 1e-3, preBnBiasAbs: 1e-6 } as const;
 
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** ||a - b|| / ||b|| (||a - b|| where b is all zeros): the parity measure of every check. */
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0;
   let den = 0;
   for (let i = 0; i < b.length; i++) {

@@ -6,21 +6,11 @@
 // readbacks (the backend rethrows it there), so it fails the test too.
 import { describe, expect, test } from 'vitest';
 import { bceWithLogits, conv2d, gt, manualSeed, noGrad, rand, randn, UNet, withDevice, withKernelPolicy, type ConvVariant, type Device } from '../../src/index.js';
+import { relL2 } from '../../src/unet/check_torch.js';
 import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { smallLimits } from '../helpers/small_limits.js';
 
 const { skip, dev } = await gpuSuite();
-
-/** ||a - b|| / ||b|| (check-torch's measure). */
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(d / n);
-}
 
 /** Forward, BCE loss and backward of a U-Net (convs without bias, as milesial's: a bias before BatchNorm gets a zero gradient). */
 async function run(d: Device, width: number, size: number, batch: number) {
