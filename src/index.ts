@@ -24,6 +24,8 @@ export { overrideShader, clearShaderOverrides } from './kernels/shader_source.js
 export type { AdapterFacts, Backend, BackendStats, Storage } from './kernels/backend.js';
 export { setKernelPolicy, withKernelPolicy, DEFAULT_POLICY } from './kernels/policy.js';
 export type { ConvVariant, KernelPolicy } from './kernels/policy.js';
+export { decodeImage, detectFormat, encodePng } from './data/image.js';
+export type { ImageFormat, RasterImage } from './data/image.js';
 export { summary } from './nn/summary.js';
 export type { SummaryResult, SummaryRow, SummaryOptions } from './nn/summary.js';
 export { UNet } from './unet/unet.js';

@@ -15,6 +15,7 @@ import { GpuUnavailableError } from './core/errors.js';
 import type { Backend } from './kernels/backend.js';
 import type { StateDict } from './nn/module.js';
 import type { Tensor } from './tensor/tensor.js';
+import { decodeImage, type RasterImage } from './data/image.js';
 import { deserializeSafetensors, serializeSafetensors, type SafetensorsFile, type SerializeOptions } from './nn/safetensors.js';
 
 export * from './index.js';
@@ -106,4 +107,9 @@ export async function saveSafetensors(path: string, sd: StateDict | ReadonlyMap<
 /** Reads a safetensors file into tensors on `device` (default: the default device) and its `__metadata__`. */
 export async function loadSafetensors(path: string, opts: { device?: Backend } = {}): Promise<SafetensorsFile> {
   return deserializeSafetensors(await readFile(path), opts);
+}
+
+/** Reads a PNG, JPEG or TIFF file into its pages (every page of a TIFF stack); FormatError naming the file otherwise. */
+export async function readImage(path: string): Promise<RasterImage[]> {
+  return decodeImage(new Uint8Array(await readFile(path)), path);
 }
