@@ -96,15 +96,32 @@ export function bindingParts(b: Binding): { storage: Storage; offset: number; nu
   return 'storage' in b ? b : { storage: b, offset: 0, numel: b.numel };
 }
 
-const keyList = (o: object) => Object.keys(o).join(', ') || 'none';
 
-function checkKeys(spec: KernelSpec, what: string, want: object, got: object): void {
-  const missing = Object.keys(want).filter((k) => !(k in got));
-  const unknown = Object.keys(got).filter((k) => !(k in want));
-  if (missing.length || unknown.length) {
-    const parts = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown ${unknown.join(', ')}` : ''].filter(Boolean);
-    throw new ArgumentError(spec.name, `${what} ${parts.join('; ')} (the kernel takes ${what} ${keyList(want)})`);
-  }
+/** A spec's binding and param names in order, computed once per spec (launches are the hot path). */
+interface SpecKeys {
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
+  readonly params: readonly string[];
+}
+const SPEC_KEYS = new WeakMap<KernelSpec, SpecKeys>();
+
+export function specKeys(spec: KernelSpec): SpecKeys {
+  let k = SPEC_KEYS.get(spec);
+  if (!k) SPEC_KEYS.set(spec, (k = { reads: Object.keys(spec.reads), writes: Object.keys(spec.writes), params: Object.keys(spec.params) }));
+  return k;
+}
+
+/** Throws naming the missing and unknown names unless `got` has exactly the names `want`. */
+function checkKeys(spec: KernelSpec, what: string, want: readonly string[], got: object): void {
+  let ok = true;
+  for (const k of want) if (!(k in got)) ok = false;
+  let n = 0;
+  for (const _ in got) n++;
+  if (ok && n === want.length) return;
+  const missing = want.filter((k) => !(k in got));
+  const unknown = Object.keys(got).filter((k) => !want.includes(k));
+  const parts = [missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown ${unknown.join(', ')}` : ''].filter(Boolean);
+  throw new ArgumentError(spec.name, `${what} ${parts.join('; ')} (the kernel takes ${what} ${want.join(', ') || 'none'})`);
 }
 
 /**
@@ -112,10 +129,14 @@ function checkKeys(spec: KernelSpec, what: string, want: object, got: object): v
  * reads, writes and params name exactly the spec's bindings and params: the one check every backend makes.
  */
 export function orderedBindings(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>): Binding[] {
-  checkKeys(spec, 'reads', spec.reads, reads);
-  checkKeys(spec, 'writes', spec.writes, writes);
-  checkKeys(spec, 'params', spec.params, params);
-  return [...Object.keys(spec.reads).map((k) => reads[k]!), ...Object.keys(spec.writes).map((k) => writes[k]!)];
+  const k = specKeys(spec);
+  checkKeys(spec, 'reads', k.reads, reads);
+  checkKeys(spec, 'writes', k.writes, writes);
+  checkKeys(spec, 'params', k.params, params);
+  const out: Binding[] = [];
+  for (const n of k.reads) out.push(reads[n]!);
+  for (const n of k.writes) out.push(writes[n]!);
+  return out;
 }
 
 /** Names positional bindings (the spec's order), for recorded launches replayed on another variant of a kernel. */

@@ -1,7 +1,7 @@
 import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
 import { DisposedTensorError } from '../../core/errors.js';
 import type { Backend, BackendStats, Binding, Bindings, RunOptions, Storage } from '../backend.js';
-import { bindingParts, orderedBindings } from '../backend.js';
+import { bindingParts, orderedBindings, specKeys } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
 import { DEFAULT_POLICY, type KernelPolicy } from '../policy.js';
 
@@ -64,6 +64,7 @@ export class CpuBackend implements Backend {
   }
 
   run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>, opts?: RunOptions): void {
+    const k = specKeys(spec);
     orderedBindings(spec, reads, writes, params);
     const arr = (b: Binding) => {
       const { storage, offset, numel } = bindingParts(b);
@@ -73,8 +74,8 @@ export class CpuBackend implements Backend {
     };
     const r: Record<string, NumArray> = {};
     const w: Record<string, NumArray> = {};
-    for (const k of Object.keys(spec.reads)) r[k] = arr(reads[k]!);
-    for (const k of Object.keys(spec.writes)) w[k] = arr(writes[k]!);
+    for (const n of k.reads) r[n] = arr(reads[n]!);
+    for (const n of k.writes) w[n] = arr(writes[n]!);
     spec.ref(r, w, params, { ...spec.constants, ...opts?.constants });
     this.#s.dispatches++;
   }

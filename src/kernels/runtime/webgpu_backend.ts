@@ -2,7 +2,7 @@ import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../co
 import { DisposedTensorError, GpuError, LimitError } from '../../core/errors.js';
 import type { AdapterFacts, Backend, BackendStats, Binding, Bindings, DeviceLimits, RunOptions, Storage } from '../backend.js';
 import { DEFAULT_POLICY, resolvePolicy, type KernelPolicy } from '../policy.js';
-import { bindingParts, orderedBindings } from '../backend.js';
+import { bindingParts, orderedBindings, specKeys } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
 import { BufferUsage, MapMode } from './gpu_constants.js';
 import { PipelineCache } from './pipelines.js';
@@ -186,7 +186,7 @@ export class WebGpuBackend implements Backend {
     };
     bindings.forEach(bind);
     const { pipeline, layout } = this.pipelines.get(spec, constants);
-    const pkeys = Object.keys(spec.params);
+    const pkeys = specKeys(spec).params;
     if (pkeys.length) {
       const buf = new ArrayBuffer(Math.ceil((pkeys.length * 4) / 16) * 16);
       const dv = new DataView(buf);

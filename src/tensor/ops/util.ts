@@ -2,7 +2,7 @@ import type { Backend, Binding } from '../../kernels/backend.js';
 import type { KernelSpec } from '../../kernels/define_kernel.js';
 import type { RunOptions } from '../../kernels/backend.js';
 import type { DType } from '../../core/dtype.js';
-import { DeviceMismatchError, DTypeError } from '../../core/errors.js';
+import { ArgumentError, DeviceMismatchError, DTypeError } from '../../core/errors.js';
 import { fmt, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { flatWindows, type Bind } from './split.js';
@@ -46,8 +46,15 @@ const tensorOf = (b: Bind) => (b instanceof Tensor ? b : b.tensor);
 
 function toBindings(op: string, bs: Readonly<Record<string, Bind>>): Record<string, Binding> {
   const out: Record<string, Binding> = {};
-  for (const [k, b] of Object.entries(bs)) out[k] = toBinding(b, op);
+  for (const k in bs) out[k] = toBinding(bs[k]!, op);
   return out;
+}
+
+/** The first binding's tensor (writes first): the launch's device. */
+function firstTensor(writes: Readonly<Record<string, Bind>>, reads: Readonly<Record<string, Bind>>): Tensor {
+  for (const k in writes) return tensorOf(writes[k]!);
+  for (const k in reads) return tensorOf(reads[k]!);
+  throw new ArgumentError('launch', 'a kernel launch needs at least one binding');
 }
 
 /**
@@ -61,8 +68,7 @@ export function launch<R extends string, W extends string, P extends string>(
   params: Readonly<Record<P, number>>,
   opts?: RunOptions,
 ): void {
-  const first = Object.values<Bind>(writes)[0] ?? Object.values<Bind>(reads)[0]!;
-  tensorOf(first).device.run(spec as KernelSpec, toBindings(spec.name, reads), toBindings(spec.name, writes), params, opts);
+  firstTensor(writes, reads).device.run(spec as KernelSpec, toBindings(spec.name, reads), toBindings(spec.name, writes), params, opts);
 }
 
 /**
