@@ -124,7 +124,10 @@ export class WebGpuBackend implements Backend {
     this.#check('upload');
     const g = s as GpuStorage;
     if (g.numel === 0) return;
-    const arr = ArrayBuffer.isView(data) && (data as NumArray).BYTES_PER_ELEMENT === 4 ? (data as NumArray) : (() => {
+    // Only an array of the storage's own element type is written as is: any other (Int32Array into f32, Float32Array
+    // into i32, numbers) converts by value, as the CPU backend's set() does; its raw bits would be other numbers.
+    const want = arrayFor(s.dtype, 0).constructor;
+    const arr = ArrayBuffer.isView(data) && data.constructor === want ? (data as NumArray) : (() => {
       const a = arrayFor(s.dtype, s.numel);
       a.set(data);
       return a;
