@@ -37,6 +37,13 @@ export class DisposedTensorError extends TensorError {
   }
 }
 
+/** The data of a meta-device tensor was asked for (toArray, item, saving): the meta device holds shapes only. */
+export class MetaTensorError extends TensorError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
 /** Tensors of two different devices (backends) met in one op. */
 export class DeviceMismatchError extends TensorError {
   constructor(readonly op: string, detail: string) {

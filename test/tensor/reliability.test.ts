@@ -1,7 +1,7 @@
 // Reliability of the tensor core (issue 12): no silent wrong result, no leak. Typed arrays convert by value into
-// any dtype on every device.
+// any dtype on every device; a meta tensor's data cannot be read; bad shapes are refused before anything is allocated.
 import { describe, expect, test } from 'vitest';
-import { tensor, type Device } from '../../src/index.js';
+import { full, MetaTensorError, metaDevice, nn, randn, ShapeError, stats, Tensor, tensor, zeros, type Device } from '../../src/index.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 
 const { devices } = await gpuSuite();
@@ -26,4 +26,48 @@ describe('tensor(typedArray, shape, { dtype }) converts by value on every device
       expect(await read(on(new Int32Array([-7]), 'i32'))).toEqual([-7]);
     });
   }
+});
+
+describe('a meta tensor has no data to read', () => {
+  test('toArray(), item() and serializeSafetensors throw MetaTensorError naming the op and the shape', async () => {
+    const meta = metaDevice();
+    const one = Tensor.empty([1], 'f32', meta);
+    const big = zeros([2, 3], { device: meta });
+    await expect(one.item()).rejects.toThrow(MetaTensorError);
+    await expect(one.item()).rejects.toThrow(/^item: tensor #\d+ \[1\] is on the meta device/);
+    await expect(big.toArray()).rejects.toThrow(/^toArray: tensor #\d+ \[2, 3\] is on the meta device.*no data/);
+    await expect(Tensor.empty([0], 'f32', meta).toArray()).rejects.toThrow(MetaTensorError);
+    await expect(nn.serializeSafetensors({ w: big })).rejects.toThrow(MetaTensorError);
+  });
+});
+
+describe('shapes: every creation path refuses NaN, negative and fractional dims with a ShapeError', () => {
+  const bad = [[NaN], [-4], [2.5], [3, Infinity], [2, -1, 3]];
+  test.each(bad.map((s) => [`[${s.join(', ')}]`, s]))('%s', (_, shape) => {
+    for (const d of [cpu32, metaDevice()]) {
+      const base = stats(d);
+      const fmt = `[${(shape as number[]).join(', ')}]`;
+      for (const [op, make] of [
+        ['Tensor.empty', () => Tensor.empty(shape as number[], 'f32', d)],
+        ['full', () => full(shape as number[], 1, { device: d })],
+        ['randn', () => randn(shape as number[], { device: d })],
+      ] as const) {
+        let err: unknown;
+        try {
+          make();
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${op} ${fmt}`).toBeInstanceOf(ShapeError);
+        expect((err as Error).message.startsWith(`${op}: invalid shape ${fmt}`), (err as Error).message).toBe(true);
+      }
+      // Nothing was allocated: stats() stays finite and unchanged.
+      expect(stats(d)).toEqual(base);
+    }
+  });
+  test('a shape that is not an array of numbers, and an unknown dtype', () => {
+    expect(() => Tensor.empty(5 as unknown as number[])).toThrow(/^Tensor.empty: shape must be an array of dims, got 5/);
+    expect(() => Tensor.empty(['2'] as unknown as number[], 'f32', cpu32)).toThrow(ShapeError);
+    expect(() => Tensor.empty([2], 'f16' as 'f32', cpu32)).toThrow(/^Tensor.empty: unknown dtype 'f16' \(expected f32, i32 or u32\)/);
+  });
 });
