@@ -1,7 +1,7 @@
 // Reliability of the tensor core (issue 12): no silent wrong result, no leak. Typed arrays convert by value into
 // any dtype on every device; a meta tensor's data cannot be read; bad shapes are refused before anything is allocated.
-import { describe, expect, test } from 'vitest';
-import { full, MetaTensorError, metaDevice, nn, randn, ShapeError, stats, Tensor, tensor, zeros, type Device } from '../../src/index.js';
+import { afterEach, describe, expect, test } from 'vitest';
+import { closeDevice, cpuDevice, DisposedTensorError, full, getDefaultDevice, MetaTensorError, metaDevice, nn, randn, setDefaultDevice, ShapeError, stats, Tensor, tensor, withDevice, zeros, type Device } from '../../src/index.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 
 const { devices } = await gpuSuite();
@@ -69,5 +69,35 @@ describe('shapes: every creation path refuses NaN, negative and fractional dims 
     expect(() => Tensor.empty(5 as unknown as number[])).toThrow(/^Tensor.empty: shape must be an array of dims, got 5/);
     expect(() => Tensor.empty(['2'] as unknown as number[], 'f32', cpu32)).toThrow(ShapeError);
     expect(() => Tensor.empty([2], 'f16' as 'f32', cpu32)).toThrow(/^Tensor.empty: unknown dtype 'f16' \(expected f32, i32 or u32\)/);
+  });
+});
+
+describe('a destroyed default device is an error, never a silent fallback to the CPU', () => {
+  afterEach(() => setDefaultDevice(null));
+  test('tensors created after destroy() throw DisposedTensorError saying how to open a new device', async () => {
+    const d = cpuDevice();
+    setDefaultDevice(d);
+    tensor([1, 2]).dispose();
+    await d.destroy();
+    const msg = /^getDefaultDevice: the default device \(cpu \(float32 reference\)\) was destroyed; open a new one \(openDevice\(\), or openNodeDevice\(\) from 'unet-webgpu\/node'; it becomes the default\), or setDefaultDevice\(null\)/;
+    expect(() => tensor([1, 2])).toThrow(DisposedTensorError);
+    expect(() => tensor([1, 2])).toThrow(msg);
+    expect(() => zeros([3])).toThrow(msg);
+    expect(() => getDefaultDevice()).toThrow(msg);
+    const other = cpuDevice();
+    await other.destroy();
+    expect(() => withDevice(other, () => randn([2]))).toThrow(msg);
+    // Un-setting it (or setting another) is how to go back to the CPU on purpose.
+    setDefaultDevice(null);
+    expect(tensor([1]).device.kind).toBe('cpu');
+  });
+  test('closeDevice un-sets the default only when it closes the default', async () => {
+    const a = cpuDevice();
+    const b = cpuDevice();
+    setDefaultDevice(a);
+    await closeDevice(b);
+    expect(getDefaultDevice()).toBe(a);
+    await closeDevice(a);
+    expect(getDefaultDevice()).not.toBe(a);
   });
 });
