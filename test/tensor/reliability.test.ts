@@ -1,8 +1,9 @@
 // Reliability of the tensor core (issue 12): no silent wrong result, no leak. Typed arrays convert by value into
 // any dtype on every device; a meta tensor's data cannot be read; bad shapes are refused before anything is allocated.
 import { afterEach, describe, expect, test } from 'vitest';
-import { closeDevice, cpuDevice, DisposedTensorError, full, getDefaultDevice, MetaTensorError, metaDevice, nn, randn, setDefaultDevice, ShapeError, stats, Tensor, tensor, withDevice, zeros, type Device } from '../../src/index.js';
+import { closeDevice, cpuDevice, DisposedTensorError, F, full, LimitError, getDefaultDevice, MetaTensorError, metaDevice, nn, randn, setDefaultDevice, ShapeError, stats, Tensor, tensor, tidy, UNet, withDevice, zeros, type Device } from '../../src/index.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
+import { smallLimits } from '../helpers/small_limits.js';
 
 const { devices } = await gpuSuite();
 
@@ -99,5 +100,77 @@ describe('a destroyed default device is an error, never a silent fallback to the
     expect(getDefaultDevice()).toBe(a);
     await closeDevice(a);
     expect(getDefaultDevice()).not.toBe(a);
+  });
+});
+
+const live = (d: Device) => {
+  const st = stats(d);
+  return { tensors: st.liveTensors, storages: st.liveStorages, bytes: st.liveBytes };
+};
+
+describe('a refused op or a throwing tidy() leaks nothing', () => {
+  test('tidy(fn) disposes what fn made before it threw, then rethrows', () => {
+    const base = live(cpu32);
+    const x = tensor([1, 2, 3], [3], { device: cpu32, requiresGrad: true });
+    expect(() =>
+      tidy(() => {
+        const a = F.mul(x, 2);
+        F.exp(a);
+        tidy(() => F.add(a, 1)); // a nested scope's result, handed to this one
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    x.dispose();
+    expect(live(cpu32)).toEqual(base);
+    // A nested tidy that throws frees only its own tensors; the outer one goes on.
+    const y = tidy(() => {
+      const a = tensor([1, 2], [2], { device: cpu32 });
+      expect(() => tidy(() => F.add(F.mul(F.neg(a), 3), tensor([1, 2, 3], [3], { device: cpu32 })))).toThrow(/cannot be broadcast/);
+      return F.mul(a, 2);
+    });
+    expect(live(cpu32).tensors).toBe(base.tensors + 1);
+    y.dispose();
+    expect(live(cpu32)).toEqual(base);
+  });
+
+  test('a U-Net forward that fails deep inside (input too small for valid convs) leaks nothing in tidy', () => {
+    const net = withDevice(cpu32, () => new UNet({ inChannels: 1, classes: 1, width: 2, depth: 2, padding: 'valid' }));
+    const base = live(cpu32);
+    const x = randn([1, 1, 20, 20], { device: cpu32, seed: 1 });
+    expect(() => tidy(() => net.forward(x))).toThrow(ShapeError);
+    x.dispose();
+    expect(live(cpu32)).toEqual(base);
+    net.dispose();
+  });
+
+  // A channel plane of 32 x 32 floats (4 KiB) over a 2 KiB binding: the ops cannot split it and refuse.
+  const small = smallLimits(cpuDevice(), { maxBindingBytes: 2048, bindingOffsetAlignment: 4 });
+  const cases: [string, () => unknown][] = [
+    ['conv2d 3x3, 1 -> 2 channels, bias', () => F.conv2d(xs(1), ws([2, 1, 3, 3]), ws([2]), { padding: 1 })],
+    ['conv2d 3x3, 4 -> 4 channels', () => F.conv2d(xs(4), ws([4, 4, 3, 3]), null, { padding: 1 })],
+    ['conv2d 1x1', () => F.conv2d(xs(4), ws([8, 4, 1, 1]))],
+    ['convTranspose2d 2x2 stride 2', () => F.convTranspose2d(xs(4), ws([4, 2, 2, 2]), null, { stride: 2 })],
+    ['convTranspose2d 3x3, 4 -> 4 channels', () => F.convTranspose2d(xs(4), ws([4, 4, 3, 3]), null, { padding: 1 })],
+  ];
+  let xs: (c: number) => Tensor;
+  let ws: (shape: number[]) => Tensor;
+  test.each(cases)('%s refused with a LimitError: no output, packed weight or temporary left', (_, run) => {
+    const made: Tensor[] = [];
+    xs = (c) => (made.push(randn([1, c, 32, 32], { device: small, seed: 2, requiresGrad: true })), made.at(-1)!);
+    ws = (shape) => (made.push(randn(shape, { device: small, seed: 3, requiresGrad: true })), made.at(-1)!);
+    const base = live(small);
+    let err: unknown;
+    try {
+      run();
+    } catch (e) {
+      err = e;
+    }
+    expect(err, String(err)).toBeInstanceOf(LimitError);
+    expect((err as Error).message).toMatch(/maxStorageBufferBindingSize/);
+    const after = live(small);
+    for (const t of made) t.dispose();
+    expect(after.storages - made.length).toBe(base.storages);
+    expect(after.tensors - made.length).toBe(base.tensors);
+    expect(live(small)).toEqual(base);
   });
 });
