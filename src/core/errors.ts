@@ -68,8 +68,18 @@ export class ShaderCompileError extends TensorError {
   }
 }
 
-/** A validation, out-of-memory or internal error reported by WebGPU, or the device was lost. */
+/** A validation, out-of-memory or internal error reported by WebGPU. */
 export class GpuError extends TensorError {}
+
+/**
+ * The WebGPU device was lost (driver reset, GPUDevice.destroy() behind the backend, ...): raised by the next call on
+ * it. Its tensors are gone; open a new device and reload from a checkpoint. `reason` is WebGPU's ('destroyed' | 'unknown').
+ */
+export class DeviceLostError extends GpuError {
+  constructor(readonly op: string, readonly reason: string, detail: string) {
+    super(`${op}: WebGPU device lost (${reason}): ${detail}; open a new device (its tensors are gone) and reload from a checkpoint`);
+  }
+}
 
 /** backward() on a graph that was already freed, or on a tensor without a graph. */
 export class AutogradError extends TensorError {}
