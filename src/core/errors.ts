@@ -81,6 +81,16 @@ export class DeviceLostError extends GpuError {
   }
 }
 
+/**
+ * Anomaly mode (detectAnomaly) found NaN or Inf: `op` is the first op whose output held one ('backward of <op>' for a
+ * gradient), `module` the module path where it ran (`UNet.inc.double_conv.0 (Conv2d)`), or null outside modules.
+ */
+export class AnomalyError extends TensorError {
+  constructor(readonly op: string, readonly what: string, readonly shape: readonly number[], readonly module: string | null) {
+    super(`${op}: the ${what} ${fmt(shape)} holds NaN or Inf (anomaly mode: the first op that made one)${module ? `, in module ${module}` : ''}`);
+  }
+}
+
 /** backward() on a graph that was already freed, or on a tensor without a graph. */
 export class AutogradError extends TensorError {}
 

@@ -1,4 +1,5 @@
 import type { Backend, Storage } from '../kernels/backend.js';
+import { anomalyChecksPending, checkAnomalies } from './anomaly.js';
 import { backward as runBackward, type Node } from './autograd.js';
 import { countHandle, getDefaultDevice } from './context.js';
 import type { DType, NumArray } from '../core/dtype.js';
@@ -112,6 +113,7 @@ export class Tensor {
 
   async #read(op: string): Promise<NumArray> {
     const s = this.storage(op);
+    if (anomalyChecksPending()) await checkAnomalies();
     if (this.device instanceof MetaBackend) {
       throw new MetaTensorError(op, `tensor #${this.id} ${fmt(this.shape)} is on the meta device, which holds shapes but no data: create it on cpuDevice() or a WebGPU device to read values`);
     }
