@@ -1,7 +1,7 @@
 import type { Backend } from './kernels/backend.js';
 import { openWebGpu, type OpenOptions } from './kernels/runtime/open.js';
 import type { WebGpuBackend } from './kernels/runtime/webgpu_backend.js';
-import { setDefaultDevice } from './tensor/context.js';
+import { setDefaultDevice, unsetDefaultDevice } from './tensor/context.js';
 
 /** A device tensors live on: WebGPU, or the CPU reference. */
 export type Device = Backend;
@@ -20,8 +20,8 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<WebGpuBacken
   return dev;
 }
 
-/** Closes a device (flushes, waits for the queue, frees pooled buffers); un-sets it as the default. */
+/** Closes a device (flushes, waits for the queue, frees pooled buffers); un-sets it as the default if it is. */
 export async function closeDevice(dev: Backend): Promise<void> {
-  setDefaultDevice(null);
+  unsetDefaultDevice(dev);
   await dev.destroy();
 }

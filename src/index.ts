@@ -7,6 +7,7 @@ export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, rand, randn, 
 export type { CreateOptions, RandOptions } from './tensor/creation.js';
 export { manualSeed } from './tensor/random.js';
 export { tidy, keep } from './tensor/scope.js';
+export { detectAnomaly, setDetectAnomaly, isAnomalyEnabled, checkAnomalies } from './tensor/anomaly.js';
 export { noGrad, isGradEnabled, stats, getDefaultDevice, setDefaultDevice, withDevice, cpuDevice, metaDevice } from './tensor/context.js';
 export type { Stats } from './tensor/context.js';
 export * as F from './tensor/ops/index.js';

@@ -37,6 +37,13 @@ export class DisposedTensorError extends TensorError {
   }
 }
 
+/** The data of a meta-device tensor was asked for (toArray, item, saving): the meta device holds shapes only. */
+export class MetaTensorError extends TensorError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
 /** Tensors of two different devices (backends) met in one op. */
 export class DeviceMismatchError extends TensorError {
   constructor(readonly op: string, detail: string) {
@@ -61,8 +68,28 @@ export class ShaderCompileError extends TensorError {
   }
 }
 
-/** A validation, out-of-memory or internal error reported by WebGPU, or the device was lost. */
+/** A validation, out-of-memory or internal error reported by WebGPU. */
 export class GpuError extends TensorError {}
+
+/**
+ * The WebGPU device was lost (driver reset, GPUDevice.destroy() behind the backend, ...): raised by the next call on
+ * it. Its tensors are gone; open a new device and reload from a checkpoint. `reason` is WebGPU's ('destroyed' | 'unknown').
+ */
+export class DeviceLostError extends GpuError {
+  constructor(readonly op: string, readonly reason: string, detail: string) {
+    super(`${op}: WebGPU device lost (${reason}): ${detail}; open a new device (its tensors are gone) and reload from a checkpoint`);
+  }
+}
+
+/**
+ * Anomaly mode (detectAnomaly) found NaN or Inf: `op` is the first op whose output held one ('backward of <op>' for a
+ * gradient), `module` the module path where it ran (`UNet.inc.double_conv.0 (Conv2d)`), or null outside modules.
+ */
+export class AnomalyError extends TensorError {
+  constructor(readonly op: string, readonly what: string, readonly shape: readonly number[], readonly module: string | null) {
+    super(`${op}: the ${what} ${fmt(shape)} holds NaN or Inf (anomaly mode: the first op that made one)${module ? `, in module ${module}` : ''}`);
+  }
+}
 
 /** backward() on a graph that was already freed, or on a tensor without a graph. */
 export class AutogradError extends TensorError {}

@@ -1,4 +1,5 @@
 import { DeviceMismatchError, DTypeError, StateDictError } from '../core/errors.js';
+import { traceForward } from '../tensor/anomaly.js';
 import { keep } from '../tensor/scope.js';
 import { sameShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -42,6 +43,11 @@ export abstract class Module {
   /** Training mode (dropout active, batch norm on batch statistics); set by train() / eval(). */
   training = true;
   readonly #buffers = new Map<string, boolean>();
+
+  constructor() {
+    // Anomaly mode (detectAnomaly) names the module an op ran in: it wraps these classes' forward while it is on.
+    for (let p = new.target.prototype; p !== Module.prototype; p = Object.getPrototypeOf(p)) traceForward(p, childName);
+  }
 
   /** The computation; subclasses define its signature (`forward(x: Tensor): Tensor` for most layers). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -262,6 +268,12 @@ export abstract class Module {
     const lines = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`);
     return `${this.constructor.name}(${extra ? `\n  ${extra}` : ''}\n${lines.join('\n')}\n)`;
   }
+}
+
+/** The dotted name of `child` under `parent` (for anomaly mode's module paths). */
+function childName(parent: object, child: object): string {
+  const found = parent instanceof Module ? parent.namedModules().find(([, m]) => m === child) : undefined;
+  return found?.[0] || `<${child.constructor.name}>`;
 }
 
 function join(prefix: string, name: string): string {

@@ -1,3 +1,4 @@
+import { checkTensor, isAnomalyEnabled, modulePath, quietly } from './anomaly.js';
 import { isGradEnabled, noGrad } from './context.js';
 import { AutogradError, ShapeError } from '../core/errors.js';
 import { fmt, sameShape } from './shape.js';
@@ -15,6 +16,8 @@ export type BackwardFn = (gy: Tensor, saved: readonly Tensor[], needs: readonly 
 export class Node {
   refs = 1;
   consumed = false;
+  /** The module path at record time, kept in anomaly mode only (names 'backward of <op>' anomalies). */
+  module: string | null = null;
   #saved: Tensor[];
 
   constructor(readonly op: string, readonly inputs: readonly (Tensor | null)[], saved: Tensor[], readonly backwardFn: BackwardFn) {
@@ -40,12 +43,16 @@ export class Node {
 
 /**
  * Records `out` as the result of `op` when grad mode is on and some input requires grad. `save` lists the
- * tensors backward reads; they get their own storage references (freed as backward passes the node).
+ * tensors backward reads; they get their own storage references (freed as backward passes the node). In anomaly mode
+ * every op's output is checked here for NaN / Inf, in grad mode or not.
  */
 export function record(op: string, inputs: readonly (Tensor | null)[], out: Tensor, save: readonly Tensor[], backward: BackwardFn): Tensor {
+  const anomaly = isAnomalyEnabled();
+  if (anomaly) checkTensor(op, out);
   if (!isGradEnabled() || !inputs.some((t) => t?.requiresGrad)) return out;
   const saved = save.map((t) => new Tensor(t.shareRef(op), t.shape, t.dtype, false));
   out.node = new Node(op, inputs, saved, backward);
+  if (anomaly) out.node.module = modulePath();
   out.requiresGrad = true;
   return out;
 }
@@ -84,7 +91,8 @@ export function backward(root: Tensor, seed?: Tensor): void {
   if (!seed && root.numel !== 1) throw new AutogradError(`backward: grad can be implicitly created only for one-element outputs, got ${fmt(root.shape)}`);
   if (seed && !sameShape(seed.shape, root.shape)) throw new ShapeError('backward', `seed ${fmt(seed.shape)} must match the output ${fmt(root.shape)}`, [seed.shape, root.shape]);
   if (root.node?.consumed) throw new AutogradError('backward: trying to backward through the graph a second time (its saved tensors were freed)');
-  noGrad(() => {
+  const anomaly = isAnomalyEnabled();
+  noGrad(() => quietly(() => {
     const first = seed ? seed.detach() : ops().onesLike(root);
     untrack(first);
     if (!root.node) {
@@ -101,8 +109,10 @@ export function backward(root: Tensor, seed?: Tensor): void {
       if (!gy) continue;
       if (node.consumed) throw new AutogradError(`backward: the graph through '${node.op}' was already freed by an earlier backward()`);
       const needs = node.inputs.map((x) => !!x?.requiresGrad);
-      // tidy() frees the temporaries a backward rule makes; the returned gradients survive it.
+      // tidy() frees the temporaries a backward rule makes; the returned gradients survive it. In anomaly mode the
+      // rule's inner ops (and the gradient sums) go unchecked (quietly) and its gradients are checked as 'backward of <op>'.
       const gs = tidy(() => node.backwardFn(gy, node.saved, needs));
+      if (anomaly) gs.forEach((g, k) => g && needs[k] && checkTensor(`backward of ${node.op}`, g, `gradient of input ${k}`, node.module, true));
       node.freeSaved();
       node.consumed = true;
       const seen = new Set<Tensor>([gy]);
@@ -121,7 +131,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
       gy.dispose();
     }
     for (const g of grads.values()) g.dispose();
-  });
+  }));
 }
 
 function accumulateLeaf(x: Tensor, g: Tensor): void {

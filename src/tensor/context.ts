@@ -1,19 +1,34 @@
 import type { Backend, BackendStats } from '../kernels/backend.js';
 import { CpuBackend } from '../kernels/runtime/cpu_backend.js';
 import { MetaBackend } from '../kernels/runtime/meta_backend.js';
+import { DisposedTensorError } from '../core/errors.js';
 
 let current: Backend | null = null;
 let fallbackCpu: CpuBackend | null = null;
 
-/** The device new tensors go to when none is given: the last one set, else a float32 CPU device. */
+/**
+ * The device new tensors go to when none is given: the last one set, else a float32 CPU device. Throws
+ * DisposedTensorError once the one set was destroyed: work meant for it must not land on the CPU unnoticed.
+ */
 export function getDefaultDevice(): Backend {
-  if (current && !current.destroyed) return current;
-  return (fallbackCpu ??= new CpuBackend(false));
+  if (!current) return (fallbackCpu ??= new CpuBackend(false));
+  if (current.destroyed) {
+    throw new DisposedTensorError(
+      'getDefaultDevice',
+      `the default device (${current.description}) was destroyed; open a new one (openDevice(), or openNodeDevice() from 'unet-webgpu/node'; it becomes the default), or setDefaultDevice(null) to compute on the CPU`,
+    );
+  }
+  return current;
 }
 
 /** Makes `device` the default for tensors created without an explicit device (null: back to the CPU). */
 export function setDefaultDevice(device: Backend | null): void {
   current = device;
+}
+
+/** Un-sets `device` as the default when it is the default (closeDevice). */
+export function unsetDefaultDevice(device: Backend): void {
+  if (current === device) current = null;
 }
 
 /** Runs `fn` with `device` as the default device (modules and tensors created inside land there). */
@@ -50,7 +65,7 @@ export interface Stats extends BackendStats {
 }
 
 /** Live tensors and bytes, pooled bytes, dispatches and submits of a device (the default one if omitted). */
-export function stats(device: Backend = getDefaultDevice()): Stats {
+export function stats(device: Backend = current ?? getDefaultDevice()): Stats {
   return { liveTensors: liveHandles.get(device) ?? 0, ...device.stats() };
 }
 

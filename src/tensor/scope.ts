@@ -30,7 +30,8 @@ function collect(v: unknown, out: Set<Tensor>, depth = 0): void {
 
 /**
  * Runs `fn` and disposes every tensor handle created inside it, except those it returns (directly, in an
- * array or in a plain object) and those passed to keep(). Synchronous only, as in tfjs.
+ * array or in a plain object) and those passed to keep(). When `fn` throws, every one is disposed and the error
+ * rethrown. Synchronous only, as in tfjs.
  */
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
@@ -38,9 +39,12 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
     scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
   }
+  scopes.pop();
   if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
   const kept = new Set<Tensor>();
   collect(result, kept);

@@ -14,8 +14,9 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Checks that every dim is a non-negative integer. */
+/** Checks that `shape` is an array of non-negative integers: the one check every tensor allocation passes. */
 export function checkShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape)) throw new ShapeError(op, `shape must be an array of dims, got ${String(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(op, `invalid shape ${fmt(shape)}: dims must be non-negative integers`, [shape]);
   }

@@ -1,11 +1,15 @@
 import type { Backend, Storage } from '../kernels/backend.js';
+import { anomalyChecksPending, checkAnomalies } from './anomaly.js';
 import { backward as runBackward, type Node } from './autograd.js';
 import { countHandle, getDefaultDevice } from './context.js';
 import type { DType, NumArray } from '../core/dtype.js';
-import { DisposedTensorError, ShapeError } from '../core/errors.js';
+import { DisposedTensorError, DTypeError, MetaTensorError, ShapeError } from '../core/errors.js';
+import { MetaBackend } from '../kernels/runtime/meta_backend.js';
 import { ops } from './op_table.js';
 import { trackInScope } from './scope.js';
-import { fmt, inferReshape, numel, type Shape } from './shape.js';
+import { checkShape, fmt, inferReshape, numel, type Shape } from './shape.js';
+
+const DTYPES: readonly DType[] = ['f32', 'i32', 'u32'];
 
 /** Refcounted ownership of one backend storage; the last release frees it. */
 export class StorageRef {
@@ -52,8 +56,13 @@ export class Tensor {
     if (track) trackInScope(this);
   }
 
-  /** A new tensor of uninitialised storage on `device`. */
+  /**
+   * A new tensor of uninitialised storage on `device`. Every creation path (tensor, full, random, the ops' outputs)
+   * allocates here, so this is where shapes and dtypes are checked: a NaN, negative or fractional dim never allocates.
+   */
   static empty(shape: Shape, dtype: DType = 'f32', device: Backend = getDefaultDevice()): Tensor {
+    checkShape('Tensor.empty', shape);
+    if (!DTYPES.includes(dtype)) throw new DTypeError('Tensor.empty', `unknown dtype '${String(dtype)}' (expected f32, i32 or u32)`);
     return new Tensor(new StorageRef(device.alloc(numel(shape), dtype), device), shape, dtype);
   }
 
@@ -93,13 +102,22 @@ export class Tensor {
 
   /** Reads the data back: Float32Array (Float64Array on a float64 CPU device), Uint32Array or Int32Array. */
   async toArray(): Promise<NumArray> {
-    return this.device.download(this.storage('toArray'));
+    return this.#read('toArray');
   }
 
   /** The value of a one-element tensor. */
   async item(): Promise<number> {
     if (this.numel !== 1) throw new ShapeError('item', `item() needs a one-element tensor, got ${fmt(this.shape)}`, [this.shape]);
-    return (await this.toArray())[0]!;
+    return (await this.#read('item'))[0]!;
+  }
+
+  async #read(op: string): Promise<NumArray> {
+    const s = this.storage(op);
+    if (anomalyChecksPending()) await checkAnomalies();
+    if (this.device instanceof MetaBackend) {
+      throw new MetaTensorError(op, `tensor #${this.id} ${fmt(this.shape)} is on the meta device, which holds shapes but no data: create it on cpuDevice() or a WebGPU device to read values`);
+    }
+    return this.device.download(s);
   }
 
   /** Drops this handle's reference; idempotent. The storage is freed when no view or saved copy holds it. */

@@ -1,5 +1,5 @@
-import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
-import { GpuError } from '../../core/errors.js';
+import { BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
+import { MetaTensorError } from '../../core/errors.js';
 import type { AdapterFacts, Backend, BackendStats, Bindings, Storage } from '../backend.js';
 import { DEFAULT_POLICY, type KernelPolicy } from '../policy.js';
 import { orderedBindings } from '../backend.js';
@@ -31,8 +31,7 @@ export class MetaBackend implements Backend {
   }
   upload(): void {}
   async download(s: Storage): Promise<NumArray> {
-    if (s.numel <= 1) return arrayFor(s.dtype, s.numel);
-    throw new GpuError('download: a meta tensor has a shape but no data');
+    throw new MetaTensorError('download', `a meta storage of ${s.numel} elements has a shape but no data`);
   }
   run(spec: KernelSpec, reads: Bindings, writes: Bindings, params: Readonly<Record<string, number>>): void {
     orderedBindings(spec, reads, writes, params);

@@ -1,5 +1,5 @@
 import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
-import { DisposedTensorError, GpuError, LimitError } from '../../core/errors.js';
+import { DeviceLostError, DisposedTensorError, GpuError, LimitError } from '../../core/errors.js';
 import type { AdapterFacts, Backend, BackendStats, Binding, Bindings, DeviceLimits, RunOptions, Storage } from '../backend.js';
 import { DEFAULT_POLICY, resolvePolicy, type KernelPolicy } from '../policy.js';
 import { bindingParts, orderedBindings, specKeys } from '../backend.js';
@@ -48,7 +48,7 @@ export class WebGpuBackend implements Backend {
   readonly pipelines: PipelineCache;
   readonly #arena: UniformArena;
   readonly #errors: Error[] = [];
-  #lost: string | null = null;
+  #lost: GPUDeviceLostInfo | null = null;
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #sinceSubmit = 0;
@@ -77,18 +77,31 @@ export class WebGpuBackend implements Backend {
       this.#errors.push(new GpuError(`WebGPU ${ev.error.constructor?.name ?? 'error'}: ${ev.error.message}`));
     };
     void device.lost.then((info) => {
-      if (!this.destroyed) this.#lost = `WebGPU device lost (${info.reason}): ${info.message}`;
+      if (!this.destroyed) this.#lost = info;
     });
   }
 
   #check(op: string): void {
     if (this.destroyed) throw new DisposedTensorError(op, 'the device was destroyed');
-    if (this.#lost) throw new GpuError(`${op}: ${this.#lost}`);
+    if (this.#lost) throw this.#lostError(op);
   }
 
-  /** Throws (once) the first WebGPU error seen since the last call. */
-  #throwErrors(): void {
-    if (this.#lost) throw new GpuError(this.#lost);
+  #lostError(op: string): DeviceLostError {
+    return new DeviceLostError(op, this.#lost!.reason ?? 'unknown', this.#lost!.message || 'no message');
+  }
+
+  /**
+   * After a failed WebGPU call: DeviceLostError when the device is lost (its lost promise may settle just after the
+   * failure, so it is given a moment), else `e` itself.
+   */
+  async #lostOr(op: string, e: unknown): Promise<unknown> {
+    if (!this.#lost) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
+    return this.#lost ? this.#lostError(op) : e;
+  }
+
+  /** Throws (once) the first WebGPU error seen since the last call; DeviceLostError once the device is lost. */
+  #throwErrors(op: string): void {
+    if (this.#lost) throw this.#lostError(op);
     if (this.#errors.length) {
       const [first, ...rest] = this.#errors.splice(0);
       if (rest.length) first!.message += `\n(and ${rest.length} more WebGPU error(s): ${rest.map((e) => e.message).join(' | ').slice(0, 2000)})`;
@@ -124,7 +137,10 @@ export class WebGpuBackend implements Backend {
     this.#check('upload');
     const g = s as GpuStorage;
     if (g.numel === 0) return;
-    const arr = ArrayBuffer.isView(data) && (data as NumArray).BYTES_PER_ELEMENT === 4 ? (data as NumArray) : (() => {
+    // Only an array of the storage's own element type is written as is: any other (Int32Array into f32, Float32Array
+    // into i32, numbers) converts by value, as the CPU backend's set() does; its raw bits would be other numbers.
+    const want = arrayFor(s.dtype, 0).constructor;
+    const arr = ArrayBuffer.isView(data) && data.constructor === want ? (data as NumArray) : (() => {
       const a = arrayFor(s.dtype, s.numel);
       a.set(data);
       return a;
@@ -250,18 +266,24 @@ export class WebGpuBackend implements Backend {
       await staging.mapAsync(MapMode.READ);
       new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange()));
       staging.unmap();
+    } catch (e) {
+      throw await this.#lostOr('download', e);
     } finally {
       staging.destroy();
     }
-    this.#throwErrors();
+    this.#throwErrors('download');
     return out;
   }
 
   async sync(): Promise<void> {
     this.#check('sync');
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    this.#throwErrors();
+    try {
+      await this.device.queue.onSubmittedWorkDone();
+    } catch (e) {
+      throw await this.#lostOr('sync', e);
+    }
+    this.#throwErrors('sync');
   }
 
   /**
@@ -282,7 +304,7 @@ export class WebGpuBackend implements Backend {
     this.flush();
     this.#profiler = null;
     const profile = await prof.finish();
-    this.#throwErrors();
+    this.#throwErrors('stopProfiling');
     return profile;
   }
 

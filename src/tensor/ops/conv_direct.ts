@@ -14,7 +14,7 @@ import { full } from '../creation.js';
 import { bwdWeightKernelOf, fwdKernel } from './conv_choice.js';
 import { PART_CAP, type Geo } from './conv_geometry.js';
 import { bindGeometry, planBlocks, windowOf } from './split.js';
-import { empty, launch } from './util.js';
+import { disposeOnThrow, empty, launch } from './util.js';
 
 /**
  * Packs weights into the forward kernels' layout [Cin*kh*kw][coutPad] (output channels contiguous as vec4, padded by
@@ -24,7 +24,7 @@ import { empty, launch } from './util.js';
 function packWeight(w: Tensor, nb: number, nr: number, nc: number): { wp: Tensor; ld4: number } {
   const rpad = 4 * Math.ceil(nr / 4) + 4;
   const wp = empty(w.device, [nb * nc, rpad]);
-  launch(packKernel, { w }, { out: wp }, { nb, nr, nc, rpad });
+  disposeOnThrow([wp], () => launch(packKernel, { w }, { out: wp }, { nb, nr, nc, rpad }));
   return { wp, ld4: rpad / 4 };
 }
 
@@ -32,6 +32,11 @@ function convRaw(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: numbe
   const dev = x.device;
   const y = empty(dev, [g.n, g.cout, g.oh, g.ow]);
   if (y.numel === 0) return y;
+  return disposeOnThrow([y], () => convInto(op, spec, x, wp, ld4, bias, g, y));
+}
+
+function convInto(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: number, bias: Tensor | null, g: Geo, y: Tensor): Tensor {
+  const dev = x.device;
   if (g.cin === 0) throw new ShapeError(op, `x ${fmt(x.shape)} has no channels`, [x.shape]);
   const pin = g.h * g.w;
   const pout = g.oh * g.ow;
@@ -62,9 +67,11 @@ function convRaw(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: numbe
 /** Packs the weight (viewed as [nb][nr][nc]), runs the forward kernel `spec` over it, frees the packed copy. */
 export function convPacked(op: string, spec: KernelSpec, x: Tensor, w: Tensor, [nb, nr, nc]: [number, number, number], bias: Tensor | null, g: Geo): Tensor {
   const { wp, ld4 } = packWeight(w, nb, nr, nc);
-  const y = convRaw(op, spec, x, wp, ld4, bias, g);
-  wp.dispose();
-  return y;
+  try {
+    return convRaw(op, spec, x, wp, ld4, bias, g);
+  } finally {
+    wp.dispose();
+  }
 }
 
 // Split-K targets of the gradient reductions: enough invocations to fill the workers, slices of at least MIN_PIXELS.
