@@ -1,9 +1,9 @@
 import { arrayFor, BYTES_PER_ELEMENT, type DType, type NumArray } from '../../core/dtype.js';
 import { DisposedTensorError } from '../../core/errors.js';
-import type { Backend, BackendStats, Binding, Bindings, RunOptions, Storage } from '../backend.js';
+import type { Binding, Bindings, RunOptions, Storage } from '../backend.js';
 import { bindingParts, orderedBindings, specKeys } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
-import { DEFAULT_POLICY, type KernelPolicy } from '../policy.js';
+import { HostBackend } from './host_backend.js';
 
 class CpuStorage implements Storage {
   freed = false;
@@ -20,25 +20,17 @@ class CpuStorage implements Storage {
  * Runs every kernel's CPU reference on typed arrays. With `f64`, f32 tensors are held in Float64Array,
  * which is what gradcheck needs. It has no binding limits: it is the ground truth the GPU is checked against.
  */
-export class CpuBackend implements Backend {
-  readonly kind = 'cpu';
+export class CpuBackend extends HostBackend {
   readonly description: string;
-  readonly limits = { maxBindingBytes: Number.MAX_SAFE_INTEGER, maxBufferBytes: Number.MAX_SAFE_INTEGER, bindingOffsetAlignment: 4 };
-  readonly adapter = null;
-  policy: KernelPolicy = DEFAULT_POLICY;
-  destroyed = false;
-  #s: BackendStats = { liveStorages: 0, liveBytes: 0, pooledBytes: 0, peakBytes: 0, dispatches: 0, submits: 0, allocations: 0 };
 
   constructor(readonly f64 = false) {
+    super();
     this.description = f64 ? 'cpu (float64 reference)' : 'cpu (float32 reference)';
   }
 
   alloc(numel: number, dtype: DType): Storage {
     const s = new CpuStorage(arrayFor(dtype, numel, this.f64), dtype);
-    this.#s.liveStorages++;
-    this.#s.allocations++;
-    this.#s.liveBytes += s.bytes;
-    this.#s.peakBytes = Math.max(this.#s.peakBytes, this.#s.liveBytes);
+    this.countAlloc(s.bytes);
     return s;
   }
 
@@ -46,8 +38,7 @@ export class CpuBackend implements Backend {
     const c = s as CpuStorage;
     if (c.freed) return;
     c.freed = true;
-    this.#s.liveStorages--;
-    this.#s.liveBytes -= c.bytes;
+    this.countFree(c.bytes);
   }
 
   upload(s: Storage, data: ArrayLike<number>): void {
@@ -77,22 +68,10 @@ export class CpuBackend implements Backend {
     for (const n of k.reads) r[n] = arr(reads[n]!);
     for (const n of k.writes) w[n] = arr(writes[n]!);
     spec.ref(r, w, params, { ...spec.constants, ...opts?.constants });
-    this.#s.dispatches++;
+    this.counters.dispatches++;
   }
 
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, numel: number): void {
     (dst as CpuStorage).data.set((src as CpuStorage).data.subarray(srcOffset, srcOffset + numel), dstOffset);
-  }
-
-  flush(): void {}
-  async sync(): Promise<void> {}
-  stats(): BackendStats {
-    return { ...this.#s };
-  }
-  resetPeak(): void {
-    this.#s.peakBytes = this.#s.liveBytes;
-  }
-  async destroy(): Promise<void> {
-    this.destroyed = true;
   }
 }
