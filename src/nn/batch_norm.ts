@@ -1,5 +1,6 @@
 import { getDefaultDevice } from '../tensor/context.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
+import { checkBoolean, checkNumber, checkOptions, show } from '../core/options.js';
 import { batchNorm, batchNormRelu } from '../tensor/ops/batch_norm.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -40,9 +41,18 @@ export class BatchNorm2d extends Module {
   #pending = 0;
   #loads = 0;
 
-  constructor(numFeatures: number, { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true }: BatchNorm2dOptions = {}) {
+  constructor(numFeatures: number, opts?: BatchNorm2dOptions) {
     super();
-    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new ArgumentError('BatchNorm2d', `num_features must be a positive integer, got ${numFeatures}`);
+    const op = 'BatchNorm2d';
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = checkOptions(op, opts, { eps: true, momentum: true, affine: true, trackRunningStats: true });
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new ArgumentError(op, `num_features must be a positive integer, got ${numFeatures}`);
+    // eps <= 0 divides by a zero variance; a momentum outside [0, 1] extrapolates the running statistics.
+    checkNumber(op, 'eps', eps, { min: 0, minExclusive: true });
+    if (momentum !== null && !(typeof momentum === 'number' && momentum >= 0 && momentum <= 1)) {
+      throw new ArgumentError(op, `momentum must be a finite number >= 0 and <= 1 (or null), got ${show(momentum)}`);
+    }
+    checkBoolean(op, 'affine', affine);
+    checkBoolean(op, 'trackRunningStats', trackRunningStats);
     this.numFeatures = numFeatures;
     this.eps = eps;
     this.momentum = momentum;
