@@ -6,7 +6,8 @@ import { ArgumentError } from './errors.js';
 /** Every key of an options type, each mapped to true: `checkOptions` then fails to compile when one is left out. */
 export type OptionKeys<T> = { readonly [K in keyof Required<T>]: true };
 
-const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+// A key that differs only in case and underscores (`ceil_mode`, `T_max`, `inchannels`) is the likely intent.
+const loose = (k: string) => k.replace(/_/g, '').toLowerCase();
 
 /** A short, readable rendering of any value for an error message (strings quoted, objects as JSON). */
 export function show(v: unknown): string {
@@ -25,16 +26,17 @@ export function show(v: unknown): string {
  * Checks that `opts` (undefined allowed) is a plain object whose own keys are all in `allowed`; returns
  * it, or `{}` for undefined. ArgumentError otherwise, naming `op`, the key and the accepted keys:
  * `MaxPool2d: unknown option 'ceil_mode' (did you mean 'ceilMode'?); accepted: stride, padding, dilation, ceilMode`.
- * `allowed` is a list of keys or an `OptionKeys<T>` record (which the compiler checks to be complete).
+ * `allowed` is a list of keys or an `OptionKeys<T>` record (which the compiler checks to be complete);
+ * `what` names the kind of key in the message (default 'option').
  */
-export function checkOptions<T extends object>(op: string, opts: T | undefined, allowed: NoInfer<OptionKeys<T>> | readonly string[]): T {
+export function checkOptions<T extends object>(op: string, opts: T | undefined, allowed: NoInfer<OptionKeys<T>> | readonly string[], what = 'option'): T {
   if (opts === undefined) return {} as T;
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new ArgumentError(op, `options must be an object, got ${show(opts)}`);
   const keys: readonly string[] = Array.isArray(allowed) ? allowed : Object.keys(allowed);
   for (const k of Object.keys(opts)) {
     if (keys.includes(k)) continue;
-    const near = keys.find((a) => a === camel(k) || a.toLowerCase() === k.toLowerCase());
-    throw new ArgumentError(op, `unknown option '${k}'${near ? ` (did you mean '${near}'?)` : ''}; accepted: ${keys.length ? keys.join(', ') : 'none'}`);
+    const near = keys.find((a) => loose(a) === loose(k));
+    throw new ArgumentError(op, `unknown ${what} '${k}'${near ? ` (did you mean '${near}'?)` : ''}; accepted: ${keys.length ? keys.join(', ') : 'none'}`);
   }
   return opts;
 }
