@@ -101,6 +101,55 @@ describe('round trips', () => {
   });
 });
 
+describe('hostile names', () => {
+  const raw = (header: unknown, data: Uint8Array) => {
+    const h = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+    const out = new Uint8Array(8 + h.length + data.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    out.set(data, 8 + h.length);
+    return out;
+  };
+  const f32 = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);
+
+  test("an entry or a metadata key named '__proto__' is a plain key: the result's prototype stays", async () => {
+    const bytes = raw(
+      '{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "__metadata__": {"__proto__": "x", "constructor": "y"}}',
+      f32(1.5, 2.5),
+    );
+    expect([...nn.parseSafetensors(bytes).tensors.keys()]).toEqual(['__proto__', 'a']);
+    const { tensors, metadata } = nn.deserializeSafetensors(bytes, { device: cpu32 });
+    expect(Object.getPrototypeOf(tensors) === null || Object.getPrototypeOf(tensors) === Object.prototype).toBe(true);
+    expect(Object.keys(tensors)).toEqual(['__proto__', 'a']);
+    expect(Object.hasOwn(tensors, '__proto__')).toBe(true);
+    expect([...(await tensors['__proto__']!.toArray())]).toEqual([1.5]);
+    expect(Object.keys(metadata)).toEqual(['__proto__', 'constructor']);
+    expect(metadata['__proto__']).toBe('x');
+    expect(Object.getPrototypeOf(metadata) === null || Object.getPrototypeOf(metadata) === Object.prototype).toBe(true);
+    // Written back, the key survives (a plain header object would have swallowed it as its prototype).
+    const again = nn.parseSafetensors(await nn.serializeSafetensors(tensors, metadata));
+    expect([...again.tensors.keys()]).toEqual(['__proto__', 'a']);
+    expect(again.metadata['__proto__']).toBe('x');
+    for (const t of Object.values(tensors)) t.dispose();
+  });
+
+  test('a duplicate header key is reported as a duplicate', () => {
+    const e1 = '{"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}';
+    const e2 = '{"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}';
+    expect(() => nn.parseSafetensors(raw(`{"a": ${e1}, "a": ${e2}}`, f32(1, 2)))).toThrow("safetensors: duplicate key 'a' in the header (JSON keeps only the last one)");
+    expect(() => nn.parseSafetensors(raw(`{"a": ${e1}, "\u0061": ${e2}}`, f32(1, 2)))).toThrow(/duplicate key 'a' in the header/);
+    expect(() => nn.parseSafetensors(raw('{"a": {"dtype": "F32", "dtype": "F16", "shape": [1], "data_offsets": [0, 4]}}', f32(1)))).toThrow(
+      "safetensors: duplicate key 'dtype' in header entry 'a' (JSON keeps only the last one)",
+    );
+    expect(() => nn.parseSafetensors(raw('{"__metadata__": {"k": "1", "k": "2"}}', new Uint8Array(0)))).toThrow(/duplicate key 'k' in header entry '__metadata__'/);
+    // Keys that only look alike, and strings holding braces, quotes and commas, are fine.
+    const entry = (a: number) => ({ dtype: 'F32', shape: [1], data_offsets: [a, a + 4] });
+    const ok = nn.parseSafetensors(raw({ a: entry(0), b: entry(4), __metadata__: { x: '{"a": 1, "a": 2}', y: '[,]', 'a\\"': 'z' } }, f32(1, 2)));
+    expect([...ok.tensors.keys()]).toEqual(['a', 'b']);
+    expect(ok.metadata.x).toBe('{"a": 1, "a": 2}');
+  });
+});
+
 describe('a file written to the format by the fixture script (torch-like layout)', () => {
   test('every tensor, dtype conversion and the metadata', async () => {
     const { tensors, metadata } = nn.deserializeSafetensors(TORCH_FILE, { device: cpu32 });
