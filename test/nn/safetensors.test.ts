@@ -1,6 +1,6 @@
 // safetensors: round trips through bytes and files (atomic save), a file written to the format by the fixture
 // script (F32, F16, I64, I32, U8, an empty tensor, metadata), and every kind of corrupt file.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -101,7 +101,7 @@ describe('round trips', () => {
   });
 });
 
-describe('hostile names', () => {
+describe('hostile names and killed saves', () => {
   const raw = (header: unknown, data: Uint8Array) => {
     const h = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
     const out = new Uint8Array(8 + h.length + data.length);
@@ -147,6 +147,53 @@ describe('hostile names', () => {
     const ok = nn.parseSafetensors(raw({ a: entry(0), b: entry(4), __metadata__: { x: '{"a": 1, "a": 2}', y: '[,]', 'a\\"': 'z' } }, f32(1, 2)));
     expect([...ok.tensors.keys()]).toEqual(['a', 'b']);
     expect(ok.metadata.x).toBe('{"a": 1, "a": 2}');
+  });
+
+  test('stale temporary files of killed saves of the same target are removed on the next save', async () => {
+    const sub = join(dir, 'stale');
+    mkdirSync(sub);
+    const path = join(sub, 'm.safetensors');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const make = (name: string, old = false) => {
+      writeFileSync(join(sub, name), 'half a file');
+      if (old) utimesSync(join(sub, name), hourAgo, hourAgo);
+    };
+    make('.m.safetensors.999999999.k1ll3d.tmp'); // its writer is gone (no such pid)
+    make(`.m.safetensors.${process.pid}.0ld.tmp`, true); // ours, an hour old, not in flight
+    make(`.m.safetensors.${process.ppid}.fr3sh.tmp`); // a live process, just now: may still be writing
+    make('.other.safetensors.999999999.k1ll3d.tmp'); // another target's
+    make('.m.safetensors.bak'); // not a temp
+    make('m.safetensors.999999999.k1ll3d.tmp'); // not hidden: not ours to remove
+    await saveSafetensors(path, { w: tensor([1, 2], [2], { device: cpu32 }) });
+    expect(readdirSync(sub).sort()).toEqual(
+      [`.m.safetensors.${process.ppid}.fr3sh.tmp`, '.m.safetensors.bak', '.other.safetensors.999999999.k1ll3d.tmp', 'm.safetensors', 'm.safetensors.999999999.k1ll3d.tmp'].sort(),
+    );
+    // The live writer's temp goes too once it is old.
+    utimesSync(join(sub, `.m.safetensors.${process.ppid}.fr3sh.tmp`), hourAgo, hourAgo);
+    await saveSafetensors(path, { w: tensor([3], [1], { device: cpu32 }) });
+    expect(readdirSync(sub).filter((f) => f.startsWith('.m.safetensors.') && f.endsWith('.tmp'))).toEqual([]);
+    rmSync(sub, { recursive: true });
+  });
+
+  test('errors name the final path, not the temporary file, and leave no temp behind', async () => {
+    const sd = { w: tensor([1], [1], { device: cpu32 }) };
+    const nowhere = join(dir, 'no-such-folder', 'x.safetensors');
+    const e1 = await saveSafetensors(nowhere, sd).then(() => null, (e: Error) => e);
+    expect(e1).toBeInstanceOf(Error);
+    expect(e1!.message).toContain(nowhere);
+    expect(e1!.message).not.toMatch(/\.tmp/);
+    expect((e1 as NodeJS.ErrnoException).code).toBe('ENOENT');
+    // The target is a folder: the rename fails.
+    const folder = join(dir, 'a-folder.safetensors');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'inside'), 'x');
+    const e2 = await saveSafetensors(folder, sd).then(() => null, (e: Error) => e);
+    expect(e2).toBeInstanceOf(Error);
+    expect(e2!.message).toMatch(/^saveSafetensors: cannot write /);
+    expect(e2!.message).toContain(folder);
+    expect(e2!.message).not.toMatch(/\.tmp/);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    rmSync(folder, { recursive: true });
   });
 });
 
