@@ -5,7 +5,8 @@ import { batchNorm, batchNormRelu } from '../tensor/ops/batch_norm.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noteScalar, scalarOf, uploadInto } from './assign.js';
-import { constant_ } from './init.js';
+import { newParameter } from './conv.js';
+import { checkFits, constant_, isMeta } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
@@ -59,23 +60,22 @@ export class BatchNorm2d extends Module {
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
     const dev = getDefaultDevice();
-    const param = (v: number) => {
-      const t = Tensor.empty([numFeatures], 'f32', dev);
-      const p = new Parameter(t);
-      t.dispose();
+    const param = (what: string, v: number) => {
+      const p = newParameter(op, what, [numFeatures]);
       constant_(p, v);
       return p;
     };
-    this.weight = affine ? param(1) : null;
-    this.bias = affine ? param(0) : null;
-    const buffer = (shape: number[], v: number, dtype: 'f32' | 'i32' = 'f32') => {
+    this.weight = affine ? param('weight', 1) : null;
+    this.bias = affine ? param('bias', 0) : null;
+    const buffer = (what: string, shape: number[], v: number, dtype: 'f32' | 'i32' = 'f32') => {
+      checkFits(op, what, shape, dev);
       const t = Tensor.empty(shape, dtype, dev);
-      uploadInto(t, new Array<number>(t.numel).fill(v));
+      if (!isMeta(t)) uploadInto(t, new Array<number>(t.numel).fill(v));
       return t;
     };
-    this.registerBuffer('running_mean', trackRunningStats ? buffer([numFeatures], 0) : null);
-    this.registerBuffer('running_var', trackRunningStats ? buffer([numFeatures], 1) : null);
-    this.registerBuffer('num_batches_tracked', trackRunningStats ? buffer([], 0, 'i32') : null);
+    this.registerBuffer('running_mean', trackRunningStats ? buffer('running_mean', [numFeatures], 0) : null);
+    this.registerBuffer('running_var', trackRunningStats ? buffer('running_var', [numFeatures], 1) : null);
+    this.registerBuffer('num_batches_tracked', trackRunningStats ? buffer('num_batches_tracked', [], 0, 'i32') : null);
     if (this.num_batches_tracked) noteScalar(this.num_batches_tracked, 0);
   }
 

@@ -3,7 +3,7 @@ import { ArgumentError } from '../core/errors.js';
 import { checkBoolean, checkOptions, show } from '../core/options.js';
 import { getDefaultDevice } from '../tensor/context.js';
 import { conv2d, convTranspose2d, type Pair } from '../tensor/ops/conv.js';
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
+import { calculateFanInAndFanOut, checkFits, kaimingUniform_, uniform_ } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
@@ -21,9 +21,11 @@ export function checkPair(layer: string, what: string, v: unknown, min = 1): [nu
   return p as [number, number];
 }
 
-/** A fresh, uninitialised parameter (the initialiser writes it). */
-function newParameter(shape: number[]): Parameter {
-  const t = Tensor.empty(shape, 'f32', getDefaultDevice());
+/** A fresh, uninitialised parameter (the initialiser writes it); LimitError before allocating one over maxBufferSize. */
+export function newParameter(op: string, what: string, shape: number[]): Parameter {
+  const dev = getDefaultDevice();
+  checkFits(op, what, shape, dev);
+  const t = Tensor.empty(shape, 'f32', dev);
   const p = new Parameter(t);
   t.dispose();
   return p;
@@ -75,8 +77,8 @@ export class Conv2d extends Module {
       throw new ArgumentError(op, "padding='same' is not supported for strided convolutions");
     }
     if (typeof this.padding === 'string' && this.padding !== 'same' && this.padding !== 'valid') throw new ArgumentError(op, `padding '${this.padding}' is not 'same' or 'valid'`);
-    this.weight = newParameter([outChannels, inChannels, ...this.kernelSize]);
-    this.bias = bias ? newParameter([outChannels]) : null;
+    this.weight = newParameter(op, 'weight', [outChannels, inChannels, ...this.kernelSize]);
+    this.bias = bias ? newParameter(op, 'bias', [outChannels]) : null;
     resetConv(this.weight, this.bias);
   }
 
@@ -144,8 +146,8 @@ export class ConvTranspose2d extends Module {
     if (this.outputPadding.some((o, i) => o >= this.stride[i]! && o >= this.dilation[i]!)) {
       throw new ArgumentError('ConvTranspose2d', `output_padding ${tuple(this.outputPadding)} must be smaller than stride ${tuple(this.stride)} or dilation ${tuple(this.dilation)}`);
     }
-    this.weight = newParameter([inChannels, outChannels, ...this.kernelSize]);
-    this.bias = bias ? newParameter([outChannels]) : null;
+    this.weight = newParameter(op, 'weight', [inChannels, outChannels, ...this.kernelSize]);
+    this.bias = bias ? newParameter(op, 'bias', [outChannels]) : null;
     resetConv(this.weight, this.bias);
   }
 
