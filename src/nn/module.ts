@@ -1,5 +1,5 @@
 import { DeviceMismatchError, DTypeError, StateDictError } from '../core/errors.js';
-import { show } from '../core/options.js';
+import { checkBoolean, checkOptions, show } from '../core/options.js';
 import { keep } from '../tensor/scope.js';
 import { sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -158,7 +158,9 @@ export abstract class Module {
    * unexpected keys and shape mismatches; non-strict mode still throws on shape mismatches and returns the
    * keys it left out. Sources may be on this module's device or on a CPU device (dtype converted there).
    */
-  loadStateDict(sd: StateDict, { strict = true }: LoadStateDictOptions = {}): IncompatibleKeys {
+  loadStateDict(sd: StateDict, opts?: LoadStateDictOptions): IncompatibleKeys {
+    const { strict = true } = checkOptions('loadStateDict', opts, { strict: true });
+    checkBoolean('loadStateDict', 'strict', strict);
     const slots = this.#slots('', []);
     const known = new Set(slots.map((s) => s.key));
     const missing: string[] = [];

@@ -8,6 +8,7 @@ import { getDefaultDevice } from '../tensor/context.js';
 import { tensor } from '../tensor/creation.js';
 import type { DType, NumArray } from '../core/dtype.js';
 import { FormatError } from '../core/errors.js';
+import { checkOneOf, checkOptions } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { noteScalar } from './assign.js';
 import type { StateDict } from './module.js';
@@ -231,7 +232,8 @@ function decode(name: string, dtype: SafetensorsDType, data: Uint8Array, begin: 
  * Parses safetensors bytes into tensors on `device` (default: the default device), keys in header order,
  * with the header's `__metadata__`. The tensors are the caller's to dispose.
  */
-export function deserializeSafetensors(src: ArrayBuffer | ArrayBufferView, { device = getDefaultDevice() }: { device?: Backend } = {}): SafetensorsFile {
+export function deserializeSafetensors(src: ArrayBuffer | ArrayBufferView, opts?: { device?: Backend }): SafetensorsFile {
+  const { device = getDefaultDevice() } = checkOptions('deserializeSafetensors', opts, { device: true });
   const parsed = parseSafetensors(src);
   const tensors: StateDict = dict<Tensor>();
   for (const [name, h] of parsed.tensors) {
@@ -249,8 +251,10 @@ export function deserializeSafetensors(src: ArrayBuffer | ArrayBufferView, { dev
 export async function serializeSafetensors(
   sd: StateDict | ReadonlyMap<string, Tensor>,
   metadata?: Record<string, string>,
-  { i32As = 'I64' }: SerializeOptions = {},
+  opts?: SerializeOptions,
 ): Promise<Uint8Array> {
+  const { i32As = 'I64' } = checkOptions('serializeSafetensors', opts, { i32As: true });
+  checkOneOf('serializeSafetensors', 'i32As', i32As, ['I64', 'I32'] as const);
   const items = sd instanceof Map ? [...sd.entries()] : Object.entries(sd as StateDict);
   // Null prototypes: a tensor or metadata key named `__proto__` must be written, not become a prototype.
   const header = dict<unknown>();

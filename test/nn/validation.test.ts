@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { ArgumentError, cpuDevice, metaDevice, nn, Tensor, withDevice } from '../../src/index.js';
 import { checkBoolean, checkNumber, checkOneOf, checkOptions } from '../../src/core/options.js';
+import { summary } from '../../src/nn/summary.js';
 import { UNet } from '../../src/unet/unet.js';
 import { badCalls, type BadCall } from '../helpers/bad_calls.js';
 
@@ -63,6 +64,12 @@ const CASES: BadCall[] = [
   ["LeakyReLU('0.2')", () => new nn.LeakyReLU(js('0.2')), 'LeakyReLU', /negative_slope must be a finite number, got '0.2'/],
   ['LeakyReLU({ negativeSlope })', () => new nn.LeakyReLU(js({ negativeSlope: 0.2 })), 'LeakyReLU', /negative_slope must be a finite number, got \{"negativeSlope":0.2\}/],
   ['Dropout NaN', () => new nn.Dropout(NaN), 'Dropout', /between 0 and 1, but got NaN/],
+  // Other option objects of nn.
+  ['loadStateDict strict_mode', () => new nn.Conv2d(1, 1, 1).loadStateDict({}, js({ strict_mode: false })), 'loadStateDict', /unknown option 'strict_mode'; accepted: strict/],
+  ["loadStateDict strict 'no'", () => new nn.Conv2d(1, 1, 1).loadStateDict({}, js({ strict: 'no' })), 'loadStateDict', /strict must be true or false, got 'no'/],
+  ['summary max_depth', () => summary(new nn.ReLU(), Tensor.empty([1], 'f32', metaDevice()), js({ max_depth: 2 })), 'summary', /unknown option 'max_depth'; accepted: depth/],
+  ['summary depth -1', () => summary(new nn.ReLU(), Tensor.empty([1], 'f32', metaDevice()), { depth: -1 }), 'summary', /depth must be an integer >= 0, got -1/],
+  ['deserializeSafetensors dev', () => nn.deserializeSafetensors(new Uint8Array(16), js({ dev: cpu })), 'deserializeSafetensors', /unknown option 'dev'; accepted: device/],
 ];
 
 describe('bad options: ArgumentError at construction, naming the class and the value', () => badCalls(CASES, ArgumentError));
@@ -118,6 +125,12 @@ describe('what stays accepted', () => {
       expect(runs).toBeGreaterThan(0);
     }
   });
+});
+
+test('serializeSafetensors: unknown keys and file dtypes are refused (a rejected promise)', async () => {
+  const sd = { a: Tensor.empty([1], 'i32', cpu) };
+  await expect(nn.serializeSafetensors(sd, undefined, js({ i32_as: 'I32' }))).rejects.toThrow("serializeSafetensors: unknown option 'i32_as' (did you mean 'i32As'?); accepted: i32As");
+  await expect(nn.serializeSafetensors(sd, undefined, js({ i32As: 'I16' }))).rejects.toThrow("serializeSafetensors: i32As 'I16' is not one of 'I64', 'I32'");
 });
 
 describe('the helpers in src/core/options.ts', () => {
