@@ -1,7 +1,7 @@
 /// <reference types="node" />
 // unet-webgpu/node: WebGPU in Node through Dawn (the `webgpu` package), and loading edited shaders from disk.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { DeviceOptions } from './device.js';
@@ -75,25 +75,90 @@ export function loadShaderDir(dir: string): ShaderFile[] {
   return loaded;
 }
 
+// Temporary files of saves: `.<name>.<pid>.<random>.tmp` beside the target. A killed save leaves one behind;
+// the next save of the same target removes those whose writer is gone (no such pid, or our own pid but not
+// one of our saves in flight: a restarted container reuses pids), and any not touched for STALE_MS (the pid
+// may have been reused by another process). A live writer's fresh temp is left alone.
+const STALE_MS = 30_000;
+const inFlight = new Set<string>();
+
+function writerGone(pid: number): boolean {
+  if (pid === process.pid) return true; // callers skip our temps in flight
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+async function removeStaleTemps(path: string): Promise<void> {
+  const folder = dirname(path);
+  const escaped = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.${escaped}\\.(\\d+)\\.[a-z0-9]+\\.tmp$`);
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return; // no folder: the save itself will report it
+  }
+  const now = Date.now();
+  await Promise.all(
+    names.map(async (f) => {
+      const m = pattern.exec(f);
+      const tmp = join(folder, f);
+      if (!m || inFlight.has(tmp)) return;
+      let stale = writerGone(Number(m[1]));
+      if (!stale) stale = await stat(tmp).then((st) => now - st.mtimeMs > STALE_MS, () => false);
+      if (stale) await unlink(tmp).catch(() => {});
+    }),
+  );
+}
+
+/** A file-system error of a save, naming the final path (never the temporary file), keeping code and cause. */
+function saveError(path: string, e: unknown, doing: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err !== 'object' || typeof err.code !== 'string') return e;
+  const reason = String(err.message).split(', ')[0];
+  return Object.assign(new Error(`saveSafetensors: cannot write ${path}: ${reason} (while ${doing})`, { cause: e }), {
+    code: err.code,
+    errno: err.errno,
+    syscall: err.syscall,
+    path,
+  });
+}
+
 /**
  * Writes tensors to a safetensors file atomically: a temporary file in the same folder is written and
  * fsynced, then renamed over `path`, so a crash or an error leaves the old file (or none), never half a file.
+ * Stale temporary files of earlier, killed saves of `path` are removed first; errors name `path`.
  */
 export async function saveSafetensors(path: string, sd: StateDict | ReadonlyMap<string, Tensor>, metadata?: Record<string, string>, opts?: SerializeOptions): Promise<void> {
   const bytes = await serializeSafetensors(sd, metadata, opts);
+  await removeStaleTemps(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-  const fh = await open(tmp, 'wx');
+  inFlight.add(tmp);
   try {
+    let doing = 'creating its temporary file';
+    let created = false;
     try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'wx');
+      created = true;
+      try {
+        doing = 'writing its temporary file';
+        await fh.writeFile(bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      doing = 'renaming the temporary file over it';
+      await rename(tmp, path);
+    } catch (e) {
+      if (created) await unlink(tmp).catch(() => {});
+      throw saveError(path, e, doing);
     }
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
+  } finally {
+    inFlight.delete(tmp);
   }
   // Make the rename itself durable where the platform allows fsync on a directory.
   try {

@@ -94,17 +94,20 @@ export class AnomalyError extends TensorError {
 /** backward() on a graph that was already freed, or on a tensor without a graph. */
 export class AutogradError extends TensorError {}
 
-/** loadStateDict found missing keys, unexpected keys or shape mismatches (strict mode). */
+/** loadStateDict found missing keys, unexpected keys (strict mode), shape mismatches or values that are not tensors. */
 export class StateDictError extends TensorError {
   constructor(
     readonly missing: readonly string[],
     readonly unexpected: readonly string[],
     readonly shapeMismatch: readonly (readonly [key: string, want: readonly number[], got: readonly number[]])[],
+    /** Keys whose value is not a Tensor, with the value as shown in the message. */
+    readonly notTensors: readonly (readonly [key: string, got: string])[] = [],
   ) {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing keys: ${missing.join(', ')}`);
     if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(', ')}`);
     if (shapeMismatch.length) parts.push(`shape mismatches: ${shapeMismatch.map(([k, w, g]) => `${k} wants ${fmt(w)}, got ${fmt(g)}`).join('; ')}`);
+    if (notTensors.length) parts.push(`not tensors: ${notTensors.map(([k, g]) => `${k} is ${g}`).join(', ')}`);
     super(`loadStateDict: ${parts.join('; ')}`);
   }
 }

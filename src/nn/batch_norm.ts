@@ -1,10 +1,12 @@
 import { getDefaultDevice } from '../tensor/context.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
+import { checkBoolean, checkNumber, checkOptions, show } from '../core/options.js';
 import { batchNorm, batchNormRelu } from '../tensor/ops/batch_norm.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noteScalar, scalarOf, uploadInto } from './assign.js';
-import { constant_ } from './init.js';
+import { newParameter } from './conv.js';
+import { checkFits, constant_, isMeta } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
@@ -40,32 +42,40 @@ export class BatchNorm2d extends Module {
   #pending = 0;
   #loads = 0;
 
-  constructor(numFeatures: number, { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true }: BatchNorm2dOptions = {}) {
+  constructor(numFeatures: number, opts?: BatchNorm2dOptions) {
     super();
-    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new ArgumentError('BatchNorm2d', `num_features must be a positive integer, got ${numFeatures}`);
+    const op = 'BatchNorm2d';
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = checkOptions(op, opts, { eps: true, momentum: true, affine: true, trackRunningStats: true });
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new ArgumentError(op, `num_features must be a positive integer, got ${numFeatures}`);
+    // eps <= 0 divides by a zero variance; a momentum outside [0, 1] extrapolates the running statistics.
+    checkNumber(op, 'eps', eps, { min: 0, minExclusive: true });
+    if (momentum !== null && !(typeof momentum === 'number' && momentum >= 0 && momentum <= 1)) {
+      throw new ArgumentError(op, `momentum must be a finite number >= 0 and <= 1 (or null), got ${show(momentum)}`);
+    }
+    checkBoolean(op, 'affine', affine);
+    checkBoolean(op, 'trackRunningStats', trackRunningStats);
     this.numFeatures = numFeatures;
     this.eps = eps;
     this.momentum = momentum;
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
     const dev = getDefaultDevice();
-    const param = (v: number) => {
-      const t = Tensor.empty([numFeatures], 'f32', dev);
-      const p = new Parameter(t);
-      t.dispose();
+    const param = (what: string, v: number) => {
+      const p = newParameter(op, what, [numFeatures]);
       constant_(p, v);
       return p;
     };
-    this.weight = affine ? param(1) : null;
-    this.bias = affine ? param(0) : null;
-    const buffer = (shape: number[], v: number, dtype: 'f32' | 'i32' = 'f32') => {
+    this.weight = affine ? param('weight', 1) : null;
+    this.bias = affine ? param('bias', 0) : null;
+    const buffer = (what: string, shape: number[], v: number, dtype: 'f32' | 'i32' = 'f32') => {
+      checkFits(op, what, shape, dev);
       const t = Tensor.empty(shape, dtype, dev);
-      uploadInto(t, new Array<number>(t.numel).fill(v));
+      if (!isMeta(t)) uploadInto(t, new Array<number>(t.numel).fill(v));
       return t;
     };
-    this.registerBuffer('running_mean', trackRunningStats ? buffer([numFeatures], 0) : null);
-    this.registerBuffer('running_var', trackRunningStats ? buffer([numFeatures], 1) : null);
-    this.registerBuffer('num_batches_tracked', trackRunningStats ? buffer([], 0, 'i32') : null);
+    this.registerBuffer('running_mean', trackRunningStats ? buffer('running_mean', [numFeatures], 0) : null);
+    this.registerBuffer('running_var', trackRunningStats ? buffer('running_var', [numFeatures], 1) : null);
+    this.registerBuffer('num_batches_tracked', trackRunningStats ? buffer('num_batches_tracked', [], 0, 'i32') : null);
     if (this.num_batches_tracked) noteScalar(this.num_batches_tracked, 0);
   }
 

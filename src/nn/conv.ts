@@ -1,21 +1,31 @@
 import { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../core/errors.js';
+import { checkBoolean, checkOptions, show } from '../core/options.js';
 import { getDefaultDevice } from '../tensor/context.js';
 import { conv2d, convTranspose2d, type Pair } from '../tensor/ops/conv.js';
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from './init.js';
+import { calculateFanInAndFanOut, checkFits, kaimingUniform_, uniform_ } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 const tuple = (p: readonly number[]) => `(${p.join(', ')})`;
 
 function checkPositive(layer: string, what: string, v: readonly number[], min = 1): void {
   if (!v.every((d) => Number.isInteger(d) && d >= min)) throw new ArgumentError(layer, `${what} must be integers >= ${min}, got ${tuple(v)}`);
 }
 
-/** A fresh, uninitialised parameter (the initialiser writes it). */
-function newParameter(shape: number[]): Parameter {
-  const t = Tensor.empty(shape, 'f32', getDefaultDevice());
+/** A number or a pair of integers >= min, as [h, w]; ArgumentError naming the layer and the value otherwise. */
+export function checkPair(layer: string, what: string, v: unknown, min = 1): [number, number] {
+  const p = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number') ? [v[0] as number, v[1] as number] : null;
+  if (!p) throw new ArgumentError(layer, `${what} must be a number or a pair, got ${show(v)}`);
+  checkPositive(layer, what, p, min);
+  return p as [number, number];
+}
+
+/** A fresh, uninitialised parameter (the initialiser writes it); LimitError before allocating one over maxBufferSize. */
+export function newParameter(op: string, what: string, shape: number[]): Parameter {
+  const dev = getDefaultDevice();
+  checkFits(op, what, shape, dev);
+  const t = Tensor.empty(shape, 'f32', dev);
   const p = new Parameter(t);
   t.dispose();
   return p;
@@ -51,24 +61,24 @@ export class Conv2d extends Module {
   readonly padding: [number, number] | 'same' | 'valid';
   readonly dilation: [number, number];
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, { stride = 1, padding = 0, dilation = 1, bias = true }: Conv2dOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts?: Conv2dOptions) {
     super();
+    const op = 'Conv2d';
+    const { stride = 1, padding = 0, dilation = 1, bias = true } = checkOptions(op, opts, { stride: true, padding: true, dilation: true, bias: true });
+    checkPositive(op, 'in/out channels', [inChannels, outChannels]);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.kernelSize = pair(kernelSize);
-    this.stride = pair(stride);
-    this.padding = typeof padding === 'string' ? padding : pair(padding);
-    this.dilation = pair(dilation);
-    checkPositive('Conv2d', 'in/out channels', [inChannels, outChannels]);
-    checkPositive('Conv2d', 'kernel_size', this.kernelSize);
-    checkPositive('Conv2d', 'stride', this.stride);
-    checkPositive('Conv2d', 'dilation', this.dilation);
-    if (typeof this.padding !== 'string') checkPositive('Conv2d', 'padding', this.padding, 0);
-    else if (this.padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
-      throw new ArgumentError('Conv2d', "padding='same' is not supported for strided convolutions");
-    } else if (this.padding !== 'same' && this.padding !== 'valid') throw new ArgumentError('Conv2d', `padding '${this.padding}' is not 'same' or 'valid'`);
-    this.weight = newParameter([outChannels, inChannels, ...this.kernelSize]);
-    this.bias = bias ? newParameter([outChannels]) : null;
+    this.kernelSize = checkPair(op, 'kernel_size', kernelSize);
+    this.stride = checkPair(op, 'stride', stride);
+    this.padding = typeof padding === 'string' ? padding : checkPair(op, 'padding', padding, 0);
+    this.dilation = checkPair(op, 'dilation', dilation);
+    checkBoolean(op, 'bias', bias);
+    if (this.padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
+      throw new ArgumentError(op, "padding='same' is not supported for strided convolutions");
+    }
+    if (typeof this.padding === 'string' && this.padding !== 'same' && this.padding !== 'valid') throw new ArgumentError(op, `padding '${this.padding}' is not 'same' or 'valid'`);
+    this.weight = newParameter(op, 'weight', [outChannels, inChannels, ...this.kernelSize]);
+    this.bias = bias ? newParameter(op, 'bias', [outChannels]) : null;
     resetConv(this.weight, this.bias);
   }
 
@@ -113,27 +123,31 @@ export class ConvTranspose2d extends Module {
     inChannels: number,
     outChannels: number,
     kernelSize: Pair,
-    { stride = 1, padding = 0, outputPadding = 0, dilation = 1, bias = true }: ConvTranspose2dOptions = {},
+    opts?: ConvTranspose2dOptions,
   ) {
     super();
+    const op = 'ConvTranspose2d';
+    const { stride = 1, padding = 0, outputPadding = 0, dilation = 1, bias = true } = checkOptions(op, opts, {
+      stride: true,
+      padding: true,
+      outputPadding: true,
+      dilation: true,
+      bias: true,
+    });
+    checkPositive(op, 'in/out channels', [inChannels, outChannels]);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.kernelSize = pair(kernelSize);
-    this.stride = pair(stride);
-    this.padding = pair(padding);
-    this.outputPadding = pair(outputPadding);
-    this.dilation = pair(dilation);
-    checkPositive('ConvTranspose2d', 'in/out channels', [inChannels, outChannels]);
-    checkPositive('ConvTranspose2d', 'kernel_size', this.kernelSize);
-    checkPositive('ConvTranspose2d', 'stride', this.stride);
-    checkPositive('ConvTranspose2d', 'dilation', this.dilation);
-    checkPositive('ConvTranspose2d', 'padding', this.padding, 0);
-    checkPositive('ConvTranspose2d', 'output_padding', this.outputPadding, 0);
+    this.kernelSize = checkPair(op, 'kernel_size', kernelSize);
+    this.stride = checkPair(op, 'stride', stride);
+    this.padding = checkPair(op, 'padding', padding, 0);
+    this.outputPadding = checkPair(op, 'output_padding', outputPadding, 0);
+    this.dilation = checkPair(op, 'dilation', dilation);
+    checkBoolean(op, 'bias', bias);
     if (this.outputPadding.some((o, i) => o >= this.stride[i]! && o >= this.dilation[i]!)) {
       throw new ArgumentError('ConvTranspose2d', `output_padding ${tuple(this.outputPadding)} must be smaller than stride ${tuple(this.stride)} or dilation ${tuple(this.dilation)}`);
     }
-    this.weight = newParameter([inChannels, outChannels, ...this.kernelSize]);
-    this.bias = bias ? newParameter([outChannels]) : null;
+    this.weight = newParameter(op, 'weight', [inChannels, outChannels, ...this.kernelSize]);
+    this.bias = bias ? newParameter(op, 'bias', [outChannels]) : null;
     resetConv(this.weight, this.bias);
   }
 

@@ -1,11 +1,13 @@
 // Layers without parameters: activations, pooling, resampling, dropout. They still are modules, so a
 // Sequential numbers them as PyTorch does.
 import { ArgumentError } from '../core/errors.js';
+import { checkBoolean, checkNumber, checkOneOf, checkOptions, show } from '../core/options.js';
 import { leakyRelu, relu, sigmoid, tanh } from '../tensor/ops/elementwise.js';
 import type { Pair } from '../tensor/ops/conv.js';
 import { dropout, interpolate } from '../tensor/ops/movement.js';
 import { maxPool2d } from '../tensor/ops/pool.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkPair } from './conv.js';
 import { Module } from './module.js';
 
 /** max(x, 0), any shape. */
@@ -19,6 +21,7 @@ export class ReLU extends Module {
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
+    checkNumber('LeakyReLU', 'negative_slope', negativeSlope);
   }
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
@@ -65,8 +68,19 @@ export class MaxPool2d extends Module {
   readonly dilation: Pair;
   readonly ceilMode: boolean;
 
-  constructor(kernelSize: Pair, { stride, padding = 0, dilation = 1, ceilMode = false }: MaxPool2dOptions = {}) {
+  constructor(kernelSize: Pair, opts?: MaxPool2dOptions) {
     super();
+    const op = 'MaxPool2d';
+    const { stride, padding = 0, dilation = 1, ceilMode = false } = checkOptions(op, opts, { stride: true, padding: true, dilation: true, ceilMode: true });
+    const k = checkPair(op, 'kernel_size', kernelSize);
+    if (stride !== undefined) checkPair(op, 'stride', stride);
+    const p = checkPair(op, 'padding', padding, 0);
+    checkPair(op, 'dilation', dilation);
+    checkBoolean(op, 'ceilMode', ceilMode);
+    // PyTorch's rule: a window must never lie wholly in the padding.
+    if (p[0] > Math.floor(k[0] / 2) || p[1] > Math.floor(k[1] / 2)) {
+      throw new ArgumentError(op, `padding (${p.join(', ')}) must be at most half of the kernel size (${k.join(', ')})`);
+    }
     this.kernelSize = kernelSize;
     this.stride = stride ?? kernelSize;
     this.padding = padding;
@@ -100,10 +114,23 @@ export class Upsample extends Module {
   readonly mode: 'nearest' | 'bilinear';
   readonly alignCorners?: boolean;
 
-  constructor({ size, scaleFactor, mode = 'nearest', alignCorners }: UpsampleOptions = {}) {
+  /** `new Upsample(64)` / `new Upsample([h, w])` give the output size, as torch's positional `size`. */
+  constructor(opts: UpsampleOptions | number | readonly [number, number] = {}) {
     super();
-    if ((size === undefined) === (scaleFactor === undefined)) throw new ArgumentError('Upsample', 'give exactly one of size and scaleFactor');
-    if (alignCorners !== undefined && mode === 'nearest') throw new ArgumentError('Upsample', 'alignCorners only applies to bilinear mode');
+    const op = 'Upsample';
+    const o = typeof opts === 'number' || Array.isArray(opts) ? { size: opts as number | readonly [number, number] } : (opts as UpsampleOptions);
+    const { size, scaleFactor, mode = 'nearest', alignCorners } = checkOptions(op, o, { size: true, scaleFactor: true, mode: true, alignCorners: true });
+    if ((size === undefined) === (scaleFactor === undefined)) throw new ArgumentError(op, 'give exactly one of size and scaleFactor');
+    const each = (name: string, v: unknown, check: (x: unknown) => void) => {
+      if (typeof v === 'number') check(v);
+      else if (Array.isArray(v) && v.length === 2) v.forEach(check);
+      else throw new ArgumentError(op, `${name} must be a number or a pair, got ${show(v)}`);
+    };
+    if (size !== undefined) each('size', size, (x) => checkNumber(op, 'size', x, { integer: true, min: 1 }));
+    if (scaleFactor !== undefined) each('scaleFactor', scaleFactor, (x) => checkNumber(op, 'scaleFactor', x, { min: 0, minExclusive: true }));
+    checkOneOf(op, 'mode', mode, ['nearest', 'bilinear'] as const);
+    if (alignCorners !== undefined) checkBoolean(op, 'alignCorners', alignCorners);
+    if (alignCorners !== undefined && mode === 'nearest') throw new ArgumentError(op, 'alignCorners only applies to bilinear mode');
     this.size = size;
     this.scaleFactor = scaleFactor;
     this.mode = mode;

@@ -1,6 +1,7 @@
 // Learning-rate schedulers with PyTorch 1.13's formulas (torch.optim.lr_scheduler), chainable form: each
 // step derives the new lr from the group's current one, as torch does when step() gets no epoch.
 import { ArgumentError } from '../core/errors.js';
+import { checkNumber, checkOneOf, checkOptions } from '../core/options.js';
 import type { Optimizer } from './optim.js';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
@@ -13,6 +14,7 @@ export abstract class LRScheduler {
   #lastLr: number[] = [];
 
   constructor(readonly optimizer: AnyOptimizer, lastEpoch = -1) {
+    checkNumber(new.target.name, 'lastEpoch', lastEpoch, { integer: true, min: -1 });
     const groups = optimizer.paramGroups;
     if (lastEpoch === -1) {
       for (const g of groups) g.initialLr ??= g.lr;
@@ -91,9 +93,11 @@ export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
 
-  constructor(optimizer: AnyOptimizer, { stepSize, gamma = 0.1, lastEpoch = -1 }: StepLROptions) {
-    super(optimizer, lastEpoch);
+  constructor(optimizer: AnyOptimizer, opts: StepLROptions) {
+    const { stepSize, gamma = 0.1, lastEpoch = -1 } = checkOptions('StepLR', opts, { stepSize: true, gamma: true, lastEpoch: true });
     if (!(Number.isInteger(stepSize) && stepSize > 0)) throw new ArgumentError('StepLR', `stepSize must be a positive integer, got ${stepSize}`);
+    checkNumber('StepLR', 'gamma', gamma, { min: 0, minExclusive: true });
+    super(optimizer, lastEpoch);
     this.stepSize = stepSize;
     this.gamma = gamma;
     this.initialStep();
@@ -134,9 +138,13 @@ export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
 
-  constructor(optimizer: AnyOptimizer, { tMax, etaMin = 0, lastEpoch = -1 }: CosineAnnealingLROptions) {
+  constructor(optimizer: AnyOptimizer, opts: CosineAnnealingLROptions) {
+    const op = 'CosineAnnealingLR';
+    const { tMax, etaMin = 0, lastEpoch = -1 } = checkOptions(op, opts, { tMax: true, etaMin: true, lastEpoch: true });
+    checkNumber(op, 'tMax', tMax, { min: 0, minExclusive: true });
+    // A negative etaMin would drive the lr below 0, which the optimizers refuse.
+    checkNumber(op, 'etaMin', etaMin, { min: 0 });
     super(optimizer, lastEpoch);
-    if (!(tMax > 0)) throw new ArgumentError('CosineAnnealingLR', `tMax must be positive, got ${tMax}`);
     this.tMax = tMax;
     this.etaMin = etaMin;
     this.initialStep();
@@ -206,13 +214,23 @@ export class ReduceLROnPlateau {
 
   constructor(
     readonly optimizer: AnyOptimizer,
-    { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 }: ReduceLROnPlateauOptions = {},
+    opts?: ReduceLROnPlateauOptions,
   ) {
-    if (!(factor < 1)) throw new ArgumentError('ReduceLROnPlateau', 'factor should be < 1.0');
-    if (mode !== 'min' && mode !== 'max') throw new ArgumentError('ReduceLROnPlateau', `mode ${mode} is unknown`);
-    if (thresholdMode !== 'rel' && thresholdMode !== 'abs') throw new ArgumentError('ReduceLROnPlateau', `threshold mode ${thresholdMode} is unknown`);
+    const op = 'ReduceLROnPlateau';
+    const keys = { mode: true, factor: true, patience: true, threshold: true, thresholdMode: true, cooldown: true, minLr: true, eps: true } as const;
+    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = checkOptions(op, opts, keys);
+    if (!(factor < 1)) throw new ArgumentError(op, `factor should be < 1.0, got ${factor}`);
+    checkNumber(op, 'factor', factor, { min: 0, max: 1, maxExclusive: true });
+    checkOneOf(op, 'mode', mode, ['min', 'max'] as const);
+    checkOneOf(op, 'thresholdMode', thresholdMode, ['rel', 'abs'] as const);
+    checkNumber(op, 'patience', patience, { integer: true, min: 0 });
+    checkNumber(op, 'threshold', threshold, { min: 0 });
+    checkNumber(op, 'cooldown', cooldown, { integer: true, min: 0 });
+    checkNumber(op, 'eps', eps, { min: 0 });
     const n = optimizer.paramGroups.length;
-    if (typeof minLr !== 'number' && minLr.length !== n) throw new ArgumentError('ReduceLROnPlateau', `expected ${n} min_lrs, got ${minLr.length}`);
+    if (typeof minLr !== 'number' && !Array.isArray(minLr)) throw new ArgumentError(op, `minLr must be a number or one number per parameter group, got ${minLr}`);
+    if (typeof minLr !== 'number' && minLr.length !== n) throw new ArgumentError(op, `expected ${n} min_lrs, got ${minLr.length}`);
+    for (const m of typeof minLr === 'number' ? [minLr] : minLr) checkNumber(op, 'minLr', m, { min: 0 });
     this.minLrs = typeof minLr === 'number' ? new Array<number>(n).fill(minLr) : [...minLr];
     this.mode = mode;
     this.factor = factor;

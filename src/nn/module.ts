@@ -1,8 +1,9 @@
 import { DeviceMismatchError, DTypeError, StateDictError } from '../core/errors.js';
 import { traceForward } from '../tensor/anomaly.js';
+import { checkBoolean, checkOptions, show } from '../core/options.js';
 import { keep } from '../tensor/scope.js';
 import { sameShape } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { copyInto, hostView } from './assign.js';
 import { Parameter } from './parameter.js';
 
@@ -163,24 +164,28 @@ export abstract class Module {
    * unexpected keys and shape mismatches; non-strict mode still throws on shape mismatches and returns the
    * keys it left out. Sources may be on this module's device or on a CPU device (dtype converted there).
    */
-  loadStateDict(sd: StateDict, { strict = true }: LoadStateDictOptions = {}): IncompatibleKeys {
+  loadStateDict(sd: StateDict, opts?: LoadStateDictOptions): IncompatibleKeys {
+    const { strict = true } = checkOptions('loadStateDict', opts, { strict: true });
+    checkBoolean('loadStateDict', 'strict', strict);
     const slots = this.#slots('', []);
     const known = new Set(slots.map((s) => s.key));
     const missing: string[] = [];
     const defaulted: Slot[] = [];
     const shapeMismatch: [string, readonly number[], readonly number[]][] = [];
     const pairs: [Slot, Tensor][] = [];
+    const notTensors: [string, string][] = [];
     for (const s of slots) {
-      const src = sd[s.key];
+      const src = sd[s.key] as unknown;
       if (src === undefined) {
         if (s.module.optionalOnLoad(s.name)) defaulted.push(s);
         else missing.push(s.key);
-      } else if (!sameShape(src.shape, s.tensor.shape)) shapeMismatch.push([s.key, s.tensor.shape, src.shape]);
+      } else if (!(src instanceof Tensor)) notTensors.push([s.key, show(src)]);
+      else if (!sameShape(src.shape, s.tensor.shape)) shapeMismatch.push([s.key, s.tensor.shape, src.shape]);
       else pairs.push([s, src]);
     }
     const unexpected = Object.keys(sd).filter((k) => !known.has(k));
-    if (shapeMismatch.length || (strict && (missing.length || unexpected.length))) {
-      throw new StateDictError(strict ? missing : [], strict ? unexpected : [], shapeMismatch);
+    if (shapeMismatch.length || notTensors.length || (strict && (missing.length || unexpected.length))) {
+      throw new StateDictError(strict ? missing : [], strict ? unexpected : [], shapeMismatch, notTensors);
     }
     for (const [s, src] of pairs) {
       src.storage('loadStateDict');

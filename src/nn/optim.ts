@@ -3,6 +3,7 @@
 // shaped like PyTorch's.
 import { noGrad } from '../tensor/context.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
+import { checkBoolean, checkOptions, show } from '../core/options.js';
 import { adamUpdate, sgdUpdate } from '../tensor/ops/optim.js';
 import { keep } from '../tensor/scope.js';
 import { fmt, sameShape } from '../tensor/shape.js';
@@ -11,7 +12,7 @@ import { zerosLike } from '../tensor/creation.js';
 import { cloneOn, scalarOf } from './assign.js';
 
 /** A parameter group as given to a constructor: its parameters and any hyperparameters to override. */
-export type ParamGroupInput<O> = Partial<O> & { params: Iterable<Tensor> };
+export type ParamGroupInput<O> = Partial<O> & { params: Iterable<Tensor>; initialLr?: number };
 
 /** A parameter group: its parameters and its full set of hyperparameters (schedulers change `lr`). */
 export type ParamGroup<O> = O & { params: Tensor[]; initialLr?: number };
@@ -47,6 +48,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number } & Reco
 
   /** Adds a group; hyperparameters it leaves out take the defaults. */
   addParamGroup(group: ParamGroupInput<O>): void {
+    checkOptions(this.#name, group, ['params', ...Object.keys(this.defaults), 'initialLr'], 'parameter-group key');
+    if (group.params === undefined) throw new ArgumentError(this.#name, 'a parameter group needs params');
     const params = [...group.params];
     for (const p of params) {
       if (!(p instanceof Tensor)) throw new ArgumentError(this.#name, 'optimizer params must be Tensors');
@@ -60,9 +63,16 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number } & Reco
     this.paramGroups.push(g);
   }
 
-  /** Checks a group's hyperparameters (ArgumentError naming the bad one). */
+  /** Checks a group's hyperparameters (ArgumentError naming the bad one), at construction rather than at the first step. */
   protected validate(g: O): void {
-    if (!(g.lr >= 0)) throw new ArgumentError(this.#name, `invalid learning rate: ${g.lr}`);
+    if (!(g.lr >= 0 && g.lr < Infinity)) throw new ArgumentError(this.#name, `invalid learning rate: ${show(g.lr)} (must be a finite number >= 0)`);
+  }
+
+  /** `invalid <name> value: <v> (must be a finite number >= 0)`, torch's wording plus the accepted range. */
+  protected checkHyper(name: string, v: unknown, min: number | null = 0, minExclusive = false): void {
+    const n = v as number;
+    const ok = typeof v === 'number' && Number.isFinite(n) && (min === null || (minExclusive ? n > min : n >= min));
+    if (!ok) throw new ArgumentError(this.#name, `invalid ${name} value: ${show(v)} (must be a finite number${min === null ? '' : ` ${minExclusive ? '>' : '>='} ${min}`})`);
   }
 
   /** Sets every parameter's grad to null, disposing it. */
@@ -206,14 +216,19 @@ type SGDHyper = Required<SGDOptions>;
  * weight decay adds weightDecay * p to g first; nesterov uses g + momentum * buf. State: momentum_buffer.
  */
 export class SGD extends Optimizer<SGDHyper> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<SGDHyper>>, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false }: SGDOptions) {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<SGDHyper>>, opts: SGDOptions) {
+    const keys = { lr: true, momentum: true, dampening: true, weightDecay: true, nesterov: true, maximize: true } as const;
+    const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = checkOptions('SGD', opts, keys);
     super('SGD', params, { lr, momentum, dampening, weightDecay, nesterov, maximize });
   }
 
   protected override validate(g: SGDHyper): void {
     super.validate(g);
-    if (!(g.momentum >= 0)) throw new ArgumentError('SGD', `invalid momentum value: ${g.momentum}`);
-    if (!(g.weightDecay >= 0)) throw new ArgumentError('SGD', `invalid weight_decay value: ${g.weightDecay}`);
+    this.checkHyper('momentum', g.momentum);
+    this.checkHyper('dampening', g.dampening, null);
+    this.checkHyper('weight_decay', g.weightDecay);
+    checkBoolean('SGD', 'nesterov', g.nesterov);
+    checkBoolean('SGD', 'maximize', g.maximize);
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new ArgumentError('SGD', 'nesterov momentum requires a momentum and zero dampening');
   }
 
@@ -252,17 +267,33 @@ export interface AdamOptions {
 
 type AdamHyper = { lr: number; betas: readonly [number, number]; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean };
 
+function checkBetas(name: string, betas: unknown): void {
+  if (!Array.isArray(betas) || betas.length !== 2) throw new ArgumentError(name, `betas must be a pair of numbers, got ${show(betas)}`);
+  betas.forEach((b: unknown, i) => {
+    if (!(typeof b === 'number' && b >= 0 && b < 1)) throw new ArgumentError(name, `invalid beta parameter at index ${i}: ${show(b)} (must be in [0, 1))`);
+  });
+}
+
+const ADAM_KEYS = { lr: true, betas: true, eps: true, weightDecay: true, amsgrad: true, maximize: true } as const;
+
+function adamDefaults(name: string, opts: AdamOptions | undefined, weightDecayDefault: number): AdamHyper {
+  const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = weightDecayDefault, amsgrad = false, maximize = false } = checkOptions(name, opts, ADAM_KEYS);
+  checkBetas(name, betas);
+  return { lr, betas: [betas[0], betas[1]], eps, weightDecay, amsgrad, maximize };
+}
+
 abstract class AdamBase extends Optimizer<AdamHyper> {
   protected abstract readonly decoupled: boolean;
 
   protected override validate(g: AdamHyper): void {
     super.validate(g);
     const name = this.constructor.name;
-    if (!(g.eps >= 0)) throw new ArgumentError(name, `invalid epsilon value: ${g.eps}`);
-    g.betas.forEach((b, i) => {
-      if (!(b >= 0 && b < 1)) throw new ArgumentError(name, `invalid beta parameter at index ${i}: ${b}`);
-    });
-    if (!(g.weightDecay >= 0)) throw new ArgumentError(name, `invalid weight_decay value: ${g.weightDecay}`);
+    // eps = 0 (torch allows it) divides by zero where a gradient is zero from the start.
+    if (!(g.eps > 0 && g.eps < Infinity)) throw new ArgumentError(name, `invalid epsilon value: ${show(g.eps)} (must be a finite number > 0)`);
+    checkBetas(name, g.betas);
+    this.checkHyper('weight_decay', g.weightDecay);
+    checkBoolean(name, 'amsgrad', g.amsgrad);
+    checkBoolean(name, 'maximize', g.maximize);
   }
 
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdamHyper>): void {
@@ -291,15 +322,15 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
 /** torch.optim.Adam (L2 weight decay added to the gradient). State: step, exp_avg, exp_avg_sq (, max_exp_avg_sq). */
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamHyper>>, { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false, maximize = false }: AdamOptions = {}) {
-    super('Adam', params, { lr, betas: [betas[0], betas[1]], eps, weightDecay, amsgrad, maximize });
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamHyper>>, opts?: AdamOptions) {
+    super('Adam', params, adamDefaults('Adam', opts, 0));
   }
 }
 
 /** torch.optim.AdamW: decoupled weight decay p *= 1 - lr * weightDecay (default 1e-2), then Adam. */
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamHyper>>, { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 1e-2, amsgrad = false, maximize = false }: AdamOptions = {}) {
-    super('AdamW', params, { lr, betas: [betas[0], betas[1]], eps, weightDecay, amsgrad, maximize });
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<AdamHyper>>, opts?: AdamOptions) {
+    super('AdamW', params, adamDefaults('AdamW', opts, 1e-2));
   }
 }

@@ -8,6 +8,7 @@ import { getDefaultDevice } from '../tensor/context.js';
 import { tensor } from '../tensor/creation.js';
 import type { DType, NumArray } from '../core/dtype.js';
 import { FormatError } from '../core/errors.js';
+import { checkOneOf, checkOptions } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { noteScalar } from './assign.js';
 import type { StateDict } from './module.js';
@@ -33,11 +34,14 @@ export interface HostTensor {
 export interface ParsedSafetensors {
   /** In header order. */
   tensors: Map<string, HostTensor>;
+  /** A null-prototype object: any key, `__proto__` included, is a plain key. */
   metadata: Record<string, string>;
 }
 
 export interface SafetensorsFile {
+  /** A null-prototype object in header order: an entry named `__proto__` is a plain key, not the prototype. */
   tensors: StateDict;
+  /** A null-prototype object. */
   metadata: Record<string, string>;
 }
 
@@ -67,6 +71,49 @@ const fail = (msg: string): never => {
   throw new FormatError(`safetensors: ${msg}`);
 };
 
+/** An object without a prototype, so that a key from a file (`__proto__`, `constructor`) is just a key. */
+const dict = <V>(): Record<string, V> => Object.create(null) as Record<string, V>;
+
+/**
+ * The first key that occurs twice in one object of valid JSON `text` (JSON.parse silently keeps the last),
+ * with the key of the object that holds it (null at the top level); null when there is none.
+ */
+function duplicateKey(text: string): [key: string, parent: string | null] | null {
+  // One frame per open object (its keys so far) or array (null); `last` is the latest key at each level.
+  const frames: (Set<string> | null)[] = [];
+  const last: (string | null)[] = [];
+  let wantKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      const keys = frames[frames.length - 1];
+      if (keys && wantKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return [key, frames.length > 1 ? last[last.length - 2]! : null];
+        keys.add(key);
+        last[last.length - 1] = key;
+        wantKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b) {
+      frames.push(new Set());
+      last.push(null);
+      wantKey = true;
+    } else if (c === 0x5b) {
+      frames.push(null);
+      last.push(null);
+    } else if (c === 0x7d || c === 0x5d) {
+      frames.pop();
+      last.pop();
+    } else if (c === 0x2c) {
+      wantKey = frames[frames.length - 1] !== null;
+    }
+  }
+  return null;
+}
+
 /** Parses safetensors bytes to host arrays (F16/BF16/F64 -> f32; I64 must fit i32). Throws FormatError naming what is wrong. */
 export function parseSafetensors(src: ArrayBuffer | ArrayBufferView): ParsedSafetensors {
   const bytes = bytesOf(src);
@@ -89,9 +136,11 @@ export function parseSafetensors(src: ArrayBuffer | ArrayBufferView): ParsedSafe
     return fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) return fail('header is not a JSON object');
+  const dup = duplicateKey(text);
+  if (dup) fail(`duplicate key '${dup[0]}' in ${dup[1] === null ? 'the header' : `header entry '${dup[1]}'`} (JSON keeps only the last one)`);
   const dataLen = bytes.length - 8 - n;
   const data = bytes.subarray(8 + n);
-  const metadata: Record<string, string> = {};
+  const metadata = dict<string>();
   const entries: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -183,9 +232,10 @@ function decode(name: string, dtype: SafetensorsDType, data: Uint8Array, begin: 
  * Parses safetensors bytes into tensors on `device` (default: the default device), keys in header order,
  * with the header's `__metadata__`. The tensors are the caller's to dispose.
  */
-export function deserializeSafetensors(src: ArrayBuffer | ArrayBufferView, { device = getDefaultDevice() }: { device?: Backend } = {}): SafetensorsFile {
+export function deserializeSafetensors(src: ArrayBuffer | ArrayBufferView, opts?: { device?: Backend }): SafetensorsFile {
+  const { device = getDefaultDevice() } = checkOptions('deserializeSafetensors', opts, { device: true });
   const parsed = parseSafetensors(src);
-  const tensors: StateDict = {};
+  const tensors: StateDict = dict<Tensor>();
   for (const [name, h] of parsed.tensors) {
     const t = tensor(h.data, h.shape, { device, dtype: h.dtype });
     if (h.data.length === 1 && h.dtype !== 'f32') noteScalar(t, h.data[0]!);
@@ -201,13 +251,20 @@ export function deserializeSafetensors(src: ArrayBuffer | ArrayBufferView, { dev
 export async function serializeSafetensors(
   sd: StateDict | ReadonlyMap<string, Tensor>,
   metadata?: Record<string, string>,
-  { i32As = 'I64' }: SerializeOptions = {},
+  opts?: SerializeOptions,
 ): Promise<Uint8Array> {
+  const { i32As = 'I64' } = checkOptions('serializeSafetensors', opts, { i32As: true });
+  checkOneOf('serializeSafetensors', 'i32As', i32As, ['I64', 'I32'] as const);
   const items = sd instanceof Map ? [...sd.entries()] : Object.entries(sd as StateDict);
-  const header: Record<string, unknown> = {};
+  // Null prototypes: a tensor or metadata key named `__proto__` must be written, not become a prototype.
+  const header = dict<unknown>();
   if (metadata && Object.keys(metadata).length) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new FormatError(`safetensors: metadata ${k} is not a string`);
-    header.__metadata__ = { ...metadata };
+    const meta = dict<string>();
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new FormatError(`safetensors: metadata ${k} is not a string`);
+      meta[k] = v;
+    }
+    header.__metadata__ = meta;
   }
   if (items.some(([k]) => k === '__metadata__')) throw new FormatError("safetensors: '__metadata__' is reserved and cannot name a tensor");
   const blobs: Uint8Array[] = [];

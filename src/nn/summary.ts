@@ -1,4 +1,5 @@
 // A model summary in torchinfo's format and by its counting rules, so our table and PyTorch users' agree.
+import { checkNumber, checkOptions } from '../core/options.js';
 import { noGrad } from '../tensor/context.js';
 import { numel } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -52,7 +53,9 @@ function shapeOf(v: unknown): number[] {
  * every class whose name contains "Conv" (ConvTranspose2d too, as torchinfo does) and N x params for other
  * parameterised leaves. Use a meta device (metaDevice()) for an instant summary of a big model.
  */
-export function summary(model: Module, input: Tensor, { depth = 3 }: SummaryOptions = {}): SummaryResult {
+export function summary(model: Module, input: Tensor, opts?: SummaryOptions): SummaryResult {
+  const { depth = 3 } = checkOptions('summary', opts, { depth: true });
+  checkNumber('summary', 'depth', depth, { integer: true, min: 0 });
   const mods = model.namedModules();
   const depthOf = new Map<Module, number>();
   const pathOf = new Map<Module, string>();

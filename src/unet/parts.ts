@@ -7,6 +7,7 @@ import { MaxPool2d, ReLU, Upsample } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { cat, pad } from '../tensor/ops/movement.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkBoolean, checkOneOf, checkOptions } from '../core/options.js';
 
 export interface PartOptions {
   /** 'same' pads the 3x3 convs by 1; 'valid' (the 2015 paper) by 0, so each conv trims 2 pixels. */
@@ -22,8 +23,11 @@ export interface PartOptions {
 export class DoubleConv extends Module {
   readonly double_conv: Sequential;
 
-  constructor(cin: number, cout: number, mid = cout, { padding = 'same', bias = true }: PartOptions = {}) {
+  constructor(cin: number, cout: number, mid = cout, opts?: PartOptions) {
     super();
+    const { padding = 'same', bias = true } = checkOptions('DoubleConv', opts, { padding: true, bias: true });
+    checkOneOf('DoubleConv', 'padding', padding, ['same', 'valid'] as const);
+    checkBoolean('DoubleConv', 'bias', bias);
     const p = padding === 'same' ? 1 : 0;
     this.double_conv = new Sequential(
       new Conv2d(cin, mid, 3, { padding: p, bias }),
@@ -44,8 +48,9 @@ export class DoubleConv extends Module {
 export class Down extends Module {
   readonly maxpool_conv: Sequential;
 
-  constructor(cin: number, cout: number, opts: PartOptions = {}) {
+  constructor(cin: number, cout: number, opts?: PartOptions) {
     super();
+    checkOptions('Down', opts, { padding: true, bias: true });
     this.maxpool_conv = new Sequential(new MaxPool2d(2), new DoubleConv(cin, cout, cout, opts));
   }
 
@@ -70,8 +75,11 @@ export class Up extends Module {
   readonly conv: DoubleConv;
   readonly merge: 'pad' | 'crop';
 
-  constructor(cin: number, cout: number, { bilinear = false, merge = 'pad', ...opts }: UpOptions = {}) {
+  constructor(cin: number, cout: number, upOpts?: UpOptions) {
     super();
+    const { bilinear = false, merge = 'pad', ...opts } = checkOptions('Up', upOpts, { padding: true, bias: true, bilinear: true, merge: true });
+    checkBoolean('Up', 'bilinear', bilinear);
+    checkOneOf('Up', 'merge', merge, ['pad', 'crop'] as const);
     this.merge = merge;
     if (bilinear) {
       this.up = new Upsample({ scaleFactor: 2, mode: 'bilinear', alignCorners: true });

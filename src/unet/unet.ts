@@ -1,5 +1,6 @@
 import { Module } from '../nn/module.js';
 import { ArgumentError } from '../core/errors.js';
+import { checkBoolean, checkNumber, checkOneOf, checkOptions, type OptionKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DoubleConv, Down, OutConv, Up } from './parts.js';
 
@@ -18,6 +19,10 @@ export interface UNetOptions {
   merge?: 'pad' | 'crop';
 }
 
+const KEYS: OptionKeys<UNetOptions> = { inChannels: true, classes: true, width: true, depth: true, bilinear: true, padding: true, bias: true, merge: true };
+const PADDINGS = ['same', 'valid'] as const;
+const MERGES = ['pad', 'crop'] as const;
+
 /**
  * The U-Net (Ronneberger et al. 2015) with milesial's attribute names: inc, down1..downN, up1..upN, outc.
  * x [N, inChannels, H, W] -> logits [N, classes, H', W']. The seed: UNet({ inChannels: 1, classes: 1,
@@ -30,10 +35,15 @@ export class UNet extends Module {
 
   constructor(opts: UNetOptions) {
     super();
-    const { inChannels, classes, width = 64, depth = 4, bilinear = false, padding = 'same', bias = true, merge = 'pad' } = opts;
+    const op = 'UNet';
+    const { inChannels, classes, width = 64, depth = 4, bilinear = false, padding = 'same', bias = true, merge = 'pad' } = checkOptions(op, opts, KEYS);
     for (const [k, v] of Object.entries({ inChannels, classes, width, depth })) {
-      if (!Number.isInteger(v) || v < 1) throw new ArgumentError('UNet', `${k} must be a positive integer, got ${v}`);
+      if (!Number.isInteger(v) || v < 1) throw new ArgumentError(op, `${k} must be a positive integer, got ${v}`);
     }
+    checkOneOf(op, 'padding', padding, PADDINGS);
+    checkOneOf(op, 'merge', merge, MERGES);
+    checkBoolean(op, 'bilinear', bilinear);
+    checkBoolean(op, 'bias', bias);
     if (bilinear && width % 2) throw new ArgumentError('UNet', `bilinear needs an even width, got ${width}`);
     this.config = { inChannels, classes, width, depth, bilinear, padding, bias, merge };
     const part = { padding, bias };
@@ -77,20 +87,38 @@ export class UNet extends Module {
     return out;
   }
 
-  /** Output H (or W) for an input of `size` (valid padding shrinks it; pad merge keeps the skip's size). */
-  static outputSize(size: number, { depth = 4, padding = 'same', merge = 'pad' }: Pick<UNetOptions, 'depth' | 'padding' | 'merge'> = {}): number {
-    const trim = padding === 'valid' ? 4 : 0;
-    const sizes: number[] = [];
-    let s = size - trim;
-    sizes.push(s);
+  /**
+   * Output H (or W) for an input of `size` (valid padding shrinks it; pad merge keeps the skip's size).
+   * Takes the model's options (only depth, padding and merge matter); ArgumentError when a U-Net of these
+   * options cannot run on that size (a 3x3 valid conv on fewer than 3 pixels, a 2x2 pool on fewer than 2).
+   */
+  static outputSize(size: number, opts?: Partial<UNetOptions>): number {
+    const op = 'UNet.outputSize';
+    const { depth = 4, padding = 'same', merge = 'pad' } = checkOptions(op, opts, KEYS);
+    checkNumber(op, 'size', size, { integer: true, min: 1 });
+    checkNumber(op, 'depth', depth, { integer: true, min: 1 });
+    checkOneOf(op, 'padding', padding, PADDINGS);
+    checkOneOf(op, 'merge', merge, MERGES);
+    const cannot = (what: string): never => {
+      throw new ArgumentError(op, `an input of ${size} cannot run with padding '${padding}', merge '${merge}', depth ${depth}: ${what}`);
+    };
+    // The two 3x3 convs of a DoubleConv: 'same' keeps the size, 'valid' trims 2 pixels each.
+    const double = (s: number, where: string) => {
+      if (padding === 'same') return s;
+      if (s < 5) cannot(`${where} gets ${s} pixel${s === 1 ? '' : 's'}, its two valid 3x3 convs need at least 5`);
+      return s - 4;
+    };
+    const sizes: number[] = [double(size, 'inc')];
     for (let i = 1; i <= depth; i++) {
-      s = Math.floor(s / 2) - trim;
-      sizes.push(s);
+      const s = sizes[i - 1]!;
+      if (s < 2) cannot(`down${i} gets ${s} pixel, its 2x2 max pool needs at least 2`);
+      sizes.push(double(Math.floor(s / 2), `down${i}`));
     }
     let y = sizes.pop()!;
     for (let i = 1; i <= depth; i++) {
       const skip = sizes.pop()!;
-      y = (merge === 'pad' ? skip : 2 * y) - trim;
+      // pad: the upsampled map is padded (or cropped) to the skip; crop: the skip is cropped to it.
+      y = double(merge === 'pad' ? skip : 2 * y, `up${i}`);
     }
     return y;
   }

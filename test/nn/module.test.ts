@@ -121,6 +121,29 @@ describe('loadStateDict', () => {
     net.dispose();
   });
 
+  test('a value that is not a Tensor: StateDictError naming the key, nothing is written (strict or not)', async () => {
+    const net = smallNet();
+    const w0 = await values(net.stateDict()['0.weight']!);
+    const src = sourceFor(net, 1) as Record<string, unknown>;
+    src['0.weight'] = 3;
+    src['1.running_mean'] = [0, 0, 0, 0];
+    src['4.bias'] = null;
+    for (const strict of [true, false]) {
+      let err: unknown;
+      try {
+        net.loadStateDict(src as nn.StateDict, { strict });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(StateDictError);
+      const e = err as StateDictError;
+      expect(e.notTensors).toEqual([['0.weight', '3'], ['1.running_mean', '[0,0,0,0]'], ['4.bias', 'null']]);
+      expect(e.message).toBe('loadStateDict: not tensors: 0.weight is 3, 1.running_mean is [0,0,0,0], 4.bias is null');
+      expect(await values(net.stateDict()['0.weight']!)).toEqual(w0);
+    }
+    net.dispose();
+  });
+
   test('non-strict: loads what matches and returns the rest; shape mismatches still throw', async () => {
     const net = smallNet();
     const src = sourceFor(net, 2);

@@ -1,6 +1,6 @@
 // safetensors: round trips through bytes and files (atomic save), a file written to the format by the fixture
 // script (F32, F16, I64, I32, U8, an empty tensor, metadata), and every kind of corrupt file.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -98,6 +98,102 @@ describe('round trips', () => {
     for (const t of Object.values(loaded.tensors)) t.dispose();
     net.dispose();
     rmSync(path);
+  });
+});
+
+describe('hostile names and killed saves', () => {
+  const raw = (header: unknown, data: Uint8Array) => {
+    const h = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+    const out = new Uint8Array(8 + h.length + data.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    out.set(data, 8 + h.length);
+    return out;
+  };
+  const f32 = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);
+
+  test("an entry or a metadata key named '__proto__' is a plain key: the result's prototype stays", async () => {
+    const bytes = raw(
+      '{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "__metadata__": {"__proto__": "x", "constructor": "y"}}',
+      f32(1.5, 2.5),
+    );
+    expect([...nn.parseSafetensors(bytes).tensors.keys()]).toEqual(['__proto__', 'a']);
+    const { tensors, metadata } = nn.deserializeSafetensors(bytes, { device: cpu32 });
+    expect(Object.getPrototypeOf(tensors) === null || Object.getPrototypeOf(tensors) === Object.prototype).toBe(true);
+    expect(Object.keys(tensors)).toEqual(['__proto__', 'a']);
+    expect(Object.hasOwn(tensors, '__proto__')).toBe(true);
+    expect([...(await tensors['__proto__']!.toArray())]).toEqual([1.5]);
+    expect(Object.keys(metadata)).toEqual(['__proto__', 'constructor']);
+    expect(metadata['__proto__']).toBe('x');
+    expect(Object.getPrototypeOf(metadata) === null || Object.getPrototypeOf(metadata) === Object.prototype).toBe(true);
+    // Written back, the key survives (a plain header object would have swallowed it as its prototype).
+    const again = nn.parseSafetensors(await nn.serializeSafetensors(tensors, metadata));
+    expect([...again.tensors.keys()]).toEqual(['__proto__', 'a']);
+    expect(again.metadata['__proto__']).toBe('x');
+    for (const t of Object.values(tensors)) t.dispose();
+  });
+
+  test('a duplicate header key is reported as a duplicate', () => {
+    const e1 = '{"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}';
+    const e2 = '{"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}';
+    expect(() => nn.parseSafetensors(raw(`{"a": ${e1}, "a": ${e2}}`, f32(1, 2)))).toThrow("safetensors: duplicate key 'a' in the header (JSON keeps only the last one)");
+    expect(() => nn.parseSafetensors(raw(`{"a": ${e1}, "\u0061": ${e2}}`, f32(1, 2)))).toThrow(/duplicate key 'a' in the header/);
+    expect(() => nn.parseSafetensors(raw('{"a": {"dtype": "F32", "dtype": "F16", "shape": [1], "data_offsets": [0, 4]}}', f32(1)))).toThrow(
+      "safetensors: duplicate key 'dtype' in header entry 'a' (JSON keeps only the last one)",
+    );
+    expect(() => nn.parseSafetensors(raw('{"__metadata__": {"k": "1", "k": "2"}}', new Uint8Array(0)))).toThrow(/duplicate key 'k' in header entry '__metadata__'/);
+    // Keys that only look alike, and strings holding braces, quotes and commas, are fine.
+    const entry = (a: number) => ({ dtype: 'F32', shape: [1], data_offsets: [a, a + 4] });
+    const ok = nn.parseSafetensors(raw({ a: entry(0), b: entry(4), __metadata__: { x: '{"a": 1, "a": 2}', y: '[,]', 'a\\"': 'z' } }, f32(1, 2)));
+    expect([...ok.tensors.keys()]).toEqual(['a', 'b']);
+    expect(ok.metadata.x).toBe('{"a": 1, "a": 2}');
+  });
+
+  test('stale temporary files of killed saves of the same target are removed on the next save', async () => {
+    const sub = join(dir, 'stale');
+    mkdirSync(sub);
+    const path = join(sub, 'm.safetensors');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const make = (name: string, old = false) => {
+      writeFileSync(join(sub, name), 'half a file');
+      if (old) utimesSync(join(sub, name), hourAgo, hourAgo);
+    };
+    make('.m.safetensors.999999999.k1ll3d.tmp'); // its writer is gone (no such pid)
+    make(`.m.safetensors.${process.pid}.0ld.tmp`, true); // ours, an hour old, not in flight
+    make(`.m.safetensors.${process.ppid}.fr3sh.tmp`); // a live process, just now: may still be writing
+    make('.other.safetensors.999999999.k1ll3d.tmp'); // another target's
+    make('.m.safetensors.bak'); // not a temp
+    make('m.safetensors.999999999.k1ll3d.tmp'); // not hidden: not ours to remove
+    await saveSafetensors(path, { w: tensor([1, 2], [2], { device: cpu32 }) });
+    expect(readdirSync(sub).sort()).toEqual(
+      [`.m.safetensors.${process.ppid}.fr3sh.tmp`, '.m.safetensors.bak', '.other.safetensors.999999999.k1ll3d.tmp', 'm.safetensors', 'm.safetensors.999999999.k1ll3d.tmp'].sort(),
+    );
+    // The live writer's temp goes too once it is old.
+    utimesSync(join(sub, `.m.safetensors.${process.ppid}.fr3sh.tmp`), hourAgo, hourAgo);
+    await saveSafetensors(path, { w: tensor([3], [1], { device: cpu32 }) });
+    expect(readdirSync(sub).filter((f) => f.startsWith('.m.safetensors.') && f.endsWith('.tmp'))).toEqual([]);
+    rmSync(sub, { recursive: true });
+  });
+
+  test('errors name the final path, not the temporary file, and leave no temp behind', async () => {
+    const sd = { w: tensor([1], [1], { device: cpu32 }) };
+    const nowhere = join(dir, 'no-such-folder', 'x.safetensors');
+    const e1 = await saveSafetensors(nowhere, sd).then(() => null, (e: Error) => e);
+    expect(e1).toBeInstanceOf(Error);
+    expect(e1!.message).toContain(nowhere);
+    expect(e1!.message).not.toMatch(/\.tmp/);
+    expect((e1 as NodeJS.ErrnoException).code).toBe('ENOENT');
+    // The target is a folder: the rename fails.
+    const folder = join(dir, 'a-folder.safetensors');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'inside'), 'x');
+    const e2 = await saveSafetensors(folder, sd).then(() => null, (e: Error) => e);
+    expect(e2).toBeInstanceOf(Error);
+    expect(e2!.message).toMatch(/^saveSafetensors: cannot write /);
+    expect(e2!.message).toContain(folder);
+    expect(e2!.message).not.toMatch(/\.tmp/);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    rmSync(folder, { recursive: true });
   });
 });
 
