@@ -24,7 +24,8 @@ import {
 } from '../../kernels/softmax.js';
 import { record } from '../autograd.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
-import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
+import { LimitError, ShapeError } from '../../core/errors.js';
+import { checkNumber, checkOneOf, checkOptions, type OptionKeys } from '../../core/options.js';
 import { broadcastShapes, fmt, normDims, numel, sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';
@@ -87,10 +88,32 @@ function partials(dev: Backend, G: number, J: number, items: number): Tensor {
   return items === 0 ? zeros([G * J], { device: dev }) : empty(dev, [G * J]);
 }
 
-function checkReduction(op: string, r: string): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ArgumentError(op, `reduction must be 'mean', 'sum' or 'none', got '${r}'`);
-  return r;
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+const checkReduction = (op: string, r: unknown): Reduction => checkOneOf(op, 'reduction', r, REDUCTIONS);
+
+/** Options of bceWithLogits: weight and posWeight broadcast to the logits. */
+export interface BceWithLogitsOptions {
+  reduction?: Reduction;
+  posWeight?: Tensor | null;
+  weight?: Tensor | null;
 }
+
+/** Options of crossEntropy: class weights [C], the ignored target value (default -100), the reduction. */
+export interface CrossEntropyOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+
+/** Options of diceLoss: the smoothing term (default 1) and the reduction over classes. */
+export interface DiceLossOptions {
+  smooth?: number;
+  reduction?: Reduction;
+}
+
+const BCE_KEYS: OptionKeys<BceWithLogitsOptions> = { reduction: true, posWeight: true, weight: true };
+const CE_KEYS: OptionKeys<CrossEntropyOptions> = { weight: true, ignoreIndex: true, reduction: true };
+const DICE_KEYS: OptionKeys<DiceLossOptions> = { smooth: true, reduction: true };
 
 
 // ---- binary cross-entropy with logits ----
@@ -138,8 +161,9 @@ function bindBroadcast(op: string, name: string, bc: Broadcast | null, dummy: Bi
  * F.binary_cross_entropy_with_logits: logits and target of one shape; weight and posWeight broadcast to it (posWeight
  * typically [C, 1, 1] for NCHW). Backward gives the logits' gradient only (target, weight and posWeight get null).
  */
-export function bceWithLogits(logits: Tensor, target: Tensor, opts: { reduction?: Reduction; posWeight?: Tensor | null; weight?: Tensor | null } = {}): Tensor {
+export function bceWithLogits(logits: Tensor, target: Tensor, options?: BceWithLogitsOptions): Tensor {
   const op = 'bceWithLogits';
+  const opts = checkOptions(op, options, BCE_KEYS);
   const dev = deviceOf(op, logits, target, opts.weight, opts.posWeight);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkDType(op, logits, 'f32');
@@ -229,15 +253,16 @@ function classGeometry(op: string, logits: Tensor, target: Tensor) {
 export function crossEntropy(
   logits: Tensor,
   target: Tensor,
-  opts: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {},
+  options?: CrossEntropyOptions,
 ): Tensor {
   const op = 'crossEntropy';
+  const opts = checkOptions(op, options, CE_KEYS);
   const dev = deviceOf(op, logits, target, opts.weight);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkDType(op, logits, 'f32');
   checkDType(op, target, 'i32', 'u32', 'f32');
-  const ignore = opts.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignore)) throw new ArgumentError(op, `ignoreIndex must be an integer, got ${ignore}`);
+  // An i32 for the kernels; -2^31 is reserved: the kernels' mark of an f32 target that is no integer.
+  const ignore = checkNumber(op, 'ignoreIndex', opts.ignoreIndex ?? -100, { integer: true, min: -(2 ** 31 - 1), max: 2 ** 31 - 1 });
   const { outer, C, inner, tshape } = classGeometry(op, logits, target);
   const weight = opts.weight ?? null;
   if (weight) {
@@ -329,12 +354,12 @@ export function crossEntropy(
  * sums over N and the pixels; 'mean' averages over classes, 'sum' adds them, 'none' gives [C]. Backward gives the
  * probs' gradient only (the target gets null).
  */
-export function diceLoss(probs: Tensor, target: Tensor, opts: { smooth?: number; reduction?: Reduction } = {}): Tensor {
+export function diceLoss(probs: Tensor, target: Tensor, options?: DiceLossOptions): Tensor {
   const op = 'diceLoss';
+  const opts = checkOptions(op, options, DICE_KEYS);
   const dev = deviceOf(op, probs, target);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
-  const smooth = opts.smooth ?? 1;
-  if (!Number.isFinite(smooth) || smooth < 0) throw new ArgumentError(op, `smooth must be a finite number >= 0, got ${smooth}`);
+  const smooth = checkNumber(op, 'smooth', opts.smooth ?? 1, { min: 0 });
   checkDType(op, probs, 'f32');
   if (probs.ndim < 2) throw new ShapeError(op, `probs must be [N, C, ...], got ${fmt(probs.shape)}`, [probs.shape]);
   const [N, C] = probs.shape as [number, number];
