@@ -3,6 +3,7 @@ import { DisposedTensorError } from '../../core/errors.js';
 import type { Backend, BackendStats, Binding, Bindings, RunOptions, Storage } from '../backend.js';
 import { bindingParts, orderedBindings } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
+import { CHECK_SLOTS, DeviceChecks } from '../device_checks.js';
 import { DEFAULT_POLICY, type KernelPolicy } from '../policy.js';
 
 class CpuStorage implements Storage {
@@ -27,6 +28,8 @@ export class CpuBackend implements Backend {
   readonly adapter = null;
   policy: KernelPolicy = DEFAULT_POLICY;
   destroyed = false;
+  /** Deferred checks: the buffer is a plain array outside the stats; download() and sync() throw what it recorded. */
+  readonly checks = new DeviceChecks(new CpuStorage(new Uint32Array(2 * CHECK_SLOTS), 'u32'));
   #s: BackendStats = { liveStorages: 0, liveBytes: 0, pooledBytes: 0, peakBytes: 0, dispatches: 0, submits: 0, allocations: 0 };
 
   constructor(readonly f64 = false) {
@@ -55,7 +58,18 @@ export class CpuBackend implements Backend {
   }
 
   async download(s: Storage): Promise<NumArray> {
+    this.#raiseChecks();
     return (s as CpuStorage).data.slice();
+  }
+
+  /** Throws the first failure the checking kernels recorded since the last read, after clearing the buffer. */
+  #raiseChecks(): void {
+    const read = this.checks.take();
+    if (!read) return;
+    const words = (this.checks.storage as CpuStorage).data;
+    const err = read(words);
+    words.fill(0);
+    if (err) throw err;
   }
 
   /** The live array of a storage, for code that runs on the CPU anyway (tests, fixtures). */
@@ -84,7 +98,9 @@ export class CpuBackend implements Backend {
   }
 
   flush(): void {}
-  async sync(): Promise<void> {}
+  async sync(): Promise<void> {
+    this.#raiseChecks();
+  }
   stats(): BackendStats {
     return { ...this.#s };
   }

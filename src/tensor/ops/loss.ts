@@ -6,6 +6,8 @@ import type { KernelSpec } from '../../kernels/define_kernel.js';
 import {
   bce_with_logits_bwd,
   bce_with_logits_fwd,
+  class_target_check,
+  class_target_check_f32_index,
   cross_entropy_bwd,
   cross_entropy_bwd_f32_index,
   cross_entropy_fwd,
@@ -24,7 +26,7 @@ import {
 } from '../../kernels/softmax.js';
 import { record } from '../autograd.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
-import { LimitError, ShapeError } from '../../core/errors.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { checkNumber, checkOneOf, checkOptions, type OptionKeys } from '../../core/options.js';
 import { broadcastShapes, fmt, normDims, numel, sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -115,6 +117,40 @@ const BCE_KEYS: OptionKeys<BceWithLogitsOptions> = { reduction: true, posWeight:
 const CE_KEYS: OptionKeys<CrossEntropyOptions> = { weight: true, ignoreIndex: true, reduction: true };
 const DICE_KEYS: OptionKeys<DiceLossOptions> = { smooth: true, reduction: true };
 
+
+// ---- class targets ----
+
+const bits = new Uint32Array(1);
+const bitsF32 = new Float32Array(bits.buffer);
+
+/** A target element from its raw 32 bits, as the tensor's dtype reads them. */
+function targetValue(raw: number, dtype: Tensor['dtype']): number {
+  if (dtype === 'i32') return raw | 0;
+  if (dtype === 'u32') return raw >>> 0;
+  bits[0] = raw;
+  return bitsF32[0]!;
+}
+
+/**
+ * Records on the device every class target that is not a class in [0, C) (nor `ignore`; for an f32 target: not an
+ * integer class): class_target_check counts them into the device's check buffer, and the next readback or sync()
+ * throws an ArgumentError naming the op and a bad value. No readback here; the loss kernels give NaN for them.
+ */
+function checkClassTargets(op: string, dev: Backend, target: Tensor, C: number, ignore: number | null): void {
+  const checks = dev.checks;
+  if (!checks || target.numel === 0) return;
+  const dtype = target.dtype;
+  const slot = checks.slot(`${op} ${dtype} ${C} ${ignore}`, () => (count, raw) => new ArgumentError(op,
+    `target holds ${targetValue(raw, dtype)}, not ${dtype === 'f32' ? 'an integer class' : 'a class'} in [0, ${C})` +
+    `${ignore === null ? '' : ` nor ignoreIndex ${ignore}`} (${count} bad target${count === 1 ? '' : 's'}; the loss is NaN)`));
+  const spec = dtype === 'f32' ? class_target_check_f32_index : class_target_check;
+  for (const [e0, e1] of flatRanges(dev, target.numel, 1)) {
+    const t = spanWindow(target, e0, e1);
+    launch(spec, { tgt: t.b }, { flag: { owned: checks.storage } }, { n: e1 - e0, off: e0 - t.base, C, ignore: ignore ?? 0, slot }, {
+      constants: { IGNORE: ignore !== null },
+    });
+  }
+}
 
 // ---- binary cross-entropy with logits ----
 
@@ -247,8 +283,10 @@ function classGeometry(op: string, logits: Tensor, target: Tensor) {
 
 /**
  * F.cross_entropy: logits [N, C, ...] (or [N, C], or [C]), target class indices [N, ...] (i32, u32, or f32 holding
- * integers), optional class weights [C]. 'mean' is sum(w[t] * nll) / sum(w[t]) over targets != ignoreIndex; an
- * out-of-range target gives NaN (PyTorch throws; a GPU cannot). Backward gives the logits' gradient only.
+ * integers), optional class weights [C]. 'mean' is sum(w[t] * nll) / sum(w[t]) over targets != ignoreIndex. A
+ * target out of [0, C) and not ignoreIndex, or an f32 target that is no integer, gives NaN and is recorded on the
+ * device: the next readback or sync() throws an ArgumentError (PyTorch throws at once; a GPU kernel cannot). Backward
+ * gives the logits' gradient only.
  */
 export function crossEntropy(
   logits: Tensor,
@@ -269,6 +307,7 @@ export function crossEntropy(
     checkDType(op, weight, 'f32');
     if (!sameShape(weight.shape, [C])) throw new ShapeError(op, `weight ${fmt(weight.shape)} must be [${C}] for logits ${fmt(logits.shape)}`, [weight.shape, logits.shape]);
   }
+  checkClassTargets(op, dev, target, C, ignore);
   const f32t = target.dtype === 'f32';
   const fwd = f32t ? cross_entropy_fwd_f32_index : cross_entropy_fwd;
   const rows = outer * inner;
@@ -350,7 +389,8 @@ export function crossEntropy(
 
 /**
  * Soft Dice loss per class c over probs [N, C, ...] and target one-hot/soft f32 [N, C, ...] or class indices
- * [N, ...] (i32, u32 or f32 holding integers): loss_c = 1 - (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth),
+ * [N, ...] (i32, u32 or f32 holding integers; one out of [0, C) or no integer gives NaN, and the next readback or
+ * sync() throws, as in crossEntropy): loss_c = 1 - (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth),
  * sums over N and the pixels; 'mean' averages over classes, 'sum' adds them, 'none' gives [C]. Backward gives the
  * probs' gradient only (the target gets null).
  */
@@ -374,6 +414,7 @@ export function diceLoss(probs: Tensor, target: Tensor, options?: DiceLossOption
   } else {
     throw new ShapeError(op, `target ${fmt(target.shape)} must be one-hot ${fmt(probs.shape)} or class indices ${fmt([N, ...probs.shape.slice(2)])}`, [probs.shape, target.shape]);
   }
+  if (kind !== 'onehot') checkClassTargets(op, dev, target, C, null);
   const fwd = DICE_FWD[kind];
   const per = perWorkgroup(fwd);
   const CPPG = Math.ceil(inner / per);

@@ -1,4 +1,4 @@
-import type { Backend, Binding } from '../../kernels/backend.js';
+import type { Backend, Binding, Storage } from '../../kernels/backend.js';
 import type { KernelSpec } from '../../kernels/define_kernel.js';
 import type { RunOptions } from '../../kernels/backend.js';
 import type { DType } from '../../core/dtype.js';
@@ -34,17 +34,25 @@ export function empty(dev: Backend, shape: Shape, dtype: DType = 'f32'): Tensor 
 }
 
 
-function toBinding(b: Bind, op: string): Binding {
+/** A storage the device owns itself, bound whole: its check buffer (Backend.checks), which no tensor holds. */
+export interface DeviceBind {
+  readonly owned: Storage;
+}
+
+type LaunchBind = Bind | DeviceBind;
+
+function toBinding(b: LaunchBind, op: string): Binding {
   if (b instanceof Tensor) return b.storage(op);
+  if ('owned' in b) return b.owned;
   return { storage: b.tensor.storage(op), offset: b.offset, numel: b.numel };
 }
 
-/** A launch's tensors by the spec's binding names. */
-export type Binds<K extends string> = { readonly [N in K]: Bind };
+/** A launch's tensors (or device storages) by the spec's binding names. */
+export type Binds<K extends string> = { readonly [N in K]: LaunchBind };
 
-const tensorOf = (b: Bind) => (b instanceof Tensor ? b : b.tensor);
+const tensorOf = (b: LaunchBind) => (b instanceof Tensor ? b : 'owned' in b ? null : b.tensor);
 
-function toBindings(op: string, bs: Readonly<Record<string, Bind>>): Record<string, Binding> {
+function toBindings(op: string, bs: Readonly<Record<string, LaunchBind>>): Record<string, Binding> {
   const out: Record<string, Binding> = {};
   for (const [k, b] of Object.entries(bs)) out[k] = toBinding(b, op);
   return out;
@@ -61,8 +69,8 @@ export function launch<R extends string, W extends string, P extends string>(
   params: Readonly<Record<P, number>>,
   opts?: RunOptions,
 ): void {
-  const first = Object.values<Bind>(writes)[0] ?? Object.values<Bind>(reads)[0]!;
-  tensorOf(first).device.run(spec as KernelSpec, toBindings(spec.name, reads), toBindings(spec.name, writes), params, opts);
+  const first = [...Object.values<LaunchBind>(writes), ...Object.values<LaunchBind>(reads)].map(tensorOf).find((t) => t !== null)!;
+  first.device.run(spec as KernelSpec, toBindings(spec.name, reads), toBindings(spec.name, writes), params, opts);
 }
 
 /**
