@@ -3,7 +3,8 @@
 // has class target t = tgt[r] (i32, or f32 holding an integer when TGT_F32) and class weight wt = w[t] (1 without
 // HAS_W; the w binding is then a dummy):
 //   lse[r] = m + log(sum_c exp(x[o, c, i] - m)),  m = max_c x[o, c, i]
-//   loss_r = wt * (lse[r] - x[o, t, i]),   0 with weight 0 where t == ignore,   NaN where t is out of [0, C).
+//   loss_r = wt * (lse[r] - x[o, t, i]),   0 with weight 0 where t == ignore,   NaN where t is out of [0, C)
+//   (an f32 target that is no integer included).
 // REDUCE = false: out[r - pbase] = loss_r (reduction 'none'). REDUCE = true: out is the partial-sum buffer (bound
 // whole, [2, J]): workgroup k writes out[jbase + k] = sum of its loss_r and out[J + jbase + k] = sum of its wt
 // (the 'mean' denominator), each reduced in a fixed order (sequential, then a workgroup tree; no atomics).

@@ -8,6 +8,8 @@
 // (indices) tbase. Grid: ceil(n / WG) workgroups, 1-D folded.
 // Bindings: 0 tgt · 1 sums · 2 g (read) · 3 gx (write) · 4 p (uniform).
 
+// #include "lib/class_target.wgsl"
+
 override WG: u32 = 64u;
 override TGT: u32 = 0u;
 override COMBINED: bool = true;
@@ -33,10 +35,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (TGT == 0u) {
     tv = bitcast<f32>(tgt[e - p.tbase]);
   } else {
-    let raw = tgt[n * p.HW + i - p.tbase];
-    var cls: i32;
-    if (TGT == 1u) { cls = bitcast<i32>(raw); } else { cls = i32(bitcast<f32>(raw)); }
-    tv = select(0.0, 1.0, cls == i32(c));
+    let cls = class_target(tgt[n * p.HW + i - p.tbase], TGT == 2u);
+    // A class outside [0, C) (or an f32 index that is no integer) makes every class's sums NaN.
+    if (cls < 0 || u32(cls) >= p.C) { tv = bitcast<f32>(0x7fc00000u | (p.C & 0u)); } else { tv = select(0.0, 1.0, cls == i32(c)); }
   }
   let d = sums[p.C + c] + sums[2u * p.C + c] + p.smoothing;
   let num = 2.0 * sums[c] + p.smoothing;

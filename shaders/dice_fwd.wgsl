@@ -3,7 +3,8 @@
 // as fixed-order partial sums (sequential per invocation, then a workgroup tree; deterministic, no atomics), which
 // loss_reduce then sums and turns into 1 - (2 I_c + smooth) / (P_c + T_c + smooth).
 // The target by TGT: 0 = one-hot / soft f32 [N, C, ...] like x; 1 = class indices i32 [N, ...] (t = [tgt == c]);
-// 2 = class indices held in f32 [N, ...]. It is declared array<u32> and bitcast accordingly.
+// 2 = class indices held in f32 [N, ...]. It is declared array<u32> and bitcast accordingly. An index outside [0, C)
+// (or an f32 one that is no integer) gives t = NaN for every class, so the loss is NaN (class_target_check reports it).
 // Plane q = n * C + c. This launch covers planes [pl0, pl0 + npl) and in each the pixels [i0, i0 + ni); workgroup k
 // takes plane pl0 + k / cpp and the pixels i0 + (k % cpp) * WG * K + j * WG + lid, j < K, of it (cpp = ceil(ni /
 // (WG * K)); i0 is a multiple of WG * K, jc0 = i0 / (WG * K)). It writes slot s = n * CPPG + jc0 + k % cpp of the
@@ -11,6 +12,8 @@
 // for q3 = 0 (I), 1 (P), 2 (T). x and a one-hot t are bound as windows starting at global element xbase / tbase;
 // an index t as a window starting at global pixel tbase (pixel n * HW + i). Grid: npl * cpp workgroups, 1-D folded.
 // Bindings: 0 x · 1 tgt (read) · 2 part (write) · 3 p (uniform). WG is a power of two.
+
+// #include "lib/class_target.wgsl"
 
 override WG: u32 = 64u;
 override K: u32 = 16u;
@@ -50,10 +53,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       if (TGT == 0u) {
         tv = bitcast<f32>(tgt[q * p.HW + i - p.tbase]);
       } else {
-        let raw = tgt[n * p.HW + i - p.tbase];
-        var cls: i32;
-        if (TGT == 1u) { cls = bitcast<i32>(raw); } else { cls = i32(bitcast<f32>(raw)); }
-        tv = select(0.0, 1.0, cls == i32(c));
+        let cls = class_target(tgt[n * p.HW + i - p.tbase], TGT == 2u);
+        // A class outside [0, C) (or an f32 index that is no integer) makes every class's sums NaN.
+        if (cls < 0 || u32(cls) >= p.C) { tv = bitcast<f32>(0x7fc00000u | (p.C & 0u)); } else { tv = select(0.0, 1.0, cls == i32(c)); }
       }
       ai += xv * tv;
       ap += xv;

@@ -10,7 +10,8 @@ fn nll_counts(t: i32, c: u32, ignore: i32) -> bool {
 }
 
 // (loss, weight) of a row with log-sum-exp lse, target logit xt and class weight wt (both used only when t counts):
-// (wt * (lse - xt), wt); (0, 0) where t == ignore; (NaN, NaN) where t is out of [0, c).
+// (wt * (lse - xt), wt); (0, 0) where t == ignore; (NaN, NaN) where t is out of [0, c) (an f32 target that is no
+// integer included: class_target gives CLASS_INVALID).
 fn nll(t: i32, c: u32, ignore: i32, lse: f32, xt: f32, wt: f32) -> vec2f {
   if (t == ignore) { return vec2f(0.0); }
   // A NaN made at run time (WGSL rejects NaN in constant expressions).

@@ -1,6 +1,7 @@
 import type { DType, NumArray } from '../core/dtype.js';
 import { ArgumentError } from '../core/errors.js';
 import type { Constants, KernelSpec } from './define_kernel.js';
+import type { DeviceChecks } from './device_checks.js';
 import type { KernelPolicy } from './policy.js';
 
 /** A backend's handle on one allocation of `numel` elements of `dtype`. Owned by the backend. */
@@ -86,6 +87,11 @@ export interface Backend {
   /** Waits until all submitted work is done; rethrows any device error seen so far. */
   sync(): Promise<void>;
   stats(): BackendStats;
+  /**
+   * The device's deferred checks (kernels count invalid inputs into its buffer; the next download() or sync() throws
+   * the first failure). Absent on devices that run nothing (meta): ops then skip their checking launches.
+   */
+  readonly checks?: DeviceChecks;
   resetPeak(): void;
   /** Releases the device; the backend is unusable afterwards. */
   destroy(): Promise<void>;

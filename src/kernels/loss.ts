@@ -214,7 +214,10 @@ const DICE_TARGET_TEXT: Readonly<Record<DiceTarget, string>> = { onehot: 'one-ho
 function diceTarget(tgt: NumArray, TGT: number, q: number, i: number, C: number, HW: number, tbase: number): number {
   if (TGT === 0) return tgt[q * HW + i - tbase]!;
   const n = Math.floor(q / C);
-  return classOf(tgt[n * HW + i - tbase]!, TGT === 2) === q - n * C ? 1 : 0;
+  const cls = classOf(tgt[n * HW + i - tbase]!, TGT === 2);
+  // A class outside [0, C) (or an f32 index that is no integer) makes every class's sums NaN (dice_fwd.wgsl).
+  if (cls < 0 || cls >= C) return NaN;
+  return cls === q - n * C ? 1 : 0;
 }
 
 function diceFwd(kind: DiceTarget) {
@@ -291,6 +294,48 @@ function diceBwd(kind: DiceTarget) {
   });
 }
 
+const f32Bits = new Uint32Array(1);
+const f32View = new Float32Array(f32Bits.buffer);
+/** The raw 32 bits of a target element as the GPU reads it (an f32 target's float bits, an integer's two's complement). */
+function rawBits(v: number, f32: boolean): number {
+  if (!f32) return v >>> 0;
+  f32View[0] = v;
+  return f32Bits[0]!;
+}
+
+function classTargetCheck(name: string, tdt: IndexTarget) {
+  return defineKernel({
+    name,
+    shader: 'class_target_check',
+    family: 'class_target_check',
+    reads: { tgt: tdt },
+    writes: { flag: 'u32' },
+    params: { n: 'u32', off: 'u32', C: 'u32', ignore: 'i32', slot: 'u32' },
+    constants: { WG: 256, TGT_F32: tdt === 'f32', IGNORE: true },
+    description: `counts class targets outside [0, C) and not ignore${tdt === 'f32' ? ' (f32 targets: or no integer)' : ''} into the device's check flags, with one bad value`,
+    grid: (p, c) => grid1d(p.n, c.WG as number),
+    cost: (p) => ({ flops: 2 * p.n, bytes: 4 * p.n }),
+    tolerance: () => 'exact',
+    ref({ tgt }, { flag }, p, c) {
+      for (let r = 0; r < p.n; r++) {
+        const v = tgt[p.off + r]!;
+        const t = classOf(v, !!c.TGT_F32);
+        if ((c.IGNORE && t === p.ignore) || (t >= 0 && t < p.C)) continue;
+        flag[2 * p.slot] = (flag[2 * p.slot]! + 1) >>> 0;
+        flag[2 * p.slot + 1] = Math.max(flag[2 * p.slot + 1]!, rawBits(v, !!c.TGT_F32));
+      }
+    },
+  });
+}
+
+/**
+ * class_target_check: for every class target of a launch that is not a class (nor the ignore index), adds 1 to
+ * flag[2 slot] and keeps the largest raw bits in flag[2 slot + 1] (atomics): the device's deferred check of a loss's
+ * targets (DeviceChecks), read at the next readback.
+ */
+export const class_target_check = classTargetCheck('class_target_check', 'i32');
+export const class_target_check_f32_index = classTargetCheck('class_target_check_f32_index', 'f32');
+
 /** loss_reduce MODE: how the group sums become the loss value (shaders/loss_reduce.wgsl). */
 export const LOSS_REDUCE_MODES = { scaled: 0, ratio: 1, dice: 2, dice_per_class: 3 } as const;
 
@@ -336,6 +381,8 @@ export type { DiceTarget };
 
 /** The loss kernels (specs + CPU references). */
 export const LOSS_KERNELS = defineGroup('loss', {
+  class_target_check,
+  class_target_check_f32_index,
   cross_entropy_plane_fwd,
   cross_entropy_plane_fwd_f32_index,
   bce_with_logits_fwd,

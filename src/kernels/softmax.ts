@@ -15,8 +15,14 @@ const softmaxTol = (d = 0): Tolerance => sumOf(Math.max(d, 1024), true);
 /** Cross-entropy and Dice take class-index targets as i32 or as f32 holding integers: one variant each. */
 export type IndexTarget = 'i32' | 'f32';
 
-/** The class index a target element holds (i32 storage, or f32 holding an integer); see the shaders' bitcasts. */
-export const classOf = (v: number, f32: boolean) => (f32 ? Math.trunc(v) : v);
+/** lib/class_target.wgsl's CLASS_INVALID: the class of an f32 target that is no integer (never a class, never an ignore index). */
+export const CLASS_INVALID = -(2 ** 31);
+
+/**
+ * The class index a target element holds (i32 storage, or f32 that should hold an integer; see lib/class_target.wgsl):
+ * CLASS_INVALID for an f32 value that is no integer (1.5, NaN, Inf) or outside the i32 range.
+ */
+export const classOf = (v: number, f32: boolean) => (!f32 ? v : Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? v : CLASS_INVALID);
 
 /** The first index of row r of x viewed as [outer, D, inner] (its D elements lie `inner` apart) in a window from `base`. */
 export function rowStart(r: number, D: number, inner: number, base: number): number {

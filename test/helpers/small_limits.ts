@@ -69,6 +69,8 @@ export function smallLimits(inner: Backend, { maxBindingBytes, bindingOffsetAlig
     flush: () => inner.flush(),
     sync: () => inner.sync(),
     stats: () => inner.stats(),
+    // inner's deferred checks: its download() and sync() read them.
+    checks: inner.checks,
     resetPeak: () => inner.resetPeak(),
     destroy: () => inner.destroy(),
     get destroyed() {

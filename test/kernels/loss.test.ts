@@ -359,3 +359,83 @@ describe.skipIf(skip)('loss_reduce: GPU vs reference', () => {
     }
   });
 });
+
+/**
+ * Class targets with invalid ones mixed in: labels out of [0, C) (above, negative, the i32 extremes), the ignore
+ * index, and for f32 targets values that are no integer (x.5, NaN, Inf) and integers past the i32 range.
+ */
+function badTargets(r: ReturnType<typeof rng>, n: number, C: number, ignore: number, f32: boolean) {
+  const bad = f32 ? [C, -1, 0.5, C - 0.25, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31), 1e20] : [C, C + 7, -1, -(2 ** 31), 2 ** 31 - 1];
+  const a = f32 ? new Float32Array(n) : new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = r.uniform();
+    a[i] = u < 0.1 ? ignore : u < 0.3 ? bad[randInt(r, 0, bad.length - 1)]! : randInt(r, 0, C - 1);
+  }
+  return a;
+}
+
+describe.skipIf(skip)('invalid class targets: the check kernel and the NaN of the loss kernels, GPU vs reference', () => {
+  const checkVariants = kernelsOf('class_target_check');
+  test('every variant is covered', () => {
+    expect(checkVariants.map((k) => k.name).sort()).toEqual(['class_target_check', 'class_target_check_f32_index']);
+  });
+
+  test.each(checkVariants.map((k) => k.name))('%s: count and largest raw bits per slot, window offsets, IGNORE, accumulating', async (name) => {
+    const k = getKernel(name);
+    const f32 = !!k.constants.TGT_F32;
+    const r = rng(90 + name.length);
+    const EXACT = { rtol: 0, atol: 0 };
+    for (const n of [1, 7, 300, 70000]) {
+      const C = randInt(r, 1, 5);
+      const off = randInt(r, 0, 6);
+      const tgt = badTargets(r, n + off, C, -100, f32);
+      const slot = randInt(r, 0, 15);
+      for (const IGNORE of [true, false]) {
+        const p = { n, off, C, ignore: -100, slot };
+        // From zeros (the device's buffer) and on top of earlier counts (the poison fill).
+        const want = await compare(k, { reads: { tgt }, writes: { flag: 32 }, init: { flag: new Uint32Array(32) }, params: p, constants: { IGNORE } }, EXACT);
+        await compare(k, { reads: { tgt }, writes: { flag: 32 }, params: p, constants: { IGNORE } }, EXACT);
+        const isBad = (v: number) => !((IGNORE && v === -100) || (Number.isInteger(v) && v >= 0 && v < C));
+        const bads = Array.from(tgt.subarray(off, off + n)).filter(isBad);
+        expect(want.flag![2 * slot]).toBe(bads.length);
+        for (let s = 0; s < 16; s++) if (s !== slot) expect(want.flag![2 * s]).toBe(0);
+      }
+    }
+  });
+
+  test.each(['cross_entropy_fwd', 'cross_entropy_fwd_f32_index'])('%s: NaN for every invalid row, as the reference', async (name) => {
+    const k = getKernel(name);
+    const f32 = !!k.constants.TGT_F32;
+    const r = rng(95 + name.length);
+    const [N, C, HW] = [2, 3, 300];
+    const x = randnArray(r, N * C * HW, 3);
+    const rows = N * HW;
+    const tgt = badTargets(r, rows, C, -100, f32);
+    const p = { rows, row0: 0, C, inner: HW, xbase: 0, pbase: 0, jbase: 0, J: 1, ignore: -100 };
+    const want = await compare(k, { reads: { x, tgt, w: new Float32Array(C).fill(1) }, writes: { lse: rows, out: rows }, params: p, constants: { REDUCE: false } }, EW);
+    tgt.forEach((v, i) => expect(Number.isNaN(want.out![i]!), `row ${i} target ${v}`).toBe(v !== -100 && !(Number.isInteger(v) && v >= 0 && v < C)));
+    const bwd = getKernel(name.replace('fwd', 'bwd'));
+    const g = await compare(bwd, {
+      reads: { x, tgt, w: new Float32Array(C).fill(1), lse: want.lse!, g: [1], sums: [0, 1] }, writes: { gx: N * C * HW },
+      params: { n: N * C * HW, e0: 0, C, inner: HW, xbase: 0, pbase: 0, ignore: -100, scale: 1 }, constants: { G_MODE: 1 },
+    }, EW);
+    expect(g.gx!.some(Number.isNaN)).toBe(true);
+  });
+
+  test.each(['dice_fwd_index', 'dice_fwd_f32_index'])('%s: an invalid class index makes every class NaN, as the reference', async (name) => {
+    const k = getKernel(name);
+    const f32 = k.constants.TGT === 2;
+    const r = rng(97 + name.length);
+    const [N, C, HW] = [2, 3, 50];
+    const x = uniformArray(r, N * C * HW, 0, 1);
+    const tgt = Array.from({ length: N * HW }, (_, i) => (i === 61 ? (f32 ? 1.5 : C) : randInt(r, 0, C - 1)));
+    const p = { C, HW, CPPG: 1, J: N, pl0: 0, npl: N * C, i0: 0, ni: HW, cpp: 1, jc0: 0, xbase: 0, tbase: 0 };
+    const want = await compare(k, { reads: { x, tgt }, writes: { part: 3 * C * N }, params: p, constants: {} }, reductionTol(WGK));
+    // Item 1 (pixels 50..99) holds the bad index: its slot is NaN in I and T of every class; item 0 stays finite.
+    for (let c = 0; c < C; c++) {
+      expect(want.part![c * N + 1]).toBeNaN();
+      expect(want.part![(2 * C + c) * N + 1]).toBeNaN();
+      expect(Number.isFinite(want.part![c * N])).toBe(true);
+    }
+  });
+});

@@ -269,7 +269,8 @@ function opCases(): Case[] {
     });
     out.push({
       name: `crossEntropy ${reduction} [N, C]`, shape: [70, 3], reduction, yShape: ys([70]), x: (q, k) => randnArray(q, k, 3),
-      f: (d, x) => F.crossEntropy(x, I32(d, ci, [70]), { reduction, weight: T(d, cw, [3]), ignoreIndex: 2 }),
+      // ci's ignored targets (-100) become the ignore index 2: -100 is an invalid class when ignoreIndex is 2.
+      f: (d, x) => F.crossEntropy(x, I32(d, ci.map((v) => (v === -100 ? 2 : v)), [70]), { reduction, weight: T(d, cw, [3]), ignoreIndex: 2 }),
     });
     out.push({
       name: `diceLoss ${reduction} one-hot`, shape: nchw, reduction, yShape: reduction === 'none' ? [3] : [], x: (q, k) => uniformArray(q, k, 0, 1),
@@ -302,11 +303,14 @@ describe.skipIf(skip)('GPU forward and backward == CPU (float64)', () => {
     const n = prod(shape);
     const x = T(dev, randnArray(r, n, 3), shape);
     const t = T(dev, uniformArray(r, n, 0, 1), shape);
-    const ci = I32(dev, classes(r, 2 * 120 * 130, 3, -100), [2, 120, 130]);
+    const cls = classes(r, 2 * 120 * 130, 3, -100);
+    const ci = I32(dev, cls, [2, 120, 130]);
+    // Dice has no ignore index: -100 is an invalid class there (NaN and an error), so its targets map it to 0.
+    const di = I32(dev, cls.map((v) => (v === -100 ? 0 : v)), [2, 120, 130]);
     const runs: number[][] = [];
     for (let k = 0; k < 2; k++) {
       runs.push([
-        ...(await arr(F.bceWithLogits(x, t))), ...(await arr(F.crossEntropy(x, ci))), ...(await arr(F.diceLoss(F.softmax(x, 1), ci))),
+        ...(await arr(F.bceWithLogits(x, t))), ...(await arr(F.crossEntropy(x, ci))), ...(await arr(F.diceLoss(F.softmax(x, 1), di))),
       ]);
     }
     expect(runs[1]).toEqual(runs[0]);
@@ -336,7 +340,8 @@ function splitCases(): Case[] {
     });
     out.push({
       name: `crossEntropy ${reduction} [2, 3, 45, 45] f32 targets, ignore 1: planes`, shape: [2, 3, 45, 45], reduction, yShape: reduction === 'none' ? [2, 45, 45] : [],
-      x: (q, k) => randnArray(q, k, 3), f: (d, x) => F.crossEntropy(x, T(d, cp2, [2, 45, 45]), { reduction, ignoreIndex: 1 }),
+      // cp2's -100 targets become the ignore index 1 (with ignoreIndex 1, -100 is an invalid class).
+      x: (q, k) => randnArray(q, k, 3), f: (d, x) => F.crossEntropy(x, T(d, cp2.map((v) => (v === -100 ? 1 : v)), [2, 45, 45]), { reduction, ignoreIndex: 1 }),
     });
   }
   // bceWithLogits: flat windows; full-shaped weight windowed with x; per-channel pos_weight and [W] weight whole.
@@ -504,9 +509,11 @@ describe('shape and option errors', () => {
     expect(() => F.softmax(x, 4)).toThrow(ShapeError);
   });
 
-  test('an out-of-range class gives NaN (PyTorch throws; a GPU kernel cannot)', async () => {
+  test('an out-of-range class gives NaN, and the next sync throws (PyTorch throws at once; a GPU kernel cannot)', async () => {
     for (const dv of devices(cpu64)) {
-      const v = await arr(F.crossEntropy(T(dv, [1, 2, 3, 4, 5, 6], [2, 3]), I32(dv, [0, 3], [2]), { reduction: 'none' }));
+      const y = F.crossEntropy(T(dv, [1, 2, 3, 4, 5, 6], [2, 3]), I32(dv, [0, 3], [2]), { reduction: 'none' });
+      await expect(dv.sync()).rejects.toThrow('crossEntropy: target holds 3, not a class in [0, 3) nor ignoreIndex -100');
+      const v = await arr(y);
       expect(v[0]).toBeCloseTo(Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - 1, 5);
       expect(v[1]).toBeNaN();
     }

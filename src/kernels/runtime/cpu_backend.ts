@@ -3,6 +3,7 @@ import { DisposedTensorError } from '../../core/errors.js';
 import type { Binding, Bindings, RunOptions, Storage } from '../backend.js';
 import { bindingParts, orderedBindings, specKeys } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
+import { CHECK_SLOTS, DeviceChecks } from '../device_checks.js';
 import { HostBackend } from './host_backend.js';
 
 class CpuStorage implements Storage {
@@ -22,6 +23,8 @@ class CpuStorage implements Storage {
  */
 export class CpuBackend extends HostBackend {
   readonly description: string;
+  /** Deferred checks: the buffer is a plain array outside the stats; download() and sync() throw what it recorded. */
+  readonly checks = new DeviceChecks(new CpuStorage(new Uint32Array(2 * CHECK_SLOTS), 'u32'));
 
   constructor(readonly f64 = false) {
     super();
@@ -46,7 +49,18 @@ export class CpuBackend extends HostBackend {
   }
 
   async download(s: Storage): Promise<NumArray> {
+    this.#raiseChecks();
     return (s as CpuStorage).data.slice();
+  }
+
+  /** Throws the first failure the checking kernels recorded since the last read, after clearing the buffer. */
+  #raiseChecks(): void {
+    const read = this.checks.take();
+    if (!read) return;
+    const words = (this.checks.storage as CpuStorage).data;
+    const err = read(words);
+    words.fill(0);
+    if (err) throw err;
   }
 
   /** The live array of a storage, for code that runs on the CPU anyway (tests, fixtures). */
@@ -73,5 +87,9 @@ export class CpuBackend extends HostBackend {
 
   copy(src: Storage, srcOffset: number, dst: Storage, dstOffset: number, numel: number): void {
     (dst as CpuStorage).data.set((src as CpuStorage).data.subarray(srcOffset, srcOffset + numel), dstOffset);
+  }
+
+  override async sync(): Promise<void> {
+    this.#raiseChecks();
   }
 }

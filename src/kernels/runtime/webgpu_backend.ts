@@ -4,6 +4,8 @@ import type { AdapterFacts, Backend, BackendStats, Binding, Bindings, DeviceLimi
 import { DEFAULT_POLICY, resolvePolicy, type KernelPolicy } from '../policy.js';
 import { bindingParts, orderedBindings, specKeys } from '../backend.js';
 import type { KernelSpec } from '../define_kernel.js';
+import { CHECK_SLOTS, DeviceChecks } from '../device_checks.js';
+import { createCheckBuffer, raiseChecks, stageChecks } from './gpu_checks.js';
 import { BufferUsage, MapMode } from './gpu_constants.js';
 import { PipelineCache } from './pipelines.js';
 import { DispatchProfiler, type Profile, type ProfilingOptions } from './profiler.js';
@@ -46,6 +48,8 @@ export class WebGpuBackend implements Backend {
   destroyed = false;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  /** Deferred checks (gpu_checks.ts): their buffer is copied out with the next download() or sync(), which throw. */
+  readonly checks: DeviceChecks;
   readonly #arena: UniformArena;
   readonly #errors: Error[] = [];
   #lost: GPUDeviceLostInfo | null = null;
@@ -73,6 +77,7 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(device, lim.maxBufferSize, opts.pool);
     this.#arena = new UniformArena(device, lim.minUniformBufferOffsetAlignment);
     this.pipelines = new PipelineCache(device, (e) => this.#errors.push(e));
+    this.checks = new DeviceChecks(new GpuStorage(createCheckBuffer(device), 2 * CHECK_SLOTS, 'u32'));
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.#errors.push(new GpuError(`WebGPU ${ev.error.constructor?.name ?? 'error'}: ${ev.error.message}`));
     };
@@ -261,6 +266,7 @@ export class WebGpuBackend implements Backend {
     if (g.freed) throw new DisposedTensorError('download', 'the storage was already freed');
     const staging = this.device.createBuffer({ size: g.bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     this.#endPass().copyBufferToBuffer(g.buffer, 0, staging, 0, g.bytes);
+    const checked = this.#stageChecks();
     this.flush();
     try {
       await staging.mapAsync(MapMode.READ);
@@ -272,11 +278,17 @@ export class WebGpuBackend implements Backend {
       staging.destroy();
     }
     this.#throwErrors('download');
+    await raiseChecks(checked);
     return out;
+  }
+
+  #stageChecks() {
+    return stageChecks(this.device, () => this.#endPass(), this.checks, (this.checks.storage as GpuStorage).buffer);
   }
 
   async sync(): Promise<void> {
     this.#check('sync');
+    const checked = this.#stageChecks();
     this.flush();
     try {
       await this.device.queue.onSubmittedWorkDone();
@@ -284,6 +296,7 @@ export class WebGpuBackend implements Backend {
       throw await this.#lostOr('sync', e);
     }
     this.#throwErrors('sync');
+    await raiseChecks(checked);
   }
 
   /**

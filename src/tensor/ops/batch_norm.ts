@@ -14,6 +14,7 @@ import {
 import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
+import { checkBoolean, checkNumber, checkOptions, type OptionKeys } from '../../core/options.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { blockWindow, flatWindows, planBlocks, runs, windowOf } from './split.js';
@@ -24,6 +25,8 @@ export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
 }
+
+const BN_KEYS: OptionKeys<BatchNormOptions> = { training: true, momentum: true, eps: true };
 
 /**
  * The one choice of kernel variants for the batch-norm family: the vec4 kernels (vec4 loads, per-channel values
@@ -96,7 +99,7 @@ export function batchNorm(
   runningVar: Tensor | null,
   weight?: Tensor | null,
   bias?: Tensor | null,
-  opts: BatchNormOptions = {},
+  opts?: BatchNormOptions,
 ): Tensor {
   return batchNormImpl('batchNorm', false, x, runningMean, runningVar, weight, bias, opts);
 }
@@ -112,7 +115,7 @@ export function batchNormRelu(
   runningVar: Tensor | null,
   weight?: Tensor | null,
   bias?: Tensor | null,
-  opts: BatchNormOptions = {},
+  opts?: BatchNormOptions,
 ): Tensor {
   return batchNormImpl('batchNormRelu', true, x, runningMean, runningVar, weight, bias, opts);
 }
@@ -125,11 +128,12 @@ function batchNormImpl(
   runningVar: Tensor | null,
   weight: Tensor | null | undefined,
   bias: Tensor | null | undefined,
-  opts: BatchNormOptions,
+  options: BatchNormOptions | undefined,
 ): Tensor {
-  const training = opts.training ?? false;
-  const momentum = opts.momentum ?? 0.1;
-  const eps = opts.eps ?? 1e-5;
+  const opts = checkOptions(op, options, BN_KEYS);
+  const training = checkBoolean(op, 'training', opts.training ?? false);
+  const momentum = checkNumber(op, 'momentum', opts.momentum ?? 0.1);
+  const eps = checkNumber(op, 'eps', opts.eps ?? 1e-5, { min: 0 });
   const dev = deviceOf(op, x, runningMean, runningVar, weight, bias);
   checkDType(op, x, 'f32');
   if (x.ndim < 2) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, ...]`, [x.shape]);

@@ -10,7 +10,7 @@ import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { full } from '../creation.js';
 import { bwdBiasRaw, bwdWeightRaw, convPacked } from './conv_direct.js';
-import { checkGroups, checkInputs, pair, plural, type Conv2dOptions, type ConvTranspose2dOptions, type Taps } from './conv_geometry.js';
+import { checkGroups, checkInputs, convOptions, convTOptions, pair, plural, type Conv2dOptions, type ConvTranspose2dOptions, type Taps } from './conv_geometry.js';
 import { winogradRaw, winogradWgradRaw } from './conv_winograd.js';
 
 export type { Conv2dOptions, ConvTranspose2dOptions, Pair } from './conv_geometry.js';
@@ -24,8 +24,9 @@ function weightGrad(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; 
 }
 
 /** 2-D convolution (F.conv2d): x [N, Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] | null -> [N, Cout, OH, OW]. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: Conv2dOptions): Tensor {
   const op = 'conv2d';
+  const opts = convOptions(op, options);
   checkInputs(op, x, weight, bias);
   checkGroups(op, opts.groups);
   const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);
@@ -85,8 +86,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
 }
 
 /** Transposed 2-D convolution (F.conv_transpose2d): x [N, Cin, H, W], weight [Cin, Cout, kH, kW] -> [N, Cout, OH, OW]. */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvTranspose2dOptions): Tensor {
   const op = 'convTranspose2d';
+  const opts = convTOptions(op, options);
   checkInputs(op, x, weight, bias);
   checkGroups(op, opts.groups);
   const [sh, sw] = pair(op, 'stride', opts.stride, 1, 1);

@@ -1,6 +1,7 @@
 // conv2d / convTranspose2d: options (PyTorch's names and rules), the launch geometry shared by every kernel family.
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
+import { checkOptions, type OptionKeys } from '../../core/options.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDType, deviceOf } from './util.js';
@@ -23,6 +24,14 @@ export interface ConvTranspose2dOptions {
   dilation?: Pair;
   groups?: number;
 }
+
+const CONV_KEYS: OptionKeys<Conv2dOptions> = { stride: true, padding: true, dilation: true, groups: true };
+const CONV_T_KEYS: OptionKeys<ConvTranspose2dOptions> = { stride: true, padding: true, outputPadding: true, dilation: true, groups: true };
+
+/** conv2d's options, their keys checked (an unknown or snake_case key is an ArgumentError naming it). */
+export const convOptions = (op: string, opts: Conv2dOptions | undefined): Conv2dOptions => checkOptions(op, opts, CONV_KEYS);
+/** convTranspose2d's options, their keys checked. */
+export const convTOptions = (op: string, opts: ConvTranspose2dOptions | undefined): ConvTranspose2dOptions => checkOptions(op, opts, CONV_T_KEYS);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Geometry shared by the kernels: a direct conv (conv2d_fwd) or its transpose (conv_transpose2d_fwd) from x [n, cin,

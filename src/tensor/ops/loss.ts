@@ -6,6 +6,8 @@ import type { KernelSpec } from '../../kernels/define_kernel.js';
 import {
   bce_with_logits_bwd,
   bce_with_logits_fwd,
+  class_target_check,
+  class_target_check_f32_index,
   cross_entropy_bwd,
   cross_entropy_bwd_f32_index,
   cross_entropy_fwd,
@@ -25,6 +27,7 @@ import {
 import { record } from '../autograd.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
+import { checkNumber, checkOneOf, checkOptions, type OptionKeys } from '../../core/options.js';
 import { broadcastShapes, fmt, normDims, numel, sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';
@@ -87,11 +90,67 @@ function partials(dev: Backend, G: number, J: number, items: number): Tensor {
   return items === 0 ? zeros([G * J], { device: dev }) : empty(dev, [G * J]);
 }
 
-function checkReduction(op: string, r: string): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ArgumentError(op, `reduction must be 'mean', 'sum' or 'none', got '${r}'`);
-  return r;
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+const checkReduction = (op: string, r: unknown): Reduction => checkOneOf(op, 'reduction', r, REDUCTIONS);
+
+/** Options of bceWithLogits: weight and posWeight broadcast to the logits. */
+export interface BceWithLogitsOptions {
+  reduction?: Reduction;
+  posWeight?: Tensor | null;
+  weight?: Tensor | null;
 }
 
+/** Options of crossEntropy: class weights [C], the ignored target value (default -100), the reduction. */
+export interface CrossEntropyOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+
+/** Options of diceLoss: the smoothing term (default 1) and the reduction over classes. */
+export interface DiceLossOptions {
+  smooth?: number;
+  reduction?: Reduction;
+}
+
+const BCE_KEYS: OptionKeys<BceWithLogitsOptions> = { reduction: true, posWeight: true, weight: true };
+const CE_KEYS: OptionKeys<CrossEntropyOptions> = { weight: true, ignoreIndex: true, reduction: true };
+const DICE_KEYS: OptionKeys<DiceLossOptions> = { smooth: true, reduction: true };
+
+
+// ---- class targets ----
+
+const bits = new Uint32Array(1);
+const bitsF32 = new Float32Array(bits.buffer);
+
+/** A target element from its raw 32 bits, as the tensor's dtype reads them. */
+function targetValue(raw: number, dtype: Tensor['dtype']): number {
+  if (dtype === 'i32') return raw | 0;
+  if (dtype === 'u32') return raw >>> 0;
+  bits[0] = raw;
+  return bitsF32[0]!;
+}
+
+/**
+ * Records on the device every class target that is not a class in [0, C) (nor `ignore`; for an f32 target: not an
+ * integer class): class_target_check counts them into the device's check buffer, and the next readback or sync()
+ * throws an ArgumentError naming the op and a bad value. No readback here; the loss kernels give NaN for them.
+ */
+function checkClassTargets(op: string, dev: Backend, target: Tensor, C: number, ignore: number | null): void {
+  const checks = dev.checks;
+  if (!checks || target.numel === 0) return;
+  const dtype = target.dtype;
+  const slot = checks.slot(`${op} ${dtype} ${C} ${ignore}`, () => (count, raw) => new ArgumentError(op,
+    `target holds ${targetValue(raw, dtype)}, not ${dtype === 'f32' ? 'an integer class' : 'a class'} in [0, ${C})` +
+    `${ignore === null ? '' : ` nor ignoreIndex ${ignore}`} (${count} bad target${count === 1 ? '' : 's'}; the loss is NaN)`));
+  const spec = dtype === 'f32' ? class_target_check_f32_index : class_target_check;
+  for (const [e0, e1] of flatRanges(dev, target.numel, 1)) {
+    const t = spanWindow(target, e0, e1);
+    launch(spec, { tgt: t.b }, { flag: { owned: checks.storage } }, { n: e1 - e0, off: e0 - t.base, C, ignore: ignore ?? 0, slot }, {
+      constants: { IGNORE: ignore !== null },
+    });
+  }
+}
 
 // ---- binary cross-entropy with logits ----
 
@@ -138,8 +197,9 @@ function bindBroadcast(op: string, name: string, bc: Broadcast | null, dummy: Bi
  * F.binary_cross_entropy_with_logits: logits and target of one shape; weight and posWeight broadcast to it (posWeight
  * typically [C, 1, 1] for NCHW). Backward gives the logits' gradient only (target, weight and posWeight get null).
  */
-export function bceWithLogits(logits: Tensor, target: Tensor, opts: { reduction?: Reduction; posWeight?: Tensor | null; weight?: Tensor | null } = {}): Tensor {
+export function bceWithLogits(logits: Tensor, target: Tensor, options?: BceWithLogitsOptions): Tensor {
   const op = 'bceWithLogits';
+  const opts = checkOptions(op, options, BCE_KEYS);
   const dev = deviceOf(op, logits, target, opts.weight, opts.posWeight);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkDType(op, logits, 'f32');
@@ -223,27 +283,31 @@ function classGeometry(op: string, logits: Tensor, target: Tensor) {
 
 /**
  * F.cross_entropy: logits [N, C, ...] (or [N, C], or [C]), target class indices [N, ...] (i32, u32, or f32 holding
- * integers), optional class weights [C]. 'mean' is sum(w[t] * nll) / sum(w[t]) over targets != ignoreIndex; an
- * out-of-range target gives NaN (PyTorch throws; a GPU cannot). Backward gives the logits' gradient only.
+ * integers), optional class weights [C]. 'mean' is sum(w[t] * nll) / sum(w[t]) over targets != ignoreIndex. A
+ * target out of [0, C) and not ignoreIndex, or an f32 target that is no integer, gives NaN and is recorded on the
+ * device: the next readback or sync() throws an ArgumentError (PyTorch throws at once; a GPU kernel cannot). Backward
+ * gives the logits' gradient only.
  */
 export function crossEntropy(
   logits: Tensor,
   target: Tensor,
-  opts: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {},
+  options?: CrossEntropyOptions,
 ): Tensor {
   const op = 'crossEntropy';
+  const opts = checkOptions(op, options, CE_KEYS);
   const dev = deviceOf(op, logits, target, opts.weight);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   checkDType(op, logits, 'f32');
   checkDType(op, target, 'i32', 'u32', 'f32');
-  const ignore = opts.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignore)) throw new ArgumentError(op, `ignoreIndex must be an integer, got ${ignore}`);
+  // An i32 for the kernels; -2^31 is reserved: the kernels' mark of an f32 target that is no integer.
+  const ignore = checkNumber(op, 'ignoreIndex', opts.ignoreIndex ?? -100, { integer: true, min: -(2 ** 31 - 1), max: 2 ** 31 - 1 });
   const { outer, C, inner, tshape } = classGeometry(op, logits, target);
   const weight = opts.weight ?? null;
   if (weight) {
     checkDType(op, weight, 'f32');
     if (!sameShape(weight.shape, [C])) throw new ShapeError(op, `weight ${fmt(weight.shape)} must be [${C}] for logits ${fmt(logits.shape)}`, [weight.shape, logits.shape]);
   }
+  checkClassTargets(op, dev, target, C, ignore);
   const f32t = target.dtype === 'f32';
   const fwd = f32t ? cross_entropy_fwd_f32_index : cross_entropy_fwd;
   const rows = outer * inner;
@@ -325,16 +389,17 @@ export function crossEntropy(
 
 /**
  * Soft Dice loss per class c over probs [N, C, ...] and target one-hot/soft f32 [N, C, ...] or class indices
- * [N, ...] (i32, u32 or f32 holding integers): loss_c = 1 - (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth),
+ * [N, ...] (i32, u32 or f32 holding integers; one out of [0, C) or no integer gives NaN, and the next readback or
+ * sync() throws, as in crossEntropy): loss_c = 1 - (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth),
  * sums over N and the pixels; 'mean' averages over classes, 'sum' adds them, 'none' gives [C]. Backward gives the
  * probs' gradient only (the target gets null).
  */
-export function diceLoss(probs: Tensor, target: Tensor, opts: { smooth?: number; reduction?: Reduction } = {}): Tensor {
+export function diceLoss(probs: Tensor, target: Tensor, options?: DiceLossOptions): Tensor {
   const op = 'diceLoss';
+  const opts = checkOptions(op, options, DICE_KEYS);
   const dev = deviceOf(op, probs, target);
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
-  const smooth = opts.smooth ?? 1;
-  if (!Number.isFinite(smooth) || smooth < 0) throw new ArgumentError(op, `smooth must be a finite number >= 0, got ${smooth}`);
+  const smooth = checkNumber(op, 'smooth', opts.smooth ?? 1, { min: 0 });
   checkDType(op, probs, 'f32');
   if (probs.ndim < 2) throw new ShapeError(op, `probs must be [N, C, ...], got ${fmt(probs.shape)}`, [probs.shape]);
   const [N, C] = probs.shape as [number, number];
@@ -349,6 +414,7 @@ export function diceLoss(probs: Tensor, target: Tensor, opts: { smooth?: number;
   } else {
     throw new ShapeError(op, `target ${fmt(target.shape)} must be one-hot ${fmt(probs.shape)} or class indices ${fmt([N, ...probs.shape.slice(2)])}`, [probs.shape, target.shape]);
   }
+  if (kind !== 'onehot') checkClassTargets(op, dev, target, C, null);
   const fwd = DICE_FWD[kind];
   const per = perWorkgroup(fwd);
   const CPPG = Math.ceil(inner / per);

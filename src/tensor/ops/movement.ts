@@ -11,6 +11,7 @@ import {
 import { record } from '../autograd.js';
 import { full } from '../creation.js';
 import { ArgumentError, ShapeError } from '../../core/errors.js';
+import { checkBoolean, checkNumber, checkOneOf, checkOptions, show, type OptionKeys } from '../../core/options.js';
 import { rngFor } from '../random.js';
 import { fmt, normDims, numel, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -217,18 +218,43 @@ function padRaw(x: Tensor, pads: readonly number[], value: number): Tensor {
   });
 }
 
+/** pad's options, as F.pad's mode and value: only mode 'constant' is supported. */
+export interface PadOptions {
+  mode?: 'constant';
+  value?: number;
+}
+
+const PAD_KEYS: OptionKeys<PadOptions> = { mode: true, value: true };
+/** F.pad's modes: only 'constant' is implemented; the others are named so the error says so. */
+const PAD_MODES = ['constant', 'reflect', 'replicate', 'circular'] as const;
+
+/** The fill value of pad's third argument: a number or { mode: 'constant', value }. */
+function padValue(v: number | PadOptions | undefined): number {
+  const op = 'pad';
+  if (v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ArgumentError(op, `value must be a number or { mode, value }, got ${show(v)}`);
+  const o = checkOptions(op, v, PAD_KEYS);
+  const mode = checkOneOf(op, 'mode', o.mode ?? 'constant', PAD_MODES);
+  if (mode !== 'constant') throw new ArgumentError(op, `mode '${mode}' is not supported (only 'constant')`);
+  if (o.value !== undefined && typeof o.value !== 'number') throw new ArgumentError(op, `value must be a number, got ${show(o.value)}`);
+  return o.value ?? 0;
+}
+
 /**
  * F.pad, constant mode: pads = [left, right, top, bottom, front, back, ...] from the last dim backwards (any
- * number of dims, asymmetric); negative pads crop. Backward is the opposite crop/pad of gy (zeros where x was
- * cropped away). Bit-exact; tensors over the binding limit work.
+ * number of dims, asymmetric); negative pads crop. The fill is a number (default 0) or { mode: 'constant', value }.
+ * Backward is the opposite crop/pad of gy (zeros where x was cropped away). Bit-exact; tensors over the binding
+ * limit work.
  */
-export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+export function pad(x: Tensor, pads: readonly number[], value: number | PadOptions = 0): Tensor {
   deviceOf('pad', x);
   checkDType('pad', x, 'f32');
+  const fill = padValue(value);
   if (pads.length % 2 !== 0) throw new ArgumentError('pad', `pads ${fmt(pads)} must have an even length`);
   if (pads.length / 2 > x.ndim) throw new ArgumentError('pad', `pads ${fmt(pads)} pad ${pads.length / 2} dims, x ${fmt(x.shape)} has ${x.ndim}`);
   if (!pads.every((v) => Number.isInteger(v))) throw new ArgumentError('pad', `pads ${fmt(pads)} must be integers`);
-  const y = padRaw(x, pads, value);
+  const y = padRaw(x, pads, fill);
   return record('pad', [x], y, [], (gy) => [padRaw(gy, pads.map((v) => -v), 0)]);
 }
 
@@ -241,6 +267,9 @@ export interface InterpolateOptions {
   mode?: 'nearest' | 'bilinear';
   alignCorners?: boolean;
 }
+
+const INTERP_KEYS: OptionKeys<InterpolateOptions> = { size: true, scaleFactor: true, mode: true, alignCorners: true };
+const INTERP_MODES = ['nearest', 'bilinear'] as const;
 
 const f32 = Math.fround;
 
@@ -271,13 +300,14 @@ function pair(op: string, name: string, v: number | readonly number[]): [number,
  * 'nearest' (default): src = min(floor(dst * ratio), H - 1); 'bilinear': alignCorners true maps corners to corners,
  * false uses half-pixel centres clamped at 0. Backward is the adjoint as a gather (no atomics).
  */
-export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
+export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   const op = 'interpolate';
+  const opts = checkOptions(op, options, INTERP_KEYS);
   const dev = deviceOf(op, x);
   checkDType(op, x, 'f32');
   if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, H, W]`, [x.shape]);
-  const mode = opts.mode ?? 'nearest';
-  if (mode !== 'nearest' && mode !== 'bilinear') throw new ArgumentError(op, `unknown mode '${String(mode)}' (nearest or bilinear)`);
+  const mode = checkOneOf(op, 'mode', opts.mode ?? 'nearest', INTERP_MODES);
+  if (opts.alignCorners !== undefined) checkBoolean(op, 'alignCorners', opts.alignCorners);
   if (mode === 'nearest' && opts.alignCorners !== undefined) {
     throw new ArgumentError(op, 'alignCorners can only be set with the interpolating mode bilinear');
   }
@@ -332,14 +362,26 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
 
 // ---- dropout ----
 
+/** Options of dropout: `channels` zeroes whole [n, c] slices (F.dropout2d); `seed` draws the mask from its own generator. */
+export interface DropoutOptions {
+  channels?: boolean;
+  seed?: number;
+}
+
+const DROPOUT_KEYS: OptionKeys<DropoutOptions> = { channels: true, seed: true };
+
 /**
  * F.dropout (and F.dropout2d with `channels`: whole x[n, c] slices): in training, zeroes each element (slice)
  * with probability p and scales survivors by 1/(1-p); identity when !training or p = 0; p = 1 gives zeros.
  * The mask is a counter-based hash of the element (slice) index and one draw from the seeded generator
  * (rngFor(seed): the global one when no seed is given), so CPU and GPU agree; backward regenerates it.
  */
-export function dropout(x: Tensor, p = 0.5, training = true, opts: { channels?: boolean; seed?: number } = {}): Tensor {
+export function dropout(x: Tensor, p = 0.5, training = true, options?: DropoutOptions): Tensor {
+  const opts = checkOptions('dropout', options, DROPOUT_KEYS);
+  if (opts.channels !== undefined) checkBoolean('dropout', 'channels', opts.channels);
   const op = opts.channels ? 'dropout2d' : 'dropout';
+  checkBoolean(op, 'training', training);
+  if (opts.seed !== undefined) checkNumber(op, 'seed', opts.seed, { integer: true });
   const dev = deviceOf(op, x);
   checkDType(op, x, 'f32');
   if (!(p >= 0 && p <= 1)) throw new ArgumentError(op, `probability has to be between 0 and 1, but got ${p}`);

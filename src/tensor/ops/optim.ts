@@ -2,6 +2,7 @@
 // flat for the kernels, so a parameter over the binding limit runs as several aligned windows (launchFlat).
 import { adam_update, sgd_update } from '../../kernels/optim.js';
 import { ArgumentError, ShapeError } from '../../core/errors.js';
+import { checkBoolean, checkOptions, type OptionKeys } from '../../core/options.js';
 import { fmt, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDType, deviceOf, empty, launchFlat } from './util.js';
@@ -14,6 +15,9 @@ export interface SgdUpdate {
   weightDecay?: number;
   maximize?: boolean;
 }
+
+const SGD_KEYS: OptionKeys<SgdUpdate> = { lr: true, momentum: true, dampening: true, nesterov: true, weightDecay: true, maximize: true };
+const ADAM_KEYS: OptionKeys<AdamUpdate> = { lr: true, beta1: true, beta2: true, eps: true, weightDecay: true, decoupled: true, amsgrad: true, maximize: true };
 
 function checkState(op: string, param: Tensor, name: string, t: Tensor): void {
   checkDType(op, t, 'f32');
@@ -39,7 +43,9 @@ export function sgdUpdate(param: Tensor, grad: Tensor, momentumBuf: Tensor | nul
   deviceOf(op, param, grad, momentumBuf);
   checkDType(op, param, 'f32');
   checkState(op, param, 'grad', grad);
-  const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, maximize = false } = opts;
+  const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, maximize = false } = checkOptions(op, opts, SGD_KEYS);
+  checkBoolean(op, 'nesterov', nesterov);
+  checkBoolean(op, 'maximize', maximize);
   checkNumber(op, 'learning rate', lr, lr >= 0);
   checkNumber(op, 'momentum', momentum, momentum >= 0);
   checkNumber(op, 'weight decay', weightDecay, weightDecay >= 0);
@@ -81,7 +87,8 @@ export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq
   checkState(op, param, 'grad', grad);
   checkState(op, param, 'expAvg', expAvg);
   checkState(op, param, 'expAvgSq', expAvgSq);
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false, amsgrad = false, maximize = false } = opts;
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false, amsgrad = false, maximize = false } = checkOptions(op, opts, ADAM_KEYS);
+  for (const [k, v] of Object.entries({ decoupled, amsgrad, maximize })) checkBoolean(op, k, v);
   checkNumber(op, 'learning rate', lr, lr >= 0);
   checkNumber(op, 'beta1', beta1, beta1 >= 0 && beta1 < 1);
   checkNumber(op, 'beta2', beta2, beta2 >= 0 && beta2 < 1);

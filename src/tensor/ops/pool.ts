@@ -3,6 +3,7 @@ import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
 import { isGradEnabled } from '../context.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
+import { checkBoolean, checkOptions, type OptionKeys } from '../../core/options.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { Pair } from './conv.js';
@@ -17,6 +18,17 @@ export interface MaxPool2dOptions {
   padding?: Pair;
   dilation?: Pair;
   ceilMode?: boolean;
+}
+
+const POOL_KEYS: OptionKeys<MaxPool2dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true };
+
+/** The options of a max pooling call: an options object, or a bare kernel size (a number or a pair, as PyTorch). */
+function poolOptions(op: string, opts: MaxPool2dOptions | Pair): MaxPool2dOptions {
+  if (typeof opts === 'number' || Array.isArray(opts)) return { kernelSize: opts as Pair };
+  const o = checkOptions(op, opts as MaxPool2dOptions, POOL_KEYS);
+  if (o.kernelSize === undefined) throw new ArgumentError(op, 'kernelSize is required (a number, a pair, or { kernelSize, ... })');
+  if (o.ceilMode !== undefined) checkBoolean(op, 'ceilMode', o.ceilMode);
+  return o;
 }
 
 function pair(op: string, name: string, v: Pair | undefined, dflt: readonly [number, number], min: number): [number, number] {
@@ -132,16 +144,17 @@ function maxPool(op: string, x: Tensor, opts: MaxPool2dOptions, wantIndices: boo
 /**
  * F.max_pool2d: x [N, C, H, W] (or [C, H, W]) -> [N, C, OH, OW]. Padding never wins; ties keep the first maximum
  * in window scan order; NaN propagates. Backward routes each gradient to its window's argmax (a gather).
+ * `opts` is { kernelSize, stride, padding, dilation, ceilMode } or a bare kernel size (`maxPool2d(x, 2)`).
  */
-export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
-  return maxPool('maxPool2d', x, opts, false).values;
+export function maxPool2d(x: Tensor, opts: MaxPool2dOptions | Pair): Tensor {
+  return maxPool('maxPool2d', x, poolOptions('maxPool2d', opts), false).values;
 }
 
 /**
  * F.max_pool2d(return_indices=True): values [N, C, OH, OW] and the flat argmax ih * W + iw within each (n, c)
  * plane (i32; PyTorch's int64). The indices are not differentiable.
  */
-export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions): { values: Tensor; indices: Tensor } {
-  const r = maxPool('maxPool2dWithIndices', x, opts, true);
+export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions | Pair): { values: Tensor; indices: Tensor } {
+  const r = maxPool('maxPool2dWithIndices', x, poolOptions('maxPool2dWithIndices', opts), true);
   return { values: r.values, indices: r.indices! };
 }

@@ -1,4 +1,4 @@
-import type { Backend, Binding } from '../../kernels/backend.js';
+import type { Backend, Binding, Storage } from '../../kernels/backend.js';
 import type { KernelSpec } from '../../kernels/define_kernel.js';
 import type { RunOptions } from '../../kernels/backend.js';
 import type { DType } from '../../core/dtype.js';
@@ -34,26 +34,40 @@ export function empty(dev: Backend, shape: Shape, dtype: DType = 'f32'): Tensor 
 }
 
 
-function toBinding(b: Bind, op: string): Binding {
+/** A storage the device owns itself, bound whole: its check buffer (Backend.checks), which no tensor holds. */
+export interface DeviceBind {
+  readonly owned: Storage;
+}
+
+type LaunchBind = Bind | DeviceBind;
+
+function toBinding(b: LaunchBind, op: string): Binding {
   if (b instanceof Tensor) return b.storage(op);
+  if ('owned' in b) return b.owned;
   return { storage: b.tensor.storage(op), offset: b.offset, numel: b.numel };
 }
 
-/** A launch's tensors by the spec's binding names. */
-export type Binds<K extends string> = { readonly [N in K]: Bind };
+/** A launch's tensors (or device storages) by the spec's binding names. */
+export type Binds<K extends string> = { readonly [N in K]: LaunchBind };
 
-const tensorOf = (b: Bind) => (b instanceof Tensor ? b : b.tensor);
+const tensorOf = (b: LaunchBind) => (b instanceof Tensor ? b : 'owned' in b ? null : b.tensor);
 
-function toBindings(op: string, bs: Readonly<Record<string, Bind>>): Record<string, Binding> {
+function toBindings(op: string, bs: Readonly<Record<string, LaunchBind>>): Record<string, Binding> {
   const out: Record<string, Binding> = {};
   for (const k in bs) out[k] = toBinding(bs[k]!, op);
   return out;
 }
 
 /** The first binding's tensor (writes first): the launch's device. */
-function firstTensor(writes: Readonly<Record<string, Bind>>, reads: Readonly<Record<string, Bind>>): Tensor {
-  for (const k in writes) return tensorOf(writes[k]!);
-  for (const k in reads) return tensorOf(reads[k]!);
+function firstTensor(writes: Readonly<Record<string, LaunchBind>>, reads: Readonly<Record<string, LaunchBind>>): Tensor {
+  for (const k in writes) {
+    const t = tensorOf(writes[k]!);
+    if (t) return t;
+  }
+  for (const k in reads) {
+    const t = tensorOf(reads[k]!);
+    if (t) return t;
+  }
   throw new ArgumentError('launch', 'a kernel launch needs at least one binding');
 }
 
