@@ -1,0 +1,139 @@
+/// <reference types="node" />
+// The core of `unet-webgpu predict`: read image files, normalise them as the model was trained, predict them tile by
+// tile (predictTiled) and write PNG masks, 16-bit probability maps and optional overlays. Node-only (files), so it
+// lives with the commands: src/seg stays browser-safe and below the Node entry. The command itself (flags, the
+// checkpoint loader) wires a model and its normalisation into predictFiles.
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { ArgumentError } from '../core/errors.js';
+import { encodePng, type RasterImage } from '../data/image.js';
+import { readImage } from '../node.js';
+import { argmaxClasses, predictTiled, type PlaneImage, type PredictOptions } from '../seg/predict.js';
+import type { UNet } from '../unet/unet.js';
+
+/**
+ * How raw pixels become the model's input: per-channel mean and std of values scaled to [0, 1] by the format's
+ * maximum, x = (v / maxValue - mean[c]) / std[c] (one entry applies to every channel), or a function of the page.
+ */
+export type Normalization = { readonly mean: readonly number[]; readonly std: readonly number[] } | ((img: RasterImage) => Float32Array);
+
+export interface PredictFilesOptions extends PredictOptions {
+  /** Foreground threshold of a one-class (sigmoid) model; default 0.5. */
+  threshold?: number;
+  /** Write probability maps (16-bit PNG); default true. */
+  probabilities?: boolean;
+  /** Write overlays (the image in grey, predicted classes tinted; 8-bit RGB PNG); default false. */
+  overlay?: boolean;
+  /** Progress lines (one per page). */
+  log?: (line: string) => void;
+}
+
+/** What predictFiles wrote for one page. */
+export interface PredictedPage {
+  readonly input: string;
+  readonly page: number;
+  /** Base name of the outputs: the input's, with -PAGE for pages of a multi-page TIFF. */
+  readonly name: string;
+  readonly mask: string;
+  readonly probabilities: readonly string[];
+  readonly overlay: string | null;
+  readonly seconds: number;
+}
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff']);
+/** Overlay tints of classes 1, 2, ... (class 0 is left untinted). */
+const PALETTE: readonly (readonly [number, number, number])[] = [[255, 40, 40], [40, 200, 40], [40, 90, 255], [255, 200, 0], [200, 0, 255], [0, 220, 220]];
+
+/** The model input of a page: channels as the model takes them (an alpha channel dropped), normalised. */
+export function normalizePage(img: RasterImage, normalization: Normalization, inChannels: number, name = 'image'): PlaneImage {
+  const n = img.width * img.height;
+  // Grey + alpha or RGBA for a model without the alpha: drop it.
+  const channels = img.channels === inChannels + 1 && (img.channels === 2 || img.channels === 4) ? inChannels : img.channels;
+  if (channels !== inChannels) throw new ArgumentError('predictFiles', `${name} has ${img.channels} channels, the model takes ${inChannels}`);
+  if (typeof normalization === 'function') {
+    const data = normalization(img);
+    if (data.length !== channels * n) throw new ArgumentError('predictFiles', `the normalisation of ${name} returned ${data.length} values, ${channels} x ${img.height} x ${img.width} needs ${channels * n}`);
+    return { width: img.width, height: img.height, channels, data };
+  }
+  const { mean, std } = normalization;
+  for (const [k, a] of Object.entries({ mean, std })) {
+    if (a.length !== 1 && a.length !== channels) throw new ArgumentError('predictFiles', `normalisation ${k} has ${a.length} entries, the model takes ${channels} channels`);
+  }
+  const data = new Float32Array(channels * n);
+  for (let c = 0; c < channels; c++) {
+    const m = mean[mean.length === 1 ? 0 : c]!;
+    const s = std[std.length === 1 ? 0 : c]!;
+    if (!(s > 0)) throw new ArgumentError('predictFiles', `normalisation std must be positive, got ${s}`);
+    for (let i = 0; i < n; i++) data[c * n + i] = (img.data[c * n + i]! / img.maxValue - m) / s;
+  }
+  return { width: img.width, height: img.height, channels, data };
+}
+
+/** The image files of `inputs`: a file, a directory's image files (sorted), or a list of files. */
+async function inputFiles(inputs: string | readonly string[]): Promise<string[]> {
+  if (typeof inputs !== 'string') return [...inputs];
+  const s = await stat(inputs).catch(() => null);
+  if (!s) throw new ArgumentError('predictFiles', `${inputs}: no such file or directory`);
+  if (!s.isDirectory()) return [inputs];
+  const files = (await readdir(inputs)).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
+  if (!files.length) throw new ArgumentError('predictFiles', `${inputs} has no PNG, JPEG or TIFF files`);
+  return files.map((f) => join(inputs, f));
+}
+
+/**
+ * Predicts every page of `inputs` (FILE, DIR or a list of files) with `model` and writes, under `outDir`:
+ * masks/NAME.png (0/255 for a binary model: one sigmoid class or two softmax classes; else the labels 0..K-1),
+ * probabilities/NAME.png (16-bit: the foreground probability for binary models, NAME_cK.png per class otherwise) and,
+ * with `overlay`, overlays/NAME.png. NAME is the input's base name (-PAGE added for multi-page TIFFs).
+ */
+export async function predictFiles(model: UNet, normalization: Normalization, inputs: string | readonly string[], outDir: string, opts: PredictFilesOptions = {}): Promise<PredictedPage[]> {
+  const { threshold = 0.5, probabilities = true, overlay = false, log } = opts;
+  const K = model.config.classes;
+  const binary = K <= 2;
+  const files = await inputFiles(inputs);
+  const dirs = { masks: join(outDir, 'masks'), probabilities: join(outDir, 'probabilities'), overlays: join(outDir, 'overlays') };
+  await mkdir(dirs.masks, { recursive: true });
+  if (probabilities) await mkdir(dirs.probabilities, { recursive: true });
+  if (overlay) await mkdir(dirs.overlays, { recursive: true });
+  const out: PredictedPage[] = [];
+  for (const file of files) {
+    const pages = await readImage(file);
+    for (let page = 0; page < pages.length; page++) {
+      const t0 = performance.now();
+      const img = pages[page]!;
+      const name = basename(file, extname(file)) + (pages.length > 1 ? `-${page}` : '');
+      const x = normalizePage(img, normalization, model.config.inChannels, pages.length > 1 ? `${file} page ${page}` : file);
+      const probs = await predictTiled(model, x, opts);
+      const labels = argmaxClasses(probs, K, threshold);
+      const n = img.width * img.height;
+      const size = { width: img.width, height: img.height, channels: 1 };
+      const mask = join(dirs.masks, `${name}.png`);
+      await writeFile(mask, encodePng({ ...size, data: binary ? labels.map((v) => v * 255) : labels }));
+      const probFiles: string[] = [];
+      if (probabilities) {
+        // Binary: the foreground's probability (class 1 of two, or the one sigmoid class).
+        const planes = binary ? [K - 1] : Array.from({ length: K }, (_, k) => k);
+        for (const k of planes) {
+          const f = join(dirs.probabilities, binary ? `${name}.png` : `${name}_c${k}.png`);
+          await writeFile(f, encodePng({ ...size, data: probs.subarray(k * n, (k + 1) * n).map((p) => p * 65535) }, 16));
+          probFiles.push(f);
+        }
+      }
+      let overlayFile: string | null = null;
+      if (overlay) {
+        const rgb = new Float32Array(3 * n);
+        for (let i = 0; i < n; i++) {
+          const g = (img.data[i]! / img.maxValue) * 255;
+          const tint = labels[i] ? PALETTE[(labels[i]! - 1) % PALETTE.length]! : null;
+          for (let c = 0; c < 3; c++) rgb[c * n + i] = tint ? 0.55 * g + 0.45 * tint[c]! : g;
+        }
+        overlayFile = join(dirs.overlays, `${name}.png`);
+        await writeFile(overlayFile, encodePng({ width: img.width, height: img.height, channels: 3, data: rgb }));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      log?.(`${name}: ${img.width} x ${img.height} in ${seconds.toFixed(1)} s -> ${mask}`);
+      out.push({ input: file, page, name, mask, probabilities: probFiles, overlay: overlayFile, seconds });
+    }
+  }
+  return out;
+}
