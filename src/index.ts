@@ -30,6 +30,11 @@ export { MaskError, checkMasks, maskToClasses, imageToUnit, segDataset, segDatas
 export type { SegSample, SegDataset, MaskMapping, MaskOptions, Normalization, NamedRaster } from './data/dataset.js';
 export { AUGMENTATIONS, augment, augmentOptions, cropMirror, randomCrop, flipRotate, elasticDeform, jitterIntensity, reflect } from './data/augment.js';
 export type { Augmentation, AugmentOptions, ElasticOptions, IntensityOptions, Patch } from './data/augment.js';
+export { fit, validate, memoryRunStore, outChannelsFor, foregroundDice, LOSSES, OPTIMIZERS, SCHEDULERS } from './seg/trainer.js';
+export type { FitOptions, FitData, FitCallbacks, FitResult, StepInfo, EpochInfo, RunStore, LossName, OptimizerName, SchedulerName } from './seg/trainer.js';
+export { checkpointTensors, checkpointMetadata, parseCheckpoint, optimizerStateOf, optimizerMeta, segModelFromCheckpoint, disposeCheckpoint, CHECKPOINT_KEY, CHECKPOINT_FORMAT } from './seg/checkpoint.js';
+export type { SegCheckpoint, SegCheckpointMeta, SegDataMeta, TrainState, ValRecord } from './seg/checkpoint.js';
+export { trainingPlotSvg } from './seg/plot.js';
 export { summary } from './nn/summary.js';
 export type { SummaryResult, SummaryRow, SummaryOptions } from './nn/summary.js';
 export { UNet } from './unet/unet.js';
