@@ -5,7 +5,7 @@
 export { Tensor } from './tensor/tensor.js';
 export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, rand, randn, randint, arange } from './tensor/creation.js';
 export type { CreateOptions, RandOptions } from './tensor/creation.js';
-export { manualSeed } from './tensor/random.js';
+export { manualSeed, Rng } from './tensor/random.js';
 export { tidy, keep } from './tensor/scope.js';
 export { detectAnomaly, setDetectAnomaly, isAnomalyEnabled, checkAnomalies } from './tensor/anomaly.js';
 export { noGrad, isGradEnabled, stats, getDefaultDevice, setDefaultDevice, withDevice, cpuDevice, metaDevice } from './tensor/context.js';
@@ -27,6 +27,15 @@ export { setKernelPolicy, withKernelPolicy, DEFAULT_POLICY } from './kernels/pol
 export type { ConvVariant, KernelPolicy } from './kernels/policy.js';
 export { decodeImage, detectFormat, encodePng } from './data/image.js';
 export type { ImageFormat, RasterImage } from './data/image.js';
+export { MaskError, checkMasks, maskToClasses, imageToUnit, segDataset, segDatasetFromFiles, namedPages, pairFiles, naturalCompare, computeNormalization, normalizeInPlace, splitDataset, subset } from './data/dataset.js';
+export type { SegSample, SegDataset, MaskMapping, MaskOptions, Normalization, NamedRaster } from './data/dataset.js';
+export { AUGMENTATIONS, augment, augmentOptions, cropMirror, randomCrop, flipRotate, elasticDeform, jitterIntensity, reflect } from './data/augment.js';
+export type { Augmentation, AugmentOptions, ElasticOptions, IntensityOptions, Patch } from './data/augment.js';
+export { fit, validate, memoryRunStore, outChannelsFor, foregroundDice, LOSSES, OPTIMIZERS, SCHEDULERS } from './seg/trainer.js';
+export type { FitOptions, FitData, FitCallbacks, FitResult, StepInfo, EpochInfo, RunStore, LossName, OptimizerName, SchedulerName } from './seg/trainer.js';
+export { checkpointTensors, checkpointMetadata, parseCheckpoint, optimizerStateOf, optimizerMeta, segModelFromCheckpoint, disposeCheckpoint, CHECKPOINT_KEY, CHECKPOINT_FORMAT } from './seg/checkpoint.js';
+export type { SegCheckpoint, SegCheckpointMeta, SegDataMeta, TrainState, ValRecord } from './seg/checkpoint.js';
+export { trainingPlotSvg } from './seg/plot.js';
 export { summary } from './nn/summary.js';
 export type { SummaryResult, SummaryRow, SummaryOptions } from './nn/summary.js';
 export { UNet } from './unet/unet.js';

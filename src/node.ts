@@ -1,7 +1,7 @@
 /// <reference types="node" />
 // unet-webgpu/node: WebGPU in Node through Dawn (the `webgpu` package), and loading edited shaders from disk.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { DeviceOptions } from './device.js';
@@ -16,6 +16,10 @@ import type { Backend } from './kernels/backend.js';
 import type { StateDict } from './nn/module.js';
 import type { Tensor } from './tensor/tensor.js';
 import { decodeImage, type RasterImage } from './data/image.js';
+import { segDatasetFromFiles, type MaskOptions, type SegDataset } from './data/dataset.js';
+import { checkpointMetadata, disposeCheckpoint, parseCheckpoint, segModelFromCheckpoint, type SegCheckpoint, type SegCheckpointMeta } from './seg/checkpoint.js';
+import type { RunStore } from './seg/trainer.js';
+import type { UNet } from './unet/unet.js';
 import { deserializeSafetensors, serializeSafetensors, type SafetensorsFile, type SerializeOptions } from './nn/safetensors.js';
 
 export * from './index.js';
@@ -134,7 +138,14 @@ function saveError(path: string, e: unknown, doing: string): unknown {
  * Stale temporary files of earlier, killed saves of `path` are removed first; errors name `path`.
  */
 export async function saveSafetensors(path: string, sd: StateDict | ReadonlyMap<string, Tensor>, metadata?: Record<string, string>, opts?: SerializeOptions): Promise<void> {
-  const bytes = await serializeSafetensors(sd, metadata, opts);
+  await writeAtomic(path, await serializeSafetensors(sd, metadata, opts));
+}
+
+/**
+ * Writes bytes or text to `path` through a fsynced temporary file in the same folder and a rename; stale temporary
+ * files of earlier, killed writes of `path` are removed first; errors name `path`.
+ */
+async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   await removeStaleTemps(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   inFlight.add(tmp);
@@ -177,4 +188,50 @@ export async function loadSafetensors(path: string, opts: { device?: Backend } =
 /** Reads a PNG, JPEG or TIFF file into its pages (every page of a TIFF stack); FormatError naming the file otherwise. */
 export async function readImage(path: string): Promise<RasterImage[]> {
   return decodeImage(new Uint8Array(await readFile(path)), path);
+}
+
+const IMAGE_FILE = /\.(png|jpe?g|tiff?)$/i;
+
+/** The PNG / JPEG / TIFF files of a folder (names relative to it). */
+async function imageFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => IMAGE_FILE.test(f) && !f.startsWith('.'));
+}
+
+/**
+ * A segmentation dataset from an images folder and a masks folder, paired by base name (every page of a TIFF
+ * stack a sample); masks are checked (MaskError naming the file and the values found).
+ */
+export async function readSegDataset(imagesDir: string, masksDir: string, opts: MaskOptions = {}): Promise<SegDataset> {
+  const read = async (dir: string) => new Map(await Promise.all((await imageFiles(dir)).map(async (f) => [join(dir, f), new Uint8Array(await readFile(join(dir, f)))] as const)));
+  return segDatasetFromFiles(await read(imagesDir), await read(masksDir), opts);
+}
+
+/** A run folder as a RunStore (created if missing): checkpoints and the plot written atomically, the log appended. */
+export async function runFolder(dir: string): Promise<RunStore> {
+  await mkdir(dir, { recursive: true });
+  return {
+    saveTensors: (name, tensors, metadata) => saveSafetensors(join(dir, name), tensors, metadata),
+    writeText: (name, text) => writeAtomic(join(dir, name), text),
+    appendText: (name, text) => appendFile(join(dir, name), text),
+  };
+}
+
+/** Writes a segmentation checkpoint (atomic). */
+export async function saveCheckpoint(path: string, tensors: ReadonlyMap<string, Tensor>, meta: SegCheckpointMeta): Promise<void> {
+  await saveSafetensors(path, tensors, checkpointMetadata(meta));
+}
+
+/** Reads a segmentation checkpoint (tensors on `device`, default the default device). */
+export async function loadCheckpoint(path: string, opts: { device?: Backend } = {}): Promise<SegCheckpoint> {
+  return parseCheckpoint(await loadSafetensors(path, opts), path);
+}
+
+/** The UNet of a checkpoint, weights loaded, in eval mode, with the metadata predict needs (normalisation, classes, mask values). */
+export async function loadSegModel(path: string, opts: { device?: Backend } = {}): Promise<{ model: UNet; meta: SegCheckpointMeta }> {
+  const ck = await loadCheckpoint(path, opts);
+  try {
+    return segModelFromCheckpoint(ck);
+  } finally {
+    disposeCheckpoint(ck);
+  }
 }

@@ -108,6 +108,7 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
 }
 
 const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
+  train: [async (a) => (await import('./train.js')).trainCmd(a), 'train a U-Net on --images DIR --masks DIR (no arguments: the ISBI 2012 example, a short run); --help for the flags'],
   run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
   bench: [async (a) => (await import('./bench.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]'],
   'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup)'],

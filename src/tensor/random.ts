@@ -14,6 +14,24 @@ export class Rng {
     }
   }
 
+  /** The 128-bit state as four u32 (a checkpoint stores it; `Rng.fromState` resumes the exact sequence). */
+  getState(): number[] {
+    return Array.from(this.#s);
+  }
+
+  /** A generator continuing from a `getState()`. */
+  static fromState(state: readonly number[]): Rng {
+    if (state.length !== 4 || !state.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) throw new RangeError(`Rng.fromState: want four u32, got ${JSON.stringify(state)}`);
+    const r = new Rng(0);
+    r.#s.set(state);
+    return r;
+  }
+
+  /** An integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+
   nextU32(): number {
     const s = this.#s;
     const r = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;

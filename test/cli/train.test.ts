@@ -1,0 +1,81 @@
+// `unet-webgpu train` in a child process: tiny settings on a folder of PNGs write the checkpoints, the JSON-lines
+// log and the plot and print the validation Dice; --resume continues to a larger budget; --help, unknown options,
+// bad values and a bad mask are rejected with messages (usage errors exit 2).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { encodePng } from '../../src/index.js';
+import { skipGpu } from '../helpers/gpu.js';
+
+const skip = await skipGpu();
+const BIN = join(import.meta.dirname, '../../bin/unet-webgpu.mjs');
+const train = (...args: string[]) => spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8', timeout: 300_000 });
+
+/** A folder with images/ and masks/ of `n` 40x40 PNGs (mask = a disk, image = the disk plus a gradient). */
+function dataset(n: number, rgbMask = false): string {
+  const dir = mkdtempSync(join(tmpdir(), 'unet-train-'));
+  mkdirSync(join(dir, 'images'));
+  mkdirSync(join(dir, 'masks'));
+  for (let k = 0; k < n; k++) {
+    const m = Array.from({ length: 1600 }, (_, i) => (Math.hypot((i % 40) - 12 - 3 * k, Math.floor(i / 40) - 20) < 9 ? 255 : 0));
+    writeFileSync(join(dir, 'images', `${k}.png`), encodePng({ width: 40, height: 40, channels: 1, data: m.map((v, i) => 0.7 * v + (i % 40)) }));
+    const mask = rgbMask ? { width: 40, height: 40, channels: 3, data: [...m, ...m.map(() => 0), ...m.map(() => 0)] } : { width: 40, height: 40, channels: 1, data: m };
+    writeFileSync(join(dir, 'masks', `${k}.png`), encodePng(mask));
+  }
+  return dir;
+}
+
+describe('train command', () => {
+  test('--help, unknown options and bad values', () => {
+    const help = train('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/usage: unet-webgpu train/);
+    expect(help.stdout).toMatch(/--augment LIST/);
+    const unknown = train('--bogus');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unet-webgpu train: Unknown option '--bogus'/);
+    for (const [args, msg] of [
+      [['--loss', 'l2'], /--loss must be one of bce, ce, dice, bce\+dice, got 'l2'/],
+      [['--batch', '0'], /--batch must be an integer >= 1, got '0'/],
+      [['--lr', 'fast'], /--lr must be a finite number > 0, got 'fast'/],
+      [['--steps', '3', '--epochs', '2'], /give one budget, not --epochs and --steps/],
+      [['--augment', 'flips,warp'], /unknown augmentation 'warp'/],
+      [['--images', 'x'], /--images and --masks go together/],
+    ] as const) {
+      const r = train(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  test.skipIf(skip)('tiny settings write latest/best checkpoints, the log and the plot; --resume extends the run', () => {
+    const dir = dataset(4);
+    const out = join(dir, 'run');
+    const args = ['--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--val', '0.25', '--steps', '4', '--epoch-steps', '2', '--crop', '32', '--batch', '2', '--width', '4', '--depth', '2', '--log-every', '1', '--out', out];
+    const r = train(...args);
+    expect(r.stderr.replace(/Warning: .*\n/g, '')).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/train: 3 training and 1 validation images/);
+    expect(r.stdout).toMatch(/epoch 2 \(step 4\): loss \d\.\d{4}, val Dice class 0 \d\.\d{4} class 1 \d\.\d{4}/);
+    expect(r.stdout).toMatch(/validation Dice: class 0 \d\.\d{4}, class 1 \d\.\d{4}/);
+    for (const f of ['latest.safetensors', 'best.safetensors', 'train.jsonl', 'plot.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; loss?: number });
+    expect(log.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1, 2, 3, 4]);
+    expect(log.filter((l) => l.type === 'val').length).toBe(2);
+    expect(readFileSync(join(out, 'plot.svg'), 'utf8')).toMatch(/^<svg[^]*validation Dice[^]*<\/svg>\n$/);
+    expect(train(...args).stderr).toMatch(/already holds a run: --resume/);
+    const more = train('--resume', out, '--steps', '6');
+    expect(more.status).toBe(0);
+    expect(more.stdout).toMatch(/resuming at step 4/);
+    expect(more.stdout).toMatch(/over 6 steps/);
+  });
+
+  test.skipIf(skip)('an RGB mask stops the run with the mask checker\'s message', () => {
+    const dir = dataset(2, true);
+    const r = train('--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--steps', '1', '--out', join(dir, 'run'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/mask .*0\.png is an RGB mask with colours/);
+  });
+});
