@@ -145,7 +145,7 @@ export async function saveSafetensors(path: string, sd: StateDict | ReadonlyMap<
  * Writes bytes or text to `path` through a fsynced temporary file in the same folder and a rename; stale temporary
  * files of earlier, killed writes of `path` are removed first; errors name `path`.
  */
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+export async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   await removeStaleTemps(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   inFlight.add(tmp);

@@ -113,6 +113,7 @@ const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   bench: [async (a) => (await import('./bench.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]'],
   'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup)'],
   kernels: [async (a) => (await import('./kernels.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
+  predict: [async (a) => (await import('./predict.js')).predictCmd(a), 'segment images with a checkpoint: --weights CKPT --input FILE|DIR --out DIR [--tile N --overlap F --tta --overlay] (--help)'],
   evaluate: [async (a) => (await import('./evaluate.js')).evaluateCmd(a), 'Dice, IoU, pixel error, HD95 per image and mean: --pred DIR --masks DIR [--classes K --json] (--help)'],
   summary: [summaryCmd, "torchinfo's table: --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop]"],
 };

@@ -3,11 +3,14 @@
 // tile (predictTiled) and write PNG masks, 16-bit probability maps and optional overlays. Node-only (files), so it
 // lives with the commands: src/seg stays browser-safe and below the Node entry. The command itself (flags, the
 // checkpoint loader) wires a model and its normalisation into predictFiles.
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { imageToUnit, normalizeInPlace } from '../data/dataset.js';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { intFlag, numFlag } from './args.js';
 import { ArgumentError } from '../core/errors.js';
 import { encodePng, type RasterImage } from '../data/image.js';
-import { readImage } from '../node.js';
+import { loadSegModel, openNodeDevice, readImage, writeAtomic } from '../node.js';
 import { argmaxClasses, predictTiled, type PlaneImage, type PredictOptions } from '../seg/predict.js';
 import type { UNet } from '../unet/unet.js';
 
@@ -26,6 +29,11 @@ export interface PredictFilesOptions extends PredictOptions {
   overlay?: boolean;
   /** Progress lines (one per page). */
   log?: (line: string) => void;
+  /**
+   * The mask value written for each class (a checkpoint's data.mapping.values, so masks come back in the training
+   * masks' convention); default 0/255 for a binary model, else the labels 0..K-1.
+   */
+  maskValues?: readonly number[];
 }
 
 /** What predictFiles wrote for one page. */
@@ -55,17 +63,16 @@ export function normalizePage(img: RasterImage, normalization: Normalization, in
     if (data.length !== channels * n) throw new ArgumentError('predictFiles', `the normalisation of ${name} returned ${data.length} values, ${channels} x ${img.height} x ${img.width} needs ${channels * n}`);
     return { width: img.width, height: img.height, channels, data };
   }
-  const { mean, std } = normalization;
-  for (const [k, a] of Object.entries({ mean, std })) {
-    if (a.length !== 1 && a.length !== channels) throw new ArgumentError('predictFiles', `normalisation ${k} has ${a.length} entries, the model takes ${channels} channels`);
-  }
-  const data = new Float32Array(channels * n);
-  for (let c = 0; c < channels; c++) {
-    const m = mean[mean.length === 1 ? 0 : c]!;
-    const s = std[std.length === 1 ? 0 : c]!;
-    if (!(s > 0)) throw new ArgumentError('predictFiles', `normalisation std must be positive, got ${s}`);
-    for (let i = 0; i < n; i++) data[c * n + i] = (img.data[c * n + i]! / img.maxValue - m) / s;
-  }
+  // The training set's transform (src/data/dataset.ts): image / maxValue (alpha dropped), then (x - mean) / std.
+  const unit = imageToUnit(img);
+  if (unit.channels !== channels) throw new ArgumentError('predictFiles', `${name} has ${img.channels} channels, the model takes ${inChannels}`);
+  const expand = (k: string, v: readonly number[]) => {
+    if (v.length !== 1 && v.length !== channels) throw new ArgumentError('predictFiles', `normalisation ${k} has ${v.length} entries, the model takes ${channels} channels`);
+    return Array.from({ length: channels }, (_, c) => v[v.length === 1 ? 0 : c]!);
+  };
+  const std = expand('std', normalization.std);
+  if (!std.every((s) => s > 0)) throw new ArgumentError('predictFiles', `normalisation std must be positive, got ${std.join(', ')}`);
+  const data = normalizeInPlace(unit.data, { mean: expand('mean', normalization.mean), std });
   return { width: img.width, height: img.height, channels, data };
 }
 
@@ -108,14 +115,15 @@ export async function predictFiles(model: UNet, normalization: Normalization, in
       const n = img.width * img.height;
       const size = { width: img.width, height: img.height, channels: 1 };
       const mask = join(dirs.masks, `${name}.png`);
-      await writeFile(mask, encodePng({ ...size, data: binary ? labels.map((v) => v * 255) : labels }));
+      const values = opts.maskValues ?? (binary ? [0, 255] : null);
+      await writeAtomic(mask, encodePng({ ...size, data: values ? labels.map((k) => values[k]!) : labels }, values && Math.max(...values) > 255 ? 16 : 8));
       const probFiles: string[] = [];
       if (probabilities) {
         // Binary: the foreground's probability (class 1 of two, or the one sigmoid class).
         const planes = binary ? [K - 1] : Array.from({ length: K }, (_, k) => k);
         for (const k of planes) {
           const f = join(dirs.probabilities, binary ? `${name}.png` : `${name}_c${k}.png`);
-          await writeFile(f, encodePng({ ...size, data: probs.subarray(k * n, (k + 1) * n).map((p) => p * 65535) }, 16));
+          await writeAtomic(f, encodePng({ ...size, data: probs.subarray(k * n, (k + 1) * n).map((p) => p * 65535) }, 16));
           probFiles.push(f);
         }
       }
@@ -128,7 +136,7 @@ export async function predictFiles(model: UNet, normalization: Normalization, in
           for (let c = 0; c < 3; c++) rgb[c * n + i] = tint ? 0.55 * g + 0.45 * tint[c]! : g;
         }
         overlayFile = join(dirs.overlays, `${name}.png`);
-        await writeFile(overlayFile, encodePng({ width: img.width, height: img.height, channels: 3, data: rgb }));
+        await writeAtomic(overlayFile, encodePng({ width: img.width, height: img.height, channels: 3, data: rgb }));
       }
       const seconds = (performance.now() - t0) / 1000;
       log?.(`${name}: ${img.width} x ${img.height} in ${seconds.toFixed(1)} s -> ${mask}`);
@@ -136,4 +144,51 @@ export async function predictFiles(model: UNet, normalization: Normalization, in
     }
   }
   return out;
+}
+
+export const PREDICT_HELP = `usage: unet-webgpu predict --weights CKPT --input FILE|DIR --out DIR [flags]
+
+Segments images of any size with a checkpoint written by \`unet-webgpu train\` (its model, normalisation and mask values
+come from the checkpoint): overlapping tiles with mirrored borders, blended with a Gaussian weight.
+
+  --weights CKPT     a checkpoint (best.safetensors or latest.safetensors of a run folder)
+  --input FILE|DIR   a PNG, JPEG or TIFF file (every page of a stack), or a folder of them
+  --out DIR          writes masks/NAME.png (the training masks' values), probabilities/NAME.png (16-bit), overlays/
+  --tile N           input tile edge (default: from the device's limits)
+  --overlap F        fraction of a tile shared with its neighbour, in [0, 1) (default 0.5)
+  --tta              also predict flipped copies and average
+  --overlay          write overlays/NAME.png (the image with the predicted classes tinted)
+  --threshold P      foreground threshold of a one-output model (default 0.5)
+`;
+
+/** \`unet-webgpu predict\`: a checkpoint's model over files, with the checkpoint's normalisation and mask values. */
+export async function predictCmd(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      weights: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, overlap: { type: 'string' },
+      threshold: { type: 'string' }, tta: { type: 'boolean', default: false }, overlay: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) return void console.log(PREDICT_HELP);
+  for (const k of ['weights', 'input', 'out'] as const) if (!v[k]) throw new ArgumentError('predict', `--${k} is required (see --help)`);
+  const overlap = v.overlap === undefined ? undefined : numFlag('predict', 'overlap', v.overlap, 0);
+  if (overlap !== undefined && overlap >= 1) throw new ArgumentError('predict', `--overlap must be in [0, 1), got '${v.overlap}'`);
+  const dev = await openNodeDevice();
+  try {
+    const { model, meta } = await loadSegModel(v.weights!, { device: dev });
+    const pages = await predictFiles(model, meta.data.normalization, v.input!, v.out!, {
+      tile: v.tile === undefined ? undefined : intFlag('predict', 'tile', v.tile),
+      overlap,
+      tta: v.tta,
+      overlay: v.overlay,
+      threshold: v.threshold === undefined ? undefined : numFlag('predict', 'threshold', v.threshold, 0),
+      maskValues: meta.data.mapping.values,
+      log: (line) => console.log(line),
+    });
+    console.log(`predicted ${pages.length} page(s) on ${dev.description} -> ${v.out}`);
+    model.dispose();
+  } finally {
+    await dev.destroy();
+  }
 }
