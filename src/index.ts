@@ -33,6 +33,13 @@ export { AUGMENTATIONS, augment, augmentOptions, cropMirror, randomCrop, flipRot
 export type { Augmentation, AugmentOptions, ElasticOptions, IntensityOptions, Patch } from './data/augment.js';
 export { fit, validate, memoryRunStore, outChannelsFor, foregroundDice, LOSSES, OPTIMIZERS, SCHEDULERS } from './seg/trainer.js';
 export type { FitOptions, FitData, FitCallbacks, FitResult, StepInfo, EpochInfo, RunStore, LossName, OptimizerName, SchedulerName } from './seg/trainer.js';
+export { confusion, addConfusion, dice, iou, pixelError } from './seg/metrics.js';
+export type { Confusion } from './seg/metrics.js';
+export { predictTiled, planTiles, defaultTile, argmaxClasses, gaussianWeights } from './seg/predict.js';
+export type { PlaneImage, PredictOptions, TileOptions, TilePlan } from './seg/predict.js';
+export { evaluateMasks, meanScores } from './seg/evaluate.js';
+export { hausdorff, hd95 } from './seg/hausdorff.js';
+export type { ClassScores, MaskScores } from './seg/evaluate.js';
 export { checkpointTensors, checkpointMetadata, parseCheckpoint, optimizerStateOf, optimizerMeta, segModelFromCheckpoint, disposeCheckpoint, CHECKPOINT_KEY, CHECKPOINT_FORMAT } from './seg/checkpoint.js';
 export type { SegCheckpoint, SegCheckpointMeta, SegDataMeta, TrainState, ValRecord } from './seg/checkpoint.js';
 export { trainingPlotSvg } from './seg/plot.js';
