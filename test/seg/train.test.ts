@@ -3,9 +3,10 @@
 // validation in between); the checkpoint carries what predict needs (segModelFromCheckpoint gives the same logits).
 import { describe, expect, test } from 'vitest';
 import {
-  nn, fit, manualSeed, Rng, memoryRunStore, outChannelsFor, parseCheckpoint, segDataset, segModelFromCheckpoint, tensor, UNet, setDefaultDevice, noGrad,
+  DeviceLostError, nn, fit, manualSeed, Rng, memoryRunStore, outChannelsFor, parseCheckpoint, segDataset, segModelFromCheckpoint, tensor, UNet, setDefaultDevice, noGrad,
   type FitOptions, type NamedRaster, type SegDataset,
 } from '../../src/index.js';
+import { openNodeDevice } from '../../src/node.js';
 import { gpuSuite } from '../helpers/gpu.js';
 
 const { skip, dev } = await gpuSuite();
@@ -64,6 +65,33 @@ describe.skipIf(skip)('fit on WebGPU', () => {
     expect(log.some((l) => l.type === 'resume')).toBe(true);
     expect(store.files.get('plot.svg')).toMatch(/^<svg/);
     expect(store.files.has('best.safetensors')).toBe(true);
+  });
+
+  test('a device lost mid-training: DeviceLostError at the next call, the last checkpoint kept, --resume continues on a new device', async () => {
+    const data = { train: blobs(3, 40, 3), val: blobs(1, 40, 4) };
+    const opts: FitOptions = { crop: 32, batch: 2, steps: 8, stepsPerEpoch: 3, lr: 3e-3, optimizer: 'adam', seed: 12, logEvery: 1, augment: { flips: true } };
+    const whole = await fit(net(7), data, opts);
+    // A device of its own, lost (destroyed behind the backend, as a driver reset would) after step 5.
+    const doomed = await openNodeDevice({ setDefault: false });
+    setDefaultDevice(doomed);
+    const store = memoryRunStore();
+    const lost = await fit(net(7), { train: blobs(3, 40, 3), val: blobs(1, 40, 4) }, { ...opts, store }, {
+      onStep: (st) => void (st.step === 5 && doomed.device.destroy()),
+    }).then(() => null, (e: unknown) => e);
+    expect(lost).toBeInstanceOf(DeviceLostError);
+    // The latest checkpoint is the last epoch's (step 3), intact; resume it on a fresh device.
+    const fresh = await openNodeDevice({ setDefault: false });
+    setDefaultDevice(fresh);
+    try {
+      const ck = parseCheckpoint(nn.deserializeSafetensors(store.files.get('latest.safetensors') as Uint8Array, { device: fresh }));
+      expect(ck.meta.train!.step).toBe(3);
+      const resumed = await fit(net(99), { train: blobs(3, 40, 3), val: blobs(1, 40, 4) }, { ...opts, store, resume: ck });
+      expect(resumed.steps).toBe(8);
+      expect(resumed.losses).toEqual(whole.losses);
+    } finally {
+      setDefaultDevice(dev);
+      await fresh.destroy();
+    }
   });
 
   test('the checkpoint carries the model config, normalisation and mask values: the loaded model gives the same logits', async () => {
