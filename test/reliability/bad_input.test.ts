@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { parseSafetensors } from '../../src/nn/safetensors.js';
 import { confusion } from '../../src/seg/metrics.js';
+import { expectBadCall, thrownAsync } from '../helpers/bad_calls.js';
 
 type Row = readonly [name: string, call: () => unknown, type: new (...a: never[]) => TensorError, op: string, message: RegExp];
 
@@ -109,22 +110,9 @@ function limited() {
   return d;
 }
 
-/** The error a (possibly async) call throws. */
-async function thrown(fn: () => unknown): Promise<Error> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('did not throw');
-}
-
 describe('wrong calls across the public API', () => {
   test.each(ROWS.map((r) => [r[0], r] as const))('%s', async (_n, [, fn, type, op, msg]) => {
-    const e = await thrown(fn);
-    expect(e, e.message).toBeInstanceOf(type);
-    expect(e.message.startsWith(`${op}: `), e.message).toBe(true);
-    expect(e.message).toMatch(msg);
+    expectBadCall(await thrownAsync(fn), type, op, msg);
   });
 });
 
