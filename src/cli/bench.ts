@@ -23,6 +23,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
       'nice-main': { type: 'string', default: '0' },
       lr: { type: 'string', default: '0.01' },
       profile: { type: 'boolean', default: false },
+      checkpointing: { type: 'boolean', default: false },
       dawn: { type: 'string', default: '' },
       ...CONV_FLAGS,
     },
@@ -38,7 +39,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
   const log = (msg: string) => process.stderr.write(`[bench ${name}] ${msg}\n`);
   const dev = await openNodeDevice({ niceMain, dawnFlags: v.dawn ? v.dawn.split(',') : [], kernels: convPolicy(v) });
   const conv = { fwd: dev.policy.convForward, wgrad: dev.policy.convWeightGrad };
-  const model = withDevice(dev, () => new UNet(unetOptions(name)));
+  const model = withDevice(dev, () => new UNet(unetOptions(name)).setCheckpointing(v.checkpointing));
   const params = model.parameters().reduce((s, p) => s + p.numel, 0);
   log(`${dev.description}; ${params.toLocaleString('en-US')} parameters`);
   const r = await benchModel(model, [cfg.batch, cfg.channels, cfg.size, cfg.size], dev, {
@@ -63,6 +64,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
     modes: r.modes,
     nice_main: niceMain,
     conv_variants: conv,
+    checkpointing: v.checkpointing,
     webgpu_flags: { nice_main: niceMain, dawn: v.dawn || undefined },
     adapter: r.adapter,
     gpu_peak_mb: Math.round(r.gpu_peak_bytes / 2 ** 20),

@@ -1,3 +1,4 @@
+import { isRecomputing } from '../tensor/checkpoint.js';
 import { getDefaultDevice } from '../tensor/context.js';
 import { ArgumentError, ShapeError } from '../core/errors.js';
 import { checkBoolean, checkNumber, checkOptions, show } from '../core/options.js';
@@ -95,13 +96,17 @@ export class BatchNorm2d extends Module {
   #run(x: Tensor, relu: boolean): Tensor {
     const op = 'BatchNorm2d';
     if (x.ndim !== 4) throw new ShapeError(op, `expected 4D input [N, C, H, W], got ${fmt(x.shape)}`, [x.shape]);
-    const counting = this.training && this.trackRunningStats;
+    // A checkpointed block's recompute (inside backward) normalises with the same batch statistics but must not
+    // move the running ones a second time.
+    const recompute = isRecomputing();
+    const counting = this.training && this.trackRunningStats && !recompute;
     let momentum = this.momentum ?? 0;
     if (counting && this.momentum === null) {
       if (this.#count === null) throw new ArgumentError(op, 'momentum=null needs num_batches_tracked, whose loaded value is still being read back: await a readback (e.g. of any tensor) first');
       momentum = 1 / (this.#count + 1);
     }
-    const y = (relu ? batchNormRelu : batchNorm)(x, this.running_mean, this.running_var, this.weight, this.bias, {
+    const running = recompute && this.training;
+    const y = (relu ? batchNormRelu : batchNorm)(x, running ? null : this.running_mean, running ? null : this.running_var, this.weight, this.bias, {
       training: this.training || !this.trackRunningStats,
       momentum,
       eps: this.eps,

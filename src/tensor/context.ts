@@ -76,6 +76,17 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+/** Runs `fn` with autograd recording on again (activation checkpointing's recompute inside backward). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
 /** Runs `fn` without recording autograd nodes (inference, optimizer steps, backward itself). */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;

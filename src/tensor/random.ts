@@ -73,3 +73,13 @@ export function manualSeed(seed: number): void {
 export function rngFor(seed?: number): Rng {
   return seed === undefined ? globalRng : new Rng(seed);
 }
+
+/** The global generator's state (activation checkpointing replays dropout masks from it). */
+export function globalRngState(): number[] {
+  return globalRng.getState();
+}
+
+/** Puts the global generator back to a `globalRngState()`. */
+export function setGlobalRngState(state: readonly number[]): void {
+  globalRng = Rng.fromState(state);
+}

@@ -5,6 +5,7 @@ import { Sequential } from '../nn/container.js';
 import { Conv2d, ConvTranspose2d } from '../nn/conv.js';
 import { MaxPool2d, ReLU, Upsample } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
+import { checkpoint } from '../tensor/checkpoint.js';
 import { cat, pad } from '../tensor/ops/movement.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkBoolean, checkOneOf, checkOptions } from '../core/options.js';
@@ -22,6 +23,12 @@ export interface PartOptions {
  */
 export class DoubleConv extends Module {
   readonly double_conv: Sequential;
+  /**
+   * Activation checkpointing: keep only the block's input in training and recompute its convs, BatchNorms and ReLUs
+   * in backward (one more forward of the block for about half the activation memory). Off by default; not part of
+   * the state dict. UNet.setCheckpointing() sets it on every block.
+   */
+  checkpoint = false;
 
   constructor(cin: number, cout: number, mid = cout, opts?: PartOptions) {
     super();
@@ -40,6 +47,7 @@ export class DoubleConv extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (this.checkpoint) return checkpoint((v) => this.double_conv.forward(v), [x], this.parameters());
     return this.double_conv.forward(x);
   }
 }

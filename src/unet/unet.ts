@@ -61,6 +61,17 @@ export class UNet extends Module {
     self.outc = new OutConv(width, classes);
   }
 
+  /**
+   * Activation checkpointing on (or off) for every DoubleConv: training keeps each block's input only and
+   * recomputes the block in backward. Same gradients and running statistics; less peak memory, one more forward
+   * of every block per step (bench --checkpointing measures both). Returns this.
+   */
+  setCheckpointing(on: boolean): this {
+    checkBoolean('UNet.setCheckpointing', 'on', on);
+    for (const m of this.modules()) if (m instanceof DoubleConv) m.checkpoint = on;
+    return this;
+  }
+
   down(i: number): Down {
     return (this as unknown as Record<string, Down>)[`down${i}`]!;
   }
