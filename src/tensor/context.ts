@@ -76,10 +76,9 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` with autograd recording on again (activation checkpointing's recompute inside backward). */
-export function enableGrad<T>(fn: () => T): T {
+function withGradMode<T>(on: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = true;
+  gradEnabled = on;
   try {
     return fn();
   } finally {
@@ -87,13 +86,12 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs `fn` with autograd recording on again (activation checkpointing's recompute inside backward). */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
 /** Runs `fn` without recording autograd nodes (inference, optimizer steps, backward itself). */
 export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGradMode(false, fn);
 }
