@@ -1,0 +1,123 @@
+// exportOnnx end to end: small U-Nets of every up mode, padding and merge, with random weights and randomised
+// BatchNorm statistics, exported and run in ONNX Runtime (onnxruntime-node's CPU provider, graph optimisation
+// 'all'), against our forward on the float32 CPU device and on WebGPU. Every op of the U-Net forward (conv, BN
+// with running statistics, ReLU, max, bilinear / transposed-conv upsampling, pad, cat) is continuous in its
+// input, so no near-tie or near-zero pre-activation can flip a result between engines: the float32 rounding
+// differences stay rounding-sized (the bound is 1e-4 absolute on outputs of size ~1).
+import * as ort from 'onnxruntime-node';
+import { describe, expect, test } from 'vitest';
+import { manualSeed, noGrad, tensor, withDevice, type Device } from '../../src/index.js';
+import type { StateDict } from '../../src/nn/module.js';
+import { exportOnnx } from '../../src/onnx/export.js';
+import { decodeModel } from '../../src/onnx/proto.js';
+import { UNet, type UNetOptions } from '../../src/unet/unet.js';
+import { cpu32, gpuSuite } from '../helpers/gpu.js';
+import { rng, uniformArray } from '../helpers/random.js';
+import { checkOnnxModel } from './checker.js';
+
+const { skip, dev } = await gpuSuite();
+
+/** A U-Net on `device` with the given state (random conv weights from the seeded init, random BN state). */
+function net(opts: UNetOptions, sd: StateDict, device: Device): UNet {
+  const m = withDevice(device, () => new UNet(opts));
+  m.loadStateDict(sd);
+  return m.eval();
+}
+
+/** Seeded init on the CPU, then every BatchNorm's weight, bias, running mean and variance drawn at random. */
+function randomState(opts: UNetOptions, salt: number): StateDict {
+  manualSeed(1000 + salt);
+  const base = withDevice(cpu32, () => new UNet(opts));
+  const r = rng(salt);
+  const sd: StateDict = {};
+  for (const [k, t] of Object.entries(base.stateDict())) {
+    const range: [number, number] | null = k.endsWith('running_var') ? [0.5, 2] : k.endsWith('running_mean') ? [-0.3, 0.3] : /double_conv\.[14]\.weight$/.test(k) ? [0.5, 1.5] : /double_conv\.[14]\.bias$/.test(k) ? [-0.3, 0.3] : null;
+    sd[k] = range ? tensor(uniformArray(r, t.numel, ...range), [...t.shape], { device: cpu32 }) : t;
+  }
+  return sd;
+}
+
+async function ours(m: UNet, x: Float32Array, shape: number[]): Promise<Float32Array> {
+  const xt = tensor(x, shape, { device: m.outc.conv.weight.device });
+  const y = noGrad(() => m.forward(xt));
+  const out = Float32Array.from(await y.toArray());
+  xt.dispose();
+  y.dispose();
+  return out;
+}
+
+async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+}
+
+async function runOrt(s: ort.InferenceSession, x: Float32Array, shape: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const out = await s.run({ input: new ort.Tensor('float32', x, shape) });
+  const y = out[s.outputNames[0]!]!;
+  return { data: y.data as Float32Array, dims: y.dims };
+}
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+// [name, options, traced input shape, second input shape (another batch and spatial size)]
+const CASES: [string, UNetOptions, number[], number[]][] = [
+  ['transpose, same', { inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'same' }, [1, 1, 32, 32], [2, 1, 37, 29]],
+  ['bilinear, same', { inChannels: 3, classes: 2, width: 4, depth: 2, padding: 'same', bilinear: true }, [1, 3, 32, 32], [2, 3, 27, 21]],
+  ['transpose, valid', { inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'valid' }, [1, 1, 60, 60], [2, 1, 45, 51]],
+  ['bilinear, valid', { inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'valid', bilinear: true }, [1, 1, 60, 60], [2, 1, 45, 51]],
+  ['transpose, valid, crop merge', { inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'valid', merge: 'crop' }, [1, 1, 60, 60], [2, 1, 61, 57]],
+  ['transpose, same, depth 4, no bias', { inChannels: 1, classes: 1, width: 2, depth: 4, padding: 'same', bias: false }, [1, 1, 33, 35], [2, 1, 48, 17]],
+];
+
+describe('exportOnnx: the U-Net in ONNX Runtime equals our forward', () => {
+  test.each(CASES)('%s', async (name, opts, shape, shape2) => {
+    const salt = CASES.findIndex((c) => c[0] === name);
+    const sd = randomState(opts, salt);
+    const cpuNet = net(opts, sd, cpu32);
+    const r = rng(100 + salt);
+    const x = uniformArray(r, shape.reduce((a, b) => a * b), -1, 1);
+    const refCpu = await ours(cpuNet, x, shape);
+    const bytes = await exportOnnx(cpuNet, shape, { metadata: { case: name } });
+    checkOnnxModel(decodeModel(bytes));
+    const s = await session(bytes);
+    const got = await runOrt(s, x, shape);
+    const out = UNet.outputSize(shape[2]!, opts);
+    expect(got.dims).toEqual([shape[0], opts.classes, out, UNet.outputSize(shape[3]!, opts)]);
+    const dCpu = maxAbs(got.data, refCpu);
+    expect(dCpu).toBeLessThanOrEqual(1e-4);
+
+    // Dynamic axes: another batch and spatial size through the same model.
+    const x2 = uniformArray(r, shape2.reduce((a, b) => a * b), -1, 1);
+    const got2 = await runOrt(s, x2, shape2);
+    const d2 = maxAbs(got2.data, await ours(cpuNet, x2, shape2));
+    expect(got2.dims).toEqual([shape2[0], opts.classes, UNet.outputSize(shape2[2]!, opts), UNet.outputSize(shape2[3]!, opts)]);
+    expect(d2).toBeLessThanOrEqual(1e-4);
+
+    // A fixed-size export of the same model (constant pads, folded shapes) agrees too.
+    const fixed = await session(await exportOnnx(cpuNet, shape, { dynamicAxes: false }));
+    const dFixed = maxAbs((await runOrt(fixed, x, shape)).data, refCpu);
+    expect(dFixed).toBeLessThanOrEqual(1e-4);
+    const scale = refCpu.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    expect(scale).toBeGreaterThan(0.05);
+    console.log(`[onnx] ${name}: max |ours| ${scale.toFixed(3)}, max |ort - ours cpu| ${dCpu.toExponential(2)} at ${shape.join('x')}, ${d2.toExponential(2)} at ${shape2.join('x')}, fixed-size export ${dFixed.toExponential(2)}`);
+    await s.release();
+    await fixed.release();
+  });
+
+  test.skipIf(skip).each(CASES)('%s: exported from the WebGPU model, equals its forward', async (name, opts, shape) => {
+    const salt = CASES.findIndex((c) => c[0] === name);
+    const gpuNet = net(opts, randomState(opts, salt), dev);
+    const x = uniformArray(rng(200 + salt), shape.reduce((a, b) => a * b), -1, 1);
+    const ref = await ours(gpuNet, x, shape);
+    const s = await session(await exportOnnx(gpuNet, shape));
+    const d = maxAbs((await runOrt(s, x, shape)).data, ref);
+    console.log(`[onnx] ${name}: max |ort - ours webgpu| ${d.toExponential(2)}`);
+    expect(d).toBeLessThanOrEqual(1e-4);
+    await s.release();
+    gpuNet.dispose();
+  });
+});
