@@ -120,20 +120,31 @@ const join = (path: string, name: string) => (path ? `${path}.${name}` : name);
 const pair = (p: number | readonly number[]) => (typeof p === 'number' ? [p, p] : [p[0]!, p[1]!]);
 const mapSpatial = (s: Dim[], c: number, f: (d: number, axis: 0 | 1) => number): Dim[] => [s[0]!, c, ...[0, 1].map((a) => (s[2 + a] === null ? null : f(s[2 + a]!, a as 0 | 1)))];
 
+/**
+ * Whether `m` is a `C` whose forward is C's own: a subclass that replaces forward computes something else, so it
+ * is refused rather than written as C.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function is<T extends Module>(m: Module, C: abstract new (...args: any[]) => T, where: string): m is T {
+  if (!(m instanceof C)) return false;
+  if (m.forward !== C.prototype.forward) throw new ArgumentError(OP, `'${where}': ${m.constructor.name} replaces ${C.name}.forward, which the exporter cannot see into`);
+  return true;
+}
+
 /** Writes module `m` (at state-dict path `path`) applied to `x`; returns the output value. */
 function emit(g: GraphBuilder, m: Module, path: string, x: Value): Value {
   const here = path || m.constructor.name;
   if (m.training) throw new ArgumentError(OP, `${here} (${m.constructor.name}) is in training mode; call model.eval() before exporting`);
-  if (m instanceof Sequential) {
+  if (is(m, Sequential, here)) {
     let y = x;
     for (const [k, child] of m.namedChildren()) y = emit(g, child, join(path, k), y);
     return y;
   }
-  if (m instanceof UNet) return emitUNet(g, m, path, x);
-  if (m instanceof DoubleConv) return emit(g, m.double_conv, join(path, 'double_conv'), x);
-  if (m instanceof Down) return emit(g, m.maxpool_conv, join(path, 'maxpool_conv'), x);
-  if (m instanceof OutConv) return emit(g, m.conv, join(path, 'conv'), x);
-  if (m instanceof Conv2d) {
+  if (is(m, UNet, here)) return emitUNet(g, m, path, x);
+  if (is(m, DoubleConv, here)) return emit(g, m.double_conv, join(path, 'double_conv'), x);
+  if (is(m, Down, here)) return emit(g, m.maxpool_conv, join(path, 'maxpool_conv'), x);
+  if (is(m, OutConv, here)) return emit(g, m.conv, join(path, 'conv'), x);
+  if (is(m, Conv2d, here)) {
     const [kh, kw] = m.kernelSize;
     const [dh, dw] = m.dilation;
     let lo: number[], hi: number[];
@@ -149,7 +160,7 @@ function emit(g: GraphBuilder, m: Module, path: string, x: Value): Value {
     const shape = mapSpatial(x.shape, m.outChannels, (d, a) => Math.floor((d + lo[a]! + hi[a]! - m.dilation[a]! * (m.kernelSize[a]! - 1) - 1) / m.stride[a]!) + 1);
     return { name, shape };
   }
-  if (m instanceof ConvTranspose2d) {
+  if (is(m, ConvTranspose2d, here)) {
     const inputs = [x.name, g.param(join(path, 'weight'), m.weight)];
     if (m.bias) inputs.push(g.param(join(path, 'bias'), m.bias));
     const name = g.one('ConvTranspose', inputs, here, {
@@ -159,7 +170,7 @@ function emit(g: GraphBuilder, m: Module, path: string, x: Value): Value {
     const shape = mapSpatial(x.shape, m.outChannels, (d, a) => (d - 1) * m.stride[a]! - 2 * m.padding[a]! + m.dilation[a]! * (m.kernelSize[a]! - 1) + m.outputPadding[a]! + 1);
     return { name, shape };
   }
-  if (m instanceof BatchNorm2d) {
+  if (is(m, BatchNorm2d, here)) {
     if (!m.running_mean || !m.running_var) throw new ArgumentError(OP, `${here}: a BatchNorm2d without running statistics (trackRunningStats false) normalises by batch statistics even in eval mode, which ONNX's BatchNormalization does not`);
     const c = m.numFeatures;
     const scale = m.weight ? g.param(join(path, 'weight'), m.weight) : g.constant(new Array<number>(c).fill(1), 'f32');
@@ -168,20 +179,20 @@ function emit(g: GraphBuilder, m: Module, path: string, x: Value): Value {
     const variance = g.param(join(path, 'running_var'), m.running_var);
     return { name: g.one('BatchNormalization', [x.name, scale, bias, mean, variance], here, { epsilon: float(m.eps) }), shape: x.shape };
   }
-  if (m instanceof ReLU) return { name: g.one('Relu', [x.name], here), shape: x.shape };
-  if (m instanceof LeakyReLU) return { name: g.one('LeakyRelu', [x.name], here, { alpha: float(m.negativeSlope) }), shape: x.shape };
-  if (m instanceof Sigmoid) return { name: g.one('Sigmoid', [x.name], here), shape: x.shape };
-  if (m instanceof Tanh) return { name: g.one('Tanh', [x.name], here), shape: x.shape };
+  if (is(m, ReLU, here)) return { name: g.one('Relu', [x.name], here), shape: x.shape };
+  if (is(m, LeakyReLU, here)) return { name: g.one('LeakyRelu', [x.name], here, { alpha: float(m.negativeSlope) }), shape: x.shape };
+  if (is(m, Sigmoid, here)) return { name: g.one('Sigmoid', [x.name], here), shape: x.shape };
+  if (is(m, Tanh, here)) return { name: g.one('Tanh', [x.name], here), shape: x.shape };
   // Eval mode: dropout is the identity.
-  if (m instanceof Identity || m instanceof Dropout || m instanceof Dropout2d) return x;
-  if (m instanceof MaxPool2d) {
+  if (is(m, Identity, here) || is(m, Dropout, here) || is(m, Dropout2d, here)) return x;
+  if (is(m, MaxPool2d, here)) {
     const k = pair(m.kernelSize), s = pair(m.stride), p = pair(m.padding), d = pair(m.dilation);
     const name = g.one('MaxPool', [x.name], here, { kernel_shape: ints(k), strides: ints(s), pads: ints([...p, ...p]), dilations: ints(d), ceil_mode: int(m.ceilMode ? 1 : 0) });
     // ceil mode: PyTorch drops a last window that starts in the padding; the shape is left to the runtime.
     const shape = mapSpatial(x.shape, x.shape[1] as number, (n, a) => (m.ceilMode ? NaN : Math.floor((n + 2 * p[a]! - d[a]! * (k[a]! - 1) - 1) / s[a]!) + 1));
     return { name, shape: shape.map((v) => (Number.isNaN(v) ? null : v)) };
   }
-  if (m instanceof Upsample) return emitUpsample(g, m, here, x);
+  if (is(m, Upsample, here)) return emitUpsample(g, m, here, x);
   throw new ArgumentError(OP, `no ONNX mapping for ${m.constructor.name} at '${here}' (exported: Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, Upsample, Identity, Dropout, the U-Net and its parts)`);
 }
 

@@ -21,7 +21,8 @@ export function randomState(opts: UNetOptions, salt: number): StateDict {
   const r = rng(salt);
   const sd: StateDict = {};
   for (const [k, t] of Object.entries(base.stateDict())) {
-    const range: [number, number] | null = k.endsWith('running_var') ? [0.5, 2] : k.endsWith('running_mean') ? [-0.3, 0.3] : /double_conv\.[14]\.weight$/.test(k) ? [0.5, 1.5] : /double_conv\.[14]\.bias$/.test(k) ? [-0.3, 0.3] : null;
+    // outc's weights well above the default init's (1 / sqrt(width)), so the logits are of size ~1, not ~0.1.
+    const range: [number, number] | null = k.endsWith('running_var') ? [0.5, 2] : k.endsWith('running_mean') ? [-0.3, 0.3] : /double_conv\.[14]\.weight$/.test(k) ? [0.5, 1.5] : /double_conv\.[14]\.bias$/.test(k) ? [-0.3, 0.3] : k === 'outc.conv.weight' ? [-3, 3] : null;
     sd[k] = range ? tensor(uniformArray(r, t.numel, ...range), [...t.shape], { device: cpu32 }) : t;
   }
   return sd;
