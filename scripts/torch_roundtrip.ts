@@ -2,8 +2,9 @@
 // Runtime" has the commands):
 //   npx tsx scripts/torch_roundtrip.ts demo-checkpoint --out CKPT [--width 16 --depth 4 --padding same --bilinear --classes 1 --in 1]
 //       a checkpoint of random weights and random BatchNorm statistics (use your `unet-webgpu train` checkpoint instead)
-//   npx tsx scripts/torch_roundtrip.ts reference --weights CKPT --out REF [--size 128 --batch 1 --seed 1]
-//       REF holds a seeded input x and our eval-mode forward `out` (float32 CPU device), and the model options
+//   npx tsx scripts/torch_roundtrip.ts reference --weights CKPT --out REF [--size 128 --batch 1 --seed 1 --gpu]
+//       REF holds a seeded input x and our eval-mode forward `out` (float32 CPU device, or WebGPU with --gpu), and the
+//       model options
 //   npx tsx scripts/torch_roundtrip.ts check --weights BACK --reference REF [--strip-prefixes]
 //       loads what PyTorch wrote back (a checkpoint, or a plain PyTorch state dict: the options come from REF) and
 //       prints the max |ours(BACK) - REF.out|
@@ -13,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { choiceFlag, intFlag } from '../src/cli/args.js';
 import { ArgumentError } from '../src/core/errors.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_KEY, checkpointTensors, cpuDevice, loadSafetensors, loadSegModel, manualSeed, noGrad, randn, saveCheckpoint, saveSafetensors, tensor, UNet, withDevice, type UNetOptions } from '../src/node.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_KEY, checkpointTensors, cpuDevice, loadSafetensors, loadSegModel, manualSeed, openNodeDevice, noGrad, randn, saveCheckpoint, saveSafetensors, tensor, UNet, withDevice, type UNetOptions } from '../src/node.js';
 import { Rng } from '../src/tensor/random.js';
 
 const dev = cpuDevice();
@@ -45,15 +46,18 @@ async function demoCheckpoint(): Promise<void> {
 }
 
 async function reference(): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { weights: { type: 'string' }, out: { type: 'string' }, size: { type: 'string', default: '128' }, batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' } } });
+  const { values: v } = parseArgs({ args: argv, options: { weights: { type: 'string' }, out: { type: 'string' }, size: { type: 'string', default: '128' }, batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' }, gpu: { type: 'boolean', default: false } } });
   if (!v.weights || !v.out) throw new ArgumentError('reference', '--weights and --out are required');
-  const { model } = await loadSegModel(v.weights, { device: dev });
+  const on = v.gpu ? await openNodeDevice({ setDefault: false }) : dev;
+  const { model } = await loadSegModel(v.weights, { device: on });
   const size = intFlag('reference', 'size', v.size);
   const shape = [intFlag('reference', 'batch', v.batch), model.config.inChannels, size, size];
-  const x = withDevice(dev, () => randn(shape, { seed: intFlag('reference', 'seed', v.seed, 0) }));
+  const x = withDevice(on, () => randn(shape, { seed: intFlag('reference', 'seed', v.seed, 0) }));
+  const t0 = performance.now();
   const out = noGrad(() => model.forward(x));
-  await saveSafetensors(v.out, { x, out }, { config: JSON.stringify(model.config), device: dev.description });
-  console.log(`wrote ${v.out}: x ${JSON.stringify(shape)} -> out ${JSON.stringify(out.shape)} (our forward, eval mode, ${dev.description})`);
+  await saveSafetensors(v.out, { x, out }, { config: JSON.stringify(model.config), device: on.description });
+  console.log(`wrote ${v.out}: x ${JSON.stringify(shape)} -> out ${JSON.stringify(out.shape)} (our forward, eval mode, ${on.description}, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  if (on !== dev) await on.destroy();
 }
 
 async function check(): Promise<void> {

@@ -31,6 +31,9 @@ const CASES: [string, () => Module, number[], number[]][] = [
   ['strided conv, max pool (stride, padding), transposed conv (padding, output padding), Sigmoid', () => new nn.Sequential(
     new nn.Conv2d(1, 4, 3, { stride: 2, padding: 1 }), new nn.MaxPool2d(3, { stride: 2, padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(),
     new nn.ConvTranspose2d(4, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }), new nn.Sigmoid()), [2, 1, 19, 16], [1, 1, 24, 31]],
+  ['max pool in ceil mode (a last window starting in the padding is dropped, as PyTorch)', () => new nn.Sequential(
+    // kernel 2, stride 3, padding 1: sizes 7, 10, 4, 13 each have a ceil window that starts in the padding.
+    new nn.Conv2d(1, 2, 1), new nn.MaxPool2d(2, { stride: 3, padding: 1, ceilMode: true }), new nn.MaxPool2d(2, { ceilMode: true })), [1, 1, 7, 10], [2, 1, 4, 13]],
   ['Upsample nearest x2, bilinear x1.5 (half pixel), bilinear by size, valid conv, Identity', () => new nn.Sequential(
     new nn.Upsample({ scaleFactor: 2 }), new nn.Conv2d(2, 3, 3, { padding: 'valid' }), new nn.Upsample({ scaleFactor: 1.5, mode: 'bilinear' }),
     new nn.Identity(), new nn.Upsample({ size: [9, 14], mode: 'bilinear', alignCorners: true })), [1, 2, 7, 6], [2, 2, 5, 9]],

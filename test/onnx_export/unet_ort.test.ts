@@ -22,6 +22,9 @@ const CASES: [string, UNetOptions, number[], number[]][] = [
   ['transpose, valid', { inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'valid' }, [1, 1, 60, 60], [2, 1, 45, 51]],
   ['bilinear, valid', { inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'valid', bilinear: true }, [1, 1, 60, 60], [2, 1, 45, 51]],
   ['transpose, valid, crop merge', { inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'valid', merge: 'crop' }, [1, 1, 60, 60], [2, 1, 61, 57]],
+  // The seed's shape (depth 4, valid padding, biases, 1 -> 1), narrow: at its smallest input and at an odd one.
+  ['seed shape: transpose, valid, depth 4', { inChannels: 1, classes: 1, width: 4, depth: 4, padding: 'valid' }, [1, 1, 140, 140], [2, 1, 157, 149]],
+  ['seed shape: bilinear, valid, depth 4', { inChannels: 1, classes: 1, width: 4, depth: 4, padding: 'valid', bilinear: true }, [1, 1, 140, 140], [2, 1, 157, 149]],
   ['transpose, same, depth 4, no bias', { inChannels: 1, classes: 1, width: 2, depth: 4, padding: 'same', bias: false }, [1, 1, 33, 35], [2, 1, 48, 17]],
 ];
 
