@@ -5,7 +5,7 @@
 //   npx tsx scripts/torch_roundtrip.ts reference --weights CKPT --out REF [--size 128 --batch 1 --seed 1 --gpu]
 //       REF holds a seeded input x and our eval-mode forward `out` (float32 CPU device, or WebGPU with --gpu), and the
 //       model options
-//   npx tsx scripts/torch_roundtrip.ts check --weights BACK --reference REF [--strip-prefixes]
+//   npx tsx scripts/torch_roundtrip.ts check --weights BACK --reference REF [--strip-prefixes --gpu]
 //       loads what PyTorch wrote back (a checkpoint, or a plain PyTorch state dict: the options come from REF) and
 //       prints the max |ours(BACK) - REF.out|
 //   npx tsx scripts/torch_roundtrip.ts onnx --model FILE.onnx --reference REF
@@ -18,6 +18,8 @@ import { CHECKPOINT_FORMAT, CHECKPOINT_KEY, checkpointTensors, cpuDevice, loadSa
 import { Rng } from '../src/tensor/random.js';
 
 const dev = cpuDevice();
+/** The float32 CPU device, or WebGPU (Dawn) with --gpu. */
+const deviceFor = async (gpu: boolean) => (gpu ? openNodeDevice({ setDefault: false }) : dev);
 const [mode, ...argv] = process.argv.slice(2);
 
 async function demoCheckpoint(): Promise<void> {
@@ -48,7 +50,7 @@ async function demoCheckpoint(): Promise<void> {
 async function reference(): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: { weights: { type: 'string' }, out: { type: 'string' }, size: { type: 'string', default: '128' }, batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' }, gpu: { type: 'boolean', default: false } } });
   if (!v.weights || !v.out) throw new ArgumentError('reference', '--weights and --out are required');
-  const on = v.gpu ? await openNodeDevice({ setDefault: false }) : dev;
+  const on = await deviceFor(v.gpu);
   const { model } = await loadSegModel(v.weights, { device: on });
   const size = intFlag('reference', 'size', v.size);
   const shape = [intFlag('reference', 'batch', v.batch), model.config.inChannels, size, size];
@@ -61,15 +63,16 @@ async function reference(): Promise<void> {
 }
 
 async function check(): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { weights: { type: 'string' }, reference: { type: 'string' }, 'strip-prefixes': { type: 'boolean', default: false } } });
+  const { values: v } = parseArgs({ args: argv, options: { weights: { type: 'string' }, reference: { type: 'string' }, 'strip-prefixes': { type: 'boolean', default: false }, gpu: { type: 'boolean', default: false } } });
   if (!v.weights || !v.reference) throw new ArgumentError('check', '--weights and --reference are required');
-  const ref = await loadSafetensors(v.reference, { device: dev });
-  const file = await loadSafetensors(v.weights, { device: dev });
+  const on = await deviceFor(v.gpu);
+  const ref = await loadSafetensors(v.reference, { device: on });
+  const file = await loadSafetensors(v.weights, { device: on });
   let model: UNet;
-  if (file.metadata[CHECKPOINT_KEY]) model = (await loadSegModel(v.weights, { device: dev, stripPrefixes: v['strip-prefixes'] })).model;
+  if (file.metadata[CHECKPOINT_KEY]) model = (await loadSegModel(v.weights, { device: on, stripPrefixes: v['strip-prefixes'] })).model;
   else {
     // A plain PyTorch state dict (milesial's keys): the options are the reference's.
-    model = withDevice(dev, () => new UNet(JSON.parse(ref.metadata.config!) as UNetOptions));
+    model = withDevice(on, () => new UNet(JSON.parse(ref.metadata.config!) as UNetOptions));
     model.loadStateDict(file.tensors, { stripPrefixes: v['strip-prefixes'] });
     model.eval();
   }
@@ -78,6 +81,7 @@ async function check(): Promise<void> {
   let d = 0;
   for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(got[i]! - want[i]!));
   console.log(`${v.weights} (${file.metadata[CHECKPOINT_KEY] ? 'checkpoint' : 'plain state dict'}, ${Object.keys(file.tensors).length} tensors) loaded; max |ours - reference| = ${d.toExponential(2)} over ${want.length} logits`);
+  if (on !== dev) await on.destroy();
   if (!(d <= 1e-5)) process.exitCode = 1;
 }
 
