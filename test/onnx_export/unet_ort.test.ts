@@ -57,8 +57,8 @@ describe('exportOnnx: the U-Net in ONNX Runtime equals our forward', () => {
     const dFixed = maxAbs((await runOrt(fixed, x, shape)).data, refCpu);
     expect(dFixed).toBeLessThanOrEqual(1e-4);
     const scale = refCpu.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
-    // Not a test on (near) zeros: the logits are at least 200x the tolerance (typically 0.1-3).
-    expect(scale).toBeGreaterThan(0.02);
+    // Not a test on (near) zeros: the logits reach at least 1000x the tolerance (0.33-1.9 for these fixed models).
+    expect(scale).toBeGreaterThan(0.1);
     console.log(`[onnx] ${name}: max |ours| ${scale.toFixed(3)}, max |ort - ours cpu| ${dCpu.toExponential(2)} at ${shape.join('x')}, ${d2.toExponential(2)} at ${shape2.join('x')}, fixed-size export ${dFixed.toExponential(2)}`);
     await s.release();
     await fixed.release();
