@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+# onnxruntime-node (a test dependency) ships its CPU runtime; its install script would fetch CUDA files from NuGet.
+# .npmrc says the same (onnxruntime-node-install=skip) for a plain `npm ci`; npm may stop passing unknown keys on.
+export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 

@@ -49,6 +49,9 @@ export type { SummaryResult, SummaryRow, SummaryOptions } from './nn/summary.js'
 export { UNet } from './unet/unet.js';
 export type { UNetOptions } from './unet/unet.js';
 export { DoubleConv, Down, Up, OutConv } from './unet/parts.js';
+export { exportOnnx, ONNX_OPSETS } from './onnx/export.js';
+export type { ExportOnnxOptions } from './onnx/export.js';
+export { checkpointOnnxMetadata, onnxCheckpointMeta } from './onnx/metadata.js';
 export { CONFIGS as UNET_CONFIGS, unetOptions } from './unet/configs.js';
 export { checkTorch, formatCheck } from './unet/check_torch.js';
 export type { CheckResult, CheckRow } from './unet/check_torch.js';

@@ -227,10 +227,11 @@ export async function loadCheckpoint(path: string, opts: { device?: Backend } = 
 }
 
 /** The UNet of a checkpoint, weights loaded, in eval mode, with the metadata predict needs (normalisation, classes, mask values). */
-export async function loadSegModel(path: string, opts: { device?: Backend } = {}): Promise<{ model: UNet; meta: SegCheckpointMeta }> {
-  const ck = await loadCheckpoint(path, opts);
+export async function loadSegModel(path: string, opts: { device?: Backend; stripPrefixes?: boolean | readonly string[] } = {}): Promise<{ model: UNet; meta: SegCheckpointMeta }> {
+  const { stripPrefixes, ...load } = opts;
+  const ck = await loadCheckpoint(path, load);
   try {
-    return segModelFromCheckpoint(ck);
+    return segModelFromCheckpoint(ck, stripPrefixes === undefined ? undefined : { stripPrefixes });
   } finally {
     disposeCheckpoint(ck);
   }

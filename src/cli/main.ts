@@ -115,6 +115,7 @@ const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   kernels: [async (a) => (await import('./kernels.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
   predict: [async (a) => (await import('./predict.js')).predictCmd(a), 'segment images with a checkpoint: --weights CKPT --input FILE|DIR --out DIR [--tile N --overlap F --tta --overlay] (--help)'],
   evaluate: [async (a) => (await import('./evaluate.js')).evaluateCmd(a), 'Dice, IoU, pixel error, HD95 per image and mean: --pred DIR --masks DIR [--classes K --json] (--help)'],
+  export: [async (a) => (await import('./export.js')).exportCmd(a), 'a checkpoint as an ONNX model for ONNX Runtime / Triton: --weights CKPT --onnx FILE [--opset 17 --fixed --size N --strip-prefixes] (--help)'],
   summary: [summaryCmd, "torchinfo's table: --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop]"],
 };
 

@@ -11,8 +11,9 @@ import { intFlag, numFlag } from './args.js';
 import { ArgumentError } from '../core/errors.js';
 import { encodePng, type RasterImage } from '../data/image.js';
 import { loadSegModel, openNodeDevice, readImage, writeAtomic } from '../node.js';
-import { argmaxClasses, predictTiled, type PlaneImage, type PredictOptions } from '../seg/predict.js';
+import { argmaxClasses, predictTiled, type PlaneImage, type PredictOptions, type TileModel } from '../seg/predict.js';
 import type { UNet } from '../unet/unet.js';
+import type { SegDataMeta } from '../seg/checkpoint.js';
 
 /**
  * How raw pixels become the model's input: per-channel mean and std of values scaled to [0, 1] by the format's
@@ -93,7 +94,7 @@ async function inputFiles(inputs: string | readonly string[]): Promise<string[]>
  * probabilities/NAME.png (16-bit: the foreground probability for binary models, NAME_cK.png per class otherwise) and,
  * with `overlay`, overlays/NAME.png. NAME is the input's base name (-PAGE added for multi-page TIFFs).
  */
-export async function predictFiles(model: UNet, normalization: Normalization, inputs: string | readonly string[], outDir: string, opts: PredictFilesOptions = {}): Promise<PredictedPage[]> {
+export async function predictFiles(model: UNet | TileModel, normalization: Normalization, inputs: string | readonly string[], outDir: string, opts: PredictFilesOptions = {}): Promise<PredictedPage[]> {
   const { threshold = 0.5, probabilities = true, overlay = false, log } = opts;
   const K = model.config.classes;
   const binary = K <= 2;
@@ -146,12 +147,13 @@ export async function predictFiles(model: UNet, normalization: Normalization, in
   return out;
 }
 
-export const PREDICT_HELP = `usage: unet-webgpu predict --weights CKPT --input FILE|DIR --out DIR [flags]
+export const PREDICT_HELP = `usage: unet-webgpu predict --weights CKPT|--onnx MODEL --input FILE|DIR --out DIR [flags]
 
 Segments images of any size with a checkpoint written by \`unet-webgpu train\` (its model, normalisation and mask values
 come from the checkpoint): overlapping tiles with mirrored borders, blended with a Gaussian weight.
 
   --weights CKPT     a checkpoint (best.safetensors or latest.safetensors of a run folder)
+  --onnx MODEL       instead of --weights: a model from \`unet-webgpu export\`, run in ONNX Runtime (onnxruntime-node, CPU)
   --input FILE|DIR   a PNG, JPEG or TIFF file (every page of a stack), or a folder of them
   --out DIR          writes masks/NAME.png (the training masks' values), probabilities/NAME.png (16-bit), overlays/
   --tile N           input tile edge (default: from the device's limits)
@@ -166,27 +168,41 @@ export async function predictCmd(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      weights: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, overlap: { type: 'string' },
+      weights: { type: 'string' }, onnx: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, tile: { type: 'string' }, overlap: { type: 'string' },
       threshold: { type: 'string' }, tta: { type: 'boolean', default: false }, overlay: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) return void console.log(PREDICT_HELP);
-  for (const k of ['weights', 'input', 'out'] as const) if (!v[k]) throw new ArgumentError('predict', `--${k} is required (see --help)`);
+  if (!v.weights === !v.onnx) throw new ArgumentError('predict', 'give one of --weights CKPT and --onnx MODEL (see --help)');
+  for (const k of ['input', 'out'] as const) if (!v[k]) throw new ArgumentError('predict', `--${k} is required (see --help)`);
   const overlap = v.overlap === undefined ? undefined : numFlag('predict', 'overlap', v.overlap, 0);
   if (overlap !== undefined && overlap >= 1) throw new ArgumentError('predict', `--overlap must be in [0, 1), got '${v.overlap}'`);
-  const dev = await openNodeDevice();
-  try {
-    const { model, meta } = await loadSegModel(v.weights!, { device: dev });
-    const pages = await predictFiles(model, meta.data.normalization, v.input!, v.out!, {
+  const run = async (model: UNet | TileModel, data: SegDataMeta, where: string) => {
+    const pages = await predictFiles(model, data.normalization, v.input!, v.out!, {
       tile: v.tile === undefined ? undefined : intFlag('predict', 'tile', v.tile),
       overlap,
       tta: v.tta,
       overlay: v.overlay,
       threshold: v.threshold === undefined ? undefined : numFlag('predict', 'threshold', v.threshold, 0),
-      maskValues: meta.data.mapping.values,
+      maskValues: data.mapping.values,
       log: (line) => console.log(line),
     });
-    console.log(`predicted ${pages.length} page(s) on ${dev.description} -> ${v.out}`);
+    console.log(`predicted ${pages.length} page(s) on ${where} -> ${v.out}`);
+  };
+  if (v.onnx) {
+    const { loadOnnxSegModel } = await import('./onnx_model.js');
+    const onnx = await loadOnnxSegModel(v.onnx);
+    try {
+      await run(onnx.model, onnx.meta.data, 'ONNX Runtime (CPU)');
+    } finally {
+      await onnx.close();
+    }
+    return;
+  }
+  const dev = await openNodeDevice();
+  try {
+    const { model, meta } = await loadSegModel(v.weights!, { device: dev });
+    await run(model, meta.data, dev.description);
     model.dispose();
   } finally {
     await dev.destroy();

@@ -1,7 +1,7 @@
 // torch.nn-like layer: modules with PyTorch's state-dict names, layers, initialisers, optimizers,
 // learning-rate schedulers, gradient clipping and safetensors (browser-safe; files live in 'unet-webgpu/node').
 export { Parameter } from './parameter.js';
-export { Module } from './module.js';
+export { Module, stripKeyPrefixes, TORCH_WRAPPER_PREFIXES } from './module.js';
 export type { StateDict, LoadStateDictOptions, IncompatibleKeys } from './module.js';
 export { Sequential, ModuleList } from './container.js';
 export { Conv2d, ConvTranspose2d } from './conv.js';

@@ -1,4 +1,4 @@
-import { DeviceMismatchError, DTypeError, StateDictError } from '../core/errors.js';
+import { ArgumentError, DeviceMismatchError, DTypeError, StateDictError } from '../core/errors.js';
 import { traceForward } from '../tensor/anomaly.js';
 import { checkBoolean, checkOptions, show } from '../core/options.js';
 import { keep } from '../tensor/scope.js';
@@ -16,6 +16,30 @@ export type StateDict = Record<string, Tensor>;
 export interface LoadStateDictOptions {
   /** Missing or unexpected keys are an error (default true). Shape mismatches are an error either way. */
   strict?: boolean;
+  /**
+   * Key prefixes PyTorch tools add, removed before matching: true = 'module.' (DistributedDataParallel /
+   * DataParallel) and '_orig_mod.' (torch.compile), or a list of your own. Applied repeatedly at the start of each
+   * key ('module._orig_mod.inc...' -> 'inc...'); two keys that become one are an error. Default false.
+   */
+  stripPrefixes?: boolean | readonly string[];
+}
+
+/** The prefixes stripPrefixes: true removes: DistributedDataParallel's and torch.compile's. */
+export const TORCH_WRAPPER_PREFIXES: readonly string[] = ['module.', '_orig_mod.'];
+
+/** `sd` with `prefixes` removed from the start of its keys (repeatedly); ArgumentError when two keys collide. */
+export function stripKeyPrefixes<T>(sd: Record<string, T>, prefixes: readonly string[], op = 'stripKeyPrefixes'): Record<string, T> {
+  if (!Array.isArray(prefixes) || prefixes.some((p) => typeof p !== 'string' || !p)) throw new ArgumentError(op, `stripPrefixes must be true, false or a list of non-empty strings, got ${show(prefixes)}`);
+  const out: Record<string, T> = {};
+  const from = new Map<string, string>();
+  for (const [key, v] of Object.entries(sd)) {
+    let k = key;
+    for (let p = prefixes.find((q) => k.startsWith(q)); p; p = prefixes.find((q) => k.startsWith(q))) k = k.slice(p.length);
+    if (from.has(k)) throw new ArgumentError(op, `keys '${from.get(k)}' and '${key}' both become '${k}' once the prefixes ${prefixes.map((p) => `'${p}'`).join(', ')} are stripped`);
+    from.set(k, key);
+    out[k] = v;
+  }
+  return out;
 }
 
 /** What loadStateDict left out (non-strict mode), as torch's `_IncompatibleKeys`. */
@@ -165,8 +189,10 @@ export abstract class Module {
    * keys it left out. Sources may be on this module's device or on a CPU device (dtype converted there).
    */
   loadStateDict(sd: StateDict, opts?: LoadStateDictOptions): IncompatibleKeys {
-    const { strict = true } = checkOptions('loadStateDict', opts, { strict: true });
+    const { strict = true, stripPrefixes = false } = checkOptions('loadStateDict', opts, { strict: true, stripPrefixes: true });
     checkBoolean('loadStateDict', 'strict', strict);
+    if (stripPrefixes === true) sd = stripKeyPrefixes(sd, TORCH_WRAPPER_PREFIXES, 'loadStateDict');
+    else if (stripPrefixes !== false) sd = stripKeyPrefixes(sd, stripPrefixes, 'loadStateDict');
     const slots = this.#slots('', []);
     const known = new Set(slots.map((s) => s.key));
     const missing: string[] = [];

@@ -7,7 +7,8 @@ import { FormatError } from '../core/errors.js';
 import type { MaskMapping, Normalization } from '../data/dataset.js';
 import type { OptimizerStateDict, ParamState } from '../nn/optim.js';
 import type { Optimizer } from '../nn/optim.js';
-import type { StateDict } from '../nn/module.js';
+import type { LoadStateDictOptions, StateDict } from '../nn/module.js';
+import { checkOptions } from '../core/options.js';
 import type { SafetensorsFile } from '../nn/safetensors.js';
 import { withDevice } from '../tensor/context.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -139,13 +140,16 @@ export function optimizerStateOf(ck: SegCheckpoint): OptimizerStateDict {
   return { state, param_groups: t.optimizer.paramGroups as OptimizerStateDict['param_groups'] };
 }
 
-/** The UNet of a checkpoint with its weights loaded (strict), in eval mode, and the checkpoint's metadata. */
-export function segModelFromCheckpoint(ck: SegCheckpoint): { model: UNet; meta: SegCheckpointMeta } {
+/**
+ * The UNet of a checkpoint with its weights loaded (strict), in eval mode, and the checkpoint's metadata.
+ * stripPrefixes: state-dict keys saved from a DDP-wrapped or torch.compile'd model ('model.module.inc...') load too.
+ */
+export function segModelFromCheckpoint(ck: SegCheckpoint, opts?: Pick<LoadStateDictOptions, 'stripPrefixes'>): { model: UNet; meta: SegCheckpointMeta } {
   const first = Object.values(ck.model)[0];
   if (!first) throw new FormatError('checkpoint: it holds no model tensors');
   // The model lives where the checkpoint was loaded.
   const model = withDevice(first.device, () => new UNet(ck.meta.model));
-  model.loadStateDict(ck.model);
+  model.loadStateDict(ck.model, { ...checkOptions('segModelFromCheckpoint', opts, { stripPrefixes: true }) });
   model.eval();
   return { model, meta: ck.meta };
 }

@@ -211,19 +211,46 @@ function reflect(i: number, n: number): number {
 const FLIPS: readonly (readonly [boolean, boolean])[] = [[false, false], [false, true], [true, false], [true, true]];
 
 /**
+ * A model predictTiled runs other than a UNet (an ONNX Runtime session, say): its geometry, the limits its tiles are
+ * planned under, and a batched forward to the logits.
+ */
+export interface TileModel {
+  readonly config: TileGeometry;
+  readonly limits: Pick<DeviceLimits, 'maxBindingBytes'>;
+  /** Logits [n, classes, oh, ow] of the input [n, C, th, tw], both float32 row-major. */
+  logits(input: Float32Array, shape: readonly [number, number, number, number]): Promise<Float32Array>;
+}
+
+/** Sigmoid (K = 1) or softmax over the classes (K > 1) of logits [n, K, plane] on the host, in place. */
+function hostProbabilities(z: Float32Array, K: number, plane: number): Float32Array {
+  if (K === 1) return z.map((v) => 1 / (1 + Math.exp(-v)));
+  for (let base = 0; base < z.length; base += K * plane) {
+    for (let i = 0; i < plane; i++) {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) m = Math.max(m, z[base + k * plane + i]!);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += Math.exp(z[base + k * plane + i]! - m);
+      for (let k = 0; k < K; k++) z[base + k * plane + i] = Math.exp(z[base + k * plane + i]! - m) / sum;
+    }
+  }
+  return z;
+}
+
+/**
  * Class probabilities [K][H][W] (Float32Array, K = the model's classes: sigmoid for K = 1, softmax over classes for
  * K > 1) of a normalised image [C][H][W] of any size, by overlap-tile prediction (see TileOptions, planTiles).
  * Runs under noGrad with the model in eval mode (its training flag is restored afterwards); each batch's tensors are
  * freed (tidy) before the next.
  */
-export async function predictTiled(model: UNet, image: PlaneImage, opts: PredictOptions = {}): Promise<Float32Array> {
+export async function predictTiled(model: UNet | TileModel, image: PlaneImage, opts: PredictOptions = {}): Promise<Float32Array> {
   const op = 'predictTiled';
   const g = model.config;
   const { width: W, height: H, channels: C, data } = image;
   if (C !== g.inChannels) throw new ShapeError(op, `image has ${C} channel${C === 1 ? '' : 's'}, the model takes ${g.inChannels}`);
   if (data.length !== C * H * W) throw new ShapeError(op, `image data has ${data.length} values, ${C} x ${H} x ${W} needs ${C * H * W}`);
-  const device = model.parameters()[0]!.device;
-  const plan = planTiles(g, H, W, device.limits, opts, op);
+  const net = model instanceof UNet ? model : null;
+  const device = net?.parameters()[0]!.device;
+  const plan = planTiles(g, H, W, device?.limits ?? (model as TileModel).limits, opts, op);
   const { y: py, x: px, margin, batch } = plan;
   const K = g.classes;
   const [th, tw] = [py.tileIn, px.tileIn];
@@ -235,8 +262,8 @@ export async function predictTiled(model: UNet, image: PlaneImage, opts: Predict
   const wsum = new Float64Array(H * W);
   const tiles = py.origins.flatMap((oy) => px.origins.map((ox) => [oy, ox] as const));
   const input = new Float32Array(batch * C * th * tw);
-  const wasTraining = model.training;
-  model.eval();
+  const wasTraining = net?.training ?? false;
+  net?.eval();
   try {
     for (let t0 = 0; t0 < tiles.length; t0 += batch) {
       const chunk = tiles.slice(t0, t0 + batch);
@@ -258,14 +285,17 @@ export async function predictTiled(model: UNet, image: PlaneImage, opts: Predict
             }
           }
         }
-        const probs = noGrad(() =>
-          tidy(() => {
-            const x = tensor(n === batch ? input : input.subarray(0, n * C * th * tw), [n, C, th, tw], { device });
-            const logits = model.forward(x);
-            return K === 1 ? sigmoid(logits) : softmax(logits, 1);
-          }),
-        );
-        const p = await probs.toArray().finally(() => probs.dispose());
+        const tileInput = n === batch ? input : input.subarray(0, n * C * th * tw);
+        let p: ArrayLike<number>;
+        if (net) {
+          const probs = noGrad(() =>
+            tidy(() => {
+              const logits = net.forward(tensor(tileInput, [n, C, th, tw], { device }));
+              return K === 1 ? sigmoid(logits) : softmax(logits, 1);
+            }),
+          );
+          p = await probs.toArray().finally(() => probs.dispose());
+        } else p = hostProbabilities(await (model as TileModel).logits(tileInput, [n, C, th, tw]), K, oh * ow);
         const share = 1 / flips.length;
         for (let b = 0; b < n; b++) {
           const [oy, ox] = chunk[b]!;
@@ -288,7 +318,7 @@ export async function predictTiled(model: UNet, image: PlaneImage, opts: Predict
       opts.onProgress?.(Math.min(t0 + batch, tiles.length), tiles.length);
     }
   } finally {
-    model.train(wasTraining);
+    net?.train(wasTraining);
   }
   const out = new Float32Array(K * H * W);
   for (let k = 0; k < K; k++) for (let i = 0; i < H * W; i++) out[k * H * W + i] = acc[k * H * W + i]! / wsum[i]!;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '../../src');
-const RANK: Record<string, number> = { core: 0, kernels: 1, tensor: 2, nn: 3, data: 3, unet: 4, seg: 5, bench: 5, cli: 6 };
+const RANK: Record<string, number> = { core: 0, kernels: 1, tensor: 2, nn: 3, data: 3, unet: 4, seg: 5, onnx: 5, bench: 5, cli: 6 };
 /** The layer of a file: its first folder under src/, or 'entry' for src/index.ts, node.ts, device.ts. */
 const layerOf = (file: string) => {
   const parts = relative(SRC, file).split('/');
