@@ -119,6 +119,22 @@ describe('the demo page in Chromium', () => {
     // Not a constant map: the comparison can fail.
     expect(hi - lo).toBeGreaterThan(0.5);
     expect(worst).toBeLessThanOrEqual(1e-3);
+
+    // A tile smaller than the image: overlapping tiles (said on the page), still the Node engine's numbers.
+    await page.selectOption('#tile', '64');
+    await page.click('#segment');
+    await waitFor('s.segments >= 2 && s.busy === null', 120_000);
+    const tiled = (await demoState()).segment!;
+    await page.selectOption('#tile', '');
+    expect(tiled.tiles).toBeGreaterThan(1);
+    expect(await page.textContent('#seg-notes')).toMatch(/larger than one 64 x 64 tile: \d+ overlapping tiles/);
+    const m2 = await loadSegModel(CKPT, { device: dev });
+    const want2 = await predictTiled(m2.model, normalizePage(img, m2.meta.data.normalization, 1), { tile: 64 });
+    m2.model.dispose();
+    let worst2 = 0;
+    for (let i = 0; i < want2.length; i++) worst2 = Math.max(worst2, Math.abs(tiled.probs[i]! - want2[i]!));
+    console.log(`tile 64: ${tiled.tiles} tiles, page vs Node max abs diff ${worst2.toExponential(2)}`);
+    expect(worst2).toBeLessThanOrEqual(1e-3);
   });
 
   test("a forced kernel family the adapter cannot run is refused; 'auto' matches the CPU reference", async () => {
@@ -133,6 +149,7 @@ describe('the demo page in Chromium', () => {
       expect(forced.result).toBeNull();
       expect(forced.error).toMatch(/convForward 'subgroup' cannot run here: .*(subgroups of \d+ lanes|lacks the 'subgroups' feature)/);
       expect(await page.textContent('#check-out')).toMatch(/^refused: /);
+      console.log(`forced 'subgroup' on ${min}-lane subgroups: ${forced.error}`);
     } else expect(forced.error).toBeNull();
     await page.selectOption('#policy', 'auto');
     await page.click('#check');
@@ -168,6 +185,12 @@ describe('the demo page in Chromium', () => {
     const dice = (2 * tp) / (2 * tp + fp + fn);
     console.log(`example 0.png (512 x 512): membrane Dice ${dice.toFixed(4)}; page timings ${JSON.stringify(Object.fromEntries(Object.entries(seg.timings).map(([k, v]) => [k, Math.round(v)])))}, ${seg.tiles} tile(s) of ${seg.tile}`);
     expect(dice).toBeGreaterThan(0.65);
+    // Again, warm (pipelines compiled): the README's page timing.
+    await page.click('#segment');
+    await waitFor('s.segments >= 4 && s.busy === null', 120_000);
+    const warm = (await demoState()).segment!;
+    console.log(`example 0.png again (warm): page predict ${warm.timings.predictMs!.toFixed(0)} ms, worker total ${warm.timings.totalMs!.toFixed(0)} ms`);
+    expect(warm.probs).toEqual(seg.probs);
     expect(await page.isEnabled('#download-mask')).toBe(true);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-mask')]);
     const mask = decodeImage(readFileSync((await download.path())!))[0]!;
