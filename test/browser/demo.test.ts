@@ -95,6 +95,16 @@ describe('the demo page in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  test('without WebGPU the page says so and what to use', async () => {
+    const p2 = await ctx.newPage();
+    await p2.addInitScript(() => delete (Navigator.prototype as { gpu?: unknown }).gpu);
+    await p2.goto(url);
+    await p2.waitForFunction(() => (window as unknown as { __demo: { phase: string } }).__demo.phase === 'error', null, { timeout: 30_000 });
+    expect(await p2.textContent('#status')).toMatch(/no WebGPU \(navigator\.gpu is missing\)\. Use Chrome or Edge 113\+/);
+    expect(await p2.isDisabled('#segment')).toBe(true);
+    await p2.close();
+  });
+
   test("a 128 x 128 crop's probabilities equal the Node engine's on the same weights (max abs diff <= 1e-3)", async () => {
     const file = cropPng('examples/isbi2012/images/22.png', 190, 140, 128, 'crop22.png');
     await page.setInputFiles('#image-file', file);
