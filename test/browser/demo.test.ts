@@ -168,10 +168,11 @@ describe('the demo page in Chromium', () => {
     expect(r.error).toBeNull();
     const c = r.result!;
     console.log(`'auto' vs the CPU reference: ${['convForward', 'convInputGrad', 'convWeightGrad', 'unetForward'].map((k) => `${k} ${c[k]!.toExponential(2)} (scale ${c.scale[k]!.toFixed(2)})`).join(', ')}`);
-    // float32 rounding of sums of 45 (forward, input grad) and 874 (weight grad) products of N(0, 1) values.
+    // float32 rounding of sums of 45 (forward), 63 (input grad) and 874 (weight grad) products of N(0, 1) values:
+    // ~1e-6 of the largest value measured here; 1e-4 of it is the bound.
     for (const k of ['convForward', 'convInputGrad', 'convWeightGrad'] as const) {
       expect(c.scale[k]).toBeGreaterThan(1);
-      expect(c[k]).toBeLessThanOrEqual(1e-5 * c.scale[k]! * 10);
+      expect(c[k]).toBeLessThanOrEqual(1e-4 * c.scale[k]!);
     }
     expect(c.scale.unetForward).toBeGreaterThan(0.1);
     expect(c.unetForward).toBeLessThanOrEqual(1e-3);
