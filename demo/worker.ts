@@ -143,11 +143,21 @@ async function segment(name: string, bytes: ArrayBuffer, tileAsked: number | nul
   const { model: m, meta: mt } = net();
   const d = gpu();
   const t0 = performance.now();
-  const page = decodeImage(new Uint8Array(bytes), name)[0]!;
+  const pages = decodeImage(new Uint8Array(bytes), name);
+  const notes: string[] = [];
+  if (pages.length > 1) notes.push(`${name} has ${pages.length} pages: segmenting the first`);
+  let page = pages[0]!;
+  if (m.config.inChannels === 1 && page.channels >= 3) {
+    // A colour image for a grey model: its luminance (Rec. 601), as the page says.
+    const n = page.width * page.height;
+    const grey = new Float32Array(n);
+    for (let i = 0; i < n; i++) grey[i] = 0.299 * page.data[i]! + 0.587 * page.data[n + i]! + 0.114 * page.data[2 * n + i]!;
+    page = { ...page, channels: 1, data: grey };
+    notes.push('a colour image for a one-channel model: segmenting its luminance');
+  }
   const t1 = performance.now();
   const x = normalizePage(page, mt.data.normalization, m.config.inChannels, name);
   const t2 = performance.now();
-  const notes: string[] = [];
   const largest = defaultTile(m.config, d.limits);
   let tile = tileAsked ?? largest;
   if (tile > largest) {
