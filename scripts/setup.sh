@@ -18,21 +18,25 @@ else
   npm ci --no-audit --no-fund
 fi
 
+# Root or sudo for system packages: sets SUDO, or says what is missing and fails.
+SUDO=""
+need_root() {
+  if [ "$(id -u)" = 0 ]; then return 0; fi
+  if command -v sudo >/dev/null; then SUDO="sudo"; return 0; fi
+  say "need root (or sudo) to install $1; re-run as root, or install it yourself"
+  return 1
+}
+
 probe() { node scripts/probe_gpu.mjs 2>/dev/null; }
 
-# 2. A WebGPU adapter: when Dawn already finds one, nothing else to do.
+# 2. A WebGPU adapter: when Dawn already finds one, no driver to install.
+ensure_adapter() {
 if out=$(probe); then
   say "WebGPU adapter found: $out"
-  exit 0
+  return 0
 fi
 say "no WebGPU adapter yet: $out"
-
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null; then SUDO="sudo"; else
-    say "need root (or sudo) to install the Vulkan driver; re-run as root, or install Mesa >= 25 lavapipe yourself"; exit 1
-  fi
-fi
+need_root "the Vulkan driver (Mesa >= 25 lavapipe)" || exit 1
 
 if [ -r /etc/os-release ]; then . /etc/os-release; fi
 case "${ID:-}:${VERSION_CODENAME:-}" in
@@ -67,3 +71,31 @@ else
   say "check 'ls /usr/share/vulkan/icd.d/' for lvp_icd*.json and that Mesa is >= 25 (dpkg -l mesa-vulkan-drivers)"
   exit 1
 fi
+}
+
+# 3. Debian's Chromium for the browser tests (test/browser: headless, --enable-unsafe-webgpu, SwiftShader's WebGPU
+#    where there is no GPU). Never a downloaded browser build.
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    say "chromium found: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+    return 0
+  fi
+  if [ -r /etc/os-release ]; then . /etc/os-release; fi
+  case "${ID:-}:${ID_LIKE:-}" in
+    debian:*|ubuntu:*|*:*debian*)
+      need_root "chromium" || exit 1
+      say "installing Debian's chromium (apt-get install chromium) for the browser tests"
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+      ;;
+    *)
+      say "no /usr/bin/chromium and no apt here: install Chromium yourself (the browser tests need it; UNET_CHROMIUM=PATH points them elsewhere)"
+      exit 1
+      ;;
+  esac
+  [ -x /usr/bin/chromium ] || { say "chromium is still missing after apt-get install"; exit 1; }
+  say "chromium installed: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+}
+
+ensure_adapter
+ensure_chromium

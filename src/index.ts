@@ -36,6 +36,8 @@ export { fit, validate, memoryRunStore, outChannelsFor, foregroundDice, LOSSES, 
 export type { FitOptions, FitData, FitCallbacks, FitResult, StepInfo, EpochInfo, RunStore, LossName, OptimizerName, SchedulerName } from './seg/trainer.js';
 export { confusion, addConfusion, dice, iou, pixelError } from './seg/metrics.js';
 export type { Confusion } from './seg/metrics.js';
+export { normalizePage } from './seg/input.js';
+export type { Normalization as PageNormalization } from './seg/input.js';
 export { predictTiled, planTiles, defaultTile, argmaxClasses, gaussianWeights } from './seg/predict.js';
 export type { PlaneImage, PredictOptions, TileOptions, TilePlan } from './seg/predict.js';
 export { evaluateMasks, meanScores } from './seg/evaluate.js';

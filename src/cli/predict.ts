@@ -3,23 +3,19 @@
 // tile (predictTiled) and write PNG masks, 16-bit probability maps and optional overlays. Node-only (files), so it
 // lives with the commands: src/seg stays browser-safe and below the Node entry. The command itself (flags, the
 // checkpoint loader) wires a model and its normalisation into predictFiles.
-import { imageToUnit, normalizeInPlace } from '../data/dataset.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intFlag, numFlag } from './args.js';
 import { ArgumentError } from '../core/errors.js';
-import { encodePng, type RasterImage } from '../data/image.js';
+import { encodePng } from '../data/image.js';
 import { loadSegModel, openNodeDevice, readImage, writeAtomic } from '../node.js';
-import { argmaxClasses, predictTiled, type PlaneImage, type PredictOptions, type TileModel } from '../seg/predict.js';
+import { argmaxClasses, predictTiled, type PredictOptions, type TileModel } from '../seg/predict.js';
 import type { UNet } from '../unet/unet.js';
 import type { SegDataMeta } from '../seg/checkpoint.js';
+import { normalizePage, type Normalization } from '../seg/input.js';
 
-/**
- * How raw pixels become the model's input: per-channel mean and std of values scaled to [0, 1] by the format's
- * maximum, x = (v / maxValue - mean[c]) / std[c] (one entry applies to every channel), or a function of the page.
- */
-export type Normalization = { readonly mean: readonly number[]; readonly std: readonly number[] } | ((img: RasterImage) => Float32Array);
+export { normalizePage, type Normalization };
 
 export interface PredictFilesOptions extends PredictOptions {
   /** Foreground threshold of a one-class (sigmoid) model; default 0.5. */
@@ -52,30 +48,6 @@ export interface PredictedPage {
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff']);
 /** Overlay tints of classes 1, 2, ... (class 0 is left untinted). */
 const PALETTE: readonly (readonly [number, number, number])[] = [[255, 40, 40], [40, 200, 40], [40, 90, 255], [255, 200, 0], [200, 0, 255], [0, 220, 220]];
-
-/** The model input of a page: channels as the model takes them (an alpha channel dropped), normalised. */
-export function normalizePage(img: RasterImage, normalization: Normalization, inChannels: number, name = 'image'): PlaneImage {
-  const n = img.width * img.height;
-  // Grey + alpha or RGBA for a model without the alpha: drop it.
-  const channels = img.channels === inChannels + 1 && (img.channels === 2 || img.channels === 4) ? inChannels : img.channels;
-  if (channels !== inChannels) throw new ArgumentError('predictFiles', `${name} has ${img.channels} channels, the model takes ${inChannels}`);
-  if (typeof normalization === 'function') {
-    const data = normalization(img);
-    if (data.length !== channels * n) throw new ArgumentError('predictFiles', `the normalisation of ${name} returned ${data.length} values, ${channels} x ${img.height} x ${img.width} needs ${channels * n}`);
-    return { width: img.width, height: img.height, channels, data };
-  }
-  // The training set's transform (src/data/dataset.ts): image / maxValue (alpha dropped), then (x - mean) / std.
-  const unit = imageToUnit(img);
-  if (unit.channels !== channels) throw new ArgumentError('predictFiles', `${name} has ${img.channels} channels, the model takes ${inChannels}`);
-  const expand = (k: string, v: readonly number[]) => {
-    if (v.length !== 1 && v.length !== channels) throw new ArgumentError('predictFiles', `normalisation ${k} has ${v.length} entries, the model takes ${channels} channels`);
-    return Array.from({ length: channels }, (_, c) => v[v.length === 1 ? 0 : c]!);
-  };
-  const std = expand('std', normalization.std);
-  if (!std.every((s) => s > 0)) throw new ArgumentError('predictFiles', `normalisation std must be positive, got ${std.join(', ')}`);
-  const data = normalizeInPlace(unit.data, { mean: expand('mean', normalization.mean), std });
-  return { width: img.width, height: img.height, channels, data };
-}
 
 /** The image files of `inputs`: a file, a directory's image files (sorted), or a list of files. */
 async function inputFiles(inputs: string | readonly string[]): Promise<string[]> {

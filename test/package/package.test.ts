@@ -5,6 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { allowNoGpu } from '../helpers/gpu.js';
 
@@ -105,4 +107,20 @@ describe('the built package', () => {
     expect([...external]).toContain('webgpu');
     expect([...external]).toContain('node:fs');
   });
+  test("esbuild bundles 'unet-webgpu' for browsers from the exports map (the README's recipe)", async () => {
+    const file = join(ROOT, `.pkg-bundle-${process.pid}.mjs`);
+    writeFileSync(file, "import { openDevice, UNet, predictTiled } from 'unet-webgpu';\nexport const run = async () => predictTiled(new UNet({ width: 8 }), { width: 1, height: 1, channels: 1, data: [0] }, { tile: 16 }).then(() => openDevice());\n");
+    try {
+      // platform 'browser': a Node built-in anywhere in the graph fails the build.
+      const r = await build({ entryPoints: [file], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, metafile: true, logLevel: 'silent', tsconfigRaw: '{}' });
+      const js = r.outputFiles[0]!.contents;
+      const inputs = Object.keys(r.metafile.inputs);
+      expect(inputs.some((i) => i.startsWith('dist/'))).toBe(true); // resolved through the exports map, to dist/
+      expect(inputs.filter((i) => i.includes('webgpu/') && i.includes('node_modules'))).toEqual([]);
+      console.log(`browser bundle of openDevice + UNet + predictTiled: ${(js.byteLength / 1024).toFixed(0)} KB, ${(gzipSync(js, { level: 9 }).length / 1024).toFixed(0)} KB gzipped`);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
 });
+

@@ -1,0 +1,330 @@
+// The demo's engine, in a Web Worker: opens WebGPU, loads a checkpoint, segments images tile by tile, fine-tunes,
+// saves safetensors and checks kernel families against the CPU reference. Everything comes from the package's
+// browser entry ('unet-webgpu'); the page only draws.
+import {
+  argmaxClasses,
+  checkpointMetadata,
+  checkpointTensors,
+  cpuDevice,
+  decodeImage,
+  defaultTile,
+  disposeCheckpoint,
+  encodePng,
+  F,
+  fit,
+  GpuError,
+  LimitError,
+  manualSeed,
+  nn,
+  noGrad,
+  normalizePage,
+  openDevice,
+  parseCheckpoint,
+  planTiles,
+  predictTiled,
+  randn,
+  segDatasetFromFiles,
+  segModelFromCheckpoint,
+  setKernelPolicy,
+  tensor,
+  tidy,
+  UNet,
+  withDevice,
+  type Device,
+  type KernelPolicy,
+  type SegCheckpointMeta,
+  type Tensor,
+  type WebGpuDevice,
+} from 'unet-webgpu';
+import type { AdapterReport, CheckResult, ModelReport, Reply, Request, SegmentResult, WorkerEvent } from './protocol.js';
+
+const post = (m: Reply | WorkerEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
+
+let dev: WebGpuDevice | null = null;
+let model: UNet | null = null;
+let meta: SegCheckpointMeta | null = null;
+let modelName = '';
+let stopAsked = false;
+
+const gpu = (): WebGpuDevice => {
+  if (!dev) throw new Error('WebGPU is not open (init failed)');
+  return dev;
+};
+const net = (): { model: UNet; meta: SegCheckpointMeta } => {
+  if (!model || !meta) throw new Error('no checkpoint loaded');
+  return { model, meta };
+};
+
+async function init(): Promise<AdapterReport> {
+  dev = await openDevice();
+  const a = dev.adapter!;
+  // isFallbackAdapter is on the adapter's info (Chrome 121+); SwiftShader says so, and is a CPU rasteriser anyway.
+  const info = (await navigator.gpu.requestAdapter())?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  const software = !!info?.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${a.vendor} ${a.architecture} ${a.description}`);
+  return {
+    vendor: a.vendor,
+    architecture: a.architecture,
+    description: a.description,
+    features: [...a.features],
+    subgroupMinSize: a.subgroupMinSize ?? null,
+    subgroupMaxSize: a.subgroupMaxSize ?? null,
+    maxBindingBytes: dev.limits.maxBindingBytes,
+    software,
+    convGflops: await convSpeed(dev),
+  };
+}
+
+/** GFLOP/s of a 3x3 convolution, 8 -> 8 channels on 256 x 256 (one warm-up, then three timed). */
+async function convSpeed(d: Device): Promise<number> {
+  const x = randn([1, 8, 256, 256], { device: d });
+  const w = randn([8, 8, 3, 3], { device: d });
+  const run = () => tidy(() => F.conv2d(x, w, null, { padding: 1 }).sum());
+  try {
+    await run().item();
+    const n = 3;
+    const t0 = performance.now();
+    const outs: Tensor[] = [];
+    for (let i = 0; i < n; i++) outs.push(run());
+    for (const o of outs) await o.item();
+    const s = (performance.now() - t0) / 1000;
+    outs.forEach((o) => o.dispose());
+    return (2 * 8 * 8 * 9 * 256 * 256 * n) / s / 1e9;
+  } finally {
+    x.dispose();
+    w.dispose();
+  }
+}
+
+function load(name: string, bytes: ArrayBuffer): ModelReport {
+  const file = nn.deserializeSafetensors(bytes, { device: gpu() });
+  const ck = parseCheckpoint(file, name);
+  let loaded;
+  try {
+    loaded = segModelFromCheckpoint(ck);
+  } finally {
+    disposeCheckpoint(ck);
+  }
+  model?.dispose();
+  model = loaded.model;
+  meta = loaded.meta;
+  modelName = name;
+  const c = model.config;
+  const params = model.parameters().reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+  const names = meta.data.classNames;
+  const shown = c.classes === 1 ? 1 : c.classes - 1;
+  return {
+    name,
+    width: c.width,
+    depth: c.depth,
+    padding: c.padding,
+    bilinear: c.bilinear,
+    inChannels: c.inChannels,
+    classes: meta.data.classes,
+    parameters: params,
+    className: names?.[shown] ?? `class ${shown} (mask value ${meta.data.mapping.values[shown]})`,
+    maxTile: defaultTile(c, gpu().limits),
+  };
+}
+
+/** The image as RGBA bytes for a canvas (grey, or its first three channels). */
+function displayRgba(img: { width: number; height: number; channels: number; data: Float32Array; maxValue: number }): Uint8ClampedArray {
+  const n = img.width * img.height;
+  const out = new Uint8ClampedArray(4 * n);
+  const s = 255 / img.maxValue;
+  const c3 = img.channels >= 3;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) out[4 * i + c] = img.data[(c3 ? c : 0) * n + i]! * s;
+    out[4 * i + 3] = 255;
+  }
+  return out;
+}
+
+async function segment(name: string, bytes: ArrayBuffer, tileAsked: number | null, tta: boolean): Promise<SegmentResult> {
+  const { model: m, meta: mt } = net();
+  const d = gpu();
+  const t0 = performance.now();
+  const pages = decodeImage(new Uint8Array(bytes), name);
+  const notes: string[] = [];
+  if (pages.length > 1) notes.push(`${name} has ${pages.length} pages: segmenting the first`);
+  let page = pages[0]!;
+  if (m.config.inChannels === 1 && page.channels >= 3) {
+    // A colour image for a grey model: its luminance (Rec. 601), as the page says.
+    const n = page.width * page.height;
+    const grey = new Float32Array(n);
+    for (let i = 0; i < n; i++) grey[i] = 0.299 * page.data[i]! + 0.587 * page.data[n + i]! + 0.114 * page.data[2 * n + i]!;
+    page = { ...page, channels: 1, data: grey };
+    notes.push('a colour image for a one-channel model: segmenting its luminance');
+  }
+  const t1 = performance.now();
+  const x = normalizePage(page, mt.data.normalization, m.config.inChannels, name);
+  const t2 = performance.now();
+  const largest = defaultTile(m.config, d.limits);
+  let tile = tileAsked ?? largest;
+  if (tile > largest) {
+    notes.push(`tile ${tile} is more than this adapter takes in one forward (${largest}: ${(d.limits.maxBindingBytes / 2 ** 20).toFixed(0)} MiB bindings, 1 GiB per forward); using ${largest}`);
+    tile = largest;
+  }
+  let probs: Float32Array | null = null;
+  let plan = planTiles(m.config, page.height, page.width, d.limits, { tile });
+  if (plan.tiles > 1) notes.push(`${page.width} x ${page.height} is larger than one ${plan.y.tileIn} x ${plan.x.tileIn} tile: ${plan.tiles} overlapping tiles, ${plan.batch} per forward`);
+  // A tile the device refuses (a binding over its limit, out of memory) is retried at half the size.
+  for (;;) {
+    try {
+      probs = await predictTiled(m, x, { tile, tta, onProgress: (done, total) => post({ event: 'progress', task: 'segment', done, total }) });
+      break;
+    } catch (e) {
+      const smaller = Math.floor(tile / 2);
+      if (!(e instanceof LimitError || e instanceof GpuError) || e.name === 'DeviceLostError' || smaller < 16) throw e;
+      notes.push(`tile ${tile} was refused by the device (${(e as Error).message.slice(0, 160)}); retrying with ${smaller}`);
+      tile = smaller;
+      plan = planTiles(m.config, page.height, page.width, d.limits, { tile });
+    }
+  }
+  const t3 = performance.now();
+  const K = m.config.classes;
+  const n = page.width * page.height;
+  const shown = K === 1 ? probs : probs.slice((K - 1) * n, K * n);
+  const values = mt.data.mapping.values;
+  // Binary nets: class 1 where its probability > 0.5; K > 2: the most probable class.
+  const labels = argmaxClasses(probs, K);
+  const maskPng = encodePng({ width: page.width, height: page.height, channels: 1, data: Array.from(labels, (k) => values[k] ?? k) }, Math.max(...values) > 255 ? 16 : 8);
+  const t4 = performance.now();
+  return {
+    width: page.width,
+    height: page.height,
+    probs: shown,
+    rgba: displayRgba(page),
+    maskPng,
+    tile: plan.y.tileIn,
+    tiles: plan.tiles,
+    batch: plan.batch,
+    timings: { decodeMs: t1 - t0, normalizeMs: t2 - t1, predictMs: t3 - t2, encodeMs: t4 - t3, totalMs: t4 - t0 },
+    notes,
+  };
+}
+
+async function finetune(r: Extract<Request, { kind: 'finetune' }>): Promise<{ losses: number[]; ms: number }> {
+  const { model: m, meta: mt } = net();
+  const bytesOf = (list: { name: string; bytes: ArrayBuffer }[]) => new Map(list.map((f) => [f.name, new Uint8Array(f.bytes)]));
+  const ds = segDatasetFromFiles(bytesOf(r.images), bytesOf(r.masks), { values: mt.data.mapping.values });
+  stopAsked = false;
+  const t0 = performance.now();
+  const losses: number[] = [];
+  const res = await fit(
+    m,
+    { train: ds, normalization: mt.data.normalization },
+    { steps: r.steps, lr: r.lr, crop: r.crop, batch: r.batch, logEvery: 1, augment: {}, seed: 0, store: null },
+    {
+      onStep: (s) => {
+        losses.push(s.loss);
+        post({ event: 'loss', step: s.step, loss: s.loss, ms: performance.now() - t0 });
+        post({ event: 'progress', task: 'finetune', done: s.step, total: r.steps });
+        return stopAsked ? 'stop' : undefined;
+      },
+    },
+  );
+  m.eval();
+  return { losses: res.losses, ms: performance.now() - t0 };
+}
+
+async function save(): Promise<Uint8Array> {
+  const { model: m, meta: mt } = net();
+  const { train: _drop, ...rest } = mt;
+  return nn.serializeSafetensors(checkpointTensors(m), checkpointMetadata({ ...rest, extra: { ...(mt.extra ?? {}), fineTunedFrom: modelName, savedBy: 'unet-webgpu demo' } }));
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return a.length === b.length ? m : Infinity;
+};
+const maxAbs = (a: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+};
+
+/**
+ * Sets the kernel policy (refused when the adapter cannot run a forced family), then compares conv2d forward and
+ * both gradients, and the loaded U-Net's probabilities, with the CPU reference on the same values; restores the
+ * previous policy afterwards.
+ */
+async function check(policy: Record<string, string>): Promise<CheckResult> {
+  const d = gpu();
+  const prev = setKernelPolicy(d, policy as Partial<KernelPolicy>);
+  const cpu = cpuDevice();
+  try {
+    manualSeed(7);
+    // Odd sizes; no ReLU in the conv check, and the U-Net's sigmoid is smooth: nothing sits on a kink.
+    const xs = await randn([2, 5, 19, 23], { device: cpu }).toArray();
+    const ws = await randn([7, 5, 3, 3], { device: cpu }).toArray();
+    const gs = await randn([2, 7, 19, 23], { device: cpu }).toArray();
+    const conv = async (on: Device) => {
+      const x = tensor(xs, [2, 5, 19, 23], { device: on }).requiresGrad_();
+      const w = tensor(ws, [7, 5, 3, 3], { device: on }).requiresGrad_();
+      const g = tensor(gs, [2, 7, 19, 23], { device: on });
+      const y = F.conv2d(x, w, null, { padding: 1 });
+      const loss = F.mul(y, g).sum();
+      loss.backward();
+      const out = { y: await y.toArray(), gx: await x.grad!.toArray(), gw: await w.grad!.toArray() };
+      for (const t of [x, w, g, y, loss]) t.dispose();
+      return out;
+    };
+    const [a, b] = [await conv(d), await conv(cpu)];
+    const { model: m } = net();
+    // The U-Net on the CPU with the same weights (and batch-norm statistics), on a 32 x 32 input.
+    const host: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(m.stateDict())) host[k] = tensor(await t.toArray(), t.shape, { device: cpu, dtype: t.dtype });
+    const cpuModel = withDevice(cpu, () => new UNet(m.config));
+    cpuModel.loadStateDict(host);
+    cpuModel.eval();
+    const s = 32;
+    const xin = await randn([1, m.config.inChannels, s, s], { device: cpu }).toArray();
+    const fwd = async (n2: UNet, on: Device) => {
+      const p = noGrad(() => tidy(() => F.sigmoid(n2.forward(tensor(xin, [1, m.config.inChannels, s, s], { device: on })))));
+      return p.toArray().finally(() => p.dispose());
+    };
+    const pg = await fwd(m, d);
+    const pc = await fwd(cpuModel, cpu);
+    cpuModel.dispose();
+    return {
+      policy: { ...d.policy },
+      convForward: maxAbsDiff(a.y, b.y),
+      convInputGrad: maxAbsDiff(a.gx, b.gx),
+      convWeightGrad: maxAbsDiff(a.gw, b.gw),
+      unetForward: maxAbsDiff(pg, pc),
+      scale: { convForward: maxAbs(b.y), convInputGrad: maxAbs(b.gx), convWeightGrad: maxAbs(b.gw), unetForward: maxAbs(pc) },
+    };
+  } finally {
+    d.policy = prev;
+  }
+}
+
+self.onmessage = async (e: MessageEvent<Request & { id: number }>) => {
+  const { id, ...r } = e.data;
+  if (r.kind === 'stop') {
+    stopAsked = true;
+    post({ id, ok: true, result: null });
+    return;
+  }
+  try {
+    let result: unknown;
+    const transfer: Transferable[] = [];
+    if (r.kind === 'init') result = await init();
+    else if (r.kind === 'load') result = load(r.name, r.bytes);
+    else if (r.kind === 'segment') {
+      const s = await segment(r.name, r.bytes, r.tile, r.tta);
+      transfer.push(s.probs.buffer, s.rgba.buffer, s.maskPng.buffer);
+      result = s;
+    } else if (r.kind === 'finetune') result = await finetune(r);
+    else if (r.kind === 'save') {
+      const b = await save();
+      transfer.push(b.buffer);
+      result = b;
+    } else if (r.kind === 'check') result = await check(r.policy);
+    post({ id, ok: true, result }, transfer);
+  } catch (err) {
+    const x = err as Error;
+    post({ id, ok: false, error: { name: x?.name ?? 'Error', message: x?.message ?? String(err) } });
+  }
+};
