@@ -7,7 +7,9 @@ import { tensor } from '../tensor/creation.js';
 import { FormatError } from '../core/errors.js';
 import { bceWithLogits, crossEntropy } from '../tensor/ops/loss.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { add, mul } from '../tensor/ops/elementwise.js';
 import { UNet } from './unet.js';
+import { checkModelName, createModel, type FamilyModel, type ModelOptionsOf } from './family/index.js';
 
 export interface CheckRow {
   name: string;
@@ -40,8 +42,25 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
 }
 
-/** Conv biases whose output feeds a batch-statistics BatchNorm: their true gradient is exactly zero. */
+/** Conv biases whose output feeds a batch-statistics BatchNorm (U-Net dumps): their true gradient is exactly zero. */
 const preBnBias = (key: string) => /double_conv\.[03]\.bias$/.test(key);
+
+/**
+ * The model of a dump's config: { model: 'attention-unet' | 'res-unet' | 'unet++', ...its options } (family dumps),
+ * else the U-Net dumps' { cin, classes, width, depth, bilinear, padding, bias }.
+ */
+function modelOfConfig(cfg: Record<string, unknown>): FamilyModel {
+  if (cfg.model !== undefined) {
+    const { model, ...opts } = cfg;
+    const name = checkModelName('check-torch', model);
+    return createModel(name, opts as unknown as ModelOptionsOf[typeof name]);
+  }
+  const c = cfg as { cin: number; classes: number; width: number; depth: number; bilinear: boolean; padding: 'same' | 'valid'; bias: boolean };
+  return new UNet({ inChannels: c.cin, classes: c.classes, width: c.width, depth: c.depth, bilinear: c.bilinear, padding: c.padding, bias: c.bias });
+}
+
+/** Every head's logits (UNet++ with deep supervision has several; the others one). */
+const headsOf = (net: FamilyModel, x: Tensor): Tensor[] => ('forwardHeads' in net ? net.forwardHeads(x) : [net.forward(x)]);
 
 /**
  * Checks one dump: eval forward (running stats), train forward, loss, every parameter gradient and the
@@ -56,7 +75,10 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     return t;
   };
   if (!metadata.config || !metadata.loss) throw new FormatError(`check-torch: ${file} has no __metadata__ config/loss`);
-  const cfg = JSON.parse(metadata.config) as { cin: number; classes: number; width: number; depth: number; bilinear: boolean; padding: 'same' | 'valid'; bias: boolean };
+  const cfg = JSON.parse(metadata.config) as Record<string, unknown>;
+  // Family dumps list the exactly-zero gradients (conv biases feeding a training-mode BN) by name.
+  const nullGrads = metadata.null_grads === undefined ? null : new Set(JSON.parse(metadata.null_grads) as string[]);
+  const isNullGrad = (k: string) => (nullGrads ? nullGrads.has(k) : preBnBias(k) && host.has(`running.${k.replace(/\.(\d)\.bias$/, (_m, i: string) => `.${+i + 1}`)}.running_mean`));
   // The dump writes the loss name as a JSON string ("bce"); accept it bare too.
   const lossKind = metadata.loss.replace(/"/g, '');
   const RESERVED = /^(x|target)$|^(out|grad|running|sgd2)\./;
@@ -66,7 +88,7 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     return tensor(h.data, h.shape, { device, dtype: h.dtype, requiresGrad: grad });
   };
   const build = () => withDevice(device, () => {
-    const net = new UNet({ inChannels: cfg.cin, classes: cfg.classes, width: cfg.width, depth: cfg.depth, bilinear: cfg.bilinear, padding: cfg.padding, bias: cfg.bias });
+    const net = modelOfConfig(cfg);
     const sd: Record<string, Tensor> = {};
     for (const k of stateKeys) sd[k] = up(k);
     net.loadStateDict(sd);
@@ -79,7 +101,24 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     const error = relL2(a, ref);
     rows.push({ name, error, tol, kind: 'rel', ok: error <= tol });
   };
-  const lossOf = (y: Tensor, target: Tensor) => (lossKind === 'ce' ? crossEntropy(y, target) : bceWithLogits(y, target));
+  const lossOf1 = (y: Tensor, target: Tensor) => (lossKind === 'ce' ? crossEntropy(y, target) : bceWithLogits(y, target));
+  // The last head's logits and the loss: with several heads (deep supervision) the mean of their losses.
+  const forwardLoss = (net: FamilyModel, target: Tensor): { y: Tensor; loss: Tensor } => {
+    const heads = headsOf(net, x);
+    if (heads.length === 1) return { y: heads[0]!, loss: lossOf1(heads[0]!, target) };
+    let sum = lossOf1(heads[0]!, target);
+    for (const h of heads.slice(1)) {
+      const l = lossOf1(h, target);
+      const next = add(sum, l);
+      sum.dispose();
+      l.dispose();
+      sum = next;
+    }
+    const loss = mul(sum, 1 / heads.length);
+    sum.dispose();
+    for (const h of heads.slice(0, -1)) h.dispose();
+    return { y: heads.at(-1)!, loss };
+  };
 
   const x = up('x', true);
   const target = up('target');
@@ -87,22 +126,21 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
   try {
     // Eval mode: the running statistics as loaded.
     net.eval();
-    const yEval = noGrad(() => net.forward(x));
+    const yEval = noGrad(() => net.forward(x) as Tensor);
     await rel('out.eval', yEval, need('out.eval').data, TOL.out);
     yEval.dispose();
 
     // Train mode: batch statistics, loss, gradients, running stats.
     net.train();
-    const y = net.forward(x);
+    const { y, loss } = forwardLoss(net, target);
     await rel('out.train', y, need('out.train').data, TOL.out);
-    const loss = lossOf(y, target);
     if (metadata.loss_value !== undefined) await rel('loss', await loss.item(), [Number(JSON.parse(metadata.loss_value))], TOL.out);
     loss.backward();
     const named = net.namedParameters();
     let gmax = 0;
     for (const [k] of named) for (const v of need(`grad.${k}`).data) gmax = Math.max(gmax, Math.abs(v));
     for (const [k, p] of named) {
-      if (preBnBias(k) && host.has(`running.${k.replace(/\.(\d)\.bias$/, (_m, i: string) => `.${+i + 1}`)}.running_mean`)) {
+      if (isNullGrad(k)) {
         const g = await p.grad!.toArray();
         let m = 0;
         for (const v of g) m = Math.max(m, Math.abs(v));
@@ -127,8 +165,7 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     net2.train();
     const opt = new SGD(net2.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
     for (let s = 0; s < 2; s++) {
-      const y = net2.forward(x);
-      const loss = lossOf(y, target);
+      const { y, loss } = forwardLoss(net2, target);
       loss.backward();
       opt.step();
       opt.zeroGrad();

@@ -1,0 +1,62 @@
+// The U-Net family by name: what `--model` picks in the CLI and what a checkpoint or a check-torch dump records.
+import { ArgumentError } from '../../core/errors.js';
+import { checkOneOf } from '../../core/options.js';
+import { UNet, type UNetOptions } from '../unet.js';
+import { AttentionUNet, type AttentionUNetOptions } from './attention_unet.js';
+import { NestedUNet, type NestedUNetOptions } from './nested_unet.js';
+import { ResUNet, type ResUNetOptions } from './res_unet.js';
+
+export { AttentionUNet, AttentionBlock, ConvBlock, UpConv } from './attention_unet.js';
+export type { AttentionUNetOptions } from './attention_unet.js';
+export { NestedUNet, VGGBlock } from './nested_unet.js';
+export type { NestedUNetOptions } from './nested_unet.js';
+export { ResUNet } from './res_unet.js';
+export type { ResUNetOptions } from './res_unet.js';
+
+/** The model names `--model` accepts, in the order the help lists them. */
+export const MODEL_NAMES = ['unet', 'attention-unet', 'res-unet', 'unet++'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** Each name's options. */
+export interface ModelOptionsOf {
+  unet: UNetOptions;
+  'attention-unet': AttentionUNetOptions;
+  'res-unet': ResUNetOptions;
+  'unet++': NestedUNetOptions;
+}
+
+/** A model of the family: x [N, inChannels, H, W] -> logits [N, classes, H', W']. */
+export type FamilyModel = UNet | AttentionUNet | NestedUNet;
+
+/** What each name builds and the PyTorch implementation it mirrors (state dicts load from it). */
+export const MODELS: { [K in ModelName]: { build: (o: ModelOptionsOf[K]) => FamilyModel; mirrors: string } } = {
+  unet: { build: (o) => new UNet(o), mirrors: 'milesial/Pytorch-UNet UNet (Ronneberger et al. 2015)' },
+  'attention-unet': { build: (o) => new AttentionUNet(o), mirrors: 'LeeJunHyun/Image_Segmentation AttU_Net (Oktay et al. 2018)' },
+  'res-unet': { build: (o) => new ResUNet(o), mirrors: 'milesial/Pytorch-UNet with torchvision BasicBlock in place of DoubleConv' },
+  'unet++': { build: (o) => new NestedUNet(o), mirrors: '4uiiurz1/pytorch-nested-unet NestedUNet (Zhou et al. 2018)' },
+};
+
+/** Checks a model name: ArgumentError listing the choices otherwise. */
+export function checkModelName(op: string, name: unknown): ModelName {
+  return checkOneOf(op, 'model', name, MODEL_NAMES);
+}
+
+/** Builds the model `name` with its options (an option that model has not is an ArgumentError). */
+export function createModel<K extends ModelName>(name: K, opts: ModelOptionsOf[K]): FamilyModel {
+  checkModelName('createModel', name);
+  return MODELS[name].build(opts);
+}
+
+/** The name of a family model (ResUNet before UNet: it is one). */
+export function modelNameOf(m: FamilyModel): ModelName {
+  if (m instanceof ResUNet) return 'res-unet';
+  if (m instanceof UNet) return m.config.block === 'residual' ? 'res-unet' : 'unet';
+  if (m instanceof AttentionUNet) return 'attention-unet';
+  if (m instanceof NestedUNet) return 'unet++';
+  throw new ArgumentError('modelNameOf', `not a model of the U-Net family: ${(m as object).constructor.name}`);
+}
+
+/** Output H (or W) of `m` for an input of `size` (ArgumentError when that model cannot run on it). */
+export function outputSizeOf(m: FamilyModel, size: number): number {
+  return m instanceof UNet ? UNet.outputSize(size, m.config) : m.outputSize(size);
+}
