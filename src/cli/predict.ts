@@ -12,7 +12,7 @@ import { ArgumentError } from '../core/errors.js';
 import { encodePng, type RasterImage } from '../data/image.js';
 import { loadSegModel, openNodeDevice, readImage, writeAtomic } from '../node.js';
 import { argmaxClasses, predictTiled, type PlaneImage, type PredictOptions } from '../seg/predict.js';
-import type { UNet } from '../unet/unet.js';
+import type { FamilyModel } from '../unet/family/index.js';
 
 /**
  * How raw pixels become the model's input: per-channel mean and std of values scaled to [0, 1] by the format's
@@ -93,7 +93,7 @@ async function inputFiles(inputs: string | readonly string[]): Promise<string[]>
  * probabilities/NAME.png (16-bit: the foreground probability for binary models, NAME_cK.png per class otherwise) and,
  * with `overlay`, overlays/NAME.png. NAME is the input's base name (-PAGE added for multi-page TIFFs).
  */
-export async function predictFiles(model: UNet, normalization: Normalization, inputs: string | readonly string[], outDir: string, opts: PredictFilesOptions = {}): Promise<PredictedPage[]> {
+export async function predictFiles(model: FamilyModel, normalization: Normalization, inputs: string | readonly string[], outDir: string, opts: PredictFilesOptions = {}): Promise<PredictedPage[]> {
   const { threshold = 0.5, probabilities = true, overlay = false, log } = opts;
   const K = model.config.classes;
   const binary = K <= 2;

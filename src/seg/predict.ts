@@ -11,6 +11,7 @@ import { sigmoid } from '../tensor/ops/elementwise.js';
 import { softmax } from '../tensor/ops/softmax.js';
 import { tidy } from '../tensor/scope.js';
 import { UNet } from '../unet/unet.js';
+import { geometryOf, type FamilyModel } from '../unet/family/index.js';
 
 /** The U-Net facts tiling depends on (a UNet's `config`). */
 export type TileGeometry = Pick<UNet['config'], 'inChannels' | 'classes' | 'width' | 'depth' | 'padding' | 'merge'>;
@@ -216,9 +217,9 @@ const FLIPS: readonly (readonly [boolean, boolean])[] = [[false, false], [false,
  * Runs under noGrad with the model in eval mode (its training flag is restored afterwards); each batch's tensors are
  * freed (tidy) before the next.
  */
-export async function predictTiled(model: UNet, image: PlaneImage, opts: PredictOptions = {}): Promise<Float32Array> {
+export async function predictTiled(model: FamilyModel, image: PlaneImage, opts: PredictOptions = {}): Promise<Float32Array> {
   const op = 'predictTiled';
-  const g = model.config;
+  const g = geometryOf(model);
   const { width: W, height: H, channels: C, data } = image;
   if (C !== g.inChannels) throw new ShapeError(op, `image has ${C} channel${C === 1 ? '' : 's'}, the model takes ${g.inChannels}`);
   if (data.length !== C * H * W) throw new ShapeError(op, `image data has ${data.length} values, ${C} x ${H} x ${W} needs ${C * H * W}`);

@@ -60,3 +60,35 @@ export function modelNameOf(m: FamilyModel): ModelName {
 export function outputSizeOf(m: FamilyModel, size: number): number {
   return m instanceof UNet ? UNet.outputSize(size, m.config) : m.outputSize(size);
 }
+
+/** What rebuilds a model: its name and the options createModel takes (what a checkpoint records). */
+export interface ModelSpec {
+  name: ModelName;
+  options: Record<string, unknown>;
+}
+
+/** The name and options of `m`: createModel(spec.name, spec.options) builds the same modules (same state-dict keys). */
+export function modelSpecOf(m: FamilyModel): ModelSpec {
+  const name = modelNameOf(m);
+  if (name === 'res-unet') {
+    const { inChannels, classes, width, depth, bias } = (m as UNet).config;
+    return { name, options: { inChannels, classes, width, depth, bias } };
+  }
+  return { name, options: { ...m.config } };
+}
+
+/** The facts tiling and cropping depend on; AttentionUNet and UNet++ are 'same'-padded and keep the size. */
+export interface FamilyGeometry {
+  inChannels: number;
+  classes: number;
+  width: number;
+  depth: number;
+  padding: 'same' | 'valid';
+  merge: 'pad' | 'crop';
+}
+
+export function geometryOf(m: FamilyModel): FamilyGeometry {
+  if (m instanceof UNet) return m.config;
+  const { inChannels, classes, width, depth } = m.config;
+  return { inChannels, classes, width, depth, padding: 'same', merge: 'pad' };
+}
