@@ -18,6 +18,7 @@ const SPECIFIC: Record<ModelName, readonly string[]> = {
   'attention-unet': [],
   'res-unet': ['bias'],
   'unet++': ['deepSupervision'],
+  'plain-conv-unet': [],
 };
 const FLAG_OF: Record<string, string> = { padding: '--padding', bilinear: '--bilinear', bias: '--no-bias', merge: '--merge', deepSupervision: '--deep-supervision' };
 

@@ -40,11 +40,11 @@ describe('the command line', () => {
     [['run', '--steps', 'abc'], "unet-webgpu run: --steps must be an integer >= 1, got 'abc'"],
     [['summary', '--padding', 'full'], "unet-webgpu summary: --padding must be one of same, valid, got 'full'"],
     [['summary', '--kernel_size', '3'], "Unknown option '--kernel_size'"],
-    [['summary', '--model', 'vnet'], "unet-webgpu summary: --model must be one of unet, attention-unet, res-unet, unet++, got 'vnet'"],
+    [['summary', '--model', 'vnet'], "unet-webgpu summary: --model must be one of unet, attention-unet, res-unet, unet++, plain-conv-unet, got 'vnet'"],
     [['summary', '--model', 'attention-unet', '--padding', 'valid'], 'unet-webgpu summary: --padding applies to --model unet, not attention-unet'],
     [['summary', '--model', 'unet', '--deep-supervision'], 'unet-webgpu summary: --deep-supervision applies to --model unet++, not unet'],
     [['summary', '--model', 'unet++', '--size', '100'], 'unet-webgpu summary: NestedUNet: input size 100 must be a positive multiple of 2^depth = 16'],
-    [['bench', '--model', 'vnet'], "unet-webgpu bench: --model must be one of unet, attention-unet, res-unet, unet++, got 'vnet'"],
+    [['bench', '--model', 'vnet'], "unet-webgpu bench: --model must be one of unet, attention-unet, res-unet, unet++, plain-conv-unet, got 'vnet'"],
     [['bench', '--config', 'c', '--model', 'unet++'], 'unet-webgpu bench: NestedUNet: input size 572 must be a positive multiple of 2^depth = 16'],
   ])('%j', (args, message) => {
     const r = cli(...args);
@@ -52,16 +52,17 @@ describe('the command line', () => {
     expect(r.status).toBe(2);
   });
 
-  // The parameter counts of the references (test/fixtures/family/shapes.json: AttU_Net(3, 1), torchvision-block
-  // ResUNet(3, 1), NestedUNet(1, 3)) in each model's summary.
+  // The parameter counts of the references in each model's summary (test/fixtures/family/shapes.json: AttU_Net(3, 1),
+  // torchvision-block ResUNet(3, 1), NestedUNet(1, 3), nnU-Net's 7-stage 2-D PlainConvUNet 1 -> 3).
   test.each([
-    ['attention-unet', '34,878,573'],
-    ['res-unet', '32,436,353'],
-    ['unet++', '9,163,329'],
-  ])('summary --model %s --in 3', (model, params) => {
-    const r = cli('summary', '--model', model, '--in', '3', '--depthShown', '0');
+    ['attention-unet', ['--in', '3'], '34,878,573', '[1, 1, 256, 256]'],
+    ['res-unet', ['--in', '3'], '32,436,353', '[1, 1, 256, 256]'],
+    ['unet++', ['--in', '3'], '9,163,329', '[1, 1, 256, 256]'],
+    ['plain-conv-unet', ['--classes', '3', '--depth', '6', '--size', '128'], '33,473,330', '[1, 3, 128, 128]'],
+  ])('summary --model %s %j', (model, args, params, out) => {
+    const r = cli('summary', '--model', model, ...args, '--depthShown', '0');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Total params: ${params}`);
-    expect(r.stdout).toContain('[1, 1, 256, 256]');
+    expect(r.stdout).toContain(out);
   });
 });

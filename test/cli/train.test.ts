@@ -73,7 +73,7 @@ describe('train command', () => {
   });
 
   // The family: --model records the model in the checkpoint, so predict and --resume rebuild it (strict state-dict load).
-  test.skipIf(skip).each(['attention-unet', 'res-unet', 'unet++'])('--model %s trains, predicts from its checkpoint and resumes', async (model) => {
+  test.skipIf(skip).each(['attention-unet', 'res-unet', 'unet++', 'plain-conv-unet'])('--model %s trains, predicts from its checkpoint and resumes', async (model) => {
     const dir = dataset(3);
     const out = join(dir, 'run');
     const r = train('--model', model, '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--val', '0.34', '--steps', '2', '--epoch-steps', '1', '--crop', '32', '--batch', '1', '--width', '4', '--depth', '2', '--out', out);
@@ -99,7 +99,7 @@ describe('train command', () => {
   test('--model: an unknown name lists the choices; U-Net-only flags are refused for the others', () => {
     const bad = train('--model', 'vnet');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--model must be one of unet, attention-unet, res-unet, unet\+\+, got 'vnet'/);
+    expect(bad.stderr).toMatch(/--model must be one of unet, attention-unet, res-unet, unet\+\+, plain-conv-unet, got 'vnet'/);
     const pad = train('--model', 'unet++', '--padding', 'valid');
     expect(pad.status).toBe(2);
     expect(pad.stderr).toMatch(/--padding applies to --model unet, not unet\+\+/);

@@ -9,7 +9,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/nn/safetensors.js';
 import { tensor } from '../../src/tensor/creation.js';
 import { checkTorch, formatCheck } from '../../src/unet/check_torch.js';
-import { AttentionUNet, createModel, MODEL_NAMES, modelNameOf, NestedUNet, outputSizeOf, ResUNet, type ModelName } from '../../src/unet/family/index.js';
+import { AttentionUNet, PlainConvUNet, createModel, MODEL_NAMES, modelNameOf, NestedUNet, outputSizeOf, ResUNet, type ModelName } from '../../src/unet/family/index.js';
 import { UNet } from '../../src/unet/unet.js';
 import { cpu32, gpuSuite } from '../helpers/gpu.js';
 
@@ -32,6 +32,7 @@ describe('the family equals the PyTorch implementations it mirrors (shapes.json)
     expect(Object.entries(net.stateDict()).map(([k, t]) => [k, [...t.shape]])).toEqual(c.state);
     const x = Tensor.empty(c.input, 'f32', meta);
     const outs = net instanceof NestedUNet ? net.forwardHeads(x) : [net.forward(x)];
+    if (net instanceof PlainConvUNet) expect(net.decoder.encoder).toBe(net.encoder); // one module, two names
     expect(outs.map((o) => [...o.shape])).toEqual(c.outputs);
     expect(outputSizeOf(net, c.input[2]!)).toBe(c.outputs[0]![2]);
   });
@@ -42,7 +43,7 @@ const { skip, dev } = await gpuSuite();
 describe.skipIf(skip)('check-torch: the family equals PyTorch on the committed dumps (lavapipe)', () => {
   test('the dumps cover every model, batch 2, cross-entropy and deep supervision', () => {
     const cfgs = DUMPS.map((f) => ({ ...JSON.parse(parseSafetensors(readFileSync(join(DIR, f))).metadata.config!), loss: parseSafetensors(readFileSync(join(DIR, f))).metadata.loss }));
-    for (const m of ['attention-unet', 'res-unet', 'unet++']) expect(cfgs.filter((c) => c.model === m).length).toBeGreaterThanOrEqual(2);
+    for (const m of ['attention-unet', 'res-unet', 'unet++', 'plain-conv-unet']) expect(cfgs.filter((c) => c.model === m).length).toBeGreaterThanOrEqual(2);
     expect(cfgs.some((c) => c.deepSupervision)).toBe(true);
     expect(cfgs.some((c) => c.loss === 'ce')).toBe(true);
   });
@@ -52,8 +53,12 @@ describe.skipIf(skip)('check-torch: the family equals PyTorch on the committed d
     const r = await checkTorch(bytes, dev, f);
     expect(r.ok, formatCheck(r, true)).toBe(true);
     // The exactly-zero gradients the generator listed are checked as such (absolute), the rest relative.
-    const nulls = JSON.parse(parseSafetensors(bytes).metadata.null_grads!) as string[];
-    expect(r.rows.filter((x) => x.kind === 'abs').map((x) => x.name)).toEqual(nulls.map((k) => `grad.${k}`));
+    // Parameters PyTorch left without a gradient (unused by the forward) must have none here either (abs rows too).
+    const { tensors, metadata } = parseSafetensors(bytes);
+    const nulls = JSON.parse(metadata.null_grads!) as string[];
+    const unused = [...tensors.keys()].filter((k) => k.startsWith('sgd2.') && !tensors.has(`grad.${k.slice(5)}`)).map((k) => `grad.${k.slice(5)}`);
+    expect(r.rows.filter((x) => x.kind === 'abs').map((x) => x.name).sort()).toEqual([...nulls.map((k) => `grad.${k}`), ...unused].sort());
+    if (/plain_conv/.test(f)) expect(unused.length).toBeGreaterThan(0);
     expect(r.rows.length).toBeGreaterThan(50);
   });
 
@@ -81,7 +86,7 @@ describe('check-torch on the CPU reference device', () => {
 describe('options and sizes', () => {
   const meta = metaDevice();
   test('an unknown model or option is an error naming the choices', () => {
-    expect(() => createModel('vnet' as ModelName, { inChannels: 1, classes: 1 })).toThrow(/model 'vnet' is not one of 'unet', 'attention-unet', 'res-unet', 'unet\+\+'/);
+    expect(() => createModel('vnet' as ModelName, { inChannels: 1, classes: 1 })).toThrow(/model 'vnet' is not one of 'unet', 'attention-unet', 'res-unet', 'unet\+\+', 'plain-conv-unet'/);
     expect(() => withDevice(meta, () => new AttentionUNet({ inChannels: 1, classes: 1, padding: 'same' } as never))).toThrow(/unknown option 'padding'/);
     expect(() => withDevice(meta, () => new ResUNet({ inChannels: 1, classes: 1, bilinear: true } as never))).toThrow(/unknown option 'bilinear'/);
     expect(() => withDevice(meta, () => new UNet({ inChannels: 1, classes: 1, block: 'residual', padding: 'valid' }))).toThrow(/needs padding 'same'/);

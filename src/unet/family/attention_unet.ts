@@ -11,7 +11,7 @@ import { Module } from '../../nn/module.js';
 import { add, mul } from '../../tensor/ops/elementwise.js';
 import { cat } from '../../tensor/ops/movement.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { child, checkMultipleInput, multipleSize } from './sizes.js';
+import { checkCounts, child, checkMultipleInput, multipleSize } from './sizes.js';
 import { chain, doubleConvLayers } from '../parts.js';
 
 /** LeeJunHyun's conv_block: (3x3 conv (bias) -> BN -> ReLU) x 2 in a Sequential named `conv`. */
@@ -96,7 +96,7 @@ export class AttentionUNet extends Module {
     super();
     const op = 'AttentionUNet';
     const { inChannels, classes, width = 64, depth = 4 } = checkOptions(op, opts, KEYS);
-    for (const [k, v] of Object.entries({ inChannels, classes, depth })) checkNumber(op, k, v, { integer: true, min: 1 });
+    checkCounts(op, { inChannels, classes, depth });
     checkNumber(op, 'width', width, { integer: true, min: 2 });
     this.config = { inChannels, classes, width, depth };
     const c = (i: number) => width * 2 ** i;

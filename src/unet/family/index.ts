@@ -5,6 +5,7 @@ import { UNet, type UNetOptions } from '../unet.js';
 import { AttentionUNet, type AttentionUNetOptions } from './attention_unet.js';
 import { NestedUNet, type NestedUNetOptions } from './nested_unet.js';
 import { ResUNet, type ResUNetOptions } from './res_unet.js';
+import { PlainConvUNet, type PlainConvUNetOptions } from './plain_conv_unet.js';
 
 export { AttentionUNet, AttentionBlock, ConvBlock, UpConv } from './attention_unet.js';
 export type { AttentionUNetOptions } from './attention_unet.js';
@@ -12,9 +13,11 @@ export { NestedUNet, VGGBlock } from './nested_unet.js';
 export type { NestedUNetOptions } from './nested_unet.js';
 export { ResUNet } from './res_unet.js';
 export type { ResUNetOptions } from './res_unet.js';
+export { PlainConvUNet, ConvDropoutNormReLU, StackedConvBlocks, PlainConvEncoder, UNetDecoder } from './plain_conv_unet.js';
+export type { PlainConvUNetOptions } from './plain_conv_unet.js';
 
 /** The model names `--model` accepts, in the order the help lists them. */
-export const MODEL_NAMES = ['unet', 'attention-unet', 'res-unet', 'unet++'] as const;
+export const MODEL_NAMES = ['unet', 'attention-unet', 'res-unet', 'unet++', 'plain-conv-unet'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Each name's options. */
@@ -23,10 +26,11 @@ export interface ModelOptionsOf {
   'attention-unet': AttentionUNetOptions;
   'res-unet': ResUNetOptions;
   'unet++': NestedUNetOptions;
+  'plain-conv-unet': PlainConvUNetOptions;
 }
 
 /** A model of the family: x [N, inChannels, H, W] -> logits [N, classes, H', W']. */
-export type FamilyModel = UNet | AttentionUNet | NestedUNet;
+export type FamilyModel = UNet | AttentionUNet | NestedUNet | PlainConvUNet;
 
 /** What each name builds and the PyTorch implementation it mirrors (state dicts load from it). */
 export const MODELS: { [K in ModelName]: { build: (o: ModelOptionsOf[K]) => FamilyModel; mirrors: string } } = {
@@ -34,6 +38,7 @@ export const MODELS: { [K in ModelName]: { build: (o: ModelOptionsOf[K]) => Fami
   'attention-unet': { build: (o) => new AttentionUNet(o), mirrors: 'LeeJunHyun/Image_Segmentation AttU_Net (Oktay et al. 2018)' },
   'res-unet': { build: (o) => new ResUNet(o), mirrors: 'milesial/Pytorch-UNet with torchvision BasicBlock in place of DoubleConv' },
   'unet++': { build: (o) => new NestedUNet(o), mirrors: '4uiiurz1/pytorch-nested-unet NestedUNet (Zhou et al. 2018)' },
+  'plain-conv-unet': { build: (o) => new PlainConvUNet(o), mirrors: "MIC-DKFZ/dynamic-network-architectures PlainConvUNet (nnU-Net v2's 2-D default)" },
 };
 
 /** Checks a model name: ArgumentError listing the choices otherwise. */
@@ -53,6 +58,7 @@ export function modelNameOf(m: FamilyModel): ModelName {
   if (m instanceof UNet) return m.config.block === 'residual' ? 'res-unet' : 'unet';
   if (m instanceof AttentionUNet) return 'attention-unet';
   if (m instanceof NestedUNet) return 'unet++';
+  if (m instanceof PlainConvUNet) return 'plain-conv-unet';
   throw new ArgumentError('modelNameOf', `not a model of the U-Net family: ${(m as object).constructor.name}`);
 }
 

@@ -3,14 +3,14 @@
 // field names and forward follow the widely used PyTorch implementation 4uiiurz1/pytorch-nested-unet (archs.py:
 // VGGBlock, NestedUNet), so its state dicts load as they are (keys `conv0_0.conv1.weight`, `conv1_3.bn2.running_var`,
 // `final.weight` or `final1.weight`..`final4.weight`).
-import { checkBoolean, checkNumber, checkOptions, type OptionKeys } from '../../core/options.js';
+import { checkBoolean, checkOptions, type OptionKeys } from '../../core/options.js';
 import { BatchNorm2d } from '../../nn/batch_norm.js';
 import { Conv2d } from '../../nn/conv.js';
 import { MaxPool2d, ReLU, Upsample } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import { cat } from '../../tensor/ops/movement.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { child, checkMultipleInput, multipleSize } from './sizes.js';
+import { checkCounts, child, checkMultipleInput, multipleSize } from './sizes.js';
 import { chain } from '../parts.js';
 
 /** 4uiiurz1's VGGBlock: relu(bn1(conv1(x))) then relu(bn2(conv2(.))), 3x3 convs padded by 1 with biases. */
@@ -65,7 +65,7 @@ export class NestedUNet extends Module {
     super();
     const op = 'NestedUNet';
     const { inChannels, classes, width = 32, depth = 4, deepSupervision = false } = checkOptions(op, opts, KEYS);
-    for (const [k, v] of Object.entries({ inChannels, classes, width, depth })) checkNumber(op, k, v, { integer: true, min: 1 });
+    checkCounts(op, { inChannels, classes, width, depth });
     checkBoolean(op, 'deepSupervision', deepSupervision);
     this.config = { inChannels, classes, width, depth, deepSupervision };
     const nb = (i: number) => width * 2 ** i;

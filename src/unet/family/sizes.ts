@@ -1,6 +1,7 @@
 // What AttentionUNet and NestedUNet share: their references concatenate without padding, so H and W must be
 // multiples of 2^depth; and their children are fields named by index (Conv3, conv1_2), looked up by name.
 import { ArgumentError, ShapeError } from '../../core/errors.js';
+import { checkNumber } from '../../core/options.js';
 import type { Module } from '../../nn/module.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
@@ -21,3 +22,8 @@ export function checkMultipleInput(op: string, depth: number, x: Tensor): void {
 
 /** The child module in field `name`. */
 export const child = <T extends Module>(m: Module, name: string): T => (m as unknown as Record<string, T>)[name]!;
+
+/** ArgumentError(op) unless every value is a positive integer (channel counts, widths, depths). */
+export function checkCounts(op: string, counts: Record<string, number>): void {
+  for (const [k, v] of Object.entries(counts)) checkNumber(op, k, v, { integer: true, min: 1 });
+}
