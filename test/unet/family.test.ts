@@ -8,10 +8,12 @@ import { metaDevice, withDevice } from '../../src/tensor/context.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/nn/safetensors.js';
 import { tensor } from '../../src/tensor/creation.js';
-import { checkTorch, formatCheck } from '../../src/unet/check_torch.js';
+import { checkTorch, formatCheck, relL2 } from '../../src/unet/check_torch.js';
+import { bceWithLogits, gt, manualSeed, noGrad, rand, randn, type Device } from '../../src/index.js';
+import { smallLimits } from '../helpers/small_limits.js';
 import { AttentionUNet, PlainConvUNet, createModel, MODEL_NAMES, modelNameOf, NestedUNet, outputSizeOf, ResUNet, type ModelName } from '../../src/unet/family/index.js';
 import { UNet } from '../../src/unet/unet.js';
-import { cpu32, gpuSuite } from '../helpers/gpu.js';
+import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/family');
 const DUMPS = readdirSync(DIR).filter((f) => f.endsWith('.safetensors')).sort();
@@ -103,5 +105,34 @@ describe('options and sizes', () => {
       expect(outputSizeOf(m, 24)).toBe(24);
     }
     expect([...r.forward(Tensor.empty([1, 1, 21, 19], 'f32', meta)).shape]).toEqual([1, 1, 21, 19]);
+  });
+});
+
+// Behind small bindings every launch of these models must split into windows (test/helpers/small_limits.ts checks each
+// binding); float64 on the CPU reference device makes the comparison with the unlimited run exact up to summation order.
+describe('the family behind 32 KiB bindings equals the unlimited run (float64)', () => {
+  test.each(MODEL_NAMES.filter((m) => m !== 'unet'))('%s', async (name) => {
+    const run = async (d: Device) => withDevice(d, async () => {
+      manualSeed(41);
+      const net = createModel(name, { inChannels: 1, classes: 1, width: 4, depth: 2 } as never);
+      const x = randn([2, 1, 32, 32], { seed: 42 });
+      const target = noGrad(() => gt(rand([2, 1, 32, 32], { seed: 43 }), 0.5));
+      const y = net.forward(x);
+      bceWithLogits(y, target).backward();
+      const out = { y: await y.toArray(), grads: await Promise.all(net.parameters().map((p) => p.grad ? p.grad.toArray() : null)) };
+      net.dispose();
+      return out;
+    });
+    const a = await run(cpu64);
+    const b = await run(smallLimits(cpu64, { maxBindingBytes: 32 << 10 }));
+    expect(relL2(b.y, a.y)).toBeLessThan(1e-12);
+    // Against the largest gradient norm: conv biases before a norm layer have an exactly zero gradient (noise on both sides).
+    const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((t, x) => t + x * x, 0));
+    const top = Math.max(...a.grads.map((g) => (g ? norm(g) : 0)));
+    a.grads.forEach((g, i) => {
+      if (!g) return expect(b.grads[i]).toBeNull();
+      const d = norm(Array.from(g, (v, j) => v - b.grads[i]![j]!));
+      expect(d / top, `param ${i}`).toBeLessThan(1e-11);
+    });
   });
 });
