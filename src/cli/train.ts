@@ -26,6 +26,7 @@ const STRING_FLAGS = [
 const FLAGS = {
   ...(Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: 'string' }])) as Record<(typeof STRING_FLAGS)[number], { type: 'string' }>),
   bilinear: { type: 'boolean' },
+  'deep-supervision': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -44,7 +45,8 @@ data
   --class-names LIST    names for reports (e.g. cell,membrane)
   --augment LIST        any of ${AUGMENTATIONS.join(',')} (default flips,rot90; 'none' for nothing)
 model
-  --model ${MODEL_NAMES.join('|')} (unet; the others: src/unet/family, UNet++ trains its last head)
+  --model ${MODEL_NAMES.join('|')} (unet; the others: src/unet/family)
+  --deep-supervision    unet++: one head per top-row node, the loss the mean of theirs (predict uses the last)
   --width N (16) --depth N (4) --padding same|valid (same; unet only) --bilinear (unet only)
 training
   --epochs N | --steps N | --minutes M     budget (default 10 epochs)
@@ -138,8 +140,8 @@ export async function trainCmd(argv: string[]): Promise<void> {
   const padding = pick('padding', undefined);
   const bilinear = v.bilinear ?? (saved.bilinear as boolean | undefined);
   let modelOpts: Record<string, unknown> = modelName === 'unet'
-    ? { ...common, padding: choiceFlag(cmd, 'padding', padding ?? 'same', ['same', 'valid'] as const), bilinear: bilinear ?? false } satisfies UNetOptions
-    : { ...familyOptions(cmd, modelName, common, { padding, bilinear }) };
+    ? { ...familyOptions(cmd, 'unet', common, { deepSupervision: v['deep-supervision'] }), padding: choiceFlag(cmd, 'padding', padding ?? 'same', ['same', 'valid'] as const), bilinear: bilinear ?? false } satisfies UNetOptions
+    : { ...familyOptions(cmd, modelName, common, { padding, bilinear, deepSupervision: v['deep-supervision'] }) };
   const maskOpts = maskValues ? { values: list(maskValues).map((s) => numFlag(cmd, 'mask-values', s)) } : { classes };
   if (maskOpts.values && maskOpts.values.length !== classes && v.classes !== undefined) {
     throw new ArgumentError(cmd, `--mask-values names ${maskOpts.values.length} classes, --classes says ${classes}`);

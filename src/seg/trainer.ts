@@ -15,7 +15,7 @@ import * as F from '../tensor/ops/index.js';
 import { Rng } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { geometryOf, modelSpecOf, outputSizeOf, type FamilyModel } from '../unet/family/index.js';
+import { forwardWithLoss, geometryOf, modelSpecOf, outputSizeOf, type FamilyModel } from '../unet/family/index.js';
 import { addConfusion, confusion, dice, iou, pixelError, type Confusion } from './metrics.js';
 import { checkpointMetadata, checkpointTensors, optimizerMeta, optimizerStateOf, CHECKPOINT_FORMAT, type SegCheckpoint, type SegCheckpointMeta, type TrainState, type ValRecord } from './checkpoint.js';
 import { trainingPlotSvg } from './plot.js';
@@ -402,7 +402,8 @@ export async function fit(model: FamilyModel, data: FitData, options: FitOptions
       }
       const lr = opt.paramGroups[0]!.lr;
       const { x, t } = sampleBatch();
-      const loss = tidy(() => lossOf(model.forward(x), t));
+      // UNet++ with deep supervision: the mean of its heads' losses.
+      const loss = tidy(() => forwardWithLoss(model, x, (y) => lossOf(y, t)).loss);
       x.dispose();
       t.dispose();
       loss.backward();

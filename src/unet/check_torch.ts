@@ -7,9 +7,8 @@ import { tensor } from '../tensor/creation.js';
 import { FormatError } from '../core/errors.js';
 import { bceWithLogits, crossEntropy } from '../tensor/ops/loss.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { add, mul } from '../tensor/ops/elementwise.js';
 import { UNet } from './unet.js';
-import { checkModelName, createModel, type FamilyModel, type ModelOptionsOf } from './family/index.js';
+import { checkModelName, createModel, forwardWithLoss, type FamilyModel, type ModelOptionsOf } from './family/index.js';
 
 export interface CheckRow {
   name: string;
@@ -59,8 +58,7 @@ function modelOfConfig(cfg: Record<string, unknown>): FamilyModel {
   return new UNet({ inChannels: c.cin, classes: c.classes, width: c.width, depth: c.depth, bilinear: c.bilinear, padding: c.padding, bias: c.bias });
 }
 
-/** Every head's logits (UNet++ with deep supervision has several; the others one). */
-const headsOf = (net: FamilyModel, x: Tensor): Tensor[] => ('forwardHeads' in net ? net.forwardHeads(x) : [net.forward(x)]);
+
 
 /**
  * Checks one dump: eval forward (running stats), train forward, loss, every parameter gradient and the
@@ -103,22 +101,7 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
   };
   const lossOf1 = (y: Tensor, target: Tensor) => (lossKind === 'ce' ? crossEntropy(y, target) : bceWithLogits(y, target));
   // The last head's logits and the loss: with several heads (deep supervision) the mean of their losses.
-  const forwardLoss = (net: FamilyModel, target: Tensor): { y: Tensor; loss: Tensor } => {
-    const heads = headsOf(net, x);
-    if (heads.length === 1) return { y: heads[0]!, loss: lossOf1(heads[0]!, target) };
-    let sum = lossOf1(heads[0]!, target);
-    for (const h of heads.slice(1)) {
-      const l = lossOf1(h, target);
-      const next = add(sum, l);
-      sum.dispose();
-      l.dispose();
-      sum = next;
-    }
-    const loss = mul(sum, 1 / heads.length);
-    sum.dispose();
-    for (const h of heads.slice(0, -1)) h.dispose();
-    return { y: heads.at(-1)!, loss };
-  };
+  const forwardLoss = (net: FamilyModel, target: Tensor) => forwardWithLoss(net, x, (y) => lossOf1(y, target));
 
   const x = up('x', true);
   const target = up('target');

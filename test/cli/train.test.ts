@@ -73,10 +73,16 @@ describe('train command', () => {
   });
 
   // The family: --model records the model in the checkpoint, so predict and --resume rebuild it (strict state-dict load).
-  test.skipIf(skip).each(['attention-unet', 'res-unet', 'unet++', 'plain-conv-unet'])('--model %s trains, predicts from its checkpoint and resumes', async (model) => {
+  test.skipIf(skip).each([
+    ['attention-unet', []],
+    ['res-unet', []],
+    ['unet++', []],
+    ['unet++', ['--deep-supervision']],
+    ['plain-conv-unet', []],
+  ] as const)('--model %s %j trains, predicts from its checkpoint and resumes', async (model, extra) => {
     const dir = dataset(3);
     const out = join(dir, 'run');
-    const r = train('--model', model, '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--val', '0.34', '--steps', '2', '--epoch-steps', '1', '--crop', '32', '--batch', '1', '--width', '4', '--depth', '2', '--out', out);
+    const r = train('--model', model, ...extra, '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--val', '0.34', '--steps', '2', '--epoch-steps', '1', '--crop', '32', '--batch', '1', '--width', '4', '--depth', '2', '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`; ${model} width 4 depth 2 same,`);
     expect(r.stdout).toMatch(/validation Dice: class 0 \d\.\d{4}, class 1 \d\.\d{4}/);
@@ -85,6 +91,7 @@ describe('train command', () => {
     const { cpuDevice } = await import('../../src/index.js');
     const { model: net, meta } = await loadSegModel(join(out, 'latest.safetensors'), { device: cpuDevice() });
     expect(meta.modelName).toBe(model);
+    if (extra.length) expect((meta.model as { deepSupervision?: boolean }).deepSupervision).toBe(true);
     expect(modelNameOf(net)).toBe(model);
     net.dispose();
     const pred = spawnSync(process.execPath, [BIN, 'predict', '--weights', join(out, 'latest.safetensors'), '--input', join(dir, 'images'), '--out', join(dir, 'pred')], { encoding: 'utf8', timeout: 300_000 });
@@ -103,6 +110,9 @@ describe('train command', () => {
     const pad = train('--model', 'unet++', '--padding', 'valid');
     expect(pad.status).toBe(2);
     expect(pad.stderr).toMatch(/--padding applies to --model unet, not unet\+\+/);
+    const deep = train('--deep-supervision');
+    expect(deep.status).toBe(2);
+    expect(deep.stderr).toMatch(/--deep-supervision applies to --model unet\+\+, not unet/);
   });
 
   test.skipIf(skip)('an RGB mask stops the run with the mask checker\'s message', () => {

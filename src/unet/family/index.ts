@@ -1,5 +1,7 @@
 // The U-Net family by name: what `--model` picks in the CLI and what a checkpoint or a check-torch dump records.
 import { ArgumentError } from '../../core/errors.js';
+import { add, mul } from '../../tensor/ops/elementwise.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { checkOneOf } from '../../core/options.js';
 import { UNet, type UNetOptions } from '../unet.js';
 import { AttentionUNet, type AttentionUNetOptions } from './attention_unet.js';
@@ -97,4 +99,25 @@ export function geometryOf(m: FamilyModel): FamilyGeometry {
   if (m instanceof UNet) return m.config;
   const { inChannels, classes, width, depth } = m.config;
   return { inChannels, classes, width, depth, padding: 'same', merge: 'pad' };
+}
+
+/**
+ * One training forward: the logits of every head (UNet++ with deep supervision has several) and the loss, the mean of
+ * `lossOf` over the heads (4uiiurz1's train.py); y is the last head (the others are disposed).
+ */
+export function forwardWithLoss(m: FamilyModel, x: Tensor, lossOf: (y: Tensor) => Tensor): { y: Tensor; loss: Tensor } {
+  const heads = m instanceof NestedUNet ? m.forwardHeads(x) : [m.forward(x)];
+  let sum = lossOf(heads[0]!);
+  for (const h of heads.slice(1)) {
+    const l = lossOf(h);
+    const next = add(sum, l);
+    sum.dispose();
+    l.dispose();
+    sum = next;
+  }
+  for (const h of heads.slice(0, -1)) h.dispose();
+  if (heads.length === 1) return { y: heads[0]!, loss: sum };
+  const loss = mul(sum, 1 / heads.length);
+  sum.dispose();
+  return { y: heads.at(-1)!, loss };
 }
