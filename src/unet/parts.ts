@@ -88,6 +88,8 @@ export class ResidualBlock extends Module {
   readonly conv2: Conv2d;
   readonly bn2: BatchNorm2d;
   readonly downsample: Sequential | null;
+  /** Activation checkpointing, as DoubleConv.checkpoint (UNet.setCheckpointing sets it). */
+  checkpoint = false;
 
   constructor(cin: number, cout: number, opts?: { bias?: boolean }) {
     super();
@@ -102,6 +104,11 @@ export class ResidualBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (this.checkpoint) return checkpoint((v) => this.#run(v), [x], this.parameters());
+    return this.#run(x);
+  }
+
+  #run(x: Tensor): Tensor {
     const d = chain(x, (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), (t) => this.relu.forward(t), (t) => this.conv2.forward(t), (t) => this.bn2.forward(t));
     const s = this.downsample ? this.downsample.forward(x) : x;
     const sum = add(d, s);

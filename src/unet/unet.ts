@@ -77,7 +77,7 @@ export class UNet extends Module {
    */
   setCheckpointing(on: boolean): this {
     checkBoolean('UNet.setCheckpointing', 'on', on);
-    for (const m of this.modules()) if (m instanceof DoubleConv) m.checkpoint = on;
+    for (const m of this.modules()) if (m instanceof DoubleConv || m instanceof ResidualBlock) m.checkpoint = on;
     return this;
   }
 

@@ -13,6 +13,7 @@ import { bceWithLogits, gt, manualSeed, noGrad, rand, randn, type Device } from 
 import { smallLimits } from '../helpers/small_limits.js';
 import { AttentionUNet, PlainConvUNet, createModel, MODEL_NAMES, modelNameOf, NestedUNet, outputSizeOf, ResUNet, type ModelName } from '../../src/unet/family/index.js';
 import { UNet } from '../../src/unet/unet.js';
+import { ResidualBlock } from '../../src/unet/parts.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/family');
@@ -135,4 +136,23 @@ describe('the family behind 32 KiB bindings equals the unlimited run (float64)',
       expect(d / top, `param ${i}`).toBeLessThan(1e-11);
     });
   });
+});
+
+test('ResUNet.setCheckpointing reaches its residual blocks: the same loss, gradients and running stats, bit for bit', async () => {
+  const run = async (on: boolean) => {
+    manualSeed(51);
+    const net = withDevice(cpu32, () => new ResUNet({ inChannels: 1, classes: 1, width: 4, depth: 2 }).setCheckpointing(on));
+    const blocks = net.modules().filter((m) => m instanceof ResidualBlock) as ResidualBlock[];
+    expect(blocks.length).toBe(5);
+    expect(blocks.every((b) => b.checkpoint === on)).toBe(true);
+    const x = randn([1, 1, 16, 16], { device: cpu32, seed: 52 });
+    const target = noGrad(() => gt(rand([1, 1, 16, 16], { device: cpu32, seed: 53 }), 0.5));
+    const loss = bceWithLogits(net.forward(x), target);
+    loss.backward();
+    const bits = async (t: Tensor) => [...new Uint32Array(new Float32Array(await t.toArray()).buffer)];
+    const out = [await bits(loss), ...(await Promise.all(net.parameters().map((p) => bits(p.grad!)))), ...(await Promise.all(net.buffers().filter((b) => b.dtype === 'f32').map(bits)))];
+    net.dispose();
+    return out;
+  };
+  expect(await run(true)).toEqual(await run(false));
 });
