@@ -104,6 +104,10 @@ function load(name: string, bytes: ArrayBuffer): ModelReport {
   } finally {
     disposeCheckpoint(ck);
   }
+  if (!(loaded.model instanceof UNet)) {
+    loaded.model.dispose();
+    throw new Error(`${name} holds a '${loaded.meta.modelName}' model; this page runs U-Net checkpoints (unet, res-unet)`);
+  }
   model?.dispose();
   model = loaded.model;
   meta = loaded.meta;

@@ -69,7 +69,11 @@ async function check(): Promise<void> {
   const ref = await loadSafetensors(v.reference, { device: on });
   const file = await loadSafetensors(v.weights, { device: on });
   let model: UNet;
-  if (file.metadata[CHECKPOINT_KEY]) model = (await loadSegModel(v.weights, { device: on, stripPrefixes: v['strip-prefixes'] })).model;
+  if (file.metadata[CHECKPOINT_KEY]) {
+    const loaded = (await loadSegModel(v.weights, { device: on, stripPrefixes: v['strip-prefixes'] })).model;
+    if (!(loaded instanceof UNet)) throw new ArgumentError('check', `${v.weights} holds another family model; the round trip is milesial's U-Net`);
+    model = loaded;
+  }
   else {
     // A plain PyTorch state dict (milesial's keys): the options are the reference's.
     model = withDevice(on, () => new UNet(JSON.parse(ref.metadata.config!) as UNetOptions));

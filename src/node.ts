@@ -19,7 +19,7 @@ import { decodeImage, type RasterImage } from './data/image.js';
 import { segDatasetFromFiles, type MaskOptions, type SegDataset } from './data/dataset.js';
 import { checkpointMetadata, disposeCheckpoint, parseCheckpoint, segModelFromCheckpoint, type SegCheckpoint, type SegCheckpointMeta } from './seg/checkpoint.js';
 import type { RunStore } from './seg/trainer.js';
-import type { UNet } from './unet/unet.js';
+import type { FamilyModel } from './unet/family/index.js';
 import { deserializeSafetensors, serializeSafetensors, type SafetensorsFile, type SerializeOptions } from './nn/safetensors.js';
 
 export * from './index.js';
@@ -227,7 +227,7 @@ export async function loadCheckpoint(path: string, opts: { device?: Backend } = 
 }
 
 /** The UNet of a checkpoint, weights loaded, in eval mode, with the metadata predict needs (normalisation, classes, mask values). */
-export async function loadSegModel(path: string, opts: { device?: Backend; stripPrefixes?: boolean | readonly string[] } = {}): Promise<{ model: UNet; meta: SegCheckpointMeta }> {
+export async function loadSegModel(path: string, opts: { device?: Backend; stripPrefixes?: boolean | readonly string[] } = {}): Promise<{ model: FamilyModel; meta: SegCheckpointMeta }> {
   const { stripPrefixes, ...load } = opts;
   const ck = await loadCheckpoint(path, load);
   try {

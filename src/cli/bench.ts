@@ -4,9 +4,12 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { openNodeDevice } from '../node.js';
-import { withDevice } from '../tensor/context.js';
+import { metaDevice, withDevice } from '../tensor/context.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
 import { UNet } from '../unet/unet.js';
+import { createModel, outputSizeOf } from '../unet/family/index.js';
+import { modelFlag } from './model_flag.js';
+import { ArgumentError } from '../core/errors.js';
 import { benchModel, type BenchMode } from '../bench/bench_model.js';
 import { choiceFlag, intFlag, numFlag } from './args.js';
 import { convPolicy, CONV_FLAGS } from './conv_flags.js';
@@ -25,6 +28,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
       profile: { type: 'boolean', default: false },
       checkpointing: { type: 'boolean', default: false },
       dawn: { type: 'string', default: '' },
+      model: { type: 'string' },
       ...CONV_FLAGS,
     },
   });
@@ -36,10 +40,19 @@ export async function benchCmd(argv: string[]): Promise<void> {
   const warmup = intFlag('bench', 'warmup', v.warmup);
   const budgetS = numFlag('bench', 'budget-s', v['budget-s'], 0, false);
   const lr = numFlag('bench', 'lr', v.lr, 0, false);
-  const log = (msg: string) => process.stderr.write(`[bench ${name}] ${msg}\n`);
+  // Other models of the family take the config's channels, classes, width, batch and size (their own 'same' padding).
+  const modelName = modelFlag('bench', v.model);
+  const build = () => {
+    const m = modelName === 'unet' ? new UNet(unetOptions(name)) : createModel(modelName, { inChannels: cfg.channels, classes: cfg.classes, width: cfg.width });
+    if (!v.checkpointing) return m;
+    if (!(m instanceof UNet)) throw new ArgumentError('bench', `--checkpointing applies to --model unet, res-unet, not ${modelName}`);
+    return m.setCheckpointing(true);
+  };
+  outputSizeOf(withDevice(metaDevice(), build), cfg.size); // a size the model cannot take fails before the GPU opens
+  const log = (msg: string) => process.stderr.write(`[bench ${name}${modelName === 'unet' ? '' : ` ${modelName}`}] ${msg}\n`);
   const dev = await openNodeDevice({ niceMain, dawnFlags: v.dawn ? v.dawn.split(',') : [], kernels: convPolicy(v) });
   const conv = { fwd: dev.policy.convForward, wgrad: dev.policy.convWeightGrad };
-  const model = withDevice(dev, () => new UNet(unetOptions(name)).setCheckpointing(v.checkpointing));
+  const model = withDevice(dev, build);
   const params = model.parameters().reduce((s, p) => s + p.numel, 0);
   log(`${dev.description}; ${params.toLocaleString('en-US')} parameters`);
   const r = await benchModel(model, [cfg.batch, cfg.channels, cfg.size, cfg.size], dev, {
@@ -57,6 +70,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
     backend: 'webgpu',
     config: name,
     ...cfg,
+    ...(modelName === 'unet' ? {} : { model: modelName, padding: 'same' }),
     params,
     layout: 'NCHW',
     out_shape: r.out_shape,

@@ -8,45 +8,71 @@ import { convPolicy, CONV_FLAGS } from './conv_flags.js';
 import { setKernelPolicy } from '../kernels/policy.js';
 import { summary } from '../nn/summary.js';
 import { UNet, type UNetOptions } from '../unet/unet.js';
+import { createModel, outputSizeOf, type ModelName } from '../unet/family/index.js';
+import { familyOptions, MODEL_FLAG, MODEL_HELP, modelFlag } from './model_flag.js';
 
+// The U-Net-only flags (padding, merge, bilinear, no-bias) have no parseArgs default, so summary can tell a flag
+// given to a model that has not got it (--model attention-unet --padding valid) from one left out.
 const MODEL_FLAGS = {
   in: { type: 'string', default: '1' },
   classes: { type: 'string', default: '1' },
-  width: { type: 'string', default: '64' },
-  depth: { type: 'string', default: '4' },
-  padding: { type: 'string', default: 'valid' },
-  bilinear: { type: 'boolean', default: false },
-  'no-bias': { type: 'boolean', default: false },
-  merge: { type: 'string', default: 'pad' },
-  size: { type: 'string', default: '572' },
+  width: { type: 'string' },
+  depth: { type: 'string' },
+  padding: { type: 'string' },
+  bilinear: { type: 'boolean' },
+  'no-bias': { type: 'boolean' },
+  merge: { type: 'string' },
+  size: { type: 'string' },
   batch: { type: 'string', default: '1' },
 } as const;
 
-type ModelArgs = { [K in keyof typeof MODEL_FLAGS]: (typeof MODEL_FLAGS)[K]['default'] extends boolean ? boolean : string };
+type ModelArgs = { in: string; classes: string; width?: string; depth?: string; padding?: string; bilinear?: boolean; 'no-bias'?: boolean; merge?: string; size?: string; batch: string };
+
+/** The U-Net-only options of the flags, undefined where not given. */
+const unetSpecific = (cmd: string, v: ModelArgs) => ({
+  padding: v.padding === undefined ? undefined : choiceFlag(cmd, 'padding', v.padding, ['same', 'valid'] as const),
+  bilinear: v.bilinear,
+  bias: v['no-bias'] === undefined ? undefined : !v['no-bias'],
+  merge: v.merge === undefined ? undefined : choiceFlag(cmd, 'merge', v.merge, ['pad', 'crop'] as const),
+});
 
 function modelOptions(cmd: string, v: ModelArgs): UNetOptions {
+  const s = unetSpecific(cmd, v);
   return {
     inChannels: intFlag(cmd, 'in', v.in),
     classes: intFlag(cmd, 'classes', v.classes),
-    width: intFlag(cmd, 'width', v.width),
-    depth: intFlag(cmd, 'depth', v.depth, 0),
-    padding: choiceFlag(cmd, 'padding', v.padding, ['same', 'valid'] as const),
-    bilinear: v.bilinear,
-    bias: !v['no-bias'],
-    merge: choiceFlag(cmd, 'merge', v.merge, ['pad', 'crop'] as const),
+    width: intFlag(cmd, 'width', v.width ?? '64'),
+    depth: intFlag(cmd, 'depth', v.depth ?? '4', 0),
+    padding: s.padding ?? 'valid',
+    bilinear: s.bilinear ?? false,
+    bias: s.bias ?? true,
+    merge: s.merge ?? 'pad',
   };
 }
 
-/** The input shape [batch, in, size, size] of the model flags. */
-const inputShape = (cmd: string, v: ModelArgs) => [intFlag(cmd, 'batch', v.batch), intFlag(cmd, 'in', v.in), intFlag(cmd, 'size', v.size), intFlag(cmd, 'size', v.size)];
+/** The input shape [batch, in, size, size] of the model flags (size: 572 for the U-Net, else 256). */
+const inputShape = (cmd: string, v: ModelArgs, model: ModelName = 'unet') => {
+  const size = intFlag(cmd, 'size', v.size ?? (model === 'unet' ? '572' : '256'));
+  return [intFlag(cmd, 'batch', v.batch), intFlag(cmd, 'in', v.in), size, size];
+};
 
-/** `summary`: torchinfo's table for a U-Net configuration, computed on the meta device (no GPU needed). */
+/** `summary`: torchinfo's table for a model of the family, computed on the meta device (no GPU needed). */
 async function summaryCmd(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, depthShown: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ args: argv, options: { ...MODEL_FLAGS, ...MODEL_FLAG, depthShown: { type: 'string', default: '3' } } });
+  const cmd = 'summary';
+  const model = modelFlag(cmd, values.model);
   const meta = metaDevice();
   setDefaultDevice(meta);
-  const net = new UNet(modelOptions('summary', values));
-  const x = Tensor.empty(inputShape('summary', values), 'f32', meta);
+  // Every flag checked against the model; the U-Net then gets the seed's defaults (width 64, valid padding).
+  const opts = familyOptions(cmd, model, {
+    inChannels: intFlag(cmd, 'in', values.in),
+    classes: intFlag(cmd, 'classes', values.classes),
+    width: values.width === undefined ? undefined : intFlag(cmd, 'width', values.width),
+    depth: values.depth === undefined ? undefined : intFlag(cmd, 'depth', values.depth),
+  }, { ...unetSpecific(cmd, values), deepSupervision: values['deep-supervision'] });
+  const net = createModel(model, model === 'unet' ? modelOptions(cmd, values) : opts);
+  const x = Tensor.empty(inputShape(cmd, values, model), 'f32', meta);
+  outputSizeOf(net, x.shape[2]!); // a size the model cannot take is a usage error
   console.log(summary(net, x, { depth: intFlag('summary', 'depthShown', values.depthShown, 0) }).text);
 }
 
@@ -110,13 +136,13 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
 const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   train: [async (a) => (await import('./train.js')).trainCmd(a), 'train a U-Net on --images DIR --masks DIR (no arguments: the ISBI 2012 example, a short run); --help for the flags'],
   run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
-  bench: [async (a) => (await import('./bench.js')).benchCmd(a), 'one JSON line in the peers format: --config a|b|c [--modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]'],
-  'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup)'],
+  bench: [async (a) => (await import('./bench.js')).benchCmd(a), `one JSON line in the peers format: --config a|b|c [${MODEL_HELP} --modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]`],
+  'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net (or a family model: test/fixtures/family) vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup)'],
   kernels: [async (a) => (await import('./kernels.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
   predict: [async (a) => (await import('./predict.js')).predictCmd(a), 'segment images with a checkpoint: --weights CKPT --input FILE|DIR --out DIR [--tile N --overlap F --tta --overlay] (--help)'],
   evaluate: [async (a) => (await import('./evaluate.js')).evaluateCmd(a), 'Dice, IoU, pixel error, HD95 per image and mean: --pred DIR --masks DIR [--classes K --json] (--help)'],
   export: [async (a) => (await import('./export.js')).exportCmd(a), 'a checkpoint as an ONNX model for ONNX Runtime / Triton: --weights CKPT --onnx FILE [--opset 17 --fixed --size N --strip-prefixes] (--help)'],
-  summary: [summaryCmd, "torchinfo's table: --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop]"],
+  summary: [summaryCmd, `torchinfo's table: ${MODEL_HELP} --in 1 --classes 1 --width 64 --padding valid --size 572 [--bilinear --depth 4 --no-bias --merge crop; unet++: --deep-supervision]`],
 };
 
 const [cmd = 'run', ...rest] = process.argv.slice(2);

@@ -35,7 +35,8 @@ export async function loadOnnxSegModel(path: string, threads?: number): Promise<
   return {
     meta,
     model: {
-      config: meta.model,
+      // `export` writes U-Nets only, so the metadata's model options are a UNet's config.
+      config: meta.model as TileModel['config'],
       // Host memory, not a GPU binding: tiles and batches are bounded by predictTiled's memory budget.
       limits: { maxBindingBytes: 2 ** 31 },
       async logits(x, shape) {

@@ -11,9 +11,9 @@ import { ArgumentError } from '../core/errors.js';
 import { encodePng } from '../data/image.js';
 import { loadSegModel, openNodeDevice, readImage, writeAtomic } from '../node.js';
 import { argmaxClasses, predictTiled, type PredictOptions, type TileModel } from '../seg/predict.js';
-import type { UNet } from '../unet/unet.js';
 import type { SegDataMeta } from '../seg/checkpoint.js';
 import { normalizePage, type Normalization } from '../seg/input.js';
+import type { FamilyModel } from '../unet/family/index.js';
 
 export { normalizePage, type Normalization };
 
@@ -66,7 +66,7 @@ async function inputFiles(inputs: string | readonly string[]): Promise<string[]>
  * probabilities/NAME.png (16-bit: the foreground probability for binary models, NAME_cK.png per class otherwise) and,
  * with `overlay`, overlays/NAME.png. NAME is the input's base name (-PAGE added for multi-page TIFFs).
  */
-export async function predictFiles(model: UNet | TileModel, normalization: Normalization, inputs: string | readonly string[], outDir: string, opts: PredictFilesOptions = {}): Promise<PredictedPage[]> {
+export async function predictFiles(model: FamilyModel | TileModel, normalization: Normalization, inputs: string | readonly string[], outDir: string, opts: PredictFilesOptions = {}): Promise<PredictedPage[]> {
   const { threshold = 0.5, probabilities = true, overlay = false, log } = opts;
   const K = model.config.classes;
   const binary = K <= 2;
@@ -149,7 +149,7 @@ export async function predictCmd(argv: string[]): Promise<void> {
   for (const k of ['input', 'out'] as const) if (!v[k]) throw new ArgumentError('predict', `--${k} is required (see --help)`);
   const overlap = v.overlap === undefined ? undefined : numFlag('predict', 'overlap', v.overlap, 0);
   if (overlap !== undefined && overlap >= 1) throw new ArgumentError('predict', `--overlap must be in [0, 1), got '${v.overlap}'`);
-  const run = async (model: UNet | TileModel, data: SegDataMeta, where: string) => {
+  const run = async (model: FamilyModel | TileModel, data: SegDataMeta, where: string) => {
     const pages = await predictFiles(model, data.normalization, v.input!, v.out!, {
       tile: v.tile === undefined ? undefined : intFlag('predict', 'tile', v.tile),
       overlap,

@@ -12,18 +12,21 @@ import { loadCheckpoint, openNodeDevice, readSegDataset, runFolder } from '../no
 import { manualSeed } from '../tensor/random.js';
 import { fit, foregroundDice, LOSSES, OPTIMIZERS, outChannelsFor, SCHEDULERS, type FitOptions, type StepInfo } from '../seg/trainer.js';
 import type { SegCheckpoint } from '../seg/checkpoint.js';
-import { UNet, type UNetOptions } from '../unet/unet.js';
+import type { UNet, UNetOptions } from '../unet/unet.js';
+import { createModel, geometryOf, MODEL_NAMES } from '../unet/family/index.js';
+import { familyOptions, modelFlag } from './model_flag.js';
 import { choiceFlag, intFlag, numFlag } from './args.js';
 
 const EXAMPLE = resolve(fileURLToPath(import.meta.url), '../../../examples/isbi2012');
 
 const STRING_FLAGS = [
   'images', 'masks', 'val', 'epochs', 'steps', 'minutes', 'epoch-steps', 'batch', 'crop', 'lr', 'optimizer', 'scheduler', 'loss',
-  'classes', 'mask-values', 'class-names', 'width', 'depth', 'padding', 'augment', 'seed', 'out', 'resume', 'log-every', 'nice-main',
+  'classes', 'mask-values', 'class-names', 'model', 'width', 'depth', 'padding', 'augment', 'seed', 'out', 'resume', 'log-every', 'nice-main',
 ] as const;
 const FLAGS = {
   ...(Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: 'string' }])) as Record<(typeof STRING_FLAGS)[number], { type: 'string' }>),
   bilinear: { type: 'boolean' },
+  'deep-supervision': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -42,7 +45,9 @@ data
   --class-names LIST    names for reports (e.g. cell,membrane)
   --augment LIST        any of ${AUGMENTATIONS.join(',')} (default flips,rot90; 'none' for nothing)
 model
-  --width N (16) --depth N (4) --padding same|valid (same) --bilinear
+  --model ${MODEL_NAMES.join('|')} (unet; the others: src/unet/family)
+  --deep-supervision    unet++: one head per top-row node, the loss the mean of theirs (predict uses the last)
+  --width N (16) --depth N (4) --padding same|valid (same; unet only) --bilinear (unet only)
 training
   --epochs N | --steps N | --minutes M     budget (default 10 epochs)
   --epoch-steps N       steps per epoch (default: one pass over the training pixels)
@@ -130,14 +135,13 @@ export async function trainCmd(argv: string[]): Promise<void> {
     ...(flag('epoch-steps', undefined, '20') !== undefined ? { stepsPerEpoch: intFlag(cmd, 'epoch-steps', flag('epoch-steps', undefined, '20')!) } : {}),
     ...(budgetFlag === 'minutes' ? { minutes: numFlag(cmd, 'minutes', budgetValue, 0, false) } : { [budgetFlag]: intFlag(cmd, budgetFlag, budgetValue) }),
   };
-  const unetOpts: UNetOptions = {
-    inChannels: 1,
-    classes: outChannelsFor(classes, loss),
-    width: intFlag(cmd, 'width', flag('width', '16')!),
-    depth: intFlag(cmd, 'depth', flag('depth', '4')!, 0),
-    padding: choiceFlag(cmd, 'padding', flag('padding', 'same')!, ['same', 'valid'] as const),
-    bilinear: v.bilinear ?? (saved.bilinear as boolean | undefined) ?? false,
-  };
+  let modelName = modelFlag(cmd, pick('model', undefined));
+  const common = { inChannels: 1, classes: outChannelsFor(classes, loss), width: intFlag(cmd, 'width', flag('width', '16')!), depth: intFlag(cmd, 'depth', flag('depth', '4')!, 0) };
+  const padding = pick('padding', undefined);
+  const bilinear = v.bilinear ?? (saved.bilinear as boolean | undefined);
+  let modelOpts: Record<string, unknown> = modelName === 'unet'
+    ? { ...familyOptions(cmd, 'unet', common, { deepSupervision: v['deep-supervision'] }), padding: choiceFlag(cmd, 'padding', padding ?? 'same', ['same', 'valid'] as const), bilinear: bilinear ?? false } satisfies UNetOptions
+    : { ...familyOptions(cmd, modelName, common, { padding, bilinear, deepSupervision: v['deep-supervision'] }) };
   const maskOpts = maskValues ? { values: list(maskValues).map((s) => numFlag(cmd, 'mask-values', s)) } : { classes };
   if (maskOpts.values && maskOpts.values.length !== classes && v.classes !== undefined) {
     throw new ArgumentError(cmd, `--mask-values names ${maskOpts.values.length} classes, --classes says ${classes}`);
@@ -159,16 +163,18 @@ export async function trainCmd(argv: string[]): Promise<void> {
       train = all;
       val = await readSegDataset(...valDirs(cmd, valArg), { values: all.mapping.values });
     }
-    unetOpts.inChannels = all.channels;
+    modelOpts.inChannels = all.channels;
     if (names && names.length !== all.classes) throw new ArgumentError(cmd, `--class-names gives ${names.length} names for ${all.classes} classes`);
     const out = v.out ?? resumeDir ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
     if (resumeDir === null) {
       if (existsSync(join(out, 'latest.safetensors'))) throw new ArgumentError(cmd, `${out} already holds a run: --resume ${out} to continue it, or choose another --out`);
     } else {
       resume = await loadCheckpoint(join(resumeDir, 'latest.safetensors'));
-      Object.assign(unetOpts, resume.meta.model);
+      modelName = resume.meta.modelName ?? 'unet';
+      modelOpts = { ...resume.meta.model };
     }
-    const model = new UNet(unetOpts);
+    const model = createModel(modelName, modelOpts as never);
+    const geo = geometryOf(model);
     const store = await runFolder(out);
     const tty = !!process.stderr.isTTY;
     const ac = new AbortController();
@@ -177,7 +183,7 @@ export async function trainCmd(argv: string[]): Promise<void> {
     console.log(
       `train: ${train.samples.length} training and ${val?.samples.length ?? 0} validation images (${all.channels} channel${all.channels > 1 ? 's' : ''}, ` +
         `${all.classes} classes, mask values ${all.mapping.values.join('/')}) loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
-        `U-Net width ${model.config.width} depth ${model.config.depth} ${model.config.padding}, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString('en-US')} parameters; ` +
+        `${modelName === 'unet' ? 'U-Net' : modelName} width ${geo.width} depth ${geo.depth} ${geo.padding}, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString('en-US')} parameters; ` +
         `crop ${opts.crop} batch ${opts.batch} ${opts.optimizer} lr ${opts.lr} loss ${opts.loss}; run folder ${out}${resume ? ` (resuming at step ${resume.meta.train?.step})` : ''}`,
     );
     const name = (k: number) => names?.[k] ?? `class ${k}`;
@@ -185,7 +191,7 @@ export async function trainCmd(argv: string[]): Promise<void> {
       images, masks, val: valArg, 'mask-values': maskValues, 'class-names': classNames, classes: String(classes), loss, seed: String(seed), augment,
       crop: String(opts.crop), batch: String(opts.batch), lr: String(opts.lr), optimizer: opts.optimizer, scheduler: opts.scheduler, 'log-every': String(opts.logEvery),
       'epoch-steps': opts.stepsPerEpoch === undefined ? undefined : String(opts.stepsPerEpoch), budget: budgetFlag, budgetValue,
-      width: String(unetOpts.width), depth: String(unetOpts.depth), padding: unetOpts.padding, bilinear: unetOpts.bilinear,
+      model: modelName, width: String(geo.width), depth: String(geo.depth), padding: modelName === 'unet' ? geo.padding : undefined, bilinear: modelName === 'unet' ? (model as UNet).config.bilinear : undefined,
     };
     let lastLine = 0;
     const r = await fit(model, { train, val }, { ...opts, store, signal: ac.signal, resume, classNames: names, extra }, {

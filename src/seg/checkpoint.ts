@@ -12,7 +12,8 @@ import { checkOptions } from '../core/options.js';
 import type { SafetensorsFile } from '../nn/safetensors.js';
 import { withDevice } from '../tensor/context.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { UNet, type UNetOptions } from '../unet/unet.js';
+import type { UNetOptions } from '../unet/unet.js';
+import { createModel, type FamilyModel, type ModelName } from '../unet/family/index.js';
 
 /** The metadata key of the JSON. */
 export const CHECKPOINT_KEY = 'unet-webgpu';
@@ -61,7 +62,10 @@ export interface TrainState {
 
 export interface SegCheckpointMeta {
   format: typeof CHECKPOINT_FORMAT;
-  model: Required<UNetOptions>;
+  /** The model's options (a UNet's config; another family model's: see modelName). */
+  model: Required<UNetOptions> | Record<string, unknown>;
+  /** The family model the options build (src/unet/family); absent: 'unet' (checkpoints before the family). */
+  modelName?: ModelName;
   data: SegDataMeta;
   train?: TrainState;
   /** Free-form fields of the caller (the CLI records its data folders here). */
@@ -76,7 +80,7 @@ export interface SegCheckpoint {
 }
 
 /** The tensors of a checkpoint: 'model.<key>' for the state dict and 'optim.<i>.<key>' for optimizer state. */
-export function checkpointTensors(model: UNet, optimizer?: Optimizer<{ lr: number }> | null): Map<string, Tensor> {
+export function checkpointTensors(model: FamilyModel, optimizer?: Optimizer<{ lr: number }> | null): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [k, t] of Object.entries(model.stateDict())) out.set(`model.${k}`, t);
   if (optimizer) {
@@ -141,14 +145,15 @@ export function optimizerStateOf(ck: SegCheckpoint): OptimizerStateDict {
 }
 
 /**
- * The UNet of a checkpoint with its weights loaded (strict), in eval mode, and the checkpoint's metadata.
- * stripPrefixes: state-dict keys saved from a DDP-wrapped or torch.compile'd model ('model.module.inc...') load too.
+ * The model of a checkpoint (meta.modelName, default unet) with its weights loaded (strict), in eval mode, and the
+ * checkpoint's metadata. stripPrefixes: state-dict keys saved from a DDP-wrapped or torch.compile'd model
+ * ('model.module.inc...') load too.
  */
-export function segModelFromCheckpoint(ck: SegCheckpoint, opts?: Pick<LoadStateDictOptions, 'stripPrefixes'>): { model: UNet; meta: SegCheckpointMeta } {
+export function segModelFromCheckpoint(ck: SegCheckpoint, opts?: Pick<LoadStateDictOptions, 'stripPrefixes'>): { model: FamilyModel; meta: SegCheckpointMeta } {
   const first = Object.values(ck.model)[0];
   if (!first) throw new FormatError('checkpoint: it holds no model tensors');
   // The model lives where the checkpoint was loaded.
-  const model = withDevice(first.device, () => new UNet(ck.meta.model));
+  const model = withDevice(first.device, () => createModel(ck.meta.modelName ?? 'unet', ck.meta.model as never));
   model.loadStateDict(ck.model, { ...checkOptions('segModelFromCheckpoint', opts, { stripPrefixes: true }) });
   model.eval();
   return { model, meta: ck.meta };

@@ -11,6 +11,7 @@ import { sigmoid } from '../tensor/ops/elementwise.js';
 import { softmax } from '../tensor/ops/softmax.js';
 import { tidy } from '../tensor/scope.js';
 import { UNet } from '../unet/unet.js';
+import { geometryOf, type FamilyModel } from '../unet/family/index.js';
 
 /** The U-Net facts tiling depends on (a UNet's `config`). */
 export type TileGeometry = Pick<UNet['config'], 'inChannels' | 'classes' | 'width' | 'depth' | 'padding' | 'merge'>;
@@ -242,13 +243,13 @@ function hostProbabilities(z: Float32Array, K: number, plane: number): Float32Ar
  * Runs under noGrad with the model in eval mode (its training flag is restored afterwards); each batch's tensors are
  * freed (tidy) before the next.
  */
-export async function predictTiled(model: UNet | TileModel, image: PlaneImage, opts: PredictOptions = {}): Promise<Float32Array> {
+export async function predictTiled(model: FamilyModel | TileModel, image: PlaneImage, opts: PredictOptions = {}): Promise<Float32Array> {
   const op = 'predictTiled';
-  const g = model.config;
+  const net = 'logits' in model ? null : model;
+  const g = net ? geometryOf(net) : (model as TileModel).config;
   const { width: W, height: H, channels: C, data } = image;
   if (C !== g.inChannels) throw new ShapeError(op, `image has ${C} channel${C === 1 ? '' : 's'}, the model takes ${g.inChannels}`);
   if (data.length !== C * H * W) throw new ShapeError(op, `image data has ${data.length} values, ${C} x ${H} x ${W} needs ${C * H * W}`);
-  const net = model instanceof UNet ? model : null;
   const device = net?.parameters()[0]!.device;
   const plan = planTiles(g, H, W, device?.limits ?? (model as TileModel).limits, opts, op);
   const { y: py, x: px, margin, batch } = plan;

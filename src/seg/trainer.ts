@@ -15,7 +15,7 @@ import * as F from '../tensor/ops/index.js';
 import { Rng } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { UNet } from '../unet/unet.js';
+import { forwardWithLoss, geometryOf, modelSpecOf, outputSizeOf, type FamilyModel } from '../unet/family/index.js';
 import { addConfusion, confusion, dice, iou, pixelError, type Confusion } from './metrics.js';
 import { checkpointMetadata, checkpointTensors, optimizerMeta, optimizerStateOf, CHECKPOINT_FORMAT, type SegCheckpoint, type SegCheckpointMeta, type TrainState, type ValRecord } from './checkpoint.js';
 import { trainingPlotSvg } from './plot.js';
@@ -146,24 +146,25 @@ export function outChannelsFor(classes: number, loss: LossName): number {
 }
 
 /** The output size a net gives and the border it trims per side for `size` inputs. */
-function geometry(model: UNet, size: number) {
-  const out = UNet.outputSize(size, model.config);
-  if (out <= 0 || (size - out) % 2) throw new ArgumentError('fit', `a ${size} crop gives a ${out} output with this U-Net (${model.config.padding} padding, depth ${model.config.depth}); choose another --crop`);
+function geometry(model: FamilyModel, size: number) {
+  const out = outputSizeOf(model, size);
+  const g = geometryOf(model);
+  if (out <= 0 || (size - out) % 2) throw new ArgumentError('fit', `a ${size} crop gives a ${out} output with this U-Net (${g.padding} padding, depth ${g.depth}); choose another --crop`);
   return { out, border: (size - out) / 2 };
 }
 
 /** The smallest input side >= n whose output covers n, and its border (whole-image validation). */
-function wholeInput(model: UNet, n: number): { size: number; border: number } {
+function wholeInput(model: FamilyModel, n: number): { size: number; border: number } {
   const q = 2 ** model.config.depth;
   for (let s = Math.ceil(n / q) * q; ; s += q) {
-    const o = UNet.outputSize(s, model.config);
+    const o = outputSizeOf(model, s);
     if (o >= n && (s - o) % 2 === 0) return { size: s, border: (s - o) / 2 };
   }
 }
 
 const OPTIMIZER_NAMES: Record<OptimizerName, string> = { adam: 'Adam', adamw: 'AdamW', sgd: 'SGD' };
 
-function makeOptimizer(model: UNet, o: Required<Pick<FitOptions, 'optimizer' | 'lr'>> & FitOptions): Optimizer<{ lr: number }> {
+function makeOptimizer(model: FamilyModel, o: Required<Pick<FitOptions, 'optimizer' | 'lr'>> & FitOptions): Optimizer<{ lr: number }> {
   const params = model.parameters();
   if (o.optimizer === 'adam') return new Adam(params, { lr: o.lr, weightDecay: o.weightDecay ?? 0 }) as unknown as Optimizer<{ lr: number }>;
   if (o.optimizer === 'adamw') return new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay ?? 1e-2 }) as unknown as Optimizer<{ lr: number }>;
@@ -173,7 +174,7 @@ function makeOptimizer(model: UNet, o: Required<Pick<FitOptions, 'optimizer' | '
 type Scheduler = { kind: 'step' | 'epoch'; s: CosineAnnealingLR | StepLR } | { kind: 'plateau'; s: ReduceLROnPlateau } | null;
 
 /** Pools the confusion counts of whole-image predictions on `samples` (eval mode, no grad; reads logits back). */
-export async function validate(model: UNet, samples: readonly SegSample[], classes: number, norm: Normalization): Promise<{ conf: Confusion; record: Omit<ValRecord, 'epoch' | 'step'> }> {
+export async function validate(model: FamilyModel, samples: readonly SegSample[], classes: number, norm: Normalization): Promise<{ conf: Confusion; record: Omit<ValRecord, 'epoch' | 'step'> }> {
   const wasTraining = model.training;
   model.eval();
   let conf: Confusion | null = null;
@@ -216,7 +217,7 @@ export const foregroundDice = (v: { dice: number[] }) => v.dice.slice(1).reduce(
  * The model's output channels must be outChannelsFor(classes, loss). Resolves when the budget is spent, the
  * signal aborts or a callback returns 'stop' (then 'latest' is saved at that step).
  */
-export async function fit(model: UNet, data: FitData, options: FitOptions = {}, callbacks: FitCallbacks = {}): Promise<FitResult> {
+export async function fit(model: FamilyModel, data: FitData, options: FitOptions = {}, callbacks: FitCallbacks = {}): Promise<FitResult> {
   const o = { crop: 256, batch: 4, loss: 'bce+dice' as LossName, optimizer: 'adam' as OptimizerName, lr: 1e-3, scheduler: 'none' as SchedulerName, seed: 0, logEvery: 5, diceSmooth: 1, ...options };
   const { train } = data;
   const val = data.val?.samples.length ? data.val : null;
@@ -267,7 +268,10 @@ export async function fit(model: UNet, data: FitData, options: FitOptions = {}, 
   state.options = jsonOptions;
   const meta = (): SegCheckpointMeta => ({
     format: CHECKPOINT_FORMAT,
-    model: model.config,
+    ...(() => {
+      const spec = modelSpecOf(model);
+      return { model: spec.options, modelName: spec.name };
+    })(),
     data: { channels: train.channels, classes: K, mapping: train.mapping, normalization: norm, ...(o.classNames ? { classNames: o.classNames } : {}) },
     train: {
       ...state,
@@ -398,7 +402,8 @@ export async function fit(model: UNet, data: FitData, options: FitOptions = {}, 
       }
       const lr = opt.paramGroups[0]!.lr;
       const { x, t } = sampleBatch();
-      const loss = tidy(() => lossOf(model.forward(x), t));
+      // UNet++ with deep supervision: the mean of its heads' losses.
+      const loss = tidy(() => forwardWithLoss(model, x, (y) => lossOf(y, t)).loss);
       x.dispose();
       t.dispose();
       loss.backward();

@@ -8,6 +8,7 @@ import { FormatError } from '../core/errors.js';
 import { bceWithLogits, crossEntropy } from '../tensor/ops/loss.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { UNet } from './unet.js';
+import { checkModelName, createModel, forwardWithLoss, type FamilyModel, type ModelOptionsOf } from './family/index.js';
 
 export interface CheckRow {
   name: string;
@@ -40,8 +41,24 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
 }
 
-/** Conv biases whose output feeds a batch-statistics BatchNorm: their true gradient is exactly zero. */
+/** Conv biases whose output feeds a batch-statistics BatchNorm (U-Net dumps): their true gradient is exactly zero. */
 const preBnBias = (key: string) => /double_conv\.[03]\.bias$/.test(key);
+
+/**
+ * The model of a dump's config: { model: 'attention-unet' | 'res-unet' | 'unet++', ...its options } (family dumps),
+ * else the U-Net dumps' { cin, classes, width, depth, bilinear, padding, bias }.
+ */
+function modelOfConfig(cfg: Record<string, unknown>): FamilyModel {
+  if (cfg.model !== undefined) {
+    const { model, ...opts } = cfg;
+    const name = checkModelName('check-torch', model);
+    return createModel(name, opts as unknown as ModelOptionsOf[typeof name]);
+  }
+  const c = cfg as { cin: number; classes: number; width: number; depth: number; bilinear: boolean; padding: 'same' | 'valid'; bias: boolean };
+  return new UNet({ inChannels: c.cin, classes: c.classes, width: c.width, depth: c.depth, bilinear: c.bilinear, padding: c.padding, bias: c.bias });
+}
+
+
 
 /**
  * Checks one dump: eval forward (running stats), train forward, loss, every parameter gradient and the
@@ -56,7 +73,10 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     return t;
   };
   if (!metadata.config || !metadata.loss) throw new FormatError(`check-torch: ${file} has no __metadata__ config/loss`);
-  const cfg = JSON.parse(metadata.config) as { cin: number; classes: number; width: number; depth: number; bilinear: boolean; padding: 'same' | 'valid'; bias: boolean };
+  const cfg = JSON.parse(metadata.config) as Record<string, unknown>;
+  // Family dumps list the exactly-zero gradients (conv biases feeding a training-mode BN) by name.
+  const nullGrads = metadata.null_grads === undefined ? null : new Set(JSON.parse(metadata.null_grads) as string[]);
+  const isNullGrad = (k: string) => (nullGrads ? nullGrads.has(k) : preBnBias(k) && host.has(`running.${k.replace(/\.(\d)\.bias$/, (_m, i: string) => `.${+i + 1}`)}.running_mean`));
   // The dump writes the loss name as a JSON string ("bce"); accept it bare too.
   const lossKind = metadata.loss.replace(/"/g, '');
   const RESERVED = /^(x|target)$|^(out|grad|running|sgd2)\./;
@@ -66,7 +86,7 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     return tensor(h.data, h.shape, { device, dtype: h.dtype, requiresGrad: grad });
   };
   const build = () => withDevice(device, () => {
-    const net = new UNet({ inChannels: cfg.cin, classes: cfg.classes, width: cfg.width, depth: cfg.depth, bilinear: cfg.bilinear, padding: cfg.padding, bias: cfg.bias });
+    const net = modelOfConfig(cfg);
     const sd: Record<string, Tensor> = {};
     for (const k of stateKeys) sd[k] = up(k);
     net.loadStateDict(sd);
@@ -79,7 +99,9 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     const error = relL2(a, ref);
     rows.push({ name, error, tol, kind: 'rel', ok: error <= tol });
   };
-  const lossOf = (y: Tensor, target: Tensor) => (lossKind === 'ce' ? crossEntropy(y, target) : bceWithLogits(y, target));
+  const lossOf1 = (y: Tensor, target: Tensor) => (lossKind === 'ce' ? crossEntropy(y, target) : bceWithLogits(y, target));
+  // The last head's logits and the loss: with several heads (deep supervision) the mean of their losses.
+  const forwardLoss = (net: FamilyModel, target: Tensor) => forwardWithLoss(net, x, (y) => lossOf1(y, target));
 
   const x = up('x', true);
   const target = up('target');
@@ -87,22 +109,24 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
   try {
     // Eval mode: the running statistics as loaded.
     net.eval();
-    const yEval = noGrad(() => net.forward(x));
+    const yEval = noGrad(() => net.forward(x) as Tensor);
     await rel('out.eval', yEval, need('out.eval').data, TOL.out);
     yEval.dispose();
 
     // Train mode: batch statistics, loss, gradients, running stats.
     net.train();
-    const y = net.forward(x);
+    const { y, loss } = forwardLoss(net, target);
     await rel('out.train', y, need('out.train').data, TOL.out);
-    const loss = lossOf(y, target);
     if (metadata.loss_value !== undefined) await rel('loss', await loss.item(), [Number(JSON.parse(metadata.loss_value))], TOL.out);
     loss.backward();
     const named = net.namedParameters();
     let gmax = 0;
-    for (const [k] of named) for (const v of need(`grad.${k}`).data) gmax = Math.max(gmax, Math.abs(v));
+    for (const [k] of named) for (const v of host.get(`grad.${k}`)?.data ?? []) gmax = Math.max(gmax, Math.abs(v));
     for (const [k, p] of named) {
-      if (preBnBias(k) && host.has(`running.${k.replace(/\.(\d)\.bias$/, (_m, i: string) => `.${+i + 1}`)}.running_mean`)) {
+      if (!host.has(`grad.${k}`)) {
+        // PyTorch left no gradient (the parameter is not used by the forward): ours must have none either.
+        rows.push({ name: `grad.${k}`, error: p.grad ? 1 : 0, tol: 0, kind: 'abs', ok: !p.grad });
+      } else if (isNullGrad(k)) {
         const g = await p.grad!.toArray();
         let m = 0;
         for (const v of g) m = Math.max(m, Math.abs(v));
@@ -127,8 +151,7 @@ export async function checkTorch(bytes: ArrayBuffer | ArrayBufferView, device: B
     net2.train();
     const opt = new SGD(net2.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
     for (let s = 0; s < 2; s++) {
-      const y = net2.forward(x);
-      const loss = lossOf(y, target);
+      const { y, loss } = forwardLoss(net2, target);
       loss.backward();
       opt.step();
       opt.zeroGrad();

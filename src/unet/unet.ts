@@ -2,7 +2,7 @@ import { Module } from '../nn/module.js';
 import { ArgumentError } from '../core/errors.js';
 import { checkBoolean, checkNumber, checkOneOf, checkOptions, type OptionKeys } from '../core/options.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { DoubleConv, Down, OutConv, Up } from './parts.js';
+import { DoubleConv, Down, OutConv, ResidualBlock, Up } from './parts.js';
 
 export interface UNetOptions {
   inChannels: number;
@@ -17,11 +17,17 @@ export interface UNetOptions {
   bias?: boolean;
   /** 'pad' the upsampled map to the skip (the seed, milesial) or 'crop' the skip (the 2015 paper). */
   merge?: 'pad' | 'crop';
+  /**
+   * 'double' (default): milesial's DoubleConv; 'residual': torchvision's ResNet BasicBlock with a 1x1 projection
+   * shortcut in its place (ResUNet; 'same' padding and transposed-conv upsampling only).
+   */
+  block?: 'double' | 'residual';
 }
 
-const KEYS: OptionKeys<UNetOptions> = { inChannels: true, classes: true, width: true, depth: true, bilinear: true, padding: true, bias: true, merge: true };
+const KEYS: OptionKeys<UNetOptions> = { inChannels: true, classes: true, width: true, depth: true, bilinear: true, padding: true, bias: true, merge: true, block: true };
 const PADDINGS = ['same', 'valid'] as const;
 const MERGES = ['pad', 'crop'] as const;
+const BLOCKS = ['double', 'residual'] as const;
 
 /**
  * The U-Net (Ronneberger et al. 2015) with milesial's attribute names: inc, down1..downN, up1..upN, outc.
@@ -29,14 +35,14 @@ const MERGES = ['pad', 'crop'] as const;
  * padding: 'valid' }) maps 572x572 to 564x564 with 31,042,369 parameters.
  */
 export class UNet extends Module {
-  readonly inc: DoubleConv;
+  readonly inc: DoubleConv | ResidualBlock;
   declare readonly outc: OutConv;
   readonly config: Required<UNetOptions>;
 
   constructor(opts: UNetOptions) {
     super();
     const op = 'UNet';
-    const { inChannels, classes, width = 64, depth = 4, bilinear = false, padding = 'same', bias = true, merge = 'pad' } = checkOptions(op, opts, KEYS);
+    const { inChannels, classes, width = 64, depth = 4, bilinear = false, padding = 'same', bias = true, merge = 'pad', block = 'double' } = checkOptions(op, opts, KEYS);
     for (const [k, v] of Object.entries({ inChannels, classes, width, depth })) {
       if (!Number.isInteger(v) || v < 1) throw new ArgumentError(op, `${k} must be a positive integer, got ${v}`);
     }
@@ -44,12 +50,15 @@ export class UNet extends Module {
     checkOneOf(op, 'merge', merge, MERGES);
     checkBoolean(op, 'bilinear', bilinear);
     checkBoolean(op, 'bias', bias);
+    checkOneOf(op, 'block', block, BLOCKS);
+    if (block === 'residual' && padding !== 'same') throw new ArgumentError(op, `block 'residual' needs padding 'same', got '${padding}'`);
+    if (block === 'residual' && bilinear) throw new ArgumentError(op, "block 'residual' needs bilinear false (torchvision's BasicBlock has no middle width)");
     if (bilinear && width % 2) throw new ArgumentError('UNet', `bilinear needs an even width, got ${width}`);
-    this.config = { inChannels, classes, width, depth, bilinear, padding, bias, merge };
-    const part = { padding, bias };
+    this.config = { inChannels, classes, width, depth, bilinear, padding, bias, merge, block };
+    const part = { padding, bias, block };
     const factor = bilinear ? 2 : 1;
     const self = this as unknown as Record<string, Module>;
-    this.inc = new DoubleConv(inChannels, width, width, part);
+    this.inc = block === 'residual' ? new ResidualBlock(inChannels, width, { bias }) : new DoubleConv(inChannels, width, width, { padding, bias });
     for (let i = 1; i <= depth; i++) {
       const cout = width * 2 ** i;
       self[`down${i}`] = new Down(cout / 2, i === depth ? cout / factor : cout, part);
@@ -68,7 +77,7 @@ export class UNet extends Module {
    */
   setCheckpointing(on: boolean): this {
     checkBoolean('UNet.setCheckpointing', 'on', on);
-    for (const m of this.modules()) if (m instanceof DoubleConv) m.checkpoint = on;
+    for (const m of this.modules()) if (m instanceof DoubleConv || m instanceof ResidualBlock) m.checkpoint = on;
     return this;
   }
 

@@ -40,9 +40,30 @@ describe('the command line', () => {
     [['run', '--steps', 'abc'], "unet-webgpu run: --steps must be an integer >= 1, got 'abc'"],
     [['summary', '--padding', 'full'], "unet-webgpu summary: --padding must be one of same, valid, got 'full'"],
     [['summary', '--kernel_size', '3'], "Unknown option '--kernel_size'"],
+    [['summary', '--model', 'vnet'], "unet-webgpu summary: --model must be one of unet, attention-unet, res-unet, unet++, plain-conv-unet, got 'vnet'"],
+    [['summary', '--model', 'attention-unet', '--padding', 'valid'], 'unet-webgpu summary: --padding applies to --model unet, not attention-unet'],
+    [['summary', '--model', 'unet', '--deep-supervision'], 'unet-webgpu summary: --deep-supervision applies to --model unet++, not unet'],
+    [['summary', '--model', 'unet++', '--size', '100'], 'unet-webgpu summary: NestedUNet: input size 100 must be a positive multiple of 2^depth = 16'],
+    [['bench', '--model', 'vnet'], "unet-webgpu bench: --model must be one of unet, attention-unet, res-unet, unet++, plain-conv-unet, got 'vnet'"],
+    [['bench', '--model', 'unet++', '--checkpointing'], 'unet-webgpu bench: --checkpointing applies to --model unet, res-unet, not unet++'],
+    [['bench', '--config', 'c', '--model', 'unet++'], 'unet-webgpu bench: NestedUNet: input size 572 must be a positive multiple of 2^depth = 16'],
   ])('%j', (args, message) => {
     const r = cli(...args);
     expect(r.stderr).toContain(message);
     expect(r.status).toBe(2);
+  });
+
+  // The parameter counts of the references in each model's summary (test/fixtures/family/shapes.json: AttU_Net(3, 1),
+  // torchvision-block ResUNet(3, 1), NestedUNet(1, 3), nnU-Net's 7-stage 2-D PlainConvUNet 1 -> 3).
+  test.each([
+    ['attention-unet', ['--in', '3'], '34,878,573', '[1, 1, 256, 256]'],
+    ['res-unet', ['--in', '3'], '32,436,353', '[1, 1, 256, 256]'],
+    ['unet++', ['--in', '3'], '9,163,329', '[1, 1, 256, 256]'],
+    ['plain-conv-unet', ['--classes', '3', '--depth', '6', '--size', '128'], '33,473,330', '[1, 3, 128, 128]'],
+  ])('summary --model %s %j', (model, args, params, out) => {
+    const r = cli('summary', '--model', model, ...args, '--depthShown', '0');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Total params: ${params}`);
+    expect(r.stdout).toContain(out);
   });
 });

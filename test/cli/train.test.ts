@@ -72,6 +72,49 @@ describe('train command', () => {
     expect(more.stdout).toMatch(/over 6 steps/);
   });
 
+  // The family: --model records the model in the checkpoint, so predict and --resume rebuild it (strict state-dict load).
+  test.skipIf(skip).each([
+    ['attention-unet', []],
+    ['res-unet', []],
+    ['unet++', []],
+    ['unet++', ['--deep-supervision']],
+    ['plain-conv-unet', []],
+  ] as const)('--model %s %j trains, predicts from its checkpoint and resumes', async (model, extra) => {
+    const dir = dataset(3);
+    const out = join(dir, 'run');
+    const r = train('--model', model, ...extra, '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--val', '0.34', '--steps', '2', '--epoch-steps', '1', '--crop', '32', '--batch', '1', '--width', '4', '--depth', '2', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`; ${model} width 4 depth 2 same,`);
+    expect(r.stdout).toMatch(/validation Dice: class 0 \d\.\d{4}, class 1 \d\.\d{4}/);
+    const { loadSegModel } = await import('../../src/node.js');
+    const { modelNameOf } = await import('../../src/unet/family/index.js');
+    const { cpuDevice } = await import('../../src/index.js');
+    const { model: net, meta } = await loadSegModel(join(out, 'latest.safetensors'), { device: cpuDevice() });
+    expect(meta.modelName).toBe(model);
+    if (extra.length) expect((meta.model as { deepSupervision?: boolean }).deepSupervision).toBe(true);
+    expect(modelNameOf(net)).toBe(model);
+    net.dispose();
+    const pred = spawnSync(process.execPath, [BIN, 'predict', '--weights', join(out, 'latest.safetensors'), '--input', join(dir, 'images'), '--out', join(dir, 'pred')], { encoding: 'utf8', timeout: 300_000 });
+    expect(pred.status, pred.stderr).toBe(0);
+    for (const k of [0, 1, 2]) expect(existsSync(join(dir, 'pred', 'masks', `${k}.png`)), `masks/${k}.png`).toBe(true);
+    const more = train('--resume', out, '--steps', '3');
+    expect(more.status, more.stderr).toBe(0);
+    expect(more.stdout).toMatch(/resuming at step 2/);
+    expect(more.stdout).toContain(`; ${model} width 4 depth 2`);
+  });
+
+  test('--model: an unknown name lists the choices; U-Net-only flags are refused for the others', () => {
+    const bad = train('--model', 'vnet');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--model must be one of unet, attention-unet, res-unet, unet\+\+, plain-conv-unet, got 'vnet'/);
+    const pad = train('--model', 'unet++', '--padding', 'valid');
+    expect(pad.status).toBe(2);
+    expect(pad.stderr).toMatch(/--padding applies to --model unet, not unet\+\+/);
+    const deep = train('--deep-supervision');
+    expect(deep.status).toBe(2);
+    expect(deep.stderr).toMatch(/--deep-supervision applies to --model unet\+\+, not unet/);
+  });
+
   test.skipIf(skip)('an RGB mask stops the run with the mask checker\'s message', () => {
     const dir = dataset(2, true);
     const r = train('--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--steps', '1', '--out', join(dir, 'run'));

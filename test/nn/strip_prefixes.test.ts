@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { ArgumentError, manualSeed, StateDictError, withDevice } from '../../src/index.js';
 import { deserializeSafetensors, serializeSafetensors } from '../../src/nn/safetensors.js';
-import { stripKeyPrefixes, type StateDict } from '../../src/nn/module.js';
+import { stripKeyPrefixes, type Module, type StateDict } from '../../src/nn/module.js';
 import { checkpointMetadata, CHECKPOINT_FORMAT, parseCheckpoint, segModelFromCheckpoint } from '../../src/seg/checkpoint.js';
 import { UNet, type UNetOptions } from '../../src/unet/unet.js';
 import { cpu32 } from '../helpers/gpu.js';
@@ -23,7 +23,7 @@ async function fileWith(net: UNet, rename: (k: string) => string, extra: StateDi
   return deserializeSafetensors(await serializeSafetensors({ ...sd, ...extra }), { device: cpu32 }).tensors;
 }
 
-async function expectSameState(a: UNet, b: UNet): Promise<void> {
+async function expectSameState(a: Module, b: Module): Promise<void> {
   const sa = a.stateDict(), sb = b.stateDict();
   expect(Object.keys(sb)).toEqual(Object.keys(sa));
   for (const k of Object.keys(sa)) expect([...(await sb[k]!.toArray())], k).toEqual([...(await sa[k]!.toArray())]);

@@ -66,6 +66,14 @@ const OPS: Record<string, { torch: string; run: (i: Inputs, a: Args) => Tensor |
       return { out, extra };
     },
   },
+  groupNorm: {
+    torch: 'F.group_norm(x, num_groups, weight, bias, eps)',
+    run: (i, a) => F.groupNorm(i.x!, a.numGroups, opt(i.weight), opt(i.bias), a.eps),
+  },
+  instanceNorm: {
+    torch: 'F.instance_norm(x, weight=weight, bias=bias, eps=eps)',
+    run: (i, a) => F.instanceNorm(i.x!, opt(i.weight), opt(i.bias), a.eps),
+  },
   cat: {
     torch: 'torch.cat([x0, x1, ...], dim)',
     run: (i, a) => F.cat(Object.keys(i).sort().map((k) => i[k]!), a.dim),

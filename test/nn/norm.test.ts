@@ -1,0 +1,116 @@
+// GroupNorm / InstanceNorm2d: gradients by float64 finite differences, a float64 reference of the formula, the
+// layers' parameters and options, and a run behind small bindings equal to the unlimited one (the composed ops split).
+// PyTorch parity of the ops: test/fixtures/torch/ops_norm.json in test/ops/torch_fixtures.test.ts.
+import { describe, expect, test } from 'vitest';
+import { bceWithLogits, randn, tensor, withDevice } from '../../src/index.js';
+import { groupNorm, instanceNorm } from '../../src/tensor/ops/norm.js';
+import { GroupNorm, InstanceNorm2d } from '../../src/nn/norm.js';
+import { cpu32, cpu64 } from '../helpers/gpu.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+import { smallLimits } from '../helpers/small_limits.js';
+
+const rnd = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.7 + 0.2 * Math.cos(i));
+
+/** The formula in float64 loops: per (n, group) mean and biased variance over C/G channels and the rest. */
+function reference(x: number[], shape: number[], G: number, w: number[] | null, b: number[] | null, eps: number): number[] {
+  const [N, C] = shape as [number, number];
+  const rest = x.length / (N * C);
+  const per = (C / G) * rest;
+  const y = new Array<number>(x.length);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G; g++) {
+      const o = (n * G + g) * per;
+      let m = 0;
+      for (let i = 0; i < per; i++) m += x[o + i]!;
+      m /= per;
+      let v = 0;
+      for (let i = 0; i < per; i++) v += (x[o + i]! - m) ** 2;
+      v /= per;
+      for (let i = 0; i < per; i++) {
+        const c = g * (C / G) + Math.floor(i / rest);
+        y[o + i] = ((x[o + i]! - m) / Math.sqrt(v + eps)) * (w ? w[c]! : 1) + (b ? b[c]! : 0);
+      }
+    }
+  }
+  return y;
+}
+
+describe('groupNorm / instanceNorm', () => {
+  test.each([
+    [[2, 6, 3, 5], 3, true],
+    [[1, 4, 7], 1, false],
+    [[3, 5, 2, 3], 5, true],
+  ] as const)('x %j, %i groups, affine %s: equals the float64 formula', async (shape, G, affine) => {
+    const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+    const x = rnd(n, 1);
+    const w = affine ? rnd(shape[1], 2).map((v) => 1 + 0.3 * v) : null;
+    const b = affine ? rnd(shape[1], 3) : null;
+    const t = (d: number[], s: readonly number[]) => tensor(d, [...s], { device: cpu64 });
+    const y = groupNorm(t(x, shape), G, w && t(w, [shape[1]]), b && t(b, [shape[1]]), 1e-5);
+    expect(await y.toArray()).toBeAllClose(reference(x, [...shape], G, w, b, 1e-5), { rtol: 1e-12, atol: 1e-12 });
+  });
+
+  test('gradients by finite differences (x, weight, bias)', async () => {
+    const shape = [2, 4, 3, 3];
+    const r = await gradcheck((x, w, b) => groupNorm(x, 2, w, b, 1e-5), [
+      { data: rnd(72, 4), shape },
+      { data: rnd(4, 5).map((v) => 1 + 0.3 * v), shape: [4] },
+      { data: rnd(4, 6), shape: [4] },
+    ]);
+    expect(r.worst, r.where).toBeLessThan(1);
+    const ri = await gradcheck((x) => instanceNorm(x), [{ data: rnd(2 * 3 * 4 * 5, 7), shape: [2, 3, 4, 5] }]);
+    expect(ri.worst, ri.where).toBeLessThan(1);
+  });
+
+  test('bad arguments name the op and the values', () => {
+    const x = randn([1, 6, 4, 4], { device: cpu32 });
+    expect(() => groupNorm(x, 4)).toThrow('groupNorm: 6 channels do not split into 4 groups');
+    expect(() => groupNorm(x, 3, randn([5], { device: cpu32 }))).toThrow('groupNorm: weight [5] must be [6] for x [1, 6, 4, 4]');
+    expect(() => instanceNorm(randn([2, 3], { device: cpu32 }))).toThrow('instanceNorm: x [2, 3] must be [N, C, H, ...]');
+  });
+
+  // 8 KiB: the 16 KiB input splits in two. (At 4 KiB the bceWithLogits / batch-norm backward of this test ran out of
+  // host memory: a pre-existing problem of those ops at tiny limits, reported, not hidden here.)
+  test('behind small bindings the composed ops split and give the unlimited result', async () => {
+    const small = smallLimits(cpu64, { maxBindingBytes: 8 << 10 });
+    const data = rnd(2 * 8 * 16 * 16, 8);
+    const run = async (d: typeof cpu64) => {
+      const x = tensor(data, [2, 8, 16, 16], { device: d, requiresGrad: true });
+      const y = groupNorm(x, 4, null, null, 1e-5);
+      const target = tensor(data.map((v) => (v > 0 ? 1 : 0)), [2, 8, 16, 16], { device: d });
+      bceWithLogits(y, target).backward();
+      return { y: await y.toArray(), g: await x.grad!.toArray() };
+    };
+    const a = await run(cpu64);
+    const b = await run(small);
+    expect(b.y).toBeAllClose(a.y, { rtol: 1e-12, atol: 1e-12 });
+    expect(b.g).toBeAllClose(a.g, { rtol: 1e-9, atol: 1e-12 });
+  });
+});
+
+describe('GroupNorm and InstanceNorm2d layers', () => {
+  test("parameters as PyTorch's: weight 1 and bias 0 when affine; InstanceNorm2d has none by default", async () => {
+    const gn = withDevice(cpu32, () => new GroupNorm(2, 6));
+    expect(Object.keys(gn.stateDict())).toEqual(['weight', 'bias']);
+    expect(await gn.weight!.toArray()).toEqual(new Float32Array(6).fill(1));
+    expect(await gn.bias!.toArray()).toEqual(new Float32Array(6));
+    expect(Object.keys(withDevice(cpu32, () => new InstanceNorm2d(4)).stateDict())).toEqual([]);
+    expect(Object.keys(withDevice(cpu32, () => new InstanceNorm2d(4, { affine: true })).stateDict())).toEqual(['weight', 'bias']);
+    expect(String(gn)).toContain('GroupNorm(2, 6, eps=0.00001, affine=True)');
+  });
+
+  test('options are checked', () => {
+    expect(() => new GroupNorm(4, 6)).toThrow('GroupNorm: num_channels 6 must be divisible by num_groups 4');
+    expect(() => new InstanceNorm2d(3, { trackRunningStats: true })).toThrow(/only false is supported/);
+    expect(() => new InstanceNorm2d(3, { momentum: 0.1 } as never)).toThrow(/unknown option 'momentum'/);
+  });
+
+  test('InstanceNorm2d normalises each plane in train and eval alike', async () => {
+    const m = withDevice(cpu64, () => new InstanceNorm2d(3, { affine: true }));
+    const x = tensor(rnd(2 * 3 * 5 * 4, 9), [2, 3, 5, 4], { device: cpu64 });
+    const a = await m.forward(x).toArray();
+    m.eval();
+    expect(await m.forward(x).toArray()).toEqual(a);
+    expect(a).toBeAllClose(reference(rnd(120, 9), [2, 3, 5, 4], 3, [1, 1, 1], [0, 0, 0], 1e-5), { rtol: 1e-12, atol: 1e-12 });
+  });
+});
