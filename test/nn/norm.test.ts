@@ -69,8 +69,8 @@ describe('groupNorm / instanceNorm', () => {
     expect(() => instanceNorm(randn([2, 3], { device: cpu32 }))).toThrow('instanceNorm: x [2, 3] must be [N, C, H, ...]');
   });
 
-  // 8 KiB: the 16 KiB input splits in two. (At 4 KiB the bceWithLogits / batch-norm backward of this test ran out of
-  // host memory: a pre-existing problem of those ops at tiny limits, reported, not hidden here.)
+  // 8 KiB: the 16 KiB input splits in two. (At 4 KiB bceWithLogits cannot place one workgroup's 1024 elements in a
+  // window and says so with a LimitError: test/tensor/split_planners.test.ts.)
   test('behind small bindings the composed ops split and give the unlimited result', async () => {
     const small = smallLimits(cpu64, { maxBindingBytes: 8 << 10 });
     const data = rnd(2 * 8 * 16 * 16, 8);

@@ -221,7 +221,7 @@ export function bceWithLogits(logits: Tensor, target: Tensor, options?: BceWithL
       const part = reduction === 'none' ? null : partials(dev, 1, J, n);
       if (part) temps.push(part);
       const constants = { REDUCE: !!part, HAS_W: !!w, HAS_PW: !!pw };
-      for (const [e0, e1] of flatRanges(dev, n, per)) {
+      for (const [e0, e1] of flatRanges(dev, n, per, op)) {
         const x = spanWindow(logits, e0, e1);
         const wb = bindBroadcast(op, 'weight', w, x.b, e0, e1, n);
         const pb = bindBroadcast(op, 'posWeight', pw, x.b, e0, e1, n);

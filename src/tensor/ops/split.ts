@@ -54,10 +54,11 @@ export function blockWindow(t: Tensor, c: number, plane: number, b: { n0: number
  * Element windows [offset, numel) covering `n` elements, each within one binding and starting at an aligned offset;
  * one window [0, n) when n fits one binding. For flat kernels (every binding shares the index).
  */
-export function flatWindows(dev: Backend, n: number): [offset: number, numel: number][] {
+export function flatWindows(dev: Backend, n: number, op = 'flatWindows'): [offset: number, numel: number][] {
   const g = bindGeometry(dev);
   const max = Math.floor(g.max / g.align) * g.align;
   if (n <= max) return [[0, n]];
+  if (max < 1) tooSmall(op, g, 1);
   const out: [number, number][] = [];
   for (let off = 0; off < n; off += max) out.push([off, Math.min(max, n - off)]);
   return out;
@@ -67,14 +68,22 @@ export function flatWindows(dev: Backend, n: number): [offset: number, numel: nu
  * Flat ranges [e0, e1) of n elements, each starting at a multiple of `unit` and within one binding once its window
  * starts at the aligned offset below e0; one range when n fits one binding.
  */
-export function flatRanges(dev: Backend, n: number, unit: number): [number, number][] {
+export function flatRanges(dev: Backend, n: number, unit: number, op = 'flatRanges'): [number, number][] {
   if (n === 0) return [];
   const g = bindGeometry(dev);
   if (n <= g.max) return [[0, n]];
   const chunk = Math.floor(g.room / unit) * unit;
+  // Without this, a zero chunk would loop forever (host out of memory at tiny limits).
+  if (chunk < 1) tooSmall(op, g, unit);
   const out: [number, number][] = [];
   for (let e = 0; e < n; e += chunk) out.push([e, Math.min(n, e + chunk)]);
   return out;
+}
+
+/** LimitError: the binding limit is below the `unit` elements one aligned window must cover. */
+function tooSmall(op: string, g: BindGeometry, unit: number): never {
+  const need = (unit + g.align - 1) * BYTES_PER_ELEMENT;
+  throw new LimitError(op, 'maxStorageBufferBindingSize', need, g.max * BYTES_PER_ELEMENT, `one window must cover ${unit} element${unit === 1 ? '' : 's'} from an aligned start (${g.align * BYTES_PER_ELEMENT}-byte offsets)`);
 }
 
 /** One tensor of a batched op, laid out [n, c, plane]; channel blocks are multiples of a quantum in `q` (the first that fits). */
