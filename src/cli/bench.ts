@@ -8,8 +8,7 @@ import { metaDevice, withDevice } from '../tensor/context.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../unet/configs.js';
 import { UNet } from '../unet/unet.js';
 import { createModel, outputSizeOf } from '../unet/family/index.js';
-import { modelFlag } from './model_flag.js';
-import { ArgumentError } from '../core/errors.js';
+import { applyCheckpointing, modelFlag } from './model_flag.js';
 import { benchModel, type BenchMode } from '../bench/bench_model.js';
 import { choiceFlag, intFlag, numFlag } from './args.js';
 import { convPolicy, CONV_FLAGS } from './conv_flags.js';
@@ -44,9 +43,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
   const modelName = modelFlag('bench', v.model);
   const build = () => {
     const m = modelName === 'unet' ? new UNet(unetOptions(name)) : createModel(modelName, { inChannels: cfg.channels, classes: cfg.classes, width: cfg.width });
-    if (!v.checkpointing) return m;
-    if (!(m instanceof UNet)) throw new ArgumentError('bench', `--checkpointing applies to --model unet, res-unet, not ${modelName}`);
-    return m.setCheckpointing(true);
+    return applyCheckpointing('bench', m, modelName, v.checkpointing);
   };
   outputSizeOf(withDevice(metaDevice(), build), cfg.size); // a size the model cannot take fails before the GPU opens
   const log = (msg: string) => process.stderr.write(`[bench ${name}${modelName === 'unet' ? '' : ` ${modelName}`}] ${msg}\n`);

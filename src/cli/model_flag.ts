@@ -2,6 +2,7 @@
 // it gets from the model flags. A flag that model has not (`--padding` for attention-unet) is an ArgumentError.
 import { ArgumentError } from '../core/errors.js';
 import { MODEL_NAMES, type ModelName, type ModelOptionsOf } from '../unet/family/index.js';
+import { UNet } from '../unet/unet.js';
 import { choiceFlag } from './args.js';
 
 export const MODEL_FLAG = { model: { type: 'string' }, 'deep-supervision': { type: 'boolean' } } as const;
@@ -43,4 +44,12 @@ export function familyOptions<K extends ModelName>(
   }
   for (const k of ['width', 'depth']) if (out[k] === undefined) delete out[k];
   return out as unknown as ModelOptionsOf[K];
+}
+
+/** `--checkpointing`: activation checkpointing on every DoubleConv (U-Net and ResUNet); other models are an ArgumentError. */
+export function applyCheckpointing<M>(cmd: string, model: M, modelName: ModelName, on: boolean | undefined): M {
+  if (!on) return model;
+  if (!(model instanceof UNet)) throw new ArgumentError(cmd, `--checkpointing applies to --model unet, res-unet, not ${modelName}`);
+  model.setCheckpointing(true);
+  return model;
 }

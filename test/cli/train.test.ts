@@ -43,11 +43,27 @@ describe('train command', () => {
       [['--steps', '3', '--epochs', '2'], /give one budget, not --epochs and --steps/],
       [['--augment', 'flips,warp'], /unknown augmentation 'warp'/],
       [['--images', 'x'], /--images and --masks go together/],
+      [['--model', 'attention-unet', '--checkpointing'], /--checkpointing applies to --model unet, res-unet, not attention-unet/],
     ] as const) {
       const r = train(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
     }
+  });
+
+  test.skipIf(skip)('--checkpointing trains to the same losses, bit for bit, and the same validation Dice', () => {
+    const dir = dataset(3);
+    const losses = (out: string, ...extra: string[]) => {
+      const r = train(...extra, '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--val', '0.34', '--steps', '3', '--epoch-steps', '3', '--crop', '32', '--batch', '2', '--width', '4', '--depth', '2', '--log-every', '1', '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      const rows = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; loss?: number; dice?: number[] });
+      return { loss: rows.filter((x) => x.type === 'step').map((x) => x.loss), dice: rows.filter((x) => x.type === 'val').map((x) => x.dice) };
+    };
+    const plain = losses(join(dir, 'plain'));
+    const ckpt = losses(join(dir, 'ckpt'), '--checkpointing');
+    expect(plain.loss).toHaveLength(3);
+    expect(plain.loss.every((v) => Number.isFinite(v) && v! > 0)).toBe(true);
+    expect(ckpt).toEqual(plain);
   });
 
   test.skipIf(skip)('tiny settings write latest/best checkpoints, the log and the plot; --resume extends the run', () => {
