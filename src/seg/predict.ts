@@ -5,7 +5,7 @@
 // only the forward and the sigmoid / softmax run on the model's device.
 import { ArgumentError, ShapeError } from '../core/errors.js';
 import type { DeviceLimits } from '../kernels/backend.js';
-import { noGrad } from '../tensor/context.js';
+import { cpuDevice, noGrad } from '../tensor/context.js';
 import { tensor } from '../tensor/creation.js';
 import { sigmoid } from '../tensor/ops/elementwise.js';
 import { softmax } from '../tensor/ops/softmax.js';
@@ -222,21 +222,6 @@ export interface TileModel {
   logits(input: Float32Array, shape: readonly [number, number, number, number]): Promise<Float32Array>;
 }
 
-/** Sigmoid (K = 1) or softmax over the classes (K > 1) of logits [n, K, plane] on the host, in place. */
-function hostProbabilities(z: Float32Array, K: number, plane: number): Float32Array {
-  if (K === 1) return z.map((v) => 1 / (1 + Math.exp(-v)));
-  for (let base = 0; base < z.length; base += K * plane) {
-    for (let i = 0; i < plane; i++) {
-      let m = -Infinity;
-      for (let k = 0; k < K; k++) m = Math.max(m, z[base + k * plane + i]!);
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += Math.exp(z[base + k * plane + i]! - m);
-      for (let k = 0; k < K; k++) z[base + k * plane + i] = Math.exp(z[base + k * plane + i]! - m) / sum;
-    }
-  }
-  return z;
-}
-
 /**
  * Class probabilities [K][H][W] (Float32Array, K = the model's classes: sigmoid for K = 1, softmax over classes for
  * K > 1) of a normalised image [C][H][W] of any size, by overlap-tile prediction (see TileOptions, planTiles).
@@ -251,6 +236,7 @@ export async function predictTiled(model: FamilyModel | TileModel, image: PlaneI
   if (C !== g.inChannels) throw new ShapeError(op, `image has ${C} channel${C === 1 ? '' : 's'}, the model takes ${g.inChannels}`);
   if (data.length !== C * H * W) throw new ShapeError(op, `image data has ${data.length} values, ${C} x ${H} x ${W} needs ${C * H * W}`);
   const device = net?.parameters()[0]!.device;
+  const hostDevice = net ? null : cpuDevice();
   const plan = planTiles(g, H, W, device?.limits ?? (model as TileModel).limits, opts, op);
   const { y: py, x: px, margin, batch } = plan;
   const K = g.classes;
@@ -287,16 +273,15 @@ export async function predictTiled(model: FamilyModel | TileModel, image: PlaneI
           }
         }
         const tileInput = n === batch ? input : input.subarray(0, n * C * th * tw);
-        let p: ArrayLike<number>;
-        if (net) {
-          const probs = noGrad(() =>
-            tidy(() => {
-              const logits = net.forward(tensor(tileInput, [n, C, th, tw], { device }));
-              return K === 1 ? sigmoid(logits) : softmax(logits, 1);
-            }),
-          );
-          p = await probs.toArray().finally(() => probs.dispose());
-        } else p = hostProbabilities(await (model as TileModel).logits(tileInput, [n, C, th, tw]), K, oh * ow);
+        // Another runtime's logits (a TileModel) become a tensor on the CPU device: one sigmoid / softmax for both.
+        const hosted = net ? null : await (model as TileModel).logits(tileInput, [n, C, th, tw]);
+        const probs = noGrad(() =>
+          tidy(() => {
+            const logits = hosted ? tensor(hosted, [n, K, oh, ow], { device: hostDevice! }) : net!.forward(tensor(tileInput, [n, C, th, tw], { device }));
+            return K === 1 ? sigmoid(logits) : softmax(logits, 1);
+          }),
+        );
+        const p = await probs.toArray().finally(() => probs.dispose());
         const share = 1 / flips.length;
         for (let b = 0; b < n; b++) {
           const [oy, ox] = chunk[b]!;
