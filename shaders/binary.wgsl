@@ -14,6 +14,7 @@ struct Params {
 }
 
 // #include "lib/nan.wgsl"
+// #include "lib/coords6.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -42,14 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     y[i] = f(a[i], b[i]);
     return;
   }
-  var r = i;
-  let c5 = r % p.d5; r = r / p.d5;
-  let c4 = r % p.d4; r = r / p.d4;
-  let c3 = r % p.d3; r = r / p.d3;
-  let c2 = r % p.d2; r = r / p.d2;
-  let c1 = r % p.d1;
-  let c0 = r / p.d1;
-  let ia = c0 * p.sa0 + c1 * p.sa1 + c2 * p.sa2 + c3 * p.sa3 + c4 * p.sa4 + c5 * p.sa5;
-  let ib = c0 * p.sb0 + c1 * p.sb1 + c2 * p.sb2 + c3 * p.sb3 + c4 * p.sb4 + c5 * p.sb5;
+  let c = coords6(i, p.d1, p.d2, p.d3, p.d4, p.d5);
+  let ia = c[0] * p.sa0 + c[1] * p.sa1 + c[2] * p.sa2 + c[3] * p.sa3 + c[4] * p.sa4 + c[5] * p.sa5;
+  let ib = c[0] * p.sb0 + c[1] * p.sb1 + c[2] * p.sb2 + c[3] * p.sb3 + c[4] * p.sb4 + c[5] * p.sb5;
   y[i] = f(a[ia], b[ib]);
 }

@@ -19,6 +19,8 @@ struct Params {
   xs0: u32, xs1: u32, xs2: u32, xs3: u32, xs4: u32, xs5: u32,
 }
 
+// #include "lib/coords6.wgsl"
+
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
@@ -27,13 +29,13 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
-  var r = i;
-  let c5 = r % p.y5; r = r / p.y5;
-  let c4 = r % p.y4; r = r / p.y4;
-  let c3 = r % p.y3; r = r / p.y3;
-  let c2 = r % p.y2; r = r / p.y2;
-  let c1 = r % p.y1;
-  let c0 = r / p.y1 + p.o0;
+  let c = coords6(i, p.y1, p.y2, p.y3, p.y4, p.y5);
+  let c0 = c[0] + p.o0;
+  let c1 = c[1];
+  let c2 = c[2];
+  let c3 = c[3];
+  let c4 = c[4];
+  let c5 = c[5];
   let e0 = i32(c0) - p.b0;
   let e1 = i32(c1) - p.b1;
   let e2 = i32(c2) - p.b2;

@@ -273,6 +273,38 @@ export const dropout = defineKernel({
   },
 });
 
+/**
+ * permute: y[yoff + i] = x[xoff + sum_k c_k s_k] over up to 6 output dims (d0 implied by n), s_k the input stride
+ * behind output dim k (shaders/permute.wgsl): torch.permute / transpose as a copy, and their backward.
+ */
+export const permute = defineKernel({
+  name: 'permute',
+  reads: { x: 'f32' },
+  writes: { y: 'f32' },
+  params: {
+    n: 'u32', d1: 'u32', d2: 'u32', d3: 'u32', d4: 'u32', d5: 'u32',
+    s0: 'u32', s1: 'u32', s2: 'u32', s3: 'u32', s4: 'u32', s5: 'u32', xoff: 'u32', yoff: 'u32',
+  },
+  constants: { WG },
+  description: 'copies x into a permutation of its dims (torch.permute / transpose; the backward is the inverse permutation)',
+  grid: (p, c) => grid1d(p.n, c.WG as number),
+  cost: (p) => ({ flops: 0, bytes: 8 * p.n }),
+  tolerance: () => 'exact',
+  ref({ x }, { y }, p) {
+    const d = [0, p.d1, p.d2, p.d3, p.d4, p.d5];
+    const s = [p.s0, p.s1, p.s2, p.s3, p.s4, p.s5];
+    for (let i = 0; i < p.n; i++) {
+      let r = i;
+      let xi = p.xoff;
+      for (let k = 5; k >= 1; k--) {
+        xi += (r % d[k]!) * s[k]!;
+        r = Math.floor(r / d[k]!);
+      }
+      y[p.yoff + i] = x[xi + r * s[0]!]!;
+    }
+  },
+});
+
 /** The movement kernels (specs + CPU references). */
 export const MOVEMENT_KERNELS = defineGroup('movement', {
   concat,
@@ -282,4 +314,5 @@ export const MOVEMENT_KERNELS = defineGroup('movement', {
   interpolate_bilinear,
   interpolate_bilinear_bwd,
   dropout,
+  permute,
 } satisfies Record<string, KernelSpec>);

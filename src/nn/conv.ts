@@ -31,8 +31,8 @@ export function newParameter(op: string, what: string, shape: number[]): Paramet
   return p;
 }
 
-/** PyTorch's default reset_parameters of conv layers: kaiming_uniform_(a = sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
-function resetConv(weight: Parameter, bias: Parameter | null): void {
+/** PyTorch's default reset_parameters of conv and linear layers: kaiming_uniform_(a = sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+export function resetConv(weight: Parameter, bias: Parameter | null): void {
   kaimingUniform_(weight, { a: Math.sqrt(5) });
   if (bias) {
     const [fanIn] = calculateFanInAndFanOut(weight.shape);

@@ -97,20 +97,29 @@ describe.skipIf(skip)('matmul kernel: GPU vs CPU reference', () => {
     [0, 1],
     [1, 0],
     [1, 1],
-  ])('ta = %i, tb = %i, odd M, N, K', async (ta, tb) => {
+  ])('ta = %i, tb = %i, odd M, N, K, batched, with window residuals, and accumulating', async (ta, tb) => {
     const r = rng(20 + 2 * ta + tb);
-    for (const [m, n, k] of [
-      [1, 1, 1],
-      [7, 5, 3],
-      [randInt(r, 1, 40) | 1, randInt(r, 1, 40) | 1, randInt(r, 1, 70) | 1],
-      [33, 65, 129],
+    for (const [m, n, k, batch, acc] of [
+      [1, 1, 1, 1, 0],
+      [7, 5, 3, 1, 0],
+      [randInt(r, 1, 40) | 1, randInt(r, 1, 40) | 1, randInt(r, 1, 70) | 1, 3, 0],
+      [33, 65, 129, 1, 0],
+      [5, 3, 9, 2, 1],
     ] as const) {
-      const a = randnArray(r, m * k);
-      const b = randnArray(r, k * n);
-      const run = { reads: { a, b }, writes: { c: m * n }, params: { m, n, k, ta, tb } };
+      // Residual offsets: the operands start past a few leading elements of their bindings (split.ts windows).
+      const [oa, ob, oc] = [randInt(r, 0, 5), randInt(r, 0, 5), randInt(r, 0, 5)];
+      const a = randnArray(r, oa + batch * m * k);
+      const b = randnArray(r, ob + batch * k * n);
+      // acc = 1 adds to what c holds: start from data, not zeros (writes are poisoned otherwise).
+      const init: Record<string, ArrayLike<number>> = acc ? { c: randnArray(r, oc + batch * m * n) } : {};
+      const run = {
+        reads: { a, b }, writes: { c: oc + batch * m * n }, init,
+        params: { m, n, k, ta, tb, batch, sa: m * k, sb: k * n, oa, ob, oc, acc },
+      };
       const got = await runKernel(dev, KERNELS.matmul, run);
       const want = await runKernel(cpu64, KERNELS.matmul, run);
-      expect(got.c, `[${m}, ${n}, ${k}]`).toBeAllClose(want.c, reductionTol(k, 3));
+      const tail = (v: ArrayLike<number>) => Array.from(v).slice(oc);
+      expect(tail(got.c), `${batch}x[${m}, ${n}, ${k}] acc ${acc}`).toBeAllClose(tail(want.c), reductionTol(k, 3));
     }
   });
 });

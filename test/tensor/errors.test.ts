@@ -112,14 +112,17 @@ describe.skipIf(skip)('LimitError over maxStorageBufferBindingSize (refused befo
     const rows = Math.ceil((maxEl + 1024) / 4); // [rows, 4]: just over the limit (34M floats on lavapipe)
     const base = stats(dev);
     const big = Tensor.empty([rows, 4], 'f32', dev);
-    const w = T([4, 1], dev);
-    const err = expectError(() => F.matmul(big, w), LimitError, 'matmul', ['maxStorageBufferBindingSize']) as LimitError;
+    // b [4, rows] over the limit: matmul splits a's rows, batches and K ranges, never b's columns.
+    const bigB = Tensor.empty([4, rows], 'f32', dev);
+    const w = T([1, 4], dev);
+    const err = expectError(() => F.matmul(w, bigB), LimitError, 'matmul', ['maxStorageBufferBindingSize']) as LimitError;
     expect(err.requested).toBeGreaterThan(err.allowed);
     expectError(() => F.sum(big, 1), LimitError, 'reduce', ['maxStorageBufferBindingSize']);
-    const row = T([1, 4], dev);
-    expectError(() => F.add(big, row), LimitError, 'add', [`[${rows}, 4]`, '[1, 4]']);
+    // A column broadcast along the last dim is not split (a row [1, 4] repeated along the leading dim would be).
+    const col = Tensor.empty([rows, 1], 'f32', dev);
+    expectError(() => F.add(big, col), LimitError, 'add', [`[${rows}, 4]`, `[${rows}, 1]`]);
     // Nothing leaked by the refused ops (the outputs they allocated were freed).
-    for (const t of [big, w, row]) t.dispose();
+    for (const t of [big, bigB, w, col]) t.dispose();
     expect(stats(dev).liveTensors).toBe(base.liveTensors);
     expect(stats(dev).liveBytes).toBe(base.liveBytes);
     // The device is fine afterwards.

@@ -97,6 +97,10 @@ const matmul: LabGroup = {
   cases(r) {
     const [m, k, n] = [randInt(r, 1, 17), randInt(r, 1, 33), randInt(r, 1, 19)];
     back(r, F.matmul(leaf(randn([m, k], { seed: seed(r) })), leaf(randn([k, n], { seed: seed(r) }))));
+    // Batched, and b read transposed (linear), with their gradients (aᵀ·b, a·b).
+    const b = randInt(r, 2, 4);
+    back(r, F.bmm(leaf(randn([b, m, k], { seed: seed(r) })), leaf(randn([b, k, n], { seed: seed(r) }))));
+    back(r, F.linear(leaf(randn([b, m, k], { seed: seed(r) })), leaf(randn([n, k], { seed: seed(r) })), leaf(randn([n], { seed: seed(r) }))));
   },
   shape(x, o) {
     const [m = 64, k = 64] = x;
@@ -211,6 +215,7 @@ const movement: LabGroup = {
     attempt(() => back(r, F.interpolate(a, { size: [odd(r, 3, 17), odd(r, 3, 17)] })));
     attempt(() => back(r, F.interpolate(a, { scaleFactor: 2, mode: 'bilinear', alignCorners: r.uniform() < 0.5 })));
     attempt(() => back(r, F.dropout(a, 0.3, true, { seed: seed(r), channels: r.uniform() < 0.3 })));
+    attempt(() => back(r, F.permute(a, pick(r, [[0, 2, 3, 1], [0, 3, 1, 2], [3, 2, 1, 0]]))));
   },
   shape(x, o) {
     const a = leaf(randn(x));

@@ -7,7 +7,8 @@ import { broadcastShapes, fmt, numel, sameShape, stridesOf, type Shape } from '.
 import type { Tensor } from '../tensor.js';
 import { reshape } from './shape_ops.js';
 import { sum } from './reduce.js';
-import { checkDType, deviceOf, disposeOnThrow, empty, launch, launchFlat } from './util.js';
+import { bindGeometry } from './split.js';
+import { checkDType, deviceOf, disposeOnThrow, empty, launch, launchFlat, type Bind } from './util.js';
 
 function unary(name: UnaryName, x: Tensor, a = 0): Tensor {
   const dev = deviceOf(name, x);
@@ -91,6 +92,30 @@ function binaryParams(outShape: Shape, a: Shape, b: Shape): Record<string, numbe
   };
 }
 
+/**
+ * Windows for y = f(full, rep) past the binding limit, where one operand has y's shape and the other repeats along
+ * y's leading dims (its shape is 1s then y's trailing dims, `period` elements: a bias [C] against [rows, C]):
+ * ranges of whole periods from aligned offsets. Null for any other broadcast.
+ */
+function periodicWindows(dev: Tensor['device'], a: Shape, b: Shape, out: Shape): { period: number; ranges: [number, number][] } | null {
+  const n = numel(out);
+  const full = (s: Shape) => numel(s) === n;
+  const rep = full(a) ? b : full(b) ? a : null;
+  if (!rep) return null;
+  const j = out.length - rep.length + rep.findIndex((d) => d !== 1);
+  const tail = out.slice(j);
+  if (rep.findIndex((d) => d !== 1) < 0 || !sameShape(rep.slice(rep.length - tail.length), tail)) return null;
+  const period = numel(tail);
+  const g = bindGeometry(dev);
+  const gcd = (x: number, y: number): number => (y ? gcd(y, x % y) : x);
+  const unit = (period / gcd(period, g.align)) * g.align;
+  const chunk = Math.floor(g.max / unit) * unit;
+  if (chunk < 1 || period > g.max) return null;
+  const ranges: [number, number][] = [];
+  for (let e = 0; e < n; e += chunk) ranges.push([e, Math.min(n, e + chunk)]);
+  return { period, ranges };
+}
+
 /** Runs a binary kernel with broadcasting (to `to` too, when given); no autograd. */
 export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor, to?: Shape): Tensor {
   const dev = deviceOf(name, a, b);
@@ -105,13 +130,24 @@ export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor, to?: Shape): T
   // the binding limit; general broadcasting is not split (yet) and refuses up front, before any allocation.
   const flatish = (t: Tensor) => t.numel === n || t.numel === 1;
   const bytes = n * BYTES_PER_ELEMENT;
-  if (!flat && bytes > dev.limits.maxBindingBytes && !(flatish(a) && flatish(b))) {
+  const over = !flat && bytes > dev.limits.maxBindingBytes && !(flatish(a) && flatish(b));
+  const periodic = over ? periodicWindows(dev, a.shape, b.shape, shape) : null;
+  if (over && !periodic) {
     throw new LimitError(name, 'maxStorageBufferBindingSize', bytes, dev.limits.maxBindingBytes,
-      `broadcasting ${fmt(a.shape)} with ${fmt(b.shape)} to ${fmt(shape)} is not split over the binding limit`);
+      `broadcasting ${fmt(a.shape)} with ${fmt(b.shape)} to ${fmt(shape)} is not split over the binding limit (only a full operand with one repeated along leading dims is)`);
   }
   const y = empty(dev, shape);
   return disposeOnThrow([y], () => {
-    if (flat || bytes > dev.limits.maxBindingBytes) {
+    if (periodic) {
+      // Windows of whole periods: the full operand and y windowed alike, the repeated one bound whole.
+      const { period, ranges } = periodic;
+      const part = (t: Tensor, e: number, len: number): [Bind, number[]] => (t.numel === n ? [{ tensor: t, offset: e, numel: len }, [len / period, period]] : [t, [1, period]]);
+      for (const [e, end] of ranges) {
+        const [ab, as] = part(a, e, end - e);
+        const [bb, bs] = part(b, e, end - e);
+        launch(spec, { a: ab, b: bb }, { y: { tensor: y, offset: e, numel: end - e } }, binaryParams([(end - e) / period, period], as, bs), { constants: { BROADCAST: true } });
+      }
+    } else if (flat || bytes > dev.limits.maxBindingBytes) {
       const side = (t: Tensor, len: number) => [t.numel === n ? len : 1];
       launchFlat(spec, { a, b }, { y }, n, (len) => binaryParams([len], side(a, len), side(b, len)), { constants: { BROADCAST: !flat } });
     } else {

@@ -1,7 +1,8 @@
 // The op registry: every differentiable function of the tensor layer (torch.nn.functional-like names).
 export { abs, add, binaryRaw, div, eq, exp, expand, gt, leakyRelu, log, lt, maximum, minimum, mul, neg, pow, relu, sigmoid, sqrt, sub, sumTo, tanh } from './elementwise.js';
 export { max, mean, sum } from './reduce.js';
-export { matmul } from './matmul.js';
+export { bmm, linear, matmul } from './matmul.js';
+export { scaledDotProductAttention, type SdpaOptions } from './attention.js';
 export { reshape } from './shape_ops.js';
 export { full, fullLike, ones, onesLike, zeros, zerosLike } from '../creation.js';
 export * from './conv.js';

@@ -7,6 +7,7 @@ import {
   interpolate_nearest,
   interpolate_nearest_bwd,
   pad as padKernel,
+  permute as permuteKernel,
 } from '../../kernels/movement.js';
 import { record } from '../autograd.js';
 import { full } from '../creation.js';
@@ -407,4 +408,112 @@ export function dropout(x: Tensor, p = 0.5, training = true, options?: DropoutOp
   };
   const y = apply(x);
   return record(op, [x], y, [], (gy) => [apply(gy)]);
+}
+
+// ---- permute / transpose / narrow ----
+
+/**
+ * The launches of a permutation y = x.permute(perm) as (output dims, input strides) after merging output dims that
+ * are adjacent in x too (at most 6 left), and the leading run of dims that permute keeps in place (`lead` merged
+ * dims, `block` elements each: a block of y is one contiguous block of x, so runs of blocks split the copy).
+ */
+function permuteLayout(op: string, shape: readonly number[], perm: readonly number[]) {
+  const st = stridesOf(shape);
+  let dims = perm.map((p) => shape[p]!);
+  let strides = perm.map((p) => st[p]!);
+  for (let i = dims.length - 1; i > 0; i--) {
+    if (strides[i - 1] === strides[i]! * dims[i]!) {
+      dims = [...dims.slice(0, i - 1), dims[i - 1]! * dims[i]!, ...dims.slice(i + 1)];
+      strides = [...strides.slice(0, i - 1), strides[i]!, ...strides.slice(i + 1)];
+    }
+  }
+  if (dims.length > 6) throw new ShapeError(op, `permuting ${fmt(shape)} by ${fmt(perm)} leaves ${dims.length} dims that cannot be merged (at most 6)`, [shape]);
+  // The first merged dim is kept in place when its stride is the rest's size: blocks of it are contiguous in x.
+  const rest = numel(dims.slice(1));
+  const outer = dims.length > 1 && strides[0] === rest ? dims[0]! : 1;
+  return { dims, strides, outer, block: numel(dims) / outer };
+}
+
+function permuteRaw(op: string, x: Tensor, perm: readonly number[]): Tensor {
+  const dev = x.device;
+  const y = empty(dev, perm.map((p) => x.shape[p]!));
+  if (y.numel === 0) return y;
+  const { dims, strides, outer, block } = permuteLayout(op, x.shape, perm);
+  const d = [...new Array<number>(6 - dims.length).fill(1), ...dims];
+  const s = [...new Array<number>(6 - dims.length).fill(0), ...strides];
+  return disposeOnThrow([y], () => {
+    for (const { n0, nn } of planeRuns(op, dev, outer, block, block)) {
+      const xw = windowOf(x, n0 * block, nn * block);
+      const yw = windowOf(y, n0 * block, nn * block);
+      // The run's first dim (of nn blocks) is implied by n; the kept dim's own stride is the block.
+      launch(permuteKernel, { x: xw.bind }, { y: yw.bind }, {
+        n: nn * block, d1: d[1]!, d2: d[2]!, d3: d[3]!, d4: d[4]!, d5: d[5]!,
+        s0: s[0]!, s1: s[1]!, s2: s[2]!, s3: s[3]!, s4: s[4]!, s5: s[5]!, xoff: xw.res, yoff: yw.res,
+      });
+    }
+    return y;
+  });
+}
+
+/**
+ * torch.permute as a copy: y's dim i is x's dim perm[i] (negative dims count from the end). Runs of the leading
+ * dims it keeps in place split under the binding limit. The gradient is the inverse permutation.
+ */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const op = 'permute';
+  deviceOf(op, x);
+  checkDType(op, x, 'f32');
+  if (perm.length !== x.ndim) throw new ArgumentError(op, `perm ${fmt(perm)} must order every dim of x ${fmt(x.shape)} once`);
+  normDims(op, x.shape, perm); // range and repeats (ShapeError); it returns them sorted
+  const p = perm.map((d) => (d < 0 ? d + x.ndim : d));
+  const y = permuteRaw(op, x, p);
+  const inv = p.map((_, i) => p.indexOf(i));
+  return record(op, [x], y, [], (gy) => [permuteRaw(op, gy, inv)]);
+}
+
+/** torch.transpose(x, dim0, dim1) as a copy (permute swapping two dims). */
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const [a, b] = [dim0, dim1].map((d) => normDims('transpose', x.shape, d)[0]!) as [number, number];
+  const perm = [...x.shape.keys()];
+  perm[a] = b;
+  perm[b] = a;
+  return permute(x, perm);
+}
+
+/**
+ * torch.narrow as a copy: elements start .. start + length - 1 of x along `dim`. Block copies (no binding limit);
+ * the gradient is gy in place in zeros.
+ */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const op = 'narrow';
+  const dev = deviceOf(op, x);
+  checkDType(op, x, 'f32');
+  const d = normDims(op, x.shape, dim)[0]!;
+  const D = x.shape[d]!;
+  checkNumber(op, 'start', start, { integer: true, min: 0 });
+  checkNumber(op, 'length', length, { integer: true, min: 0 });
+  if (start + length > D) throw new ShapeError(op, `start ${start} + length ${length} exceeds dim ${d} of x ${fmt(x.shape)} (size ${D})`, [x.shape]);
+  const outer = numel(x.shape.slice(0, d));
+  const inner = numel(x.shape.slice(d + 1));
+  const shape = [...x.shape];
+  shape[d] = length;
+  const method = dev.policy.cat;
+  const y = empty(dev, shape);
+  disposeOnThrow([y], () => moveBlocks(x, start * inner, D * inner, y, 0, length * inner, outer, length * inner, method));
+  return record(op, [x], y, [], (gy) => {
+    const gx = full(x.shape, 0, { device: dev });
+    moveBlocks(gy, 0, length * inner, gx, start * inner, D * inner, outer, length * inner, method);
+    return [gx];
+  });
+}
+
+/** torch.chunk as copies: `chunks` pieces of ceil(size / chunks) along `dim` (the last one may be smaller). */
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  checkNumber('chunk', 'chunks', chunks, { integer: true, min: 1 });
+  const d = normDims('chunk', x.shape, dim)[0]!;
+  const D = x.shape[d]!;
+  const step = Math.ceil(D / chunks);
+  const out: Tensor[] = [];
+  for (let s = 0; s < D || (D === 0 && !out.length); s += Math.max(step, 1)) out.push(narrow(x, d, s, Math.min(step, D - s)));
+  return out;
 }
