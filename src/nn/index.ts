@@ -10,7 +10,7 @@ export { BatchNorm2d } from './batch_norm.js';
 export type { BatchNorm2dOptions } from './batch_norm.js';
 export { GroupNorm, InstanceNorm2d } from './norm.js';
 export type { GroupNormOptions, InstanceNorm2dOptions } from './norm.js';
-export { ReLU, LeakyReLU, Sigmoid, Tanh, Identity, MaxPool2d, Upsample, Dropout, Dropout2d } from './layers.js';
+export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Identity, MaxPool2d, Upsample, Dropout, Dropout2d } from './layers.js';
 export type { MaxPool2dOptions, UpsampleOptions } from './layers.js';
 export * as init from './init.js';
 export { Optimizer, SGD, Adam, AdamW } from './optim.js';
