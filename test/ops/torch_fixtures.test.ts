@@ -74,6 +74,10 @@ const OPS: Record<string, { torch: string; run: (i: Inputs, a: Args) => Tensor |
     torch: 'F.instance_norm(x, weight=weight, bias=bias, eps=eps)',
     run: (i, a) => F.instanceNorm(i.x!, opt(i.weight), opt(i.bias), a.eps),
   },
+  layerNorm: {
+    torch: 'F.layer_norm(x, normalized_shape, weight, bias, eps)',
+    run: (i, a) => F.layerNorm(i.x!, a.normalizedShape, opt(i.weight), opt(i.bias), a.eps),
+  },
   cat: {
     torch: 'torch.cat([x0, x1, ...], dim)',
     run: (i, a) => F.cat(Object.keys(i).sort().map((k) => i[k]!), a.dim),

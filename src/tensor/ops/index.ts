@@ -10,7 +10,7 @@ export * from './pool.js';
 export * from './batch_norm.js';
 export * from './movement.js';
 export * from './loss.js';
-export { groupNorm, instanceNorm } from './norm.js';
+export { groupNorm, instanceNorm, layerNorm } from './norm.js';
 export * from './softmax.js';
 export * from './optim.js';
 
