@@ -8,6 +8,7 @@ override WG: u32 = 256u;
 struct Params { n: u32, a: f32 }
 
 // #include "lib/nan.wgsl"
+// #include "lib/activation.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;

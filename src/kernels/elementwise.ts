@@ -16,6 +16,40 @@ export interface UnaryDef {
   readonly dexact?: boolean;
 }
 
+/**
+ * erfc(x) in float64 for the references (relative error ~1e-11): the Maclaurin series of erf below 2.5, the
+ * continued fraction of erfc above (evaluated bottom-up from 200 terms); negative x by erfc(-x) = 2 - erfc(x).
+ */
+export function erfc64(x: number): number {
+  if (x < 0) return 2 - erfc64(-x);
+  if (x < 2.5) {
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 80; n++) {
+      term *= (-x * x) / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let f = x;
+  for (let k = 200; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+/** The standard normal CDF and density (float64). */
+const normalCdf = (x: number) => 0.5 * erfc64(-x / Math.SQRT2);
+const normalPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+const sigmoid64 = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+/** GELU's tanh approximation: tanh(sqrt(2 / pi) * (x + 0.044715 x^3)) and PyTorch's derivative of 0.5 x (1 + that). */
+const GELU_BETA = Math.sqrt(2 / Math.PI);
+const geluTanhT = (x: number) => Math.tanh(GELU_BETA * (x + 0.044715 * x * x * x));
+const geluTanhGrad = (x: number) => {
+  const t = geluTanhT(x);
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_BETA * (1 + 3 * 0.044715 * x * x);
+};
+
 export const UNARY = {
   neg: { wgsl: '-x', js: (x) => -x, dwgsl: '-g', djs: (_x, _y, g) => -g, saves: 'none', exact: true, dexact: true },
   exp: { wgsl: 'exp(x)', js: (x) => Math.exp(x), dwgsl: 'g * y', djs: (_x, y, g) => g * y, saves: 'y' },
@@ -34,10 +68,23 @@ export const UNARY = {
   // The two-branch form never evaluates exp of a large positive number (no overflow to inf/inf).
   sigmoid: {
     wgsl: 'select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0)',
-    js: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+    js: sigmoid64,
     dwgsl: 'g * y * (1.0 - y)', djs: (_x, y, g) => g * y * (1 - y), saves: 'y',
   },
   tanh: { wgsl: 'tanh(x)', js: (x) => Math.tanh(x), dwgsl: 'g * (1.0 - y * y)', djs: (_x, y, g) => g * (1 - y * y), saves: 'y' },
+  // GELU (F.gelu), its tanh form (approximate='tanh') and SiLU (F.silu): functions of shaders/lib/activation.wgsl.
+  gelu: {
+    wgsl: 'gelu_erf(x)', js: (x) => x * normalCdf(x),
+    dwgsl: 'g * gelu_erf_grad(x)', djs: (x, _y, g) => g * (normalCdf(x) + x * normalPdf(x)), saves: 'x',
+  },
+  gelu_tanh: {
+    wgsl: 'gelu_tanh(x)', js: (x) => 0.5 * x * (1 + geluTanhT(x)),
+    dwgsl: 'g * gelu_tanh_grad(x)', djs: (x, _y, g) => g * geluTanhGrad(x), saves: 'x',
+  },
+  silu: {
+    wgsl: 'silu(x)', js: (x) => x * sigmoid64(x),
+    dwgsl: 'g * silu_grad(x)', djs: (x, _y, g) => g * sigmoid64(x) * (1 + x * (1 - sigmoid64(x))), saves: 'x',
+  },
 } as const satisfies Record<string, UnaryDef>;
 
 export type UnaryName = keyof typeof UNARY;

@@ -2,7 +2,7 @@
 // Sequential numbers them as PyTorch does.
 import { ArgumentError } from '../core/errors.js';
 import { checkBoolean, checkNumber, checkOneOf, checkOptions, show } from '../core/options.js';
-import { leakyRelu, relu, sigmoid, tanh } from '../tensor/ops/elementwise.js';
+import { gelu, leakyRelu, relu, sigmoid, silu, tanh, type GeluOptions } from '../tensor/ops/elementwise.js';
 import type { Pair } from '../tensor/ops/conv.js';
 import { dropout, interpolate } from '../tensor/ops/movement.js';
 import { maxPool2d } from '../tensor/ops/pool.js';
@@ -42,6 +42,29 @@ export class Sigmoid extends Module {
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
+  }
+}
+
+/** GELU (torch.nn.GELU): x * Phi(x), or its tanh approximation with { approximate: 'tanh' }; any shape. */
+export class GELU extends Module {
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts?: GeluOptions) {
+    super();
+    const { approximate = 'none' } = checkOptions('GELU', opts, { approximate: true });
+    this.approximate = checkOneOf('GELU', 'approximate', approximate, ['none', 'tanh'] as const);
+  }
+  forward(x: Tensor): Tensor {
+    return gelu(x, { approximate: this.approximate });
+  }
+  protected override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
+  }
+}
+
+/** x * sigmoid(x) (torch.nn.SiLU), any shape. */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return silu(x);
   }
 }
 

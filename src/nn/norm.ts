@@ -1,17 +1,17 @@
-// GroupNorm and InstanceNorm2d layers (torch.nn.GroupNorm / torch.nn.InstanceNorm2d), on the composite ops of
-// ../tensor/ops/norm.ts. Both normalise on the input's own statistics in training and eval alike.
+// GroupNorm, InstanceNorm2d and LayerNorm layers (torch.nn.GroupNorm / InstanceNorm2d / LayerNorm), on the composite
+// ops of ../tensor/ops/norm.ts. All normalise on the input's own statistics in training and eval alike.
 import { ArgumentError } from '../core/errors.js';
 import { checkBoolean, checkNumber, checkOptions } from '../core/options.js';
-import { groupNorm, instanceNorm } from '../tensor/ops/norm.js';
+import { groupNorm, instanceNorm, layerNorm, normalizedShapeOf } from '../tensor/ops/norm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { newParameter } from './conv.js';
 import { constant_ } from './init.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 
-/** A [n] parameter filled with v (norm layers' weight 1 / bias 0). */
-function filled(op: string, what: string, n: number, v: number): Parameter {
-  const p = newParameter(op, what, [n]);
+/** A parameter of `shape` ([n] for a number) filled with v (norm layers' weight 1 / bias 0). */
+function filled(op: string, what: string, shape: number | number[], v: number): Parameter {
+  const p = newParameter(op, what, typeof shape === 'number' ? [shape] : shape);
   constant_(p, v);
   return p;
 }
@@ -85,5 +85,40 @@ export class InstanceNorm2d extends Module {
 
   protected override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, affine=${this.weight ? 'True' : 'False'}`;
+  }
+}
+
+export interface LayerNormOptions {
+  eps?: number;
+  /** Learnable weight (init 1) and bias (init 0) of shape normalizedShape (default true). */
+  elementwiseAffine?: boolean;
+}
+
+/** Layer normalisation of x [..., *normalizedShape] over its last normalizedShape.length dims; weight / bias normalizedShape. */
+export class LayerNorm extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly normalizedShape: readonly number[];
+  readonly eps: number;
+
+  constructor(normalizedShape: number | readonly number[], opts?: LayerNormOptions) {
+    super();
+    const op = 'LayerNorm';
+    const { eps = 1e-5, elementwiseAffine = true } = checkOptions(op, opts, { eps: true, elementwiseAffine: true });
+    const ns = normalizedShapeOf(op, 'normalized_shape', normalizedShape);
+    checkNumber(op, 'eps', eps, { min: 0, minExclusive: true });
+    checkBoolean(op, 'elementwiseAffine', elementwiseAffine);
+    this.normalizedShape = ns;
+    this.eps = eps;
+    this.weight = elementwiseAffine ? filled(op, 'weight', ns, 1) : null;
+    this.bias = elementwiseAffine ? filled(op, 'bias', ns, 0) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+
+  protected override extraRepr(): string {
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${this.eps}, elementwise_affine=${this.weight ? 'True' : 'False'}`;
   }
 }

@@ -1,7 +1,7 @@
 // The small-limits test device (test/helpers/small_limits.ts) really refuses what it claims to: the split tests
 // that use it would pass vacuously otherwise.
 import { describe, expect, test } from 'vitest';
-import { F, tensor } from '../../src/index.js';
+import { F, tensor, type Device, type Tensor } from '../../src/index.js';
 import type { Storage } from '../../src/kernels/backend.js';
 import { cpu32 } from '../helpers/gpu.js';
 import { checkBindings, smallLimits } from '../helpers/small_limits.js';
@@ -27,5 +27,29 @@ describe('smallLimits', () => {
     expect(Array.from(await y.toArray())).toEqual(Array.from({ length: 1000 }, (_, i) => i * i));
     x.dispose();
     y.dispose();
+  });
+
+  test('gelu (both forms) and silu, forward and backward, split into windows: the same bits as unsplit', async () => {
+    const small = smallLimits(cpu32, { maxBindingBytes: 1024 });
+    const data = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.37) * 4 + 0.01);
+    const ops: [string, (t: Tensor) => Tensor][] = [['gelu', (t) => F.gelu(t)], ['gelu tanh', (t) => F.gelu(t, { approximate: 'tanh' })], ['silu', F.silu]];
+    for (const [name, f] of ops) {
+      const run = async (d: Device) => {
+        const x = tensor(data, [4, 250], { device: d, requiresGrad: true });
+        const y = f(x);
+        y.backward(tensor(Float32Array.from(data, (v) => 0.5 - v / 8), [4, 250], { device: d }));
+        const out = [Array.from(await y.toArray()), Array.from(await x.grad!.toArray())];
+        x.grad!.dispose();
+        x.dispose();
+        y.dispose();
+        return out;
+      };
+      const before = small.launches;
+      const [ys, gs] = await run(small);
+      expect(small.launches - before, name).toBeGreaterThan(4);
+      const [yb, gb] = await run(cpu32);
+      expect(ys, name).toEqual(yb);
+      expect(gs, name).toEqual(gb);
+    }
   });
 });

@@ -63,6 +63,8 @@ const CASES: BadCall[] = [
   ["BatchNorm2d affine 'no'", () => new nn.BatchNorm2d(4, js({ affine: 'no' })), 'BatchNorm2d', /affine must be true or false/],
   ["LeakyReLU('0.2')", () => new nn.LeakyReLU(js('0.2')), 'LeakyReLU', /negative_slope must be a finite number, got '0.2'/],
   ['LeakyReLU({ negativeSlope })', () => new nn.LeakyReLU(js({ negativeSlope: 0.2 })), 'LeakyReLU', /negative_slope must be a finite number, got \{"negativeSlope":0.2\}/],
+  ["GELU approximate 'erf'", () => new nn.GELU(js({ approximate: 'erf' })), 'GELU', /approximate 'erf' is not one of 'none', 'tanh'/],
+  ['GELU approx', () => new nn.GELU(js({ approx: 'tanh' })), 'GELU', /unknown option 'approx'; accepted: approximate/],
   ['Dropout NaN', () => new nn.Dropout(NaN), 'Dropout', /between 0 and 1, but got NaN/],
   // Other option objects of nn.
   ['loadStateDict strict_mode', () => new nn.Conv2d(1, 1, 1).loadStateDict({}, js({ strict_mode: false })), 'loadStateDict', /unknown option 'strict_mode'; accepted: strict/],
@@ -88,6 +90,8 @@ describe('what stays accepted', () => {
       expect(new nn.BatchNorm2d(2, { momentum: 1, eps: 1e-3 }).momentum).toBe(1);
       expect(new nn.Conv2d(1, 1, 3, { padding: 'same', stride: undefined }).padding).toBe('same');
       expect(new nn.LeakyReLU(-0.5).negativeSlope).toBe(-0.5);
+      expect(new nn.GELU().approximate).toBe('none');
+      expect(String(new nn.GELU({ approximate: 'tanh' }))).toContain("GELU(approximate='tanh')");
     });
   });
 

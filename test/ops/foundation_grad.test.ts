@@ -83,6 +83,12 @@ for (const op of ['sum', 'mean', 'max'] as const) {
     CASES.push([`${op} ${JSON.stringify(shape)} dims ${JSON.stringify(dims ?? 'all')} keepdim ${keepdim}`, (x) => F[op](x, dims, keepdim), [N(shape)]]);
   }
 }
+// GELU (both forms) and SiLU are smooth: normal inputs of scale 2.5 reach both tails (drawn last: the cases above keep their inputs).
+CASES.push(
+  ['gelu (erf)', (x) => F.gelu(x), [N([3, 5], 2.5)]],
+  ["gelu approximate 'tanh'", (x) => F.gelu(x, { approximate: 'tanh' }), [N([3, 5], 2.5)]],
+  ['silu', (x) => F.silu(x), [N([3, 5], 2.5)]],
+);
 
 describe('float64 gradcheck of every foundation op (CPU device)', () => {
   test.each(CASES)('%s', async (_name, f, inputs) => {

@@ -44,6 +44,7 @@ describe('unknown option keys are ArgumentErrors naming the op, the key and the 
     argError(() => F.diceLoss(x, tgt, bad({ smoothing: 1 })), "diceLoss: unknown option 'smoothing'; accepted: smooth, reduction");
     argError(() => F.interpolate(x, bad({ size: 8, mode: 'bilinear', align_corners: true })), "interpolate: unknown option 'align_corners' (did you mean 'alignCorners'?)");
     argError(() => F.interpolate(x, bad({ scale_factor: 2 })), "interpolate: unknown option 'scale_factor' (did you mean 'scaleFactor'?)");
+    argError(() => F.gelu(x, bad({ approx: 'tanh' })), "gelu: unknown option 'approx'; accepted: approximate");
     argError(() => F.dropout(x, 0.5, true, bad({ channel: true })), "dropout: unknown option 'channel'; accepted: channels, seed");
     argError(() => F.batchNorm(x, rm, rv, null, null, bad({ train: true })), "batchNorm: unknown option 'train'; accepted: training, momentum, eps");
     argError(() => F.batchNormRelu(x, rm, rv, null, null, bad({ Eps: 1e-3 })), "batchNormRelu: unknown option 'Eps' (did you mean 'eps'?)");
@@ -66,6 +67,8 @@ describe('option values: enumerations, flags and numbers are checked', () => {
     argError(() => F.crossEntropy(x, tgt, bad({ reduction: 'batchmean' })), "crossEntropy: reduction 'batchmean' is not one of 'mean', 'sum', 'none'");
     argError(() => F.diceLoss(x, tgt, bad({ reduction: 'Mean' })), "diceLoss: reduction 'Mean' is not one of 'mean', 'sum', 'none'");
     argError(() => F.interpolate(x, bad({ size: 8, mode: 'bicubic' })), "interpolate: mode 'bicubic' is not one of 'nearest', 'bilinear'");
+    argError(() => F.gelu(x, bad({ approximate: 'sigmoid' })), "gelu: approximate 'sigmoid' is not one of 'none', 'tanh'");
+    argError(() => F.gelu(x, bad({ approximate: true })), "gelu: approximate true is not one of 'none', 'tanh'");
     argError(() => F.interpolate(x, bad({ size: 8, mode: 'bilinear', alignCorners: 'yes' })), "interpolate: alignCorners must be true or false, got 'yes'");
     argError(() => F.maxPool2d(x, bad({ kernelSize: 2, ceilMode: 1 })), 'maxPool2d: ceilMode must be true or false, got 1');
     argError(() => F.maxPool2d(x, bad({})), 'maxPool2d: kernelSize is required');

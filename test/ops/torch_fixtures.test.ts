@@ -74,6 +74,10 @@ const OPS: Record<string, { torch: string; run: (i: Inputs, a: Args) => Tensor |
     torch: 'F.instance_norm(x, weight=weight, bias=bias, eps=eps)',
     run: (i, a) => F.instanceNorm(i.x!, opt(i.weight), opt(i.bias), a.eps),
   },
+  layerNorm: {
+    torch: 'F.layer_norm(x, normalized_shape, weight, bias, eps)',
+    run: (i, a) => F.layerNorm(i.x!, a.normalizedShape, opt(i.weight), opt(i.bias), a.eps),
+  },
   cat: {
     torch: 'torch.cat([x0, x1, ...], dim)',
     run: (i, a) => F.cat(Object.keys(i).sort().map((k) => i[k]!), a.dim),
@@ -107,6 +111,8 @@ const OPS: Record<string, { torch: string; run: (i: Inputs, a: Args) => Tensor |
   sigmoid: { torch: 'torch.sigmoid(x)', run: (i) => F.sigmoid(i.x!) },
   tanh: { torch: 'torch.tanh(x)', run: (i) => F.tanh(i.x!) },
   relu: { torch: 'F.relu(x)', run: (i) => F.relu(i.x!) },
+  gelu: { torch: 'F.gelu(x, approximate)', run: (i, a) => F.gelu(i.x!, a.approximate === undefined ? undefined : { approximate: a.approximate }) },
+  silu: { torch: 'F.silu(x)', run: (i) => F.silu(i.x!) },
   leakyRelu: { torch: 'F.leaky_relu(x, negative_slope)', run: (i, a) => (a.slope === undefined ? F.leakyRelu(i.x!) : F.leakyRelu(i.x!, a.slope)) },
   sum: { torch: 'torch.sum(x, dim, keepdim)', run: (i, a) => F.sum(i.x!, a.dim, a.keepdim) },
   mean: { torch: 'torch.mean(x, dim, keepdim)', run: (i, a) => F.mean(i.x!, a.dim, a.keepdim) },

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   Adam, ArgumentError, batchNorm, bceWithLogits, conv2d, convTranspose2d, cpuDevice, crossEntropy, DeviceMismatchError, diceLoss,
-  decodeImage, FormatError, getKernel, interpolate, LimitError, matmul, maxPool2d, MetaTensorError, metaDevice, nn, pad, SGD,
+  decodeImage, FormatError, gelu, getKernel, interpolate, layerNorm, LimitError, matmul, maxPool2d, MetaTensorError, metaDevice, nn, pad, SGD,
   setKernelPolicy, ShapeError, StateDictError, StepLR, Tensor, tensor, UNet, withDevice, type TensorError,
 } from '../../src/index.js';
 import { parseSafetensors } from '../../src/nn/safetensors.js';
@@ -67,6 +67,9 @@ const ROWS: Row[] = [
   ['crossEntropy: target of another shape', () => crossEntropy(t([2, 3, 4]), tensor([0, 1], [2], { device: cpu, dtype: 'i32' })), ShapeError, 'crossEntropy', /target/],
   ['diceLoss: target of another shape', () => diceLoss(t([1, 2, 4, 4]), t([1, 2, 3, 3])), ShapeError, 'diceLoss', /target/],
   ['pad: an odd number of pads', () => pad(x4, [1, 1, 1]), ArgumentError, 'pad', /pad/],
+  ["gelu: approximate 'erf'", () => gelu(x4, { approximate: 'erf' as never }), ArgumentError, 'gelu', /approximate 'erf' is not one of 'none', 'tanh'/],
+  ['layerNorm: x does not end in normalizedShape', () => layerNorm(x4, [6, 5]), ShapeError, 'layerNorm', /x \[1, 2, 6, 6\] does not end in normalizedShape \[6, 5\]/],
+  ['layerNorm: weight of another shape', () => layerNorm(x4, [6, 6], t([6])), ShapeError, 'layerNorm', /weight \[6\] must be \[6, 6\]/],
   // Layers (checked at construction).
   ['UNet: padding full', () => new UNet({ inChannels: 1, classes: 1, padding: 'full' as never }), ArgumentError, 'UNet', /'full'/],
   ['UNet: merge add', () => new UNet({ inChannels: 1, classes: 1, merge: 'add' as never }), ArgumentError, 'UNet', /'add'/],
@@ -77,6 +80,8 @@ const ROWS: Row[] = [
   ['MaxPool2d: snake_case option', () => new nn.MaxPool2d(2, { ceil_mode: true } as never), ArgumentError, 'MaxPool2d', /unknown option 'ceil_mode' \(did you mean 'ceilMode'\?\)/],
   ['Conv2d: output_padding', () => new nn.ConvTranspose2d(2, 2, 2, { output_padding: 1 } as never), ArgumentError, 'ConvTranspose2d', /unknown option 'output_padding'/],
   ['BatchNorm2d: eps 0', () => new nn.BatchNorm2d(4, { eps: 0 }), ArgumentError, 'BatchNorm2d', /eps/],
+  ['LayerNorm: normalized_shape 0', () => new nn.LayerNorm([4, 0]), ArgumentError, 'LayerNorm', /normalized_shape\[1\] must be an integer >= 1, got 0/],
+  ["GELU: approximate 'fast'", () => new nn.GELU({ approximate: 'fast' as never }), ArgumentError, 'GELU', /'fast'/],
   ['BatchNorm2d: momentum 2', () => new nn.BatchNorm2d(4, { momentum: 2 }), ArgumentError, 'BatchNorm2d', /momentum/],
   // Optimizers, schedulers, clipping.
   ['SGD: lr Infinity', () => sgd({ lr: Infinity }), ArgumentError, 'SGD', /invalid learning rate: Infinity/],

@@ -52,6 +52,7 @@ const UNARY_NAMES = Object.keys(UNARY) as (keyof typeof UNARY)[];
 const UNARY_OPS: Record<(typeof UNARY_NAMES)[number], (x: Tensor) => Tensor> = {
   neg: F.neg, exp: F.exp, log: F.log, sqrt: F.sqrt, abs: F.abs, relu: F.relu,
   leaky_relu: (x) => F.leakyRelu(x, 0.1), sigmoid: F.sigmoid, tanh: F.tanh,
+  gelu: (x) => F.gelu(x), gelu_tanh: (x) => F.gelu(x, { approximate: 'tanh' }), silu: F.silu,
 };
 
 const elementwise: LabGroup = {

@@ -3,6 +3,7 @@ import { record } from '../autograd.js';
 import { full } from '../creation.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
 import { LimitError, ShapeError } from '../../core/errors.js';
+import { checkOneOf, checkOptions } from '../../core/options.js';
 import { broadcastShapes, fmt, numel, sameShape, stridesOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { reshape } from './shape_ops.js';
@@ -40,6 +41,21 @@ export const relu = (x: Tensor): Tensor => unary('relu', x);
 export const leakyRelu = (x: Tensor, slope = 0.01) => unary('leaky_relu', x, slope);
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+
+export interface GeluOptions {
+  /** 'none' (default): x * Phi(x) with the exact normal CDF; 'tanh': PyTorch's tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/** F.gelu(x, approximate): x * Phi(x), or 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); any shape. */
+export function gelu(x: Tensor, opts?: GeluOptions): Tensor {
+  const { approximate = 'none' } = checkOptions('gelu', opts, { approximate: true });
+  const form = checkOneOf('gelu', 'approximate', approximate, ['none', 'tanh'] as const);
+  return unary(form === 'tanh' ? 'gelu_tanh' : 'gelu', x);
+}
+
+/** F.silu: x * sigmoid(x) (Swish); any shape. */
+export const silu = (x: Tensor): Tensor => unary('silu', x);
 
 /** Sums a broadcast gradient back to `shape` (the inverse of broadcasting). */
 export function sumTo(g: Tensor, shape: Shape): Tensor {

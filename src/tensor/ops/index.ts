@@ -1,5 +1,6 @@
 // The op registry: every differentiable function of the tensor layer (torch.nn.functional-like names).
-export { abs, add, binaryRaw, div, eq, exp, expand, gt, leakyRelu, log, lt, maximum, minimum, mul, neg, pow, relu, sigmoid, sqrt, sub, sumTo, tanh } from './elementwise.js';
+export { abs, add, binaryRaw, div, eq, exp, expand, gelu, gt, leakyRelu, log, lt, maximum, minimum, mul, neg, pow, relu, sigmoid, silu, sqrt, sub, sumTo, tanh } from './elementwise.js';
+export type { GeluOptions } from './elementwise.js';
 export { max, mean, sum } from './reduce.js';
 export { bmm, linear, matmul } from './matmul.js';
 export { scaledDotProductAttention, type SdpaOptions } from './attention.js';
@@ -10,7 +11,7 @@ export * from './pool.js';
 export * from './batch_norm.js';
 export * from './movement.js';
 export * from './loss.js';
-export { groupNorm, instanceNorm } from './norm.js';
+export { groupNorm, instanceNorm, layerNorm } from './norm.js';
 export * from './softmax.js';
 export * from './optim.js';
 
