@@ -59,7 +59,7 @@ export { checkTorch, formatCheck } from './unet/check_torch.js';
 export type { CheckResult, CheckRow } from './unet/check_torch.js';
 // The U-Net family (src/unet/family): Attention U-Net, ResUNet, UNet++, by name for --model and checkpoints.
 export { ResidualBlock } from './unet/parts.js';
-export { AttentionUNet, AttentionBlock, ConvBlock, UpConv, NestedUNet, VGGBlock, ResUNet, MODEL_NAMES, MODELS, createModel, modelNameOf, modelSpecOf, outputSizeOf, geometryOf } from './unet/family/index.js';
+export { AttentionUNet, AttentionBlock, ConvBlock, UpConv, NestedUNet, VGGBlock, ResUNet, TransUNet, MODEL_NAMES, MODELS, createModel, modelNameOf, modelSpecOf, outputSizeOf, geometryOf } from './unet/family/index.js';
 export type { AttentionUNetOptions, NestedUNetOptions, ResUNetOptions, ModelName, ModelOptionsOf, FamilyModel, ModelSpec, FamilyGeometry } from './unet/family/index.js';
 export { benchModel, convMacs } from './bench/bench_model.js';
 export type { BenchOptions, BenchResult, BenchMode, ModeResult } from './bench/bench_model.js';

@@ -1,4 +1,4 @@
-// `--model unet|attention-unet|res-unet|unet++`: which model of the U-Net family a command builds, and the options
+// `--model unet|attention-unet|res-unet|trans-unet|unet++|plain-conv-unet`: which model of the U-Net family a command builds, and the options
 // it gets from the model flags. A flag that model has not (`--padding` for attention-unet) is an ArgumentError.
 import { ArgumentError } from '../core/errors.js';
 import { MODEL_NAMES, type ModelName, type ModelOptionsOf } from '../unet/family/index.js';
@@ -18,6 +18,7 @@ const SPECIFIC: Record<ModelName, readonly string[]> = {
   unet: ['padding', 'bilinear', 'bias', 'merge'],
   'attention-unet': [],
   'res-unet': ['bias'],
+  'trans-unet': ['bilinear', 'bias'],
   'unet++': ['deepSupervision'],
   'plain-conv-unet': [],
 };
@@ -46,10 +47,10 @@ export function familyOptions<K extends ModelName>(
   return out as unknown as ModelOptionsOf[K];
 }
 
-/** `--checkpointing`: activation checkpointing on every DoubleConv (U-Net and ResUNet); other models are an ArgumentError. */
+/** `--checkpointing`: activation checkpointing on every DoubleConv (U-Net, ResUNet, TransUNet); other models are an ArgumentError. */
 export function applyCheckpointing<M>(cmd: string, model: M, modelName: ModelName, on: boolean | undefined): M {
   if (!on) return model;
-  if (!(model instanceof UNet)) throw new ArgumentError(cmd, `--checkpointing applies to --model unet, res-unet, not ${modelName}`);
+  if (!(model instanceof UNet)) throw new ArgumentError(cmd, `--checkpointing applies to --model unet, res-unet, trans-unet, not ${modelName}`);
   model.setCheckpointing(true);
   return model;
 }

@@ -14,6 +14,8 @@ export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { MultiheadAttention } from './attention.js';
 export type { MultiheadAttentionOptions, AttentionCallOptions } from './attention.js';
+export { TransformerEncoderLayer, TransformerEncoder } from './transformer.js';
+export type { TransformerEncoderLayerOptions, TransformerEncoderOptions } from './transformer.js';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Identity, MaxPool2d, Upsample, Dropout, Dropout2d } from './layers.js';
 export type { MaxPool2dOptions, UpsampleOptions } from './layers.js';
 export * as init from './init.js';

@@ -89,12 +89,22 @@ export class UNet extends Module {
     return (this as unknown as Record<string, Up>)[`up${i}`]!;
   }
 
+  /** What runs between the last Down and the first Up (none here; TransUNet's transformer). */
+  protected bottleneck(y: Tensor): Tensor {
+    return y;
+  }
+
   /** x [N, inChannels, H, W] -> logits [N, classes, H', W']. Intermediate handles are disposed as it goes. */
   forward(x: Tensor): Tensor {
     const { depth } = this.config;
     const skips: Tensor[] = [this.inc.forward(x)];
     for (let i = 1; i <= depth; i++) skips.push(this.down(i).forward(skips[i - 1]!));
     let y = skips.pop()!;
+    const b = this.bottleneck(y);
+    if (b !== y) {
+      y.dispose();
+      y = b;
+    }
     for (let i = 1; i <= depth; i++) {
       const skip = skips.pop()!;
       const next = this.up(i).forward(y, skip);

@@ -45,7 +45,7 @@ describe('the command line', () => {
     [['summary', '--model', 'unet', '--deep-supervision'], 'unet-webgpu summary: --deep-supervision applies to --model unet++, not unet'],
     [['summary', '--model', 'unet++', '--size', '100'], 'unet-webgpu summary: NestedUNet: input size 100 must be a positive multiple of 2^depth = 16'],
     [['bench', '--model', 'vnet'], "unet-webgpu bench: --model must be one of unet, attention-unet, res-unet, unet++, plain-conv-unet, got 'vnet'"],
-    [['bench', '--model', 'unet++', '--checkpointing'], 'unet-webgpu bench: --checkpointing applies to --model unet, res-unet, not unet++'],
+    [['bench', '--model', 'unet++', '--checkpointing'], 'unet-webgpu bench: --checkpointing applies to --model unet, res-unet, trans-unet, not unet++'],
     [['bench', '--config', 'c', '--model', 'unet++'], 'unet-webgpu bench: NestedUNet: input size 572 must be a positive multiple of 2^depth = 16'],
   ])('%j', (args, message) => {
     const r = cli(...args);

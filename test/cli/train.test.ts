@@ -43,7 +43,7 @@ describe('train command', () => {
       [['--steps', '3', '--epochs', '2'], /give one budget, not --epochs and --steps/],
       [['--augment', 'flips,warp'], /unknown augmentation 'warp'/],
       [['--images', 'x'], /--images and --masks go together/],
-      [['--model', 'attention-unet', '--checkpointing'], /--checkpointing applies to --model unet, res-unet, not attention-unet/],
+      [['--model', 'attention-unet', '--checkpointing'], /--checkpointing applies to --model unet, res-unet, trans-unet, not attention-unet/],
     ] as const) {
       const r = train(...args);
       expect(r.status, args.join(' ')).toBe(2);

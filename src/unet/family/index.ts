@@ -8,6 +8,7 @@ import { AttentionUNet, type AttentionUNetOptions } from './attention_unet.js';
 import { NestedUNet, type NestedUNetOptions } from './nested_unet.js';
 import { ResUNet, type ResUNetOptions } from './res_unet.js';
 import { PlainConvUNet, type PlainConvUNetOptions } from './plain_conv_unet.js';
+import { TransUNet, type TransUNetOptions } from './trans_unet.js';
 
 export { AttentionUNet, AttentionBlock, ConvBlock, UpConv } from './attention_unet.js';
 export type { AttentionUNetOptions } from './attention_unet.js';
@@ -17,9 +18,11 @@ export { ResUNet } from './res_unet.js';
 export type { ResUNetOptions } from './res_unet.js';
 export { PlainConvUNet, ConvDropoutNormReLU, StackedConvBlocks, PlainConvEncoder, UNetDecoder } from './plain_conv_unet.js';
 export type { PlainConvUNetOptions } from './plain_conv_unet.js';
+export { TransUNet, Embeddings } from './trans_unet.js';
+export type { TransUNetOptions } from './trans_unet.js';
 
 /** The model names `--model` accepts, in the order the help lists them. */
-export const MODEL_NAMES = ['unet', 'attention-unet', 'res-unet', 'unet++', 'plain-conv-unet'] as const;
+export const MODEL_NAMES = ['unet', 'attention-unet', 'res-unet', 'trans-unet', 'unet++', 'plain-conv-unet'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Each name's options. */
@@ -27,6 +30,7 @@ export interface ModelOptionsOf {
   unet: UNetOptions;
   'attention-unet': AttentionUNetOptions;
   'res-unet': ResUNetOptions;
+  'trans-unet': TransUNetOptions;
   'unet++': NestedUNetOptions;
   'plain-conv-unet': PlainConvUNetOptions;
 }
@@ -39,6 +43,7 @@ export const MODELS: { [K in ModelName]: { build: (o: ModelOptionsOf[K]) => Fami
   unet: { build: (o) => new UNet(o), mirrors: 'milesial/Pytorch-UNet UNet (Ronneberger et al. 2015)' },
   'attention-unet': { build: (o) => new AttentionUNet(o), mirrors: 'LeeJunHyun/Image_Segmentation AttU_Net (Oktay et al. 2018)' },
   'res-unet': { build: (o) => new ResUNet(o), mirrors: 'milesial/Pytorch-UNet with torchvision BasicBlock in place of DoubleConv' },
+  'trans-unet': { build: (o) => new TransUNet(o), mirrors: 'TransUNet (Chen et al. 2021): Beckschen/TransUNet embeddings, torch.nn.TransformerEncoder and conv_more on milesial/Pytorch-UNet' },
   'unet++': { build: (o) => new NestedUNet(o), mirrors: '4uiiurz1/pytorch-nested-unet NestedUNet (Zhou et al. 2018)' },
   'plain-conv-unet': { build: (o) => new PlainConvUNet(o), mirrors: "MIC-DKFZ/dynamic-network-architectures PlainConvUNet (nnU-Net v2's 2-D default)" },
 };
@@ -54,9 +59,10 @@ export function createModel<K extends ModelName>(name: K, opts: ModelOptionsOf[K
   return MODELS[name].build(opts);
 }
 
-/** The name of a family model (ResUNet before UNet: it is one). */
+/** The name of a family model (ResUNet and TransUNet before UNet: they are ones). */
 export function modelNameOf(m: FamilyModel): ModelName {
   if (m instanceof ResUNet) return 'res-unet';
+  if (m instanceof TransUNet) return 'trans-unet';
   if (m instanceof UNet) return m.config.block === 'residual' ? 'res-unet' : 'unet';
   if (m instanceof AttentionUNet) return 'attention-unet';
   if (m instanceof NestedUNet) return 'unet++';
@@ -81,6 +87,10 @@ export function modelSpecOf(m: FamilyModel): ModelSpec {
   if (name === 'res-unet') {
     const { inChannels, classes, width, depth, bias } = (m as UNet).config;
     return { name, options: { inChannels, classes, width, depth, bias } };
+  }
+  if (name === 'trans-unet') {
+    const { inChannels, classes, width, depth, bilinear, bias } = (m as TransUNet).config;
+    return { name, options: { inChannels, classes, width, depth, bilinear, bias, ...(m as TransUNet).transformer } };
   }
   return { name, options: { ...m.config } };
 }
