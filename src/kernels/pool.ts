@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineGroup, defineKernel, grid1d, variantOf, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type KernelSpec } from './define_kernel.js';
 
 /** Shared params of the maxpool2d kernels: geometry of one plane, window, and the block's residual offsets. */
 export const MAXPOOL2D_PARAMS = {
@@ -108,5 +108,93 @@ export const maxpool2d_bwd_k2s2 = variantOf(maxpool2d_bwd, {
 export const isK2S2 = (p: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number }) =>
   p.kh === 2 && p.kw === 2 && p.sh === 2 && p.sw === 2 && p.ph === 0 && p.pw === 0 && p.dh === 1 && p.dw === 1;
 
+/**
+ * Shared params of the avgpool2d kernels (shaders/lib/avgpool2d_window.wgsl): plane and window geometry, divisor
+ * (divisor_override; 0: none), count_pad (1: count_include_pad), and the block's residual offsets xo / yo.
+ */
+export const AVGPOOL2D_PARAMS = {
+  total: 'u32', h: 'u32', w: 'u32', oh: 'u32', ow: 'u32',
+  kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'u32', pw: 'u32',
+  divisor: 'i32', count_pad: 'u32', xo: 'u32', yo: 'u32',
+} as const;
+
+type AvgP = Readonly<Record<keyof typeof AVGPOOL2D_PARAMS, number>>;
+
+/**
+ * The window of output (oy, ox) (PyTorch's AvgPoolKernel): rows [y0, y1) x columns [x0, x1) in bounds, and its
+ * divisor: the override, else the area cut at the far padding edge (count_pad) or the in-bounds count.
+ */
+function avgWindow(p: AvgP, oy: number, ox: number): { y0: number; y1: number; x0: number; x1: number; div: number } {
+  const hs = oy * p.sh - p.ph;
+  const ws = ox * p.sw - p.pw;
+  const he = Math.min(hs + p.kh, p.h + p.ph);
+  const we = Math.min(ws + p.kw, p.w + p.pw);
+  const y0 = Math.max(hs, 0);
+  const x0 = Math.max(ws, 0);
+  const y1 = Math.min(he, p.h);
+  const x1 = Math.min(we, p.w);
+  const div = p.divisor !== 0 ? p.divisor : p.count_pad ? (he - hs) * (we - ws) : (y1 - y0) * (x1 - x0);
+  return { y0, y1, x0, x1, div };
+}
+
+/**
+ * avgpool2d_fwd: y [planes, OH, OW] = mean of x [planes, H, W] over each window (see shaders/avgpool2d_fwd.wgsl):
+ * padding adds nothing and counts per count_pad / divisor; a window with no in-bounds element gives 0.
+ * `total` = planes * OH * OW of this block; xo / yo: residual offsets of the block in the x and y windows.
+ */
+export const avgpool2d_fwd = defineKernel({
+  name: 'avgpool2d_fwd',
+  reads: { x: 'f32' },
+  writes: { y: 'f32' },
+  params: AVGPOOL2D_PARAMS,
+  constants: { WG: 64 },
+  description: 'y [planes, OH, OW] = sum of x [planes, H, W] over each window / divisor (count_include_pad, divisor_override)',
+  grid: (p, c) => grid1d(p.total, c.WG as number),
+  cost: (p) => ({ flops: p.total * p.kh * p.kw, bytes: 4 * ((p.total / (p.oh * p.ow)) * p.h * p.w + p.total) }),
+  tolerance: (p) => sumOf(p.kh * p.kw),
+  ref({ x }, { y }, p) {
+    const ohw = p.oh * p.ow;
+    for (let i = 0; i < p.total; i++) {
+      const q = Math.floor(i / ohw);
+      const oy = Math.floor((i % ohw) / p.ow);
+      const ox = i % p.ow;
+      const { y0, y1, x0, x1, div } = avgWindow(p, oy, ox);
+      const plane = p.xo + q * p.h * p.w;
+      let s = 0;
+      for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) s += x[plane + iy * p.w + ix]!;
+      y[p.yo + i] = y0 < y1 && x0 < x1 ? s / div : 0;
+    }
+  },
+});
+
+/**
+ * avgpool2d_bwd: gx [planes, H, W] = sum of gy [planes, OH, OW] / divisor over the windows that hold each element (the
+ * reference scatters in output order, PyTorch's CPU order; the shader gathers in that order). `total` = planes * H * W
+ * of this block; xo: residual offset in the gx window, yo: in the gy window.
+ */
+export const avgpool2d_bwd = defineKernel({
+  name: 'avgpool2d_bwd',
+  reads: { gy: 'f32' },
+  writes: { gx: 'f32' },
+  params: AVGPOOL2D_PARAMS,
+  constants: { WG: 64 },
+  description: 'gx [planes, H, W] = sum of gy / divisor over the windows holding each element (a gather per input element)',
+  grid: (p, c) => grid1d(p.total, c.WG as number),
+  cost: (p) => ({ flops: p.total * Math.ceil(p.kh / p.sh) * Math.ceil(p.kw / p.sw), bytes: 4 * (2 * p.total + (p.total / (p.h * p.w)) * p.oh * p.ow) }),
+  tolerance: (p) => sumOf(Math.ceil(p.kh / p.sh) * Math.ceil(p.kw / p.sw)),
+  ref({ gy }, { gx }, p) {
+    const hw = p.h * p.w;
+    const ohw = p.oh * p.ow;
+    gx.fill(0, p.xo, p.xo + p.total);
+    for (let q = 0; q < Math.floor(p.total / hw); q++) {
+      for (let o = 0; o < ohw; o++) {
+        const { y0, y1, x0, x1, div } = avgWindow(p, Math.floor(o / p.ow), o % p.ow);
+        const g = gy[p.yo + q * ohw + o]! / div;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) gx[p.xo + q * hw + iy * p.w + ix]! += g;
+      }
+    }
+  },
+});
+
 /** The pool kernels (specs + CPU references). */
-export const POOL_KERNELS = defineGroup('pool', { maxpool2d_fwd, maxpool2d_bwd, maxpool2d_bwd_k2s2 } satisfies Record<string, KernelSpec>);
+export const POOL_KERNELS = defineGroup('pool', { maxpool2d_fwd, maxpool2d_bwd, maxpool2d_bwd_k2s2, avgpool2d_fwd, avgpool2d_bwd } satisfies Record<string, KernelSpec>);

@@ -5,7 +5,7 @@ import { checkBoolean, checkNumber, checkOneOf, checkOptions, show } from '../co
 import { gelu, leakyRelu, relu, sigmoid, silu, tanh, type GeluOptions } from '../tensor/ops/elementwise.js';
 import type { Pair } from '../tensor/ops/conv.js';
 import { dropout, interpolate } from '../tensor/ops/movement.js';
-import { maxPool2d } from '../tensor/ops/pool.js';
+import { avgPool2d, maxPool2d } from '../tensor/ops/pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkPair } from './conv.js';
 import { Module } from './module.js';
@@ -83,6 +83,18 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+/** Checks a pooling layer's kernel size, stride, padding (PyTorch's rule: at most half the kernel) and ceilMode. */
+function checkPoolWindow(op: string, kernelSize: Pair, stride: Pair | undefined, padding: Pair, ceilMode: boolean): void {
+  const k = checkPair(op, 'kernel_size', kernelSize);
+  if (stride !== undefined) checkPair(op, 'stride', stride);
+  const p = checkPair(op, 'padding', padding, 0);
+  checkBoolean(op, 'ceilMode', ceilMode);
+  // A window must never lie wholly in the padding.
+  if (p[0] > Math.floor(k[0] / 2) || p[1] > Math.floor(k[1] / 2)) {
+    throw new ArgumentError(op, `padding (${p.join(', ')}) must be at most half of the kernel size (${k.join(', ')})`);
+  }
+}
+
 /** Max pooling: x [N, C, H, W] -> [N, C, OH, OW]. */
 export class MaxPool2d extends Module {
   readonly kernelSize: Pair;
@@ -95,15 +107,8 @@ export class MaxPool2d extends Module {
     super();
     const op = 'MaxPool2d';
     const { stride, padding = 0, dilation = 1, ceilMode = false } = checkOptions(op, opts, { stride: true, padding: true, dilation: true, ceilMode: true });
-    const k = checkPair(op, 'kernel_size', kernelSize);
-    if (stride !== undefined) checkPair(op, 'stride', stride);
-    const p = checkPair(op, 'padding', padding, 0);
+    checkPoolWindow(op, kernelSize, stride, padding, ceilMode);
     checkPair(op, 'dilation', dilation);
-    checkBoolean(op, 'ceilMode', ceilMode);
-    // PyTorch's rule: a window must never lie wholly in the padding.
-    if (p[0] > Math.floor(k[0] / 2) || p[1] > Math.floor(k[1] / 2)) {
-      throw new ArgumentError(op, `padding (${p.join(', ')}) must be at most half of the kernel size (${k.join(', ')})`);
-    }
     this.kernelSize = kernelSize;
     this.stride = stride ?? kernelSize;
     this.padding = padding;
@@ -117,6 +122,56 @@ export class MaxPool2d extends Module {
 
   protected override extraRepr(): string {
     return `kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, dilation=${this.dilation}, ceil_mode=${this.ceilMode ? 'True' : 'False'}`;
+  }
+}
+
+export interface AvgPool2dOptions {
+  /** Defaults to kernelSize. */
+  stride?: Pair;
+  padding?: Pair;
+  ceilMode?: boolean;
+  /** Whether zero padding counts in the divisor (default true). */
+  countIncludePad?: boolean;
+  /** A nonzero integer divisor for every window (default: none). */
+  divisorOverride?: number;
+}
+
+/** Average pooling (torch.nn.AvgPool2d): x [N, C, H, W] -> [N, C, OH, OW]. */
+export class AvgPool2d extends Module {
+  readonly kernelSize: Pair;
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly ceilMode: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisorOverride: number | undefined;
+
+  constructor(kernelSize: Pair, opts?: AvgPool2dOptions) {
+    super();
+    const op = 'AvgPool2d';
+    const { stride, padding = 0, ceilMode = false, countIncludePad = true, divisorOverride } = checkOptions(op, opts, {
+      stride: true, padding: true, ceilMode: true, countIncludePad: true, divisorOverride: true,
+    });
+    checkPoolWindow(op, kernelSize, stride, padding, ceilMode);
+    checkBoolean(op, 'countIncludePad', countIncludePad);
+    if (divisorOverride !== undefined) {
+      checkNumber(op, 'divisor_override', divisorOverride, { integer: true });
+      if (divisorOverride === 0) throw new ArgumentError(op, 'divisor_override must not be 0');
+    }
+    this.kernelSize = kernelSize;
+    this.stride = stride ?? kernelSize;
+    this.padding = padding;
+    this.ceilMode = ceilMode;
+    this.countIncludePad = countIncludePad;
+    this.divisorOverride = divisorOverride;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride } = this;
+    return avgPool2d(x, { kernelSize, stride, padding, ceilMode, countIncludePad, ...(divisorOverride === undefined ? {} : { divisorOverride }) });
+  }
+
+  protected override extraRepr(): string {
+    return `kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}`;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { BINARY, UNARY } from '../../src/kernels/elementwise.js';
+import { BINARY, erfc64, UNARY } from '../../src/kernels/elementwise.js';
 import { getKernel, KERNELS } from '../../src/index.js';
 import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
@@ -9,6 +9,15 @@ const { skip, dev } = await gpuSuite();
 
 // Sizes not a multiple of the workgroup (256), and one past 65,535 workgroups (grid folding).
 const SIZES = [1, 7, 255, 257, 1000 + 3];
+
+test('erfc64 (the GELU reference) to 1e-10 relative against libm erfc (CPython math.erfc), both branches and the far tail', () => {
+  const libm: [number, number][] = [
+    [-3, 1.9999779095030015], [-1, 1.842700792949715], [-0.5, 1.5204998778130465], [0, 1], [0.3, 0.6713732405408726],
+    [1, 0.15729920705028513], [2.4, 0.0006885138966450789], [2.6, 0.00023603441652934908], [4, 1.541725790028002e-8],
+    [6, 2.1519736712498916e-17], [10, 2.088487583762545e-45],
+  ];
+  for (const [x, want] of libm) expect(Math.abs(erfc64(x) - want) / want, `erfc(${x})`).toBeLessThan(1e-10);
+});
 
 describe.skipIf(skip)('unary kernels: GPU vs float64 JS reference', () => {
   test.each(Object.keys(UNARY))('%s forward and backward', async (name) => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { kernelsOf } from '../../src/index.js';
-import { isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../src/kernels/pool.js';
+import { avgpool2d_bwd, avgpool2d_fwd, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../src/kernels/pool.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
@@ -172,5 +172,82 @@ describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () 
     const got = await runKernel(dev, maxpool2d_fwd, { reads: { x }, writes: { y: 1, idx: 1 }, params: params(cfg, { h: 3, w: 3, oh: 1, ow: 1 }, 1) });
     expect(Number.isNaN(got.y[0])).toBe(true);
     expect(got.idx[0]).toBe(3);
+  });
+});
+
+// ---------------------------------------------------------------- avgpool2d
+
+interface AvgCfg {
+  name: string;
+  k: [number, number];
+  s: [number, number];
+  p: [number, number];
+  ceil: boolean;
+  countPad: boolean;
+  divisor: number;
+}
+
+const AVG_CASES: AvgCfg[] = [
+  { name: 'k2 s2', k: [2, 2], s: [2, 2], p: [0, 0], ceil: false, countPad: true, divisor: 0 },
+  { name: 'k2 s2 ceil_mode (a cut last window)', k: [2, 2], s: [2, 2], p: [0, 0], ceil: true, countPad: true, divisor: 0 },
+  { name: 'k3 s2 p1 ceil_mode, count_include_pad', k: [3, 3], s: [2, 2], p: [1, 1], ceil: true, countPad: true, divisor: 0 },
+  { name: 'k3 s1 p1, count_include_pad False', k: [3, 3], s: [1, 1], p: [1, 1], ceil: false, countPad: false, divisor: 0 },
+  { name: 'k [2, 3] s [1, 2] p [1, 0] ceil_mode, count_include_pad False', k: [2, 3], s: [1, 2], p: [1, 0], ceil: true, countPad: false, divisor: 0 },
+  { name: 'k3 s2 p1 divisor_override 5', k: [3, 3], s: [2, 2], p: [1, 1], ceil: false, countPad: true, divisor: 5 },
+  { name: 'k2 s3 (gaps between windows) divisor_override -2', k: [2, 2], s: [3, 3], p: [0, 0], ceil: true, countPad: false, divisor: -2 },
+];
+
+function avgParams(cfg: AvgCfg, s: { h: number; w: number; oh: number; ow: number }, total: number, xo = 0, yo = 0) {
+  return {
+    total, h: s.h, w: s.w, oh: s.oh, ow: s.ow, kh: cfg.k[0], kw: cfg.k[1], sh: cfg.s[0], sw: cfg.s[1],
+    ph: cfg.p[0], pw: cfg.p[1], divisor: cfg.divisor, count_pad: cfg.countPad ? 1 : 0, xo, yo,
+  };
+}
+
+describe('avgpool2d reference (values from PyTorch 1.13 F.avg_pool2d on x = 1..9 as [1, 1, 3, 3])', () => {
+  const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const s3 = (oh: number, ow: number) => ({ h: 3, w: 3, oh, ow });
+  const cfg = (k: number, s: number, p: number, countPad = true, divisor = 0): AvgCfg => ({ name: '', k: [k, k], s: [s, s], p: [p, p], ceil: true, countPad, divisor });
+  test.each([
+    ['k2 s1 p1', cfg(2, 1, 1), 4, [0.25, 0.75, 1.25, 0.75, 1.25, 3, 4, 2.25, 2.75, 6, 7, 3.75, 1.75, 3.75, 4.25, 2.25]],
+    ['k2 s1 p1 count_include_pad False', cfg(2, 1, 1, false), 4, [1, 1.5, 2.5, 3, 2.5, 3, 4, 4.5, 5.5, 6, 7, 7.5, 7, 7.5, 8.5, 9]],
+    ['k2 s2 p1 ceil', cfg(2, 2, 1), 2, [0.25, 1.25, 2.75, 7]],
+    ['k2 s2 ceil (the last window cut at the edge: divisor 2, 2, 1)', cfg(2, 2, 0), 2, [3, 4.5, 7.5, 9]],
+    ['k2 s2 ceil divisor_override 3', cfg(2, 2, 0, true, 3), 2, [4, 3, 5, 3]],
+  ] as const)('%s', async (_name, c, o, want) => {
+    const got = await runKernel(cpu64, avgpool2d_fwd, { reads: { x }, writes: { y: o * o }, params: avgParams(c, s3(o, o), o * o) });
+    expect(got.y).toBeAllClose(want, { rtol: 1e-15, atol: 0 });
+  });
+
+  test('backward of k2 s2 ceil: each element gets 1 / its window divisor (PyTorch: x.grad of sum)', async () => {
+    const got = await runKernel(cpu64, avgpool2d_bwd, { reads: { gy: [1, 1, 1, 1] }, writes: { gx: 9 }, params: avgParams(cfg(2, 2, 0), s3(2, 2), 9) });
+    expect(got.gx).toBeAllClose([0.25, 0.25, 0.5, 0.25, 0.25, 0.5, 0.5, 0.5, 1], { rtol: 1e-15, atol: 0 });
+  });
+});
+
+describe.skipIf(skip)('avgpool2d kernels: GPU vs float64 reference', () => {
+  test.each(AVG_CASES.map((c, i) => [c.name, i] as const))('%s: forward, backward gather, residual offsets', async (_name, ci) => {
+    const cfg = AVG_CASES[ci]!;
+    const r = rng(900 + ci);
+    for (let rep = 0; rep < 3; rep++) {
+      const s = shapeFor(r, { ...cfg, d: [1, 1] });
+      const planes = s.n * s.c;
+      const nx = planes * s.h * s.w;
+      const ny = planes * s.oh * s.ow;
+      // rep 2 binds at residual offsets (xo, yo) past a prefix of other values.
+      const xo = rep === 2 ? randInt(r, 1, 63) : 0;
+      const yo = rep === 2 ? randInt(r, 1, 63) : 0;
+      const x = randnArray(r, xo + nx);
+      const run = { reads: { x }, writes: { y: yo + ny }, params: avgParams(cfg, s, ny, xo, yo) };
+      const got = await runKernel(dev, avgpool2d_fwd, run);
+      const want = await runKernel(cpu64, avgpool2d_fwd, run);
+      expect(got.y.subarray(yo)).toBeAllClose(want.y.subarray(yo), { rtol: 1e-5, atol: 1e-6 });
+      expect(want.y.subarray(yo).some((v) => v !== 0), 'not all zeros').toBe(true);
+      const gy = randnArray(r, yo + ny);
+      const bw = { reads: { gy }, writes: { gx: xo + nx }, params: avgParams(cfg, s, nx, xo, yo) };
+      const gotB = await runKernel(dev, avgpool2d_bwd, bw);
+      const wantB = await runKernel(cpu64, avgpool2d_bwd, bw);
+      expect(gotB.gx.subarray(xo)).toBeAllClose(wantB.gx.subarray(xo), { rtol: 1e-5, atol: 1e-6 });
+    }
   });
 });

@@ -48,6 +48,12 @@ const CASES: BadCall[] = [
   ['MaxPool2d dilation 0', () => new nn.MaxPool2d(2, { dilation: 0 }), 'MaxPool2d', /dilation must be integers >= 1/],
   ["MaxPool2d ceilMode 'true'", () => new nn.MaxPool2d(2, js({ ceilMode: 'true' })), 'MaxPool2d', /ceilMode must be true or false, got 'true'/],
   ['MaxPool2d kernel of 3', () => new nn.MaxPool2d(js([2, 2, 2])), 'MaxPool2d', /kernel_size must be a number or a pair, got \[2,2,2\]/],
+  ['AvgPool2d(0)', () => new nn.AvgPool2d(0), 'AvgPool2d', /kernel_size must be integers >= 1, got \(0, 0\)/],
+  ['AvgPool2d count_include_pad', () => new nn.AvgPool2d(2, js({ count_include_pad: false })), 'AvgPool2d', /unknown option 'count_include_pad' \(did you mean 'countIncludePad'\?\); accepted: stride, padding, ceilMode, countIncludePad, divisorOverride/],
+  ['AvgPool2d dilation', () => new nn.AvgPool2d(2, js({ dilation: 2 })), 'AvgPool2d', /unknown option 'dilation'/],
+  ['AvgPool2d padding over half the kernel', () => new nn.AvgPool2d(3, { padding: 2 }), 'AvgPool2d', /padding \(2, 2\) must be at most half of the kernel size \(3, 3\)/],
+  ["AvgPool2d countIncludePad 'no'", () => new nn.AvgPool2d(2, js({ countIncludePad: 'no' })), 'AvgPool2d', /countIncludePad must be true or false, got 'no'/],
+  ['AvgPool2d divisorOverride 1.5', () => new nn.AvgPool2d(2, { divisorOverride: 1.5 }), 'AvgPool2d', /divisor_override must be an integer/],
   ['Conv2d padding_mode', () => new nn.Conv2d(1, 1, 3, js({ padding_mode: 'zeros' })), 'Conv2d', /unknown option 'padding_mode' \(did you mean 'padding'\?\)|unknown option 'padding_mode'; accepted: stride, padding, dilation, bias/],
   ['Conv2d groups', () => new nn.Conv2d(2, 2, 3, js({ groups: 2 })), 'Conv2d', /unknown option 'groups'; accepted: stride, padding, dilation, bias/],
   ["Conv2d bias 'no'", () => new nn.Conv2d(1, 1, 3, js({ bias: 'no' })), 'Conv2d', /bias must be true or false, got 'no'/],
@@ -91,6 +97,8 @@ describe('what stays accepted', () => {
       expect(new nn.Conv2d(1, 1, 3, { padding: 'same', stride: undefined }).padding).toBe('same');
       expect(new nn.LeakyReLU(-0.5).negativeSlope).toBe(-0.5);
       expect(new nn.GELU().approximate).toBe('none');
+      expect(new nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }).stride).toBe(2);
+      expect(new nn.AvgPool2d(2).countIncludePad).toBe(true);
       expect(String(new nn.GELU({ approximate: 'tanh' }))).toContain("GELU(approximate='tanh')");
     });
   });

@@ -1,10 +1,11 @@
-// maxPool2d / maxPool2dWithIndices, batchNorm and batchNormRelu (BN + ReLU fused) as ops: forward against independent JS (PyTorch semantics written
+// maxPool2d / maxPool2dWithIndices, avgPool2d, batchNorm and batchNormRelu (BN + ReLU fused) as ops: forward against independent JS (PyTorch semantics written
 // out again here), float64 gradcheck, GPU backward == CPU backward, running statistics over several steps, errors,
 // the binding-window split (a CPU device with a tiny binding limit that enforces it), and one GPU tensor per op
 // over the real 128 MiB binding limit.
 import { describe, expect, test } from 'vitest';
 import {
   ArgumentError,
+  avgPool2d,
   setKernelPolicy,
   withKernelPolicy,
   batchNorm,
@@ -13,6 +14,7 @@ import {
   LimitError,
   maxPool2d,
   maxPool2dWithIndices,
+  nn,
   noGrad,
   relu,
   ShapeError,
@@ -21,7 +23,7 @@ import {
   type Backend,
   type Tensor,
 } from '../../src/index.js';
-import type { MaxPool2dOptions } from '../../src/tensor/ops/pool.js';
+import type { AvgPool2dOptions, MaxPool2dOptions } from '../../src/tensor/ops/pool.js';
 import type { Rng } from '../../src/tensor/random.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -748,5 +750,143 @@ describe.skipIf(skip)('batchNormRelu and batchNorm on the GPU (portable and vec4
     });
     expect(sample.map((i) => dx[i]!)).toBeAllClose(wantDx, { rtol: 1e-3, atol: 1e-4 });
     for (const t of [xt, wt, bt, y, xt.grad!, wt.grad!, bt.grad!]) t.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// avgPool2d
+
+const AVG_CASES: { name: string; opts: AvgPool2dOptions }[] = [
+  { name: 'k2 s2', opts: { kernelSize: 2, stride: 2 } },
+  { name: 'k2, stride defaults to kernel, ceil_mode', opts: { kernelSize: 2, ceilMode: true } },
+  { name: 'k3 s2 p1 ceil_mode', opts: { kernelSize: 3, stride: 2, padding: 1, ceilMode: true } },
+  { name: 'k3 s1 p1 countIncludePad false', opts: { kernelSize: 3, stride: 1, padding: 1, countIncludePad: false } },
+  { name: 'k [2, 3] s [1, 2] p [1, 0] countIncludePad false, ceil_mode', opts: { kernelSize: [2, 3], stride: [1, 2], padding: [1, 0], countIncludePad: false, ceilMode: true } },
+  { name: 'k3 s2 p1 divisorOverride 4', opts: { kernelSize: 3, stride: 2, padding: 1, divisorOverride: 4 } },
+];
+
+/** PyTorch's avg_pool2d, written out naively: per window the in-bounds sum over the divisor of its rule. */
+function naiveAvgPool(x: ArrayLike<number>, shape: number[], o: AvgPool2dOptions) {
+  const [n, c, h, w] = shape as [number, number, number, number];
+  const [kh, kw] = P2(o.kernelSize, 1);
+  const [sh, sw] = o.stride === undefined ? [kh, kw] : P2(o.stride, 1);
+  const [ph, pw] = P2(o.padding, 0);
+  const size = (len: number, k: number, p: number, s: number) => {
+    let out = Math[o.ceilMode ? 'ceil' : 'floor']((len + 2 * p - k) / s) + 1;
+    if (o.ceilMode && (out - 1) * s >= len + p) out--;
+    return out;
+  };
+  const [oh, ow] = [size(h, kh, ph, sh), size(w, kw, pw, sw)];
+  const y: number[] = [];
+  for (let q = 0; q < n * c; q++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        let sum = 0;
+        let inside = 0;
+        let padded = 0;
+        for (let r = i * sh - ph; r < i * sh - ph + kh; r++) {
+          for (let t = j * sw - pw; t < j * sw - pw + kw; t++) {
+            if (r < h + ph && t < w + pw) padded++;
+            if (r < 0 || r >= h || t < 0 || t >= w) continue;
+            sum += x[q * h * w + r * w + t]!;
+            inside++;
+          }
+        }
+        y.push(inside ? sum / (o.divisorOverride ?? (o.countIncludePad === false ? inside : padded)) : 0);
+      }
+    }
+  }
+  return { y, shape: [n, c, oh, ow] };
+}
+
+describe('avgPool2d: options and errors (CPU)', () => {
+  test('PyTorch errors and unknown options name the op', () => {
+    const x = tensor(randnArray(rng(50), 25), [1, 1, 5, 5], { device: cpu32 });
+    expect(() => avgPool2d(x, { kernelSize: 3, padding: 2 })).toThrow('avgPool2d: padding [2, 2] must be at most half of kernelSize [3, 3]');
+    expect(() => avgPool2d(x, { kernelSize: 2, stride: 0 })).toThrow('avgPool2d: stride must be integers >= 1, got [0, 0]');
+    expect(() => avgPool2d(x, { kernelSize: 6 })).toThrow(ShapeError);
+    expect(() => avgPool2d(x.reshape(25), { kernelSize: 2 })).toThrow('avgPool2d: x [25] must be [N, C, H, W] (or unbatched [C, H, W])');
+    expect(() => avgPool2d(x, { kernelSize: 2, divisorOverride: 0 })).toThrow('avgPool2d: divisorOverride must not be 0');
+    expect(() => avgPool2d(x, { kernelSize: 2, divisorOverride: 1.5 })).toThrow(/avgPool2d: divisorOverride must be an integer/);
+    expect(() => avgPool2d(x, { kernelSize: 2, countIncludePad: 0 as never })).toThrow('avgPool2d: countIncludePad must be true or false, got 0');
+    expect(() => avgPool2d(x, { kernelSize: 2, dilation: 1 } as never)).toThrow("avgPool2d: unknown option 'dilation'; accepted: kernelSize, stride, padding, ceilMode, countIncludePad, divisorOverride");
+    expect(() => avgPool2d(x, { kernelSize: 2, count_include_pad: false } as never)).toThrow("avgPool2d: unknown option 'count_include_pad' (did you mean 'countIncludePad'?)");
+    expect(() => avgPool2d(x, {} as never)).toThrow('avgPool2d: kernelSize is required');
+  });
+
+  test('nn.AvgPool2d runs avgPool2d with its options (stride defaults to the kernel size)', async () => {
+    const x = randnArray(rng(52), 2 * 3 * 7 * 8);
+    const m = new nn.AvgPool2d([3, 2], { padding: [1, 0], ceilMode: true, countIncludePad: false, divisorOverride: 3 });
+    expect(String(m)).toBe('AvgPool2d(kernel_size=3,2, stride=3,2, padding=1,0)');
+    const want = naiveAvgPool(x, [2, 3, 7, 8], { kernelSize: [3, 2], padding: [1, 0], ceilMode: true, countIncludePad: false, divisorOverride: 3 });
+    expect(await m.forward(tensor(x, [2, 3, 7, 8], { device: cpu64 })).toArray()).toBeAllClose(want.y, { rtol: 1e-12, atol: 1e-12 });
+  });
+
+  test('unbatched [C, H, W] as PyTorch, and a bare kernel size', async () => {
+    const x = randnArray(rng(51), 3 * 7 * 9);
+    const o = { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false };
+    const y = avgPool2d(tensor(x, [3, 7, 9], { device: cpu64 }), o);
+    expect(y.shape).toEqual([3, 4, 5]);
+    expect(await y.toArray()).toBeAllClose(naiveAvgPool(x, [1, 3, 7, 9], o).y, { rtol: 1e-12, atol: 1e-12 });
+    const bare = avgPool2d(tensor(x, [1, 3, 7, 9], { device: cpu64 }), [2, 3]);
+    expect(await bare.toArray()).toBeAllClose(naiveAvgPool(x, [1, 3, 7, 9], { kernelSize: [2, 3] }).y, { rtol: 1e-12, atol: 1e-12 });
+  });
+
+  test.each(AVG_CASES.map((c, i) => [c.name, i] as const))('%s: equals the naive formula (float64), and gradcheck', async (_n, ci) => {
+    const o = AVG_CASES[ci]!.opts;
+    const r = rng(60 + ci);
+    const shape = poolShape(r, o).map((d, i) => (i < 2 ? Math.min(d, 2) : Math.min(d, 9)));
+    const x = randnArray(r, prod(shape));
+    const want = naiveAvgPool(x, shape, o);
+    const y = avgPool2d(tensor(x, shape, { device: cpu64 }), o);
+    expect(y.shape).toEqual(want.shape);
+    expect(await y.toArray()).toBeAllClose(want.y, { rtol: 1e-12, atol: 1e-12 });
+    const rep = await gradcheck((t) => avgPool2d(t, o), [{ data: x, shape }]);
+    expect(rep.worst, rep.where).toBeLessThan(1);
+  });
+
+  test('the split over plane blocks (binding windows at residual offsets) gives the same values and grads', async () => {
+    const small = smallLimits(cpuDevice(), { maxBindingBytes: 1024, bindingOffsetAlignment: 256 });
+    const r = rng(70);
+    for (const [shape, o] of [
+      [[2, 3, 9, 11], { kernelSize: 2, stride: 2 }],
+      [[3, 1, 11, 13], { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }],
+      [[2, 2, 10, 9], { kernelSize: 3, stride: 1, padding: 1, divisorOverride: 7 }],
+    ] as [number[], AvgPool2dOptions][]) {
+      const x = randnArray(r, prod(shape));
+      const run = async (d: Backend) => {
+        const xt = tensor(x, shape, { device: d, requiresGrad: true });
+        const y = avgPool2d(xt, o);
+        y.backward(tensor(randnArray(rng(71), y.numel), [...y.shape], { device: d }));
+        return { y: await y.toArray(), gx: await xt.grad!.toArray() };
+      };
+      const before = small.launches;
+      const got = await run(small);
+      expect(small.launches - before).toBeGreaterThan(2);
+      const want = await run(cpu32);
+      expect(got.y).toBeAllClose(want.y, EXACT);
+      expect(got.gx).toBeAllClose(want.gx, EXACT);
+    }
+    // One plane over the limit cannot be split.
+    expect(() => avgPool2d(tensor(randnArray(r, 2 * 300), [2, 1, 20, 15], { device: small }), { kernelSize: 2 })).toThrow(LimitError);
+  });
+});
+
+describe.skipIf(skip)('avgPool2d on the GPU', () => {
+  test.each(AVG_CASES.map((c, i) => [c.name, i] as const))('%s: values == naive JS; backward == CPU', async (_n, ci) => {
+    const o = AVG_CASES[ci]!.opts;
+    const r = rng(80 + ci);
+    const shape = poolShape(r, o);
+    const x = randnArray(r, prod(shape));
+    const want = naiveAvgPool(x, shape, o);
+    const xt = tensor(x, shape, { device: dev, requiresGrad: true });
+    const y = avgPool2d(xt, o);
+    expect(y.shape).toEqual(want.shape);
+    expect(await y.toArray()).toBeAllClose(want.y, { rtol: 1e-5, atol: 1e-6 });
+    const gy = randnArray(r, y.numel);
+    y.backward(tensor(gy, want.shape, { device: dev }));
+    const xc = tensor(x, shape, { device: cpu64, requiresGrad: true });
+    avgPool2d(xc, o).backward(tensor(gy, want.shape, { device: cpu64 }));
+    expect(await xt.grad!.toArray()).toBeAllClose(await xc.grad!.toArray(), { rtol: 1e-5, atol: 1e-6 });
   });
 });

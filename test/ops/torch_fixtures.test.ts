@@ -58,6 +58,11 @@ const OPS: Record<string, { torch: string; run: (i: Inputs, a: Args) => Tensor |
       return { out: values, extra: { indices } };
     },
   },
+  avgPool2d: {
+    torch: 'F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)',
+    run: (i, a) =>
+      F.avgPool2d(i.x!, { kernelSize: a.kernelSize, stride: a.stride, padding: a.padding, ceilMode: a.ceilMode, countIncludePad: a.countIncludePad, divisorOverride: a.divisorOverride }),
+  },
   batchNorm: {
     torch: 'F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)',
     run: (i, a) => {

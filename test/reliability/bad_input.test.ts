@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
-  Adam, ArgumentError, batchNorm, bceWithLogits, conv2d, convTranspose2d, cpuDevice, crossEntropy, DeviceMismatchError, diceLoss,
+  Adam, ArgumentError, avgPool2d, batchNorm, bceWithLogits, conv2d, convTranspose2d, cpuDevice, crossEntropy, DeviceMismatchError, diceLoss,
   decodeImage, FormatError, gelu, getKernel, interpolate, layerNorm, LimitError, matmul, maxPool2d, MetaTensorError, metaDevice, nn, pad, SGD,
   setKernelPolicy, ShapeError, StateDictError, StepLR, Tensor, tensor, UNet, withDevice, type TensorError,
 } from '../../src/index.js';
@@ -60,6 +60,9 @@ const ROWS: Row[] = [
   ['conv2d: 3-D weight', () => conv2d(x4, t([3, 2, 3])), ShapeError, 'conv2d', /weight \[3, 2, 3\] must be 4-D/],
   ['convTranspose2d: channels do not match', () => convTranspose2d(x4, t([3, 2, 2, 2])), ShapeError, 'convTranspose2d', /\[3, 2, 2, 2\]/],
   ['maxPool2d: a window larger than the input', () => maxPool2d(t([1, 1, 2, 2]), { kernelSize: 3 }), ShapeError, 'maxPool2d', /too small/],
+  ['avgPool2d: a window larger than the input', () => avgPool2d(t([1, 1, 2, 2]), { kernelSize: 3 }), ShapeError, 'avgPool2d', /x \[1, 1, 2, 2\] is too small for kernelSize \[3, 3\]/],
+  ['avgPool2d: padding over half the kernel', () => avgPool2d(x4, { kernelSize: 2, padding: 2 }), ArgumentError, 'avgPool2d', /padding \[2, 2\] must be at most half of kernelSize \[2, 2\]/],
+  ['avgPool2d: a 2-D input', () => avgPool2d(t([6, 6]), 2), ShapeError, 'avgPool2d', /x \[6, 6\] must be \[N, C, H, W\]/],
   ['batchNorm: running stats of another size', () => batchNorm(x4, t([3]), t([3]), null, null, { training: true }), ShapeError, 'batchNorm', /runningMean \[3\]/],
   ['interpolate: both size and scaleFactor', () => interpolate(x4, { size: 4, scaleFactor: 2 }), ArgumentError, 'interpolate', /exactly one of size and scaleFactor/],
   ['matmul: inner sizes differ', () => matmul(t([2, 3]), t([4, 2])), ShapeError, 'matmul', /\[2, 3\].*\[4, 2\]/],
@@ -77,6 +80,7 @@ const ROWS: Row[] = [
   ['UNet.outputSize for a size that cannot run', () => UNet.outputSize(20, { inChannels: 1, classes: 1, padding: 'valid' }), ArgumentError, 'UNet.outputSize', /20/],
   ['Upsample: bicubic', () => new nn.Upsample({ scaleFactor: 2, mode: 'bicubic' as never }), ArgumentError, 'Upsample', /'bicubic'/],
   ['MaxPool2d(0)', () => new nn.MaxPool2d(0), ArgumentError, 'MaxPool2d', /0/],
+  ['AvgPool2d: divisor_override 0', () => new nn.AvgPool2d(2, { divisorOverride: 0 }), ArgumentError, 'AvgPool2d', /divisor_override must not be 0/],
   ['MaxPool2d: snake_case option', () => new nn.MaxPool2d(2, { ceil_mode: true } as never), ArgumentError, 'MaxPool2d', /unknown option 'ceil_mode' \(did you mean 'ceilMode'\?\)/],
   ['Conv2d: output_padding', () => new nn.ConvTranspose2d(2, 2, 2, { output_padding: 1 } as never), ArgumentError, 'ConvTranspose2d', /unknown option 'output_padding'/],
   ['BatchNorm2d: eps 0', () => new nn.BatchNorm2d(4, { eps: 0 }), ArgumentError, 'BatchNorm2d', /eps/],

@@ -176,6 +176,7 @@ const pool: LabGroup = {
     attempt(() => back(r, F.maxPool2d(x, { kernelSize: k, stride: pick(r, [k, 1, 2]), padding: pick(r, [0, Math.floor(k / 2)]) })));
     attempt(() => back(r, F.maxPool2d(x, { kernelSize: 2, ceilMode: r.uniform() < 0.5 })));
     attempt(() => noGrad(() => F.maxPool2dWithIndices(x, { kernelSize: 2 })));
+    attempt(() => back(r, F.avgPool2d(x, { kernelSize: k, stride: pick(r, [k, 1, 2]), padding: pick(r, [0, Math.floor(k / 2)]), countIncludePad: r.uniform() < 0.5, ceilMode: r.uniform() < 0.5 })));
   },
   shape(x, o) {
     back(new Rng(1), F.maxPool2d(leaf(randn(x)), { kernelSize: o.k ?? 2 }));

@@ -1,9 +1,9 @@
-import { isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../kernels/pool.js';
+import { avgpool2d_bwd, avgpool2d_fwd, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../kernels/pool.js';
 import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
 import { isGradEnabled } from '../context.js';
 import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
-import { checkBoolean, checkOptions, type OptionKeys } from '../../core/options.js';
+import { checkBoolean, checkNumber, checkOptions, type OptionKeys } from '../../core/options.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { Pair } from './conv.js';
@@ -20,12 +20,27 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
-const POOL_KEYS: OptionKeys<MaxPool2dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true };
+export interface AvgPool2dOptions {
+  kernelSize: Pair;
+  /** Defaults to kernelSize. */
+  stride?: Pair;
+  padding?: Pair;
+  ceilMode?: boolean;
+  /** Whether the zero padding counts in a window's divisor (default true, as PyTorch). */
+  countIncludePad?: boolean;
+  /** A nonzero integer that replaces every window's divisor. */
+  divisorOverride?: number;
+}
 
-/** The options of a max pooling call: an options object, or a bare kernel size (a number or a pair, as PyTorch). */
-function poolOptions(op: string, opts: MaxPool2dOptions | Pair): MaxPool2dOptions {
-  if (typeof opts === 'number' || Array.isArray(opts)) return { kernelSize: opts as Pair };
-  const o = checkOptions(op, opts as MaxPool2dOptions, POOL_KEYS);
+const POOL_KEYS: OptionKeys<MaxPool2dOptions> = { kernelSize: true, stride: true, padding: true, dilation: true, ceilMode: true };
+const AVG_POOL_KEYS: OptionKeys<AvgPool2dOptions> = {
+  kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true, divisorOverride: true,
+};
+
+/** The options of a pooling call: an options object with keys `keys`, or a bare kernel size (a number or a pair, as PyTorch). */
+function poolOptions<O extends { kernelSize: Pair; ceilMode?: boolean }>(op: string, opts: O | Pair, keys: OptionKeys<O>): O {
+  if (typeof opts === 'number' || Array.isArray(opts)) return { kernelSize: opts as Pair } as O;
+  const o = checkOptions(op, opts as O, keys);
   if (o.kernelSize === undefined) throw new ArgumentError(op, 'kernelSize is required (a number, a pair, or { kernelSize, ... })');
   if (o.ceilMode !== undefined) checkBoolean(op, 'ceilMode', o.ceilMode);
   return o;
@@ -109,22 +124,34 @@ function backward(gy: Tensor, idx: Tensor, g: Geometry, blocks: Blocks): Tensor 
   return gx;
 }
 
+/** Runs `run` on unbatched x [C, H, W] as PyTorch does, on a [1, C, H, W] view; its outputs lose the batch dim again. */
+function unbatched(x: Tensor, run: (x4: Tensor) => (Tensor | null)[]): (Tensor | null)[] {
+  const x4 = reshape(x, [1, ...x.shape]);
+  const outs = run(x4);
+  x4.dispose();
+  return outs.map((t) => {
+    if (!t) return null;
+    const r = reshape(t, t.shape.slice(1));
+    t.dispose();
+    return r;
+  });
+}
+
+function checkNCHW(op: string, x: Tensor): void {
+  if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, H, W] (or unbatched [C, H, W])`, [x.shape]);
+}
+
 function maxPool(op: string, x: Tensor, opts: MaxPool2dOptions, wantIndices: boolean): { values: Tensor; indices: Tensor | null } {
   const dev = deviceOf(op, x);
   checkDType(op, x, 'f32');
   if (x.ndim === 3) {
-    // Unbatched [C, H, W], as PyTorch: a [1, C, H, W] view.
-    const x4 = reshape(x, [1, ...x.shape]);
-    const r = maxPool(op, x4, opts, wantIndices);
-    x4.dispose();
-    const [, c, oh, ow] = r.values.shape;
-    const values = reshape(r.values, [c!, oh!, ow!]);
-    r.values.dispose();
-    const indices = r.indices && reshape(r.indices, [c!, oh!, ow!]);
-    r.indices?.dispose();
-    return { values, indices };
+    const [values, indices] = unbatched(x, (x4) => {
+      const r = maxPool(op, x4, opts, wantIndices);
+      return [r.values, r.indices];
+    });
+    return { values: values!, indices };
   }
-  if (x.ndim !== 4) throw new ShapeError(op, `x ${fmt(x.shape)} must be [N, C, H, W] (or unbatched [C, H, W])`, [x.shape]);
+  checkNCHW(op, x);
   const g = geometry(op, x, opts);
   // Planned before any allocation: a refused split (LimitError) leaks nothing.
   const blocks = planeRuns(op, dev, g.n * g.c, g.h * g.w, g.oh * g.ow);
@@ -147,7 +174,7 @@ function maxPool(op: string, x: Tensor, opts: MaxPool2dOptions, wantIndices: boo
  * `opts` is { kernelSize, stride, padding, dilation, ceilMode } or a bare kernel size (`maxPool2d(x, 2)`).
  */
 export function maxPool2d(x: Tensor, opts: MaxPool2dOptions | Pair): Tensor {
-  return maxPool('maxPool2d', x, poolOptions('maxPool2d', opts), false).values;
+  return maxPool('maxPool2d', x, poolOptions('maxPool2d', opts, POOL_KEYS), false).values;
 }
 
 /**
@@ -155,6 +182,51 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions | Pair): Tensor {
  * plane (i32; PyTorch's int64). The indices are not differentiable.
  */
 export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions | Pair): { values: Tensor; indices: Tensor } {
-  const r = maxPool('maxPool2dWithIndices', x, poolOptions('maxPool2dWithIndices', opts), true);
+  const r = maxPool('maxPool2dWithIndices', x, poolOptions('maxPool2dWithIndices', opts, POOL_KEYS), true);
   return { values: r.values, indices: r.indices! };
+}
+
+/** avgpool2d params for a block of `total` elements at residual offsets xo, yo. */
+function avgParams(g: Geometry, divisor: number, countPad: boolean, total: number, xo: number, yo: number) {
+  const { h, w, oh, ow, kh, kw, sh, sw, ph, pw } = g;
+  return { total, h, w, oh, ow, kh, kw, sh, sw, ph, pw, divisor, count_pad: countPad ? 1 : 0, xo, yo };
+}
+
+/**
+ * F.avg_pool2d: x [N, C, H, W] (or [C, H, W]) -> [N, C, OH, OW], the mean over each window; padding is zeros that
+ * count in the divisor unless countIncludePad is false; divisorOverride replaces the divisor. Backward spreads each
+ * gradient / divisor over its window (a gather per input element). `opts` is { kernelSize, stride, padding, ceilMode,
+ * countIncludePad, divisorOverride } or a bare kernel size (`avgPool2d(x, 2)`).
+ */
+export function avgPool2d(x: Tensor, opts: AvgPool2dOptions | Pair): Tensor {
+  const op = 'avgPool2d';
+  const o = poolOptions(op, opts, AVG_POOL_KEYS);
+  const countPad = o.countIncludePad === undefined ? true : checkBoolean(op, 'countIncludePad', o.countIncludePad);
+  const divisor = o.divisorOverride === undefined ? 0 : checkNumber(op, 'divisorOverride', o.divisorOverride, { integer: true, min: -(2 ** 31), max: 2 ** 31 - 1 });
+  if (o.divisorOverride !== undefined && divisor === 0) throw new ArgumentError(op, 'divisorOverride must not be 0');
+  const dev = deviceOf(op, x);
+  checkDType(op, x, 'f32');
+  if (x.ndim === 3) return unbatched(x, (x4) => [avgPool2d(x4, o)])[0]!;
+  checkNCHW(op, x);
+  const g = geometry(op, x, { kernelSize: o.kernelSize, stride: o.stride, padding: o.padding, ceilMode: o.ceilMode });
+  // Planned before any allocation: a refused split (LimitError) leaks nothing.
+  const blocks = planeRuns(op, dev, g.n * g.c, g.h * g.w, g.oh * g.ow);
+  const inPlane = g.h * g.w;
+  const outPlane = g.oh * g.ow;
+  const y = empty(dev, [g.n, g.c, g.oh, g.ow]);
+  if (y.numel === 0) return y;
+  for (const { n0: q0, nn: nq } of blocks) {
+    const xw = windowOf(x, q0 * inPlane, nq * inPlane);
+    const yw = windowOf(y, q0 * outPlane, nq * outPlane);
+    launch(avgpool2d_fwd, { x: xw.bind }, { y: yw.bind }, avgParams(g, divisor, countPad, nq * outPlane, xw.res, yw.res));
+  }
+  return record(op, [x], y, [], (gy) => {
+    const gx = empty(gy.device, [g.n, g.c, g.h, g.w]);
+    for (const { n0: q0, nn: nq } of blocks) {
+      const xw = windowOf(gx, q0 * inPlane, nq * inPlane);
+      const yw = windowOf(gy, q0 * outPlane, nq * outPlane);
+      launch(avgpool2d_bwd, { gy: yw.bind }, { gx: xw.bind }, avgParams(g, divisor, countPad, nq * inPlane, xw.res, yw.res));
+    }
+    return [gx];
+  });
 }
