@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { F, Tensor, tensor, type Device } from '../../src/index.js';
+import { F, nn, Tensor, tensor, withDevice, type Device } from '../../src/index.js';
 import { maxAbs, type CloseOptions } from '../helpers/close.js';
 import { cpu32, gpuSuite } from '../helpers/gpu.js';
 
@@ -122,8 +122,40 @@ const OPS: Record<string, { torch: string; run: (i: Inputs, a: Args) => Tensor |
   sum: { torch: 'torch.sum(x, dim, keepdim)', run: (i, a) => F.sum(i.x!, a.dim, a.keepdim) },
   mean: { torch: 'torch.mean(x, dim, keepdim)', run: (i, a) => F.mean(i.x!, a.dim, a.keepdim) },
   max: { torch: 'torch.amax(x, dim, keepdim)', run: (i, a) => F.max(i.x!, a.dim, a.keepdim) },
-  matmul: { torch: 'a @ b (2-D)', run: (i) => F.matmul(i.a!, i.b!) },
+  matmul: { torch: 'a @ b (2-D, batched, N-D by 2-D)', run: (i) => F.matmul(i.a!, i.b!) },
+  bmm: { torch: 'torch.bmm(a, b)', run: (i) => F.bmm(i.a!, i.b!) },
+  linear: { torch: 'F.linear(x, weight, bias)', run: (i) => F.linear(i.x!, i.weight!, opt(i.bias)) },
+  permute: { torch: 'x.permute(*perm)', run: (i, a) => F.permute(i.x!, a.perm) },
+  transpose: { torch: 'x.transpose(dim0, dim1)', run: (i, a) => F.transpose(i.x!, a.dim0, a.dim1) },
+  narrow: { torch: 'x.narrow(dim, start, length)', run: (i, a) => F.narrow(i.x!, a.dim, a.start, a.length) },
+  sdpa: {
+    torch: 'softmax(q k^T * scale + mask) v (F.scaled_dot_product_attention, written out for torch 1.13)',
+    run: (i, a) => F.scaledDotProductAttention(i.q!, i.k!, i.v!, { attnMask: opt(i.mask), scale: a.scale, isCausal: a.isCausal }),
+  },
+  // Modules: the fixture's weights (no gradient) load into the module; the inputs' gradients are compared.
+  multiheadAttention: {
+    torch: 'F.multi_head_attention_forward (nn.MultiheadAttention, need_weights=False)',
+    run: (i, a) => withModule(i, () => new nn.MultiheadAttention(a.embedDim, a.numHeads, { batchFirst: a.batchFirst }), (m) => m.forward(i.query!, i.key!, i.value!)),
+  },
+  transformerEncoderLayer: {
+    torch: 'nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=0, batch_first=True), train mode',
+    run: (i, a) =>
+      withModule(i, () => new nn.TransformerEncoderLayer(a.dModel, a.nhead, { dimFeedforward: a.dimFeedforward, dropout: 0, batchFirst: true }), (m) => m.forward(i.src!)),
+  },
 };
+
+/** Builds a module on the inputs' device, loads the inputs that are its state (dotted names), runs `f`, disposes it. */
+function withModule<M extends nn.Module>(i: Inputs, make: () => M, f: (m: M) => Tensor): Tensor {
+  const dev = Object.values(i)[0]!.device;
+  const m = withDevice(dev, make);
+  const keys = Object.keys(m.stateDict());
+  m.loadStateDict(Object.fromEntries(keys.map((k) => [k, i[k]!])));
+  try {
+    return f(m);
+  } finally {
+    m.dispose();
+  }
+}
 
 /** Ops whose forward only moves input values: PyTorch's output must come back bit for bit. */
 const exactForward = (c: FixCase) => ['cat', 'pad', 'maxPool2dWithIndices'].includes(c.op) || (c.op === 'interpolate' && c.args.mode === 'nearest');
