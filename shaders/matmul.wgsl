@@ -6,12 +6,12 @@
 
 override WG: u32 = 64u;
 
-struct Params { m: u32, n: u32, k: u32, ta: u32, tb: u32, batch: u32, sa: u32, sb: u32, oa: u32, ob: u32, oc: u32, acc: u32 }
-
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
+
+// #include "lib/matmul_common.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -1,4 +1,4 @@
-import { defineGroup, defineKernel, grid1d, sumOf } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type Constants } from './define_kernel.js';
 
 /**
  * matmul: c [batch, M, N] (+)= op(a) · op(b), op = transpose when ta / tb is 1 (a stored [K, M], b stored [N, K]);
@@ -7,6 +7,7 @@ import { defineGroup, defineKernel, grid1d, sumOf } from './define_kernel.js';
  */
 export const matmul = defineKernel({
   name: 'matmul',
+  family: 'matmul',
   reads: { a: 'f32', b: 'f32' },
   writes: { c: 'f32' },
   params: { m: 'u32', n: 'u32', k: 'u32', ta: 'u32', tb: 'u32', batch: 'u32', sa: 'u32', sb: 'u32', oa: 'u32', ob: 'u32', oc: 'u32', acc: 'u32' },
@@ -40,5 +41,47 @@ export const matmul = defineKernel({
   describe: (p) => `${p.batch}x[${p.m}, ${p.k}]x[${p.k}, ${p.n}]${p.ta ? ' aT' : ''}${p.tb ? ' bT' : ''}${p.acc ? ' +=' : ''}`,
 });
 
-/** The matmul kernel: one source group. */
-export const MATMUL_KERNELS = defineGroup('matmul', { matmul });
+/** Output tiles of matmul_tiled (rows x cols per workgroup). */
+export const MATMUL_TILE = 32;
+
+/**
+ * matmul_tiled: the same contract, in 32x32 output tiles staged through workgroup memory (16-deep K steps, 4x4
+ * outputs per invocation): the layout a GPU wants. Sums in k order as matmul.
+ */
+export const matmul_tiled = variantOf(matmul, {
+  name: 'matmul_tiled',
+  constants: {},
+  description: 'matmul in 32x32 output tiles staged through workgroup memory, 4x4 outputs per invocation',
+  grid: (p) => [Math.max(1, p.batch * Math.ceil(p.m / MATMUL_TILE) * Math.ceil(p.n / MATMUL_TILE))],
+});
+
+/** Invocations of the 4x4-block kernels: one per 4x4 block of c. */
+const blocks4 = (p: { batch: number; m: number; n: number }, c: Constants) => grid1d(p.batch * Math.ceil(p.m / 4) * Math.ceil(p.n / 4), c.WG as number);
+
+/** matmul_reg: a 4x4 block of outputs per invocation in registers, operands read from memory (any sizes). */
+export const matmul_reg = variantOf(matmul, {
+  name: 'matmul_reg',
+  description: 'matmul with a 4x4 block of outputs per invocation in registers, operands read from memory',
+  grid: blocks4,
+});
+
+/**
+ * matmul_vec4: matmul_reg with a and b read as vec4 along their contiguous dims (TA / TB constants equal to ta / tb):
+ * needs those dims, oa / ob and the batch strides multiples of 4 (matmulVec4Fits).
+ */
+export const matmul_vec4 = variantOf(matmul, {
+  name: 'matmul_vec4',
+  constants: { WG: 64, TA: false, TB: false },
+  description: 'matmul_reg with a and b read as vec4 along their contiguous dims (multiples of 4)',
+  grid: blocks4,
+});
+
+/** Whether matmul_vec4 can run a launch: the contiguous dims of a and b, their residuals and batch strides, multiples of 4. */
+export function matmulVec4Fits(p: { m: number; n: number; k: number; ta: number; tb: number; oa: number; ob: number }): boolean {
+  const aIn = p.ta ? p.m : p.k;
+  const bIn = p.tb ? p.k : p.n;
+  return aIn % 4 === 0 && bIn % 4 === 0 && p.oa % 4 === 0 && p.ob % 4 === 0;
+}
+
+/** The matmul kernels: one source group. */
+export const MATMUL_KERNELS = defineGroup('matmul', { matmul, matmul_tiled, matmul_reg, matmul_vec4 });

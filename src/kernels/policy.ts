@@ -23,6 +23,12 @@ export interface KernelPolicy {
   readonly cat: 'auto' | 'copy' | 'kernel';
   /** maxPool2d backward: 'auto' takes the 2x2 stride-2 kernel where it applies, 'portable' the general gather. */
   readonly maxPoolBackward: 'auto' | 'portable';
+  /**
+   * matmul / bmm / linear: 'portable' (one invocation per output), 'reg' (4x4 outputs per invocation), 'vec4' (reg with
+   * vec4 loads where the contiguous dims are multiples of 4, reg elsewhere), 'tiled' (workgroup-memory tiles), or
+   * 'auto' (vec4, else reg; measured in bench/README "matmul").
+   */
+  readonly matmul: 'auto' | 'portable' | 'reg' | 'vec4' | 'tiled';
 }
 
 const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolicy[K][] } = {
@@ -31,9 +37,10 @@ const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolicy[K][] 
   batchNorm: ['auto', 'portable'],
   cat: ['auto', 'copy', 'kernel'],
   maxPoolBackward: ['auto', 'portable'],
+  matmul: ['auto', 'portable', 'reg', 'vec4', 'tiled'],
 };
 
-export const DEFAULT_POLICY: KernelPolicy = { convForward: 'auto', convWeightGrad: 'auto', batchNorm: 'auto', cat: 'auto', maxPoolBackward: 'auto' };
+export const DEFAULT_POLICY: KernelPolicy = { convForward: 'auto', convWeightGrad: 'auto', batchNorm: 'auto', cat: 'auto', maxPoolBackward: 'auto', matmul: 'auto' };
 
 /** The fewest subgroup lanes the subgroup and Winograd lane schemes assume (8 input channels per subgroup). */
 export const MIN_SUBGROUP_LANES = 8;

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { F, KERNELS, tensor, type Tensor } from '../../src/index.js';
 import { REDUCE_OPS } from '../../src/kernels/reduce.js';
+import { matmulVec4Fits } from '../../src/kernels/matmul.js';
 import { reductionTol } from '../helpers/close.js';
 import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, randShape, rng } from '../helpers/random.js';
@@ -97,27 +98,66 @@ describe.skipIf(skip)('matmul kernel: GPU vs CPU reference', () => {
     [0, 1],
     [1, 0],
     [1, 1],
-  ])('ta = %i, tb = %i, odd M, N, K, batched, with window residuals, and accumulating', async (ta, tb) => {
+  ])('ta = %i, tb = %i, odd M, N, K, batched, with window residuals, and accumulating; every kernel', async (ta, tb) => {
     const r = rng(20 + 2 * ta + tb);
-    for (const [m, n, k, batch, acc] of [
-      [1, 1, 1, 1, 0],
-      [7, 5, 3, 1, 0],
-      [randInt(r, 1, 40) | 1, randInt(r, 1, 40) | 1, randInt(r, 1, 70) | 1, 3, 0],
-      [33, 65, 129, 1, 0],
-      [5, 3, 9, 2, 1],
+    for (const spec of [KERNELS.matmul, KERNELS.matmul_tiled, KERNELS.matmul_reg]) {
+      for (const [m, n, k, batch, acc] of [
+        [1, 1, 1, 1, 0],
+        [7, 5, 3, 1, 0],
+        [randInt(r, 1, 40) | 1, randInt(r, 1, 40) | 1, randInt(r, 1, 70) | 1, 3, 0],
+        [33, 65, 129, 1, 0],
+        [5, 3, 9, 2, 1],
+        [70, 37, 45, 2, 1],
+      ] as const) {
+        // Residual offsets: the operands start past a few leading elements of their bindings (split.ts windows).
+        const [oa, ob, oc] = [randInt(r, 0, 5), randInt(r, 0, 5), randInt(r, 0, 5)];
+        const a = randnArray(r, oa + batch * m * k);
+        const b = randnArray(r, ob + batch * k * n);
+        // acc = 1 adds to what c holds: start from data, not zeros (writes are poisoned otherwise).
+        const init: Record<string, ArrayLike<number>> = acc ? { c: randnArray(r, oc + batch * m * n) } : {};
+        const run = {
+          reads: { a, b }, writes: { c: oc + batch * m * n }, init,
+          params: { m, n, k, ta, tb, batch, sa: m * k, sb: k * n, oa, ob, oc, acc },
+        };
+        const got = await runKernel(dev, spec, run);
+        const want = await runKernel(cpu64, spec, run);
+        const tail = (v: ArrayLike<number>) => Array.from(v).slice(oc);
+        expect(tail(got.c), `${spec.name} ${batch}x[${m}, ${n}, ${k}] acc ${acc}`).toBeAllClose(tail(want.c), reductionTol(k, 3));
+      }
+    }
+  });
+});
+
+describe.skipIf(skip)('matmul_vec4 kernel: GPU vs CPU reference', () => {
+  test.each([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ])('TA = ta = %i, TB = tb = %i: contiguous dims multiples of 4, the other dims odd, batched, residuals, accumulating', async (ta, tb) => {
+    const r = rng(40 + 2 * ta + tb);
+    // [m, n, k]: a's contiguous dim (k, or m when ta) and b's (n, or k when tb) multiples of 4; the rest odd.
+    const dims = (m4: number, n4: number, k4: number, odd: number) => {
+      const m = ta ? m4 : odd;
+      const n = tb ? odd + 2 : n4;
+      const k = !ta || tb ? k4 : odd + 4;
+      return [m, n, k] as const;
+    };
+    for (const [[m, n, k], batch, acc] of [
+      [dims(4, 4, 4, 1), 1, 0],
+      [dims(8, 12, 20, 7), 2, 0],
+      [dims(36, 28, 44, 33), 3, 1],
+      [dims(64, 68, 132, 65), 1, 0],
     ] as const) {
-      // Residual offsets: the operands start past a few leading elements of their bindings (split.ts windows).
-      const [oa, ob, oc] = [randInt(r, 0, 5), randInt(r, 0, 5), randInt(r, 0, 5)];
+      const [oa, ob, oc] = [4 * randInt(r, 0, 3), 4 * randInt(r, 0, 3), randInt(r, 0, 5)];
       const a = randnArray(r, oa + batch * m * k);
       const b = randnArray(r, ob + batch * k * n);
-      // acc = 1 adds to what c holds: start from data, not zeros (writes are poisoned otherwise).
       const init: Record<string, ArrayLike<number>> = acc ? { c: randnArray(r, oc + batch * m * n) } : {};
-      const run = {
-        reads: { a, b }, writes: { c: oc + batch * m * n }, init,
-        params: { m, n, k, ta, tb, batch, sa: m * k, sb: k * n, oa, ob, oc, acc },
-      };
-      const got = await runKernel(dev, KERNELS.matmul, run);
-      const want = await runKernel(cpu64, KERNELS.matmul, run);
+      const params = { m, n, k, ta, tb, batch, sa: m * k, sb: k * n, oa, ob, oc, acc };
+      expect(matmulVec4Fits(params)).toBe(true);
+      const run = { reads: { a, b }, writes: { c: oc + batch * m * n }, init, params, constants: { TA: !!ta, TB: !!tb } };
+      const got = await runKernel(dev, KERNELS.matmul_vec4, run);
+      const want = await runKernel(cpu64, KERNELS.matmul_vec4, run);
       const tail = (v: ArrayLike<number>) => Array.from(v).slice(oc);
       expect(tail(got.c), `${batch}x[${m}, ${n}, ${k}] acc ${acc}`).toBeAllClose(tail(want.c), reductionTol(k, 3));
     }

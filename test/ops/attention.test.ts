@@ -2,7 +2,7 @@
 // and MultiheadAttention: against float64 loops written here, float64 gradcheck, GPU == CPU, split under small
 // binding limits (batch groups, row blocks, split-K), and bad calls. PyTorch parity: test/ops/attention_torch.test.ts.
 import { describe, expect, test } from 'vitest';
-import { ArgumentError, F, LimitError, nn, ShapeError, tensor, withDevice, type Device, type Tensor } from '../../src/index.js';
+import { ArgumentError, F, LimitError, nn, ShapeError, tensor, withDevice, withKernelPolicy, type Device, type Tensor } from '../../src/index.js';
 import { reductionTol } from '../helpers/close.js';
 import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -97,6 +97,21 @@ describe.skipIf(skip)('products, permutes and attention against float64 loops (G
         expect(await read(F.bmm(ta, tb3))).toBeAllClose(naiveBmm(a, b, B, M, K, Nn), tol);
       }
     }
+  });
+
+  test.each(['portable', 'reg', 'vec4', 'tiled', 'auto'] as const)("matmul policy '%s': every transpose case of the products, odd sizes past one tile", async (choice) => {
+    // The forward and both gradients of linear (a·bᵀ, a·b, aᵀ·b: vec4 where chosen) and bmm (a·b, a·bᵀ, aᵀ·b: N = 33
+    // leaves them to reg), against cpu64.
+    const ins = [N([2, 37, 44]), N([2, 44, 33]), N([28, 44])];
+    const run = async (d: Device) => {
+      const [a, b, w] = ins.map((i) => tensor(Float64Array.from(i.data), i.shape, { device: d, requiresGrad: true }));
+      const y = F.add(F.bmm(a!, b!), F.reshape(F.sum(F.linear(a!, w!)), [1, 1, 1]));
+      y.backward(tensor(Float64Array.from({ length: y.numel }, (_, i) => Math.cos(0.3 * i)), [...y.shape], { device: d }));
+      return [await y.toArray(), ...(await Promise.all([a, b, w].map((t) => t!.grad!.toArray())))];
+    };
+    const want = await run(cpu64);
+    const got = await withKernelPolicy(dev, { matmul: choice }, () => run(dev));
+    got.forEach((g, i) => expect(g, `output ${i}`).toBeAllClose(want[i]!, { rtol: 1e-4, atol: 1e-3 }));
   });
 
   test('linear: x [..., in] Wᵀ + b, with and without bias', async () => {

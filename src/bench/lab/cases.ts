@@ -102,6 +102,12 @@ const matmul: LabGroup = {
     const b = randInt(r, 2, 4);
     back(r, F.bmm(leaf(randn([b, m, k], { seed: seed(r) })), leaf(randn([b, k, n], { seed: seed(r) }))));
     back(r, F.linear(leaf(randn([b, m, k], { seed: seed(r) })), leaf(randn([n, k], { seed: seed(r) })), leaf(randn([n], { seed: seed(r) }))));
+    // Every kernel of the policy's choices, on a product with k and n multiples of 4 (matmul_vec4 takes it), odd m.
+    const [m4, k4, n4] = [odd(r, 5, 41), 4 * randInt(r, 1, 6), 4 * randInt(r, 1, 5)];
+    for (const choice of ['portable', 'reg', 'vec4', 'tiled'] as const) {
+      const x = leaf(randn([m4, k4], { seed: seed(r) }));
+      back(r, withKernelPolicy(x.device, { matmul: choice }, () => F.matmul(x, leaf(randn([k4, n4], { seed: seed(r) })))));
+    }
   },
   shape(x, o) {
     const [m = 64, k = 64] = x;
