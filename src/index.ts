@@ -25,6 +25,8 @@ export type { KernelSpec, KernelName, ShaderName } from './kernels/index.js';
 export { overrideShader, clearShaderOverrides } from './kernels/shader_source.js';
 export type { AdapterFacts, Backend, BackendStats, Storage } from './kernels/backend.js';
 export { setKernelPolicy, withKernelPolicy, DEFAULT_POLICY } from './kernels/policy.js';
+export { setTuning, tuningOf, matmulBucket, adapterFingerprint } from './kernels/tuning.js';
+export type { TuningTable, TunedChoice } from './kernels/tuning.js';
 export type { ConvVariant, KernelPolicy } from './kernels/policy.js';
 export { decodeImage, detectFormat, encodePng } from './data/image.js';
 export type { ImageFormat, RasterImage } from './data/image.js';

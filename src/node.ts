@@ -11,7 +11,8 @@ import { openWebGpu } from './kernels/runtime/open.js';
 import { withUnquantizedTimestamps } from './kernels/runtime/profiler.js';
 import type { WebGpuBackend } from './kernels/runtime/webgpu_backend.js';
 import { setDefaultDevice } from './tensor/context.js';
-import { GpuUnavailableError } from './core/errors.js';
+import { ArgumentError, GpuUnavailableError } from './core/errors.js';
+import { adapterFingerprint, setTuning, type TuningTable } from './kernels/tuning.js';
 import type { Backend } from './kernels/backend.js';
 import type { StateDict } from './nn/module.js';
 import type { Tensor } from './tensor/tensor.js';
@@ -33,6 +34,11 @@ export interface NodeDeviceOptions extends DeviceOptions {
   dawnFlags?: string[];
   /** Renice the JS main thread after the device exists (Dawn spin-waits while GPU work is pending). */
   niceMain?: number;
+  /**
+   * Load this adapter's tuning table from the cache (`kernels tune` writes it; default true, or false when
+   * UNET_WEBGPU_TUNING=off): 'auto' then takes the measured kernel choices.
+   */
+  tuning?: boolean;
 }
 
 /** Opens a WebGPU device through Dawn's node binding; `device.destroy()` lets Node exit. */
@@ -54,8 +60,57 @@ export async function openNodeDevice(opts: NodeDeviceOptions = {}): Promise<WebG
     gpu = null;
   };
   if (opts.niceMain) os.setPriority(0, opts.niceMain);
+  if (opts.tuning ?? process.env.UNET_WEBGPU_TUNING !== 'off') loadTuning(dev);
   if (opts.setDefault ?? true) setDefaultDevice(dev);
   return dev;
+}
+
+// ---- the per-machine cache: the kernel lab's peaks, the tuning tables ----
+
+/** The folder of unet-webgpu's per-machine cache: $UNET_WEBGPU_CACHE_DIR, else ~/.cache/unet-webgpu. */
+export function cacheDir(): string {
+  return process.env.UNET_WEBGPU_CACHE_DIR || join(os.homedir(), '.cache', 'unet-webgpu');
+}
+
+/** The tuning tables of this machine by adapter fingerprint (cacheDir()/tuning.json). */
+export interface TuningFile {
+  version: 1;
+  adapters: Record<string, TuningTable>;
+}
+
+export const tuningPath = (): string => join(cacheDir(), 'tuning.json');
+
+/** The tuning file, or an empty one when it is missing; a file that is not one is an ArgumentError naming it. */
+export function readTuningFile(path = tuningPath()): TuningFile {
+  if (!existsSync(path)) return { version: 1, adapters: {} };
+  let f: TuningFile;
+  try {
+    f = JSON.parse(readFileSync(path, 'utf8')) as TuningFile;
+  } catch (e) {
+    throw new ArgumentError('tuning', `${path} is not JSON (${(e as Error).message}); remove it or run \`unet-webgpu kernels tune --reset\``);
+  }
+  if (f?.version !== 1 || typeof f.adapters !== 'object' || !f.adapters) {
+    throw new ArgumentError('tuning', `${path} is not a tuning file (version 1 with adapters); remove it or run \`unet-webgpu kernels tune --reset\``);
+  }
+  return f;
+}
+
+/** Stores `table` under its fingerprint, keeping the other adapters' tables (writeAtomic). */
+export async function writeTuningTable(table: TuningTable, path = tuningPath()): Promise<void> {
+  const f = readTuningFile(path);
+  f.adapters[table.fingerprint] = table;
+  await mkdir(dirname(path), { recursive: true });
+  await writeAtomic(path, `${JSON.stringify(f, null, 2)}\n`);
+}
+
+/** Sets this adapter's table from the cache on `dev`, if there is one; a broken file is reported on stderr and skipped. */
+function loadTuning(dev: WebGpuBackend): void {
+  try {
+    const t = readTuningFile().adapters[adapterFingerprint(dev, process.env)];
+    if (t) setTuning(dev, t);
+  } catch (e) {
+    process.stderr.write(`unet-webgpu: tuning table not loaded: ${(e as Error).message}\n`);
+  }
 }
 
 /** Loads every `NAME.wgsl` in `dir` (and `dir/lib/NAME.wgsl`) over the embedded shader of that name (kernel edits without a rebuild). */

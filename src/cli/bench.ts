@@ -11,7 +11,8 @@ import { createModel, outputSizeOf } from '../unet/family/index.js';
 import { applyCheckpointing, modelFlag } from './model_flag.js';
 import { benchModel, type BenchMode } from '../bench/bench_model.js';
 import { choiceFlag, intFlag, numFlag } from './args.js';
-import { convPolicy, CONV_FLAGS } from './conv_flags.js';
+import { kernelPolicyOf, KERNEL_FLAGS } from './kernel_flags.js';
+import { tuningOf } from '../kernels/tuning.js';
 
 export async function benchCmd(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
@@ -28,7 +29,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
       checkpointing: { type: 'boolean', default: false },
       dawn: { type: 'string', default: '' },
       model: { type: 'string' },
-      ...CONV_FLAGS,
+      ...KERNEL_FLAGS,
     },
   });
   const name = choiceFlag<ConfigName>('bench', 'config', v.config, CONFIGS);
@@ -47,7 +48,7 @@ export async function benchCmd(argv: string[]): Promise<void> {
   };
   outputSizeOf(withDevice(metaDevice(), build), cfg.size); // a size the model cannot take fails before the GPU opens
   const log = (msg: string) => process.stderr.write(`[bench ${name}${modelName === 'unet' ? '' : ` ${modelName}`}] ${msg}\n`);
-  const dev = await openNodeDevice({ niceMain, dawnFlags: v.dawn ? v.dawn.split(',') : [], kernels: convPolicy(v) });
+  const dev = await openNodeDevice({ niceMain, dawnFlags: v.dawn ? v.dawn.split(',') : [], kernels: kernelPolicyOf(v) });
   const conv = { fwd: dev.policy.convForward, wgrad: dev.policy.convWeightGrad };
   const model = withDevice(dev, build);
   const params = model.parameters().reduce((s, p) => s + p.numel, 0);
@@ -75,6 +76,9 @@ export async function benchCmd(argv: string[]): Promise<void> {
     modes: r.modes,
     nice_main: niceMain,
     conv_variants: conv,
+    matmul_variant: dev.policy.matmul,
+    // The measured choices 'auto' took (kernels tune), or null.
+    tuning: tuningOf(dev) ? { measured_at: tuningOf(dev)!.measuredAt, buckets: Object.keys(tuningOf(dev)!.entries).length } : null,
     checkpointing: v.checkpointing,
     webgpu_flags: { nice_main: niceMain, dawn: v.dawn || undefined },
     adapter: r.adapter,

@@ -1,13 +1,12 @@
 /// <reference types="node" />
-// `unet-webgpu kernels list | check | bench | peak`: the kernel lab (bench/KERNEL_LAB.md documents the output).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// `unet-webgpu kernels list | check | bench | peak | tune`: the kernel lab (bench/KERNEL_LAB.md documents the output).
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Constants, KernelSpec } from '../kernels/define_kernel.js';
 import { KERNELS } from '../kernels/index.js';
 import type { WebGpuBackend } from '../kernels/runtime/webgpu_backend.js';
-import { loadShaderDir, openNodeDevice } from '../node.js';
+import { cacheDir, loadShaderDir, openNodeDevice, readTuningFile, tuningPath, writeAtomic, writeTuningTable } from '../node.js';
 import { ArgumentError } from '../core/errors.js';
 import { CONFIGS, type ConfigName } from '../unet/configs.js';
 import { choiceFlag, intFlag } from './args.js';
@@ -15,6 +14,8 @@ import { checkKernel } from '../bench/lab/check.js';
 import { adapterFingerprint, measurePeak, type Peak } from '../bench/lab/peak.js';
 import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../bench/lab/record.js';
 import { benchSpec, timeLaunch } from '../bench/lab/time.js';
+import { tuneMatmul } from '../bench/lab/tune.js';
+import { modelFlag } from './model_flag.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const exp = (x: number) => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(1) : String(x));
@@ -125,10 +126,6 @@ async function checkCmd(argv: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // peak
 
-/** The folder of the lab's cache: $UNET_WEBGPU_CACHE_DIR, else ~/.cache/unet-webgpu. */
-export function cacheDir(): string {
-  return process.env.UNET_WEBGPU_CACHE_DIR || join(os.homedir(), '.cache', 'unet-webgpu');
-}
 
 interface PeakFile {
   version: 1;
@@ -157,9 +154,7 @@ export async function adapterPeak(dev: WebGpuBackend, remeasure: boolean): Promi
   const fresh = readPeaks(path);
   fresh.adapters[fingerprint] = peak;
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(fresh, null, 2)}\n`);
-  renameSync(tmp, path);
+  await writeAtomic(path, `${JSON.stringify(fresh, null, 2)}\n`);
   return { peak, cached: false, path, fingerprint };
 }
 
@@ -246,15 +241,67 @@ async function benchCmd(argv: string[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// tune
+
+async function tuneCmd(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string', default: 'trans-unet' },
+      config: { type: 'string', default: 'a' },
+      reps: { type: 'string', default: '5' },
+      print: { type: 'boolean', default: false },
+      reset: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const path = tuningPath();
+  if (v.reset) {
+    const had = existsSync(path);
+    rmSync(path, { force: true });
+    return console.log(had ? `removed ${path}` : `no tuning table at ${path}`);
+  }
+  if (v.print) {
+    const f = readTuningFile(path);
+    if (v.json) return console.log(JSON.stringify({ path, ...f }));
+    const adapters = Object.values(f.adapters);
+    console.log(adapters.length ? `${path}: ${adapters.length} adapter(s)` : `no tuning table at ${path} (run: unet-webgpu kernels tune)`);
+    for (const t of adapters) {
+      console.log(`\nadapter ${t.fingerprint}\nmeasured ${t.measuredAt}`);
+      for (const [key, e] of Object.entries(t.entries)) console.log(`  ${key.padEnd(34)} -> ${e.choice.padEnd(8)} ${Object.entries(e.ms).map(([c, ms]) => `${c} ${ms.toFixed(3)}`).join('  ')} ms`);
+    }
+    return;
+  }
+  const model = modelFlag('kernels tune', v.model);
+  const config = choiceFlag<ConfigName>('kernels tune', 'config', v.config, CONFIGS);
+  const reps = intFlag('kernels tune', 'reps', v.reps);
+  // The table being measured must not steer the recording: open without the cached one.
+  const dev = await openNodeDevice({ setDefault: false, tuning: false });
+  try {
+    const launches = recordModel(config, dev.limits, dev.adapter, model);
+    if (!v.json) console.log(`kernels tune: matmul buckets of a ${model} config ${config} training step, ${reps} rep(s) each, on ${dev.description} (GPU ms, median)`);
+    const entries = await tuneMatmul(dev, launches, reps, v.json ? () => {} : (s) => console.log(`  ${s}`));
+    if (!Object.keys(entries).length) throw new ArgumentError('kernels tune', `a ${model} config ${config} training step launches no matmul: nothing to tune (try --model trans-unet)`);
+    const fingerprint = adapterFingerprint(dev, process.env);
+    await writeTuningTable({ fingerprint, measuredAt: new Date().toISOString(), entries }, path);
+    if (v.json) console.log(JSON.stringify({ path, fingerprint, model, config, reps, entries }));
+    else console.log(`wrote ${Object.keys(entries).length} bucket(s) for this adapter to ${path}; 'auto' takes them on every device opened here (UNET_WEBGPU_TUNING=off: not)`);
+  } finally {
+    await dev.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 const SUB: Record<string, [(argv: string[]) => Promise<void> | void, string]> = {
   list: [listCmd, 'every kernel: family and variants, shader, reads / writes, params, constants [name|family ...] [--json]'],
   check: [checkCmd, 'kernels vs their CPU references on recorded random cases [name|family ...] [--shaders dir --seed N --constants K=V --strict --json]'],
   bench: [benchCmd, 'time one kernel over the U-Net step\'s shapes: <kernel> [--config c --shape NxCxHxW[:k=v] --variant v --constants K=V --reps N --json --shaders dir]'],
   peak: [peakCmd, "this adapter's measured FMA / copy peak (cached per adapter) [--remeasure --json]"],
+  tune: [tuneCmd, "measure the matmul kernel choices of a model's step on this adapter, cached for 'auto' [--model trans-unet --config a --reps 5 --print --reset --json]"],
 };
 
-/** `unet-webgpu kernels <list|check|bench|peak> ...` */
+/** `unet-webgpu kernels <list|check|bench|peak|tune> ...` */
 export async function kernelsCmd(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   const entry = sub ? SUB[sub] : undefined;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { cpuDevice, metaDevice, openNodeDevice, randn, setDefaultDevice, stats, Tensor, bceWithLogits, noGrad, rand, gt } from '../node.js';
 import { ArgumentError } from '../core/errors.js';
 import { choiceFlag, intFlag } from './args.js';
-import { convPolicy, CONV_FLAGS } from './conv_flags.js';
+import { kernelPolicyOf, KERNEL_FLAGS } from './kernel_flags.js';
 import { setKernelPolicy } from '../kernels/policy.js';
 import { summary } from '../nn/summary.js';
 import { UNet, type UNetOptions } from '../unet/unet.js';
@@ -116,12 +116,12 @@ async function runCmd(argv: string[]): Promise<void> {
 
 /** `check-torch DUMP.safetensors [...]`: parity with PyTorch on the same weights (exit 1 on any failure). */
 async function checkTorchCmd(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { cpu: { type: 'boolean', default: false }, verbose: { type: 'boolean', short: 'v', default: false }, ...CONV_FLAGS } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { cpu: { type: 'boolean', default: false }, verbose: { type: 'boolean', short: 'v', default: false }, ...KERNEL_FLAGS } });
   if (!positionals.length) throw new Error('give one or more reference dumps (.safetensors), e.g. test/fixtures/unet/*.safetensors');
   const { readFile } = await import('node:fs/promises');
   const { checkTorch, formatCheck } = await import('../unet/check_torch.js');
   const dev = values.cpu ? cpuDevice() : await openNodeDevice();
-  setKernelPolicy(dev, convPolicy(values));
+  setKernelPolicy(dev, kernelPolicyOf(values));
   setDefaultDevice(dev);
   let ok = true;
   for (const f of positionals) {
@@ -136,8 +136,8 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
 const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   train: [async (a) => (await import('./train.js')).trainCmd(a), 'train a U-Net on --images DIR --masks DIR (no arguments: the ISBI 2012 example, a short run); --help for the flags'],
   run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
-  bench: [async (a) => (await import('./bench.js')).benchCmd(a), `one JSON line in the peers format: --config a|b|c [${MODEL_HELP} --modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V]`],
-  'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net (or a family model: test/fixtures/family) vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup)'],
+  bench: [async (a) => (await import('./bench.js')).benchCmd(a), `one JSON line in the peers format: --config a|b|c [${MODEL_HELP} --modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V --matmul V]`],
+  'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net (or a family model: test/fixtures/family) vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd, --conv-wgrad auto|portable|subgroup, --matmul auto|portable|reg|vec4|tiled)'],
   kernels: [async (a) => (await import('./kernels.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
   predict: [async (a) => (await import('./predict.js')).predictCmd(a), 'segment images with a checkpoint: --weights CKPT --input FILE|DIR --out DIR [--tile N --overlap F --tta --overlay] (--help)'],
   evaluate: [async (a) => (await import('./evaluate.js')).evaluateCmd(a), 'Dice, IoU, pixel error, HD95 per image and mean: --pred DIR --masks DIR [--classes K --json] (--help)'],

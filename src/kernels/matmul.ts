@@ -1,4 +1,7 @@
-import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type Constants } from './define_kernel.js';
+import type { Backend } from './backend.js';
+import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type Constants, type KernelSpec } from './define_kernel.js';
+import type { KernelPolicy } from './policy.js';
+import { matmulBucket, tunedChoice } from './tuning.js';
 
 /**
  * matmul: c [batch, M, N] (+)= op(a) · op(b), op = transpose when ta / tb is 1 (a stored [K, M], b stored [N, K]);
@@ -85,3 +88,22 @@ export function matmulVec4Fits(p: { m: number; n: number; k: number; ta: number;
 
 /** The matmul kernels: one source group. */
 export const MATMUL_KERNELS = defineGroup('matmul', { matmul, matmul_tiled, matmul_reg, matmul_vec4 });
+
+/** The policy's matmul choice for one launch: under 'auto', the device's tuning table's choice for its bucket when measured. */
+export function matmulChoice(dev: Backend, p: { m: number; n: number; k: number; ta: number; tb: number; oa: number; ob: number }): KernelPolicy['matmul'] {
+  const choice = dev.policy.matmul;
+  if (choice !== 'auto') return choice;
+  return (tunedChoice(dev, matmulBucket(p, matmulVec4Fits(p))) as KernelPolicy['matmul'] | null) ?? 'auto';
+}
+
+/**
+ * The kernel and constants for one launch under the device policy's choice. 'auto' is 'vec4' (matmul_vec4 where the
+ * contiguous dims fit, matmul_reg elsewhere): on lavapipe 3-4x the portable kernel's GFLOP/s, and the tiled kernel
+ * (workgroup memory and barriers) half of reg's (bench/README "matmul").
+ */
+export function matmulKernelFor(choice: KernelPolicy['matmul'], p: { m: number; n: number; k: number; ta: number; tb: number; oa: number; ob: number }): { spec: KernelSpec; constants: Constants } {
+  if (choice === 'portable') return { spec: matmul, constants: {} };
+  if (choice === 'tiled') return { spec: matmul_tiled, constants: {} };
+  if (choice !== 'reg' && matmulVec4Fits(p)) return { spec: matmul_vec4, constants: { TA: !!p.ta, TB: !!p.tb } };
+  return { spec: matmul_reg, constants: {} };
+}

@@ -31,7 +31,7 @@ export interface KernelPolicy {
   readonly matmul: 'auto' | 'portable' | 'reg' | 'vec4' | 'tiled';
 }
 
-const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolicy[K][] } = {
+export const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolicy[K][] } = {
   convForward: ['auto', 'portable', 'subgroup', 'winograd'],
   convWeightGrad: ['auto', 'portable', 'subgroup', 'winograd'],
   batchNorm: ['auto', 'portable'],

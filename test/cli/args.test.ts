@@ -40,11 +40,11 @@ describe('the command line', () => {
     [['run', '--steps', 'abc'], "unet-webgpu run: --steps must be an integer >= 1, got 'abc'"],
     [['summary', '--padding', 'full'], "unet-webgpu summary: --padding must be one of same, valid, got 'full'"],
     [['summary', '--kernel_size', '3'], "Unknown option '--kernel_size'"],
-    [['summary', '--model', 'vnet'], "unet-webgpu summary: --model must be one of unet, attention-unet, res-unet, unet++, plain-conv-unet, got 'vnet'"],
+    [['summary', '--model', 'vnet'], "unet-webgpu summary: --model must be one of unet, attention-unet, res-unet, trans-unet, unet++, plain-conv-unet, got 'vnet'"],
     [['summary', '--model', 'attention-unet', '--padding', 'valid'], 'unet-webgpu summary: --padding applies to --model unet, not attention-unet'],
     [['summary', '--model', 'unet', '--deep-supervision'], 'unet-webgpu summary: --deep-supervision applies to --model unet++, not unet'],
     [['summary', '--model', 'unet++', '--size', '100'], 'unet-webgpu summary: NestedUNet: input size 100 must be a positive multiple of 2^depth = 16'],
-    [['bench', '--model', 'vnet'], "unet-webgpu bench: --model must be one of unet, attention-unet, res-unet, unet++, plain-conv-unet, got 'vnet'"],
+    [['bench', '--model', 'vnet'], "unet-webgpu bench: --model must be one of unet, attention-unet, res-unet, trans-unet, unet++, plain-conv-unet, got 'vnet'"],
     [['bench', '--model', 'unet++', '--checkpointing'], 'unet-webgpu bench: --checkpointing applies to --model unet, res-unet, trans-unet, not unet++'],
     [['bench', '--config', 'c', '--model', 'unet++'], 'unet-webgpu bench: NestedUNet: input size 572 must be a positive multiple of 2^depth = 16'],
   ])('%j', (args, message) => {

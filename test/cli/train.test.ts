@@ -92,6 +92,7 @@ describe('train command', () => {
   test.skipIf(skip).each([
     ['attention-unet', []],
     ['res-unet', []],
+    ['trans-unet', []],
     ['unet++', []],
     ['unet++', ['--deep-supervision']],
     ['plain-conv-unet', []],
@@ -122,7 +123,7 @@ describe('train command', () => {
   test('--model: an unknown name lists the choices; U-Net-only flags are refused for the others', () => {
     const bad = train('--model', 'vnet');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--model must be one of unet, attention-unet, res-unet, unet\+\+, plain-conv-unet, got 'vnet'/);
+    expect(bad.stderr).toMatch(/--model must be one of unet, attention-unet, res-unet, trans-unet, unet\+\+, plain-conv-unet, got 'vnet'/);
     const pad = train('--model', 'unet++', '--padding', 'valid');
     expect(pad.status).toBe(2);
     expect(pad.stderr).toMatch(/--padding applies to --model unet, not unet\+\+/);

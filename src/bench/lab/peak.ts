@@ -19,18 +19,8 @@ export interface Peak {
   adapter: string;
 }
 
-/** The adapter fingerprint peaks are cached under: description (driver), features, subgroup sizes, lavapipe's env knobs. */
-export function adapterFingerprint(dev: WebGpuBackend, env: Readonly<Record<string, string | undefined>> = {}): string {
-  const a = dev.adapter;
-  return [
-    a.description || dev.description,
-    `${a.vendor}/${a.architecture}`,
-    `features=${a.features.join(',')}`,
-    `subgroups=${a.subgroupMinSize ?? '?'}-${a.subgroupMaxSize ?? '?'}`,
-    `LP_NATIVE_VECTOR_WIDTH=${env.LP_NATIVE_VECTOR_WIDTH ?? ''}`,
-    `LP_NUM_THREADS=${env.LP_NUM_THREADS ?? ''}`,
-  ].join(' | ');
-}
+/** The adapter fingerprint peaks (and tuning tables) are cached under. */
+export { adapterFingerprint } from '../../kernels/tuning.js';
 
 /** Measures this adapter's FMA and copy peaks with the lab's probe kernels (a few seconds on lavapipe). */
 export async function measurePeak(dev: WebGpuBackend, opts: { reps?: number; targetMs?: number; log?: (s: string) => void } = {}): Promise<Peak> {

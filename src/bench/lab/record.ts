@@ -13,6 +13,7 @@ import { Rng } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { CONFIGS, unetOptions, type ConfigName } from '../../unet/configs.js';
 import { UNet } from '../../unet/unet.js';
+import { createModel, type ModelName } from '../../unet/family/index.js';
 import { launchKey, RecordingCpuBackend, RecordingMetaBackend, type Launch } from '../recorder.js';
 import { groupOf, type ShapeOptions } from './cases.js';
 
@@ -64,13 +65,16 @@ export function recordCases(kernels: readonly KernelSpec[], seed: number, rounds
   return out;
 }
 
-/** The launches of one training step (forward, BCE-with-logits, backward, SGD step) of a benchmark config, on the meta device. */
-export function recordModel(config: ConfigName, limits?: DeviceLimits, adapter?: AdapterFacts): Launch[] {
+/**
+ * The launches of one training step (forward, BCE-with-logits, backward, SGD step) of a benchmark config, on the meta
+ * device: the U-Net, or another model of the family built as `bench --model` builds it.
+ */
+export function recordModel(config: ConfigName, limits?: DeviceLimits, adapter?: AdapterFacts, model: ModelName = 'unet'): Launch[] {
   const cfg = CONFIGS[config];
   if (!cfg) throw new ArgumentError('kernels bench', `--config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${config}`);
   const meta = new RecordingMetaBackend(limits, adapter);
   withDevice(meta, () => {
-    const net = new UNet(unetOptions(config));
+    const net = model === 'unet' ? new UNet(unetOptions(config)) : createModel(model, { inChannels: cfg.channels, classes: cfg.classes, width: cfg.width });
     const y = net.forward(Tensor.empty([cfg.batch, cfg.channels, cfg.size, cfg.size], 'f32', meta));
     const loss = bceWithLogits(y, Tensor.empty(y.shape, 'f32', meta));
     loss.backward();

@@ -1,9 +1,7 @@
 // Matrix products: matmul (torch.matmul for 2-D and batched operands), bmm and linear (F.linear). One kernel
 // (kernels/matmul.ts) runs every case: batched, with either operand transposed in place (no copies for aᵀ·b or a·bᵀ),
 // split under the binding limit into batch groups, row blocks, or K ranges accumulated in a fixed order.
-import { matmul as matmulKernel, matmul_reg, matmul_tiled, matmul_vec4, matmulVec4Fits } from '../../kernels/matmul.js';
-import type { Constants } from '../../kernels/define_kernel.js';
-import type { KernelPolicy } from '../../kernels/policy.js';
+import { matmulChoice, matmulKernelFor } from '../../kernels/matmul.js';
 import { record } from '../autograd.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
 import { LimitError, ShapeError } from '../../core/errors.js';
@@ -38,10 +36,10 @@ function launchProduct(op: string, a: Tensor, b: Tensor, c: Tensor, g: Product):
   const B = k * n;
   const C = m * n;
   const base = { n, ta: +g.ta, tb: +g.tb, sa: A, sb: B };
-  const choice = c.device.policy.matmul;
+  const dev = c.device;
   const run = (aw: Window, bw: Window, cw: Window, p: { m: number; k: number; batch: number; acc: number }) => {
     const params = { ...base, ...p, oa: aw.res, ob: bw.res, oc: cw.res };
-    const { spec, constants } = matmulKernelFor(choice, params);
+    const { spec, constants } = matmulKernelFor(matmulChoice(dev, params), params);
     launch(spec, { a: aw.bind, b: bw.bind }, { c: cw.bind }, params, { constants });
   };
   // Whole batches per launch: a tensor that fits one binding is bound whole and never limits the group.
@@ -66,18 +64,6 @@ function launchProduct(op: string, a: Tensor, b: Tensor, c: Tensor, g: Product):
         `op(a) [${m}, ${k}] · op(b) [${k}, ${n}]${g.ta ? ' (a transposed)' : ''}${g.tb ? ' (b transposed)' : ''} cannot be split so that every binding fits`);
     }
   }
-}
-
-/**
- * The kernel and constants for one launch under the device policy's choice. 'auto' is 'vec4' (matmul_vec4 where the
- * contiguous dims fit, matmul_reg elsewhere): on lavapipe 3-4x the portable kernel's GFLOP/s, and the tiled kernel
- * (workgroup memory and barriers) half of reg's (bench/README "matmul").
- */
-function matmulKernelFor(choice: KernelPolicy['matmul'], p: { m: number; n: number; k: number; ta: number; tb: number; oa: number; ob: number }): { spec: typeof matmulKernel; constants: Constants } {
-  if (choice === 'portable') return { spec: matmulKernel, constants: {} };
-  if (choice === 'tiled') return { spec: matmul_tiled, constants: {} };
-  if (choice !== 'reg' && matmulVec4Fits(p)) return { spec: matmul_vec4, constants: { TA: !!p.ta, TB: !!p.tb } };
-  return { spec: matmul_reg, constants: {} };
 }
 
 /** The product of a and b as stored: 2-D, or 3-D with the same batch; op(x) = xᵀ where ta / tb. No autograd. */
