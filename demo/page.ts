@@ -271,8 +271,9 @@ async function check(): Promise<void> {
   try {
     const r = await call<CheckResult>({ kind: 'check', policy: { convForward: v, convWeightGrad: v } });
     state.check = { result: r, error: null };
-    const f = (k: keyof CheckResult['scale']) => `${k}: max |WebGPU - CPU| ${r[k].toExponential(2)} (values up to ${r.scale[k].toFixed(2)})`;
-    out.textContent = `policy ${JSON.stringify(r.policy)}\n${(['convForward', 'convInputGrad', 'convWeightGrad', 'unetForward'] as const).map(f).join('\n')}`;
+    const f = (k: 'convForward' | 'convInputGrad' | 'convWeightGrad' | 'unetForward') => `${k}: max |WebGPU - CPU| ${r[k].toExponential(2)} (values up to ${r.scale[k].toFixed(2)})`;
+    const mm = Object.entries(r.matmul).map(([k, d]) => `${k} ${d.toExponential(2)}`).join(', ');
+    out.textContent = `policy ${JSON.stringify(r.policy)}\n${(['convForward', 'convInputGrad', 'convWeightGrad', 'unetForward'] as const).map(f).join('\n')}\nmatmul families (linear + gradients): max |WebGPU - CPU| ${mm} (values up to ${r.scale.matmul.toFixed(2)})`;
   } catch (e) {
     state.check = { result: null, error: (e as Error).message };
     out.textContent = `refused: ${(e as Error).message}`;

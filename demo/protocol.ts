@@ -62,8 +62,10 @@ export interface CheckResult {
   convInputGrad: number;
   convWeightGrad: number;
   unetForward: number;
+  /** Max |WebGPU - CPU| over linear's output and both gradients, per matmul kernel family (forced). */
+  matmul: Record<string, number>;
   /** Largest |value| of each reference, for scale. */
-  scale: { convForward: number; convInputGrad: number; convWeightGrad: number; unetForward: number };
+  scale: { convForward: number; convInputGrad: number; convWeightGrad: number; unetForward: number; matmul: number };
 }
 
 export type Request =

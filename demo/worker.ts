@@ -30,6 +30,7 @@ import {
   tidy,
   UNet,
   withDevice,
+  withKernelPolicy,
   type Device,
   type KernelPolicy,
   type SegCheckpointMeta,
@@ -291,13 +292,32 @@ async function check(policy: Record<string, string>): Promise<CheckResult> {
     const pg = await fwd(m, d);
     const pc = await fwd(cpuModel, cpu);
     cpuModel.dispose();
+    // linear [37, 44] x [28, 44]ᵀ + b and both gradients (a·bᵀ, a·b, aᵀ·b) with each matmul family forced: every
+    // launch is encoded before the first await, so the policy holds for all of them.
+    const mx = await randn([37, 44], { device: cpu }).toArray();
+    const mw = await randn([28, 44], { device: cpu }).toArray();
+    const mg = await randn([37, 28], { device: cpu }).toArray();
+    const lin = async (on: Device) => {
+      const x = tensor(mx, [37, 44], { device: on }).requiresGrad_();
+      const w = tensor(mw, [28, 44], { device: on }).requiresGrad_();
+      const y = F.linear(x, w);
+      const loss = F.mul(y, tensor(mg, [37, 28], { device: on })).sum();
+      loss.backward();
+      const out = [...(await y.toArray()), ...(await x.grad!.toArray()), ...(await w.grad!.toArray())];
+      for (const t of [x, w, y, loss]) t.dispose();
+      return out;
+    };
+    const lc = await lin(cpu);
+    const matmul: Record<string, number> = {};
+    for (const v of ['portable', 'reg', 'vec4', 'tiled'] as const) matmul[v] = maxAbsDiff(await withKernelPolicy(d, { matmul: v }, () => lin(d)), lc);
     return {
       policy: { ...d.policy },
       convForward: maxAbsDiff(a.y, b.y),
       convInputGrad: maxAbsDiff(a.gx, b.gx),
       convWeightGrad: maxAbsDiff(a.gw, b.gw),
       unetForward: maxAbsDiff(pg, pc),
-      scale: { convForward: maxAbs(b.y), convInputGrad: maxAbs(b.gx), convWeightGrad: maxAbs(b.gw), unetForward: maxAbs(pc) },
+      matmul,
+      scale: { convForward: maxAbs(b.y), convInputGrad: maxAbs(b.gx), convWeightGrad: maxAbs(b.gw), unetForward: maxAbs(pc), matmul: maxAbs(lc) },
     };
   } finally {
     d.policy = prev;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { CheckResult } from '../../demo/protocol.js';
 import { buildDemo, bundleReport, ROOT, serveDemo } from '../../scripts/demo.js';
 import { decodeImage, encodePng, normalizePage, parseCheckpoint, predictTiled, nn, cpuDevice, segModelFromCheckpoint, disposeCheckpoint } from '../../src/index.js';
 import { loadSegModel } from '../../src/node.js';
@@ -31,7 +32,7 @@ interface DemoState {
   segments: number;
   segment: { name: string; width: number; height: number; tile: number; tiles: number; probs: number[]; timings: Record<string, number> } | null;
   fineTune: { losses: number[]; done: boolean; error: string | null } | null;
-  check: { result: Record<string, number> & { scale: Record<string, number> } | null; error: string | null } | null;
+  check: { result: CheckResult | null; error: string | null } | null;
   messages: string[];
 }
 
@@ -165,7 +166,7 @@ describe('the demo page in Chromium', () => {
     expect(await page.textContent('#seg-notes')).toMatch(/colour image for a one-channel model: segmenting its luminance/);
   });
 
-  test("a forced kernel family the adapter cannot run is refused; 'auto' matches the CPU reference", async () => {
+  test("a forced kernel family the adapter cannot run is refused; 'auto' and every matmul family match the CPU reference", async () => {
     const s0 = await demoState();
     const min = s0.adapter!.subgroupMinSize;
     await page.selectOption('#policy', 'subgroup');
@@ -185,7 +186,7 @@ describe('the demo page in Chromium', () => {
     const r = (await demoState()).check!;
     expect(r.error).toBeNull();
     const c = r.result!;
-    console.log(`'auto' vs the CPU reference: ${['convForward', 'convInputGrad', 'convWeightGrad', 'unetForward'].map((k) => `${k} ${c[k]!.toExponential(2)} (scale ${c.scale[k]!.toFixed(2)})`).join(', ')}`);
+    console.log(`'auto' vs the CPU reference: ${(['convForward', 'convInputGrad', 'convWeightGrad', 'unetForward'] as const).map((k) => `${k} ${c[k]!.toExponential(2)} (scale ${c.scale[k]!.toFixed(2)})`).join(', ')}`);
     // float32 rounding of sums of 45 (forward), 63 (input grad) and 874 (weight grad) products of N(0, 1) values:
     // ~1e-6 of the largest value measured here; 1e-4 of it is the bound.
     for (const k of ['convForward', 'convInputGrad', 'convWeightGrad'] as const) {
@@ -194,6 +195,11 @@ describe('the demo page in Chromium', () => {
     }
     expect(c.scale.unetForward).toBeGreaterThan(0.1);
     expect(c.unetForward).toBeLessThanOrEqual(1e-3);
+    // Every matmul family on this adapter (SwiftShader here) against the CPU: linear's output and both gradients.
+    console.log(`matmul families vs the CPU reference: ${Object.entries(r.result!.matmul).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')} (scale ${c.scale.matmul.toFixed(2)})`);
+    expect(Object.keys(r.result!.matmul).sort()).toEqual(['portable', 'reg', 'tiled', 'vec4']);
+    expect(c.scale.matmul).toBeGreaterThan(1);
+    for (const [k, v] of Object.entries(r.result!.matmul)) expect(v, k).toBeLessThanOrEqual(1e-4 * c.scale.matmul);
   });
 
   test('segments the 512 x 512 ISBI example: a membrane map with the Dice of the checkpoint', async () => {
