@@ -181,7 +181,7 @@ describe('layerNorm', () => {
 
   // As for groupNorm, the normalisation (the batch-norm kernels) splits; the affine part is a broadcast mul / add,
   // which binaryRaw does not split (yet): over the limit it refuses with a LimitError before computing anything.
-  test('behind small bindings the normalisation and the affine forward split and give the unlimited result', async () => {
+  test('behind small bindings the normalisation and the affine part split, forward and backward, and give the unlimited result', async () => {
     const small = smallLimits(cpu64, { maxBindingBytes: 8 << 10 });
     const data = rnd(16 * 8 * 24, 18);
     const run = async (d: typeof cpu64) => {
@@ -197,13 +197,18 @@ describe('layerNorm', () => {
     expect(small.launches - before).toBeGreaterThan(10);
     expect(b.y).toBeAllClose(a.y, { rtol: 1e-12, atol: 1e-12 });
     expect(b.g).toBeAllClose(a.g, { rtol: 1e-9, atol: 1e-12 });
-    // The affine part: weight and bias repeat along the leading dims, so the broadcast mul / add split too (forward;
-    // their gradients are reductions, which do not split yet).
+    // The affine part: weight and bias repeat along the leading dims, so the broadcast mul / add split, and so do
+    // their gradients (reductions over the leading dims).
     const affine = async (d: typeof cpu64) => {
-      const x = tensor(data, [16, 8, 24], { device: d });
-      return layerNorm(x, 24, tensor(rnd(24, 19), [24], { device: d }), tensor(rnd(24, 21), [24], { device: d })).toArray();
+      const x = tensor(data, [16, 8, 24], { device: d, requiresGrad: true });
+      const w = tensor(rnd(24, 19), [24], { device: d, requiresGrad: true });
+      const b = tensor(rnd(24, 21), [24], { device: d, requiresGrad: true });
+      const y = layerNorm(x, 24, w, b);
+      y.backward(tensor(rnd(16 * 8 * 24, 22), [16, 8, 24], { device: d }));
+      return [await y.toArray(), await x.grad!.toArray(), await w.grad!.toArray(), await b.grad!.toArray()];
     };
-    expect(await affine(small)).toBeAllClose(await affine(cpu64), { rtol: 1e-12, atol: 1e-12 });
+    const [want, got] = [await affine(cpu64), await affine(small)];
+    got.forEach((g, i) => expect(g, `output ${i}`).toBeAllClose(want[i]!, { rtol: 1e-10, atol: 1e-12 }));
   });
 });
 

@@ -1,11 +1,14 @@
 import { reduce as reduceKernel, REDUCE_OPS } from '../../kernels/reduce.js';
 import { record } from '../autograd.js';
-import { ShapeError } from '../../core/errors.js';
+import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
+import { LimitError, ShapeError } from '../../core/errors.js';
+import { full } from '../creation.js';
 import { fmt, normDims, numel, stridesOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { binaryRaw, div, mul } from './elementwise.js';
 import { reshape } from './shape_ops.js';
-import { checkDType, deviceOf, disposeOnThrow, empty, launch } from './util.js';
+import { bindGeometry, runs } from './split.js';
+import { checkDType, deviceOf, disposeOnThrow, empty, launch, type Bind } from './util.js';
 
 /** Groups of adjacent dims merged when they are all kept or all reduced (they are then contiguous). */
 function plan(shape: Shape, dims: number[]) {
@@ -30,13 +33,12 @@ function plan(shape: Shape, dims: number[]) {
 
 const CHUNK = 4096;
 
-function reduceRaw(op: 'sum' | 'max', x: Tensor, dims: number[], scale: number): Tensor {
-  const dev = deviceOf(op, x);
-  checkDType(op, x, 'f32');
-  const outShape = x.shape.filter((_, i) => !dims.includes(i));
+/** One reduction of the tensor bound as `xb` (laid out as `shape`) over `dims`, into a fresh tensor. */
+function reduceLaunch(op: 'sum' | 'max', dev: Tensor['device'], xb: Bind, shape: Shape, dims: number[], scale: number): Tensor {
+  const outShape = shape.filter((_, i) => !dims.includes(i));
   const nOut = numel(outShape);
-  const r = dims.reduce((p, d) => p * x.shape[d]!, 1);
-  const { kept, red } = plan(x.shape, dims);
+  const r = dims.reduce((p, d) => p * shape[d]!, 1);
+  const { kept, red } = plan(shape, dims);
   // A long reduction with few outputs runs in chunks, then once more over the partials (deterministic).
   const nchunks = r > CHUNK && nOut < 4096 ? Math.ceil(r / CHUNK) : 1;
   const params = (total: number, nch: number, chunk: number, rr: number, sc: number, k: [number, number][], rd: [number, number][]) => ({
@@ -50,18 +52,77 @@ function reduceRaw(op: 'sum' | 'max', x: Tensor, dims: number[], scale: number):
   const y = empty(dev, outShape);
   if (nchunks === 1) {
     return disposeOnThrow([y], () => {
-      launch(reduceKernel, { x }, { y }, params(nOut, 1, Math.max(r, 1), r, scale, kept, red), { constants });
+      launch(reduceKernel, { x: xb }, { y }, params(nOut, 1, Math.max(r, 1), r, scale, kept, red), { constants });
       return y;
     });
   }
   const part = empty(dev, [nOut, nchunks]);
-  disposeOnThrow([y, part], () => launch(reduceKernel, { x }, { y: part }, params(nOut * nchunks, nchunks, CHUNK, r, 1, kept, red), { constants }));
+  disposeOnThrow([y, part], () => launch(reduceKernel, { x: xb }, { y: part }, params(nOut * nchunks, nchunks, CHUNK, r, 1, kept, red), { constants }));
   const one: [number, number] = [1, 0];
   const k2: [number, number][] = [one, one, one, one, one, [nOut, nchunks]];
   const r2: [number, number][] = [one, one, one, one, one, [nchunks, 1]];
   launch(reduceKernel, { x: part }, { y }, params(nOut, 1, nchunks, nchunks, scale, k2, r2), { constants });
   part.dispose();
   return y;
+}
+
+/**
+ * x over the binding limit, reduced over a leading run of its dims (x as [R, P], P the kept elements: a broadcast
+ * operand's gradient, a full reduction): blocks of whole rows from aligned offsets, each reduced on its own, the
+ * partial results combined in block order (deterministic). Null when the dims are not a leading run or one aligned
+ * block of rows does not fit.
+ */
+function reduceRowBlocks(op: 'sum' | 'max', x: Tensor, dims: number[], scale: number): Tensor | null {
+  const live = x.shape.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
+  const firstKept = live.findIndex(([, i]) => !dims.includes(i));
+  if (firstKept >= 0 && live.slice(firstKept).some(([, i]) => dims.includes(i))) return null;
+  const dev = x.device;
+  const P = numel(x.shape.filter((_, i) => !dims.includes(i)));
+  const R = x.numel / P;
+  const g = bindGeometry(dev);
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  // Blocks start at multiples of lcm(P, align) elements: aligned, so the kernel's indices need no residual.
+  const unit = g.align / gcd(P, g.align);
+  const rows = Math.floor(g.max / P / unit) * unit;
+  if (rows < 1) return null;
+  const outShape = x.shape.filter((_, i) => !dims.includes(i));
+  let acc: Tensor | null = null;
+  try {
+    for (const { n0, nn } of runs(R, rows)) {
+      const part = reduceLaunch(op, dev, { tensor: x, offset: n0 * P, numel: nn * P }, [nn, P], [0], 1);
+      const next: Tensor = acc ? binaryRaw(op === 'sum' ? 'add' : 'maximum', acc, part) : part;
+      if (acc) {
+        acc.dispose();
+        part.dispose();
+      }
+      acc = next;
+    }
+    const flat: Tensor = acc!;
+    if (scale !== 1) {
+      const s = full([], scale, { device: dev });
+      acc = binaryRaw('mul', flat, s);
+      s.dispose();
+      flat.dispose();
+    }
+    const y = reshape(acc!, outShape);
+    acc!.dispose();
+    return y;
+  } catch (e) {
+    acc?.dispose();
+    throw e;
+  }
+}
+
+function reduceRaw(op: 'sum' | 'max', x: Tensor, dims: number[], scale: number): Tensor {
+  const dev = deviceOf(op, x);
+  checkDType(op, x, 'f32');
+  if (x.numel > bindGeometry(dev).max) {
+    const y = reduceRowBlocks(op, x, dims, scale);
+    if (y) return y;
+    throw new LimitError('reduce', 'maxStorageBufferBindingSize', x.numel * BYTES_PER_ELEMENT, dev.limits.maxBindingBytes,
+      `reducing dims [${dims.join(', ')}] of ${fmt(x.shape)} is split only over a leading run of dims (a broadcast operand's gradient, a full reduction)`);
+  }
+  return reduceLaunch(op, dev, x, x.shape, dims, scale);
 }
 
 function keepShape(x: Tensor, dims: number[]): number[] {
