@@ -85,15 +85,22 @@ export class MultiheadAttention extends Module {
       }
       const H = this.numHeads;
       const d = this.headDim;
-      // Project with rows i*E .. (i+1)*E of the packed in-projection, then [N, L, E] -> [N, H, L, d].
+      // Cross-attention: project with rows i*E .. (i+1)*E of the packed in-projection, then [N, L, E] -> [N, H, L, d].
       const proj = (t: Tensor, i: number) => {
         const w = narrow(this.in_proj_weight, 0, i * E, E);
         const b = this.in_proj_bias ? narrow(this.in_proj_bias, 0, i * E, E) : null;
         const [N, L] = t.shape as [number, number];
         return permute(reshape(linear(t, w, b), [N, L, H, d]), [0, 2, 1, 3]);
       };
+      // Self-attention: one product with the whole in-projection, [N, L, 3E] -> [3, N, H, L, d], q / k / v its slices.
+      const packed = () => {
+        const [N, L] = q.shape as [number, number];
+        const qkv = permute(reshape(linear(q, this.in_proj_weight, this.in_proj_bias), [N, L, 3, H, d]), [2, 0, 3, 1, 4]);
+        return [0, 1, 2].map((i) => reshape(narrow(qkv, 0, i, 1), [N, H, L, d])) as [Tensor, Tensor, Tensor];
+      };
+      const [qh, kh, vh] = query === key && key === value ? packed() : [proj(q, 0), proj(k, 1), proj(v, 2)];
       const dropoutP = this.training ? this.dropout : 0;
-      const heads = scaledDotProductAttention(proj(q, 0), proj(k, 1), proj(v, 2), { attnMask: o.attnMask ?? null, isCausal: o.isCausal, dropoutP });
+      const heads = scaledDotProductAttention(qh, kh, vh, { attnMask: o.attnMask ?? null, isCausal: o.isCausal, dropoutP });
       const [N, , L] = heads.shape as [number, number, number];
       const merged = reshape(permute(heads, [0, 2, 1, 3]), [N, L, E]);
       return bf(this.out_proj.forward(merged));

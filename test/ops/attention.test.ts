@@ -214,6 +214,9 @@ describe('float64 gradcheck (CPU device)', () => {
       const ins = [N([2, 3, 6]), N([2, 4, 6]), N([2, 4, 6])].map((i) => (batchFirst ? i : { ...i, shape: [i.shape[1]!, i.shape[0]!, 6] }));
       const rep = await gradcheck((q, k, v) => mha.forward(q, k, v), ins);
       expect(rep.worst, `batchFirst ${batchFirst}: ${rep.where}`).toBeLessThan(1);
+      // Self-attention (one tensor as query, key and value) takes the packed in-projection.
+      const self = await gradcheck((x) => mha.forward(x), [ins[1]!]);
+      expect(self.worst, `self, batchFirst ${batchFirst}: ${self.where}`).toBeLessThan(1);
       mha.dispose();
     }
   });
