@@ -1,7 +1,7 @@
 // Kernel choice is a property of the device: every Backend carries its adapter facts and a KernelPolicy, which the
 // ops read to pick a kernel family. 'auto' picks by adapter facts and shape (rules in the ops, each with its
-// measurement); a forced family is accepted only where the adapter meets its assumptions. A measured autotuner can
-// later fill the same policy per device.
+// measurement); a forced family is accepted only where the adapter meets its assumptions. Under 'auto', a device's
+// tuning table (tuning.ts, filled by `kernels tune`) gives measured choices per shape bucket first (matmul today).
 import { ArgumentError } from '../core/errors.js';
 import type { AdapterFacts, Backend } from './backend.js';
 

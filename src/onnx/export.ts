@@ -127,6 +127,12 @@ const mapSpatial = (s: Dim[], c: number, f: (d: number, axis: 0 | 1) => number):
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function is<T extends Module>(m: Module, C: abstract new (...args: any[]) => T, where: string): m is T {
   if (!(m instanceof C)) return false;
+  // Any method of C a subclass replaces (forward, or a hook forward calls such as UNet.bottleneck: TransUNet's
+  // transformer) changes what C's mapping would write.
+  for (let p = Object.getPrototypeOf(m); p && p !== C.prototype; p = Object.getPrototypeOf(p)) {
+    const replaced = Object.getOwnPropertyNames(p).find((k) => k !== 'constructor' && typeof (C.prototype as Record<string, unknown>)[k] === 'function');
+    if (replaced) throw new ArgumentError(OP, `'${where}': ${m.constructor.name} replaces ${C.name}.${replaced}, which the exporter cannot see into`);
+  }
   if (m.forward !== C.prototype.forward) throw new ArgumentError(OP, `'${where}': ${m.constructor.name} replaces ${C.name}.forward, which the exporter cannot see into`);
   return true;
 }

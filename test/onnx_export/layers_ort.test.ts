@@ -8,6 +8,7 @@ import type { Module } from '../../src/nn/module.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { decodeModel } from '../../src/onnx/proto.js';
 import { UNet } from '../../src/unet/unet.js';
+import { TransUNet } from '../../src/unet/family/trans_unet.js';
 import { cpu32 } from '../helpers/gpu.js';
 import { rng, uniformArray } from '../helpers/random.js';
 import { checkOnnxModel } from './checker.js';
@@ -79,6 +80,9 @@ describe('exportOnnx refuses what it cannot write', () => {
       }
     };
     await expect(exportOnnx(withDevice(cpu32, () => new nn.Sequential(new nn.ReLU(), new Odd())).eval(), [1, 1, 4, 4])).rejects.toThrow(/no ONNX mapping for Odd at '1'/);
+    // TransUNet is a UNet whose bottleneck hook runs a transformer: refused, never written as a plain U-Net.
+    const trans = withDevice(cpu32, () => new TransUNet({ inChannels: 1, classes: 1, width: 4, depth: 2, imageSize: 16, layers: 1, heads: 2 })).eval();
+    await expect(exportOnnx(trans, [1, 1, 16, 16])).rejects.toThrow(/exportOnnx: 'TransUNet': TransUNet replaces UNet\.bottleneck/);
     const noStats = withDevice(cpu32, () => new nn.BatchNorm2d(3, { trackRunningStats: false })).eval();
     await expect(exportOnnx(noStats, [1, 3, 4, 4])).rejects.toThrow(/without running statistics/);
   });

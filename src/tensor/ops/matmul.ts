@@ -1,6 +1,7 @@
-// Matrix products: matmul (torch.matmul for 2-D and batched operands), bmm and linear (F.linear). One kernel
-// (kernels/matmul.ts) runs every case: batched, with either operand transposed in place (no copies for aᵀ·b or a·bᵀ),
-// split under the binding limit into batch groups, row blocks, or K ranges accumulated in a fixed order.
+// Matrix products: matmul (torch.matmul for 2-D and batched operands), bmm and linear (F.linear). One kernel contract
+// (kernels/matmul.ts; its family member per launch from the device's policy and tuning table) runs every case:
+// batched, with either operand transposed in place (no copies for aᵀ·b or a·bᵀ), split under the binding limit into
+// batch groups, row blocks, or K ranges accumulated in a fixed order.
 import { matmulChoice, matmulKernelFor } from '../../kernels/matmul.js';
 import { record } from '../autograd.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
