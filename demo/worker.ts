@@ -6,6 +6,7 @@ import {
   checkpointMetadata,
   checkpointTensors,
   cpuDevice,
+  createModel,
   decodeImage,
   defaultTile,
   disposeCheckpoint,
@@ -15,6 +16,7 @@ import {
   GpuError,
   LimitError,
   manualSeed,
+  modelSpecOf,
   nn,
   noGrad,
   normalizePage,
@@ -32,6 +34,7 @@ import {
   withDevice,
   withKernelPolicy,
   type Device,
+  type FamilyModel,
   type KernelPolicy,
   type SegCheckpointMeta,
   type Tensor,
@@ -107,7 +110,7 @@ function load(name: string, bytes: ArrayBuffer): ModelReport {
   }
   if (!(loaded.model instanceof UNet)) {
     loaded.model.dispose();
-    throw new Error(`${name} holds a '${loaded.meta.modelName}' model; this page runs U-Net checkpoints (unet, res-unet)`);
+    throw new Error(`${name} holds a '${loaded.meta.modelName}' model; this page runs U-Net checkpoints (unet, res-unet, trans-unet)`);
   }
   model?.dispose();
   model = loaded.model;
@@ -280,12 +283,14 @@ async function check(policy: Record<string, string>): Promise<CheckResult> {
     // The U-Net on the CPU with the same weights (and batch-norm statistics), on a 32 x 32 input.
     const host: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(m.stateDict())) host[k] = tensor(await t.toArray(), t.shape, { device: cpu, dtype: t.dtype });
-    const cpuModel = withDevice(cpu, () => new UNet(m.config));
+    // The same model (a TransUNet too: its state has more than a UNet's) rebuilt from its spec on the CPU.
+    const spec = modelSpecOf(m);
+    const cpuModel = withDevice(cpu, () => createModel(spec.name, spec.options as never));
     cpuModel.loadStateDict(host);
     cpuModel.eval();
     const s = 32;
     const xin = await randn([1, m.config.inChannels, s, s], { device: cpu }).toArray();
-    const fwd = async (n2: UNet, on: Device) => {
+    const fwd = async (n2: FamilyModel, on: Device) => {
       const p = noGrad(() => tidy(() => F.sigmoid(n2.forward(tensor(xin, [1, m.config.inChannels, s, s], { device: on })))));
       return p.toArray().finally(() => p.dispose());
     };
