@@ -54,7 +54,7 @@ export async function exportCmd(argv: string[]): Promise<void> {
   const dev = cpuDevice();
   const { model, meta } = await loadSegModel(v.weights!, { device: dev, stripPrefixes: v['strip-prefixes'] });
   try {
-    if (!(model instanceof UNet)) throw new ArgumentError('export', `${v.weights} holds a '${meta.modelName}' model; ONNX export maps the U-Net (--model unet) only so far`);
+    if (!(model instanceof UNet)) throw new ArgumentError('export', `${v.weights} holds a '${meta.modelName}' model; ONNX export maps the U-Net and TransUNet (--model unet, trans-unet) only so far`);
     const size = requested ?? defaultSize(model);
     const shape = [batch, model.config.inChannels, size, size];
     const bytes = await exportOnnx(model, shape, { opset, dynamicAxes: !v.fixed, metadata: checkpointOnnxMetadata(meta) });

@@ -35,8 +35,8 @@ export async function loadOnnxSegModel(path: string, threads?: number): Promise<
   return {
     meta,
     model: {
-      // `export` writes U-Nets only, so the metadata's model options are a UNet's config.
-      config: meta.model as TileModel['config'],
+      // `export` writes U-Nets and TransUNets ('same' padding, pad merge): the tiling geometry from their options.
+      config: tileGeometryOf(meta.model as Partial<TileModel['config']>),
       // Host memory, not a GPU binding: tiles and batches are bounded by predictTiled's memory budget.
       limits: { maxBindingBytes: 2 ** 31 },
       async logits(x, shape) {
@@ -46,4 +46,10 @@ export async function loadOnnxSegModel(path: string, threads?: number): Promise<
     },
     close: () => session.release(),
   };
+}
+
+/** The tile geometry of exported model options (a UNet's config, or a TransUNet's options: 'same' padding, pad merge). */
+function tileGeometryOf(o: Partial<TileModel['config']>): TileModel['config'] {
+  const { inChannels, classes, width, depth, padding = 'same', merge = 'pad' } = o;
+  return { inChannels: inChannels!, classes: classes!, width: width!, depth: depth!, padding, merge };
 }

@@ -8,11 +8,16 @@ import { checkBoolean, checkNumber, checkOptions, show } from '../core/options.j
 import { BatchNorm2d } from '../nn/batch_norm.js';
 import { Sequential } from '../nn/container.js';
 import { Conv2d, ConvTranspose2d } from '../nn/conv.js';
-import { Dropout, Dropout2d, Identity, LeakyReLU, MaxPool2d, ReLU, Sigmoid, Tanh, Upsample } from '../nn/layers.js';
+import { Dropout, Dropout2d, GELU, Identity, LeakyReLU, MaxPool2d, ReLU, Sigmoid, SiLU, Tanh, Upsample } from '../nn/layers.js';
+import { MultiheadAttention } from '../nn/attention.js';
+import { Linear } from '../nn/linear.js';
+import { LayerNorm } from '../nn/norm.js';
+import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { DoubleConv, Down, OutConv, Up } from '../unet/parts.js';
 import { UNet } from '../unet/unet.js';
+import { TransUNet } from '../unet/family/trans_unet.js';
 import { AttributeType, DataType, encodeModel, type AttributeJson, type DimJson, type ModelJson, type NodeJson, type TensorJson, type ValueInfoJson } from './proto.js';
 
 export interface ExportOnnxOptions {
@@ -64,6 +69,7 @@ function rawBytes(values: ArrayLike<number>, dtype: 'f32' | 'i64'): Uint8Array {
 
 /** The graph under construction: nodes in topological order, initializers, unique value names. */
 class GraphBuilder {
+  constructor(readonly opset: number) {}
   readonly nodes: NodeJson[] = [];
   readonly inits: TensorJson[] = [];
   readonly #names = new Set<string>();
@@ -146,7 +152,10 @@ function emit(g: GraphBuilder, m: Module, path: string, x: Value): Value {
     for (const [k, child] of m.namedChildren()) y = emit(g, child, join(path, k), y);
     return y;
   }
+  if (is(m, TransUNet, here)) return emitUNet(g, m, path, x, (y) => emitTransBottleneck(g, m, path, y));
   if (is(m, UNet, here)) return emitUNet(g, m, path, x);
+  const t = emitTransformerPart(g, m, path, here, x);
+  if (t) return t;
   if (is(m, DoubleConv, here)) return emit(g, m.double_conv, join(path, 'double_conv'), x);
   if (is(m, Down, here)) return emit(g, m.maxpool_conv, join(path, 'maxpool_conv'), x);
   if (is(m, OutConv, here)) return emit(g, m.conv, join(path, 'conv'), x);
@@ -199,7 +208,110 @@ function emit(g: GraphBuilder, m: Module, path: string, x: Value): Value {
     return { name, shape: shape.map((v) => (Number.isNaN(v) ? null : v)) };
   }
   if (is(m, Upsample, here)) return emitUpsample(g, m, here, x);
-  throw new ArgumentError(OP, `no ONNX mapping for ${m.constructor.name} at '${here}' (exported: Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, Upsample, Identity, Dropout, the U-Net and its parts)`);
+  throw new ArgumentError(OP, `no ONNX mapping for ${m.constructor.name} at '${here}' (exported: Sequential, Conv2d, ConvTranspose2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, Upsample, Identity, Dropout, Linear, LayerNorm, GELU, SiLU, MultiheadAttention (self-attention), TransformerEncoderLayer / TransformerEncoder, the U-Net and its parts, TransUNet)`);
+}
+
+// ---- the transformer side (TransUNet's bottleneck, and these layers in any Sequential) ----
+
+/** x · Wᵀ + b over the last dim (Linear's weight [out, in] transposed in the graph; constant-folded by runtimes). */
+function emitLinear(g: GraphBuilder, path: string, here: string, x: Value, weight: Tensor, bias: Tensor | null, out: number): Value {
+  const wt = g.one('Transpose', [g.param(join(path, 'weight'), weight)], here, { perm: ints([1, 0]) });
+  const y = g.one('MatMul', [x.name, wt], here);
+  return { name: bias ? g.one('Add', [y, g.param(join(path, 'bias'), bias)], here) : y, shape: [...x.shape.slice(0, -1), out] };
+}
+
+/** LayerNormalization over the last dims (opset 17, where it came in). */
+function emitLayerNorm(g: GraphBuilder, m: LayerNorm, path: string, here: string, x: Value): Value {
+  if (g.opset < 17) throw new ArgumentError(OP, `${here}: LayerNorm needs opset >= 17 (LayerNormalization), got ${g.opset}`);
+  const ns = m.normalizedShape;
+  const scale = m.weight ? g.param(join(path, 'weight'), m.weight) : g.constant(new Array<number>(ns.reduce((a, b) => a * b, 1)).fill(1), 'f32', [...ns]);
+  const inputs = [x.name, scale, ...(m.bias ? [g.param(join(path, 'bias'), m.bias)] : [])];
+  return { name: g.one('LayerNormalization', inputs, here, { axis: int(-ns.length), epsilon: float(m.eps) }), shape: x.shape };
+}
+
+/** GELU: PyTorch's exact 0.5 x (1 + erf(x / sqrt 2)), or its tanh form (ONNX's Gelu op came only in opset 20). */
+function emitGelu(g: GraphBuilder, here: string, x: Value, approximate: 'none' | 'tanh'): Value {
+  const c = (v: number) => g.constant([v], 'f32', []);
+  const inner = approximate === 'tanh'
+    ? g.one('Tanh', [g.one('Mul', [c(Math.sqrt(2 / Math.PI)), g.one('Add', [x.name, g.one('Mul', [c(0.044715), g.one('Mul', [x.name, g.one('Mul', [x.name, x.name], here)], here)], here)], here)], here)], here)
+    : g.one('Erf', [g.one('Mul', [x.name, c(Math.SQRT1_2)], here)], here);
+  return { name: g.one('Mul', [g.one('Mul', [x.name, c(0.5)], here), g.one('Add', [inner, c(1)], here)], here), shape: x.shape };
+}
+
+/** Self-attention of x [N, L, E] (batchFirst; else [L, N, E]): packed in-projection, heads, softmax(q kᵀ / sqrt d) v, out-projection. */
+function emitSelfAttention(g: GraphBuilder, m: MultiheadAttention, path: string, here: string, x0: Value): Value {
+  const E = m.embedDim;
+  const H = m.numHeads;
+  const d = m.headDim;
+  const x = m.batchFirst ? x0 : { name: g.one('Transpose', [x0.name], here, { perm: ints([1, 0, 2]) }), shape: [x0.shape[1]!, x0.shape[0]!, E] };
+  const wt = g.one('Transpose', [g.param(join(path, 'in_proj_weight'), m.in_proj_weight)], here, { perm: ints([1, 0]) });
+  let qkv = g.one('MatMul', [x.name, wt], here);
+  if (m.in_proj_bias) qkv = g.one('Add', [qkv, g.param(join(path, 'in_proj_bias'), m.in_proj_bias)], here);
+  // [N, L, 3E] -> [N, L, 3, H, d] -> [3, N, H, L, d] -> q, k, v [N, H, L, d].
+  const split = g.one('Transpose', [g.one('Reshape', [qkv, g.constant([0, 0, 3, H, d], 'i64')], here)], here, { perm: ints([2, 0, 3, 1, 4]) });
+  const [q, k, v] = g.node('Split', [split, g.constant([1, 1, 1], 'i64')], here, { axis: int(0) }, 3).map((t) => g.one('Squeeze', [t, g.constant([0], 'i64')], here));
+  const scores = g.one('Mul', [g.one('MatMul', [q!, g.one('Transpose', [k!], here, { perm: ints([0, 1, 3, 2]) })], here), g.constant([1 / Math.sqrt(d)], 'f32', [])], here);
+  const heads = g.one('MatMul', [g.one('Softmax', [scores], here, { axis: int(-1) }), v!], here);
+  const merged = { name: g.one('Reshape', [g.one('Transpose', [heads], here, { perm: ints([0, 2, 1, 3]) }), g.constant([0, 0, E], 'i64')], here), shape: x.shape };
+  const y = emitLinear(g, join(path, 'out_proj'), here, merged, m.out_proj.weight, m.out_proj.bias, E);
+  return m.batchFirst ? y : { name: g.one('Transpose', [y.name], here, { perm: ints([1, 0, 2]) }), shape: x0.shape };
+}
+
+/** One encoder layer: residual self-attention and feed-forward blocks, LayerNorm before (normFirst) or after each. */
+function emitEncoderLayer(g: GraphBuilder, m: TransformerEncoderLayer, path: string, here: string, x: Value): Value {
+  const { normFirst, activation, dimFeedforward, dModel } = m.config;
+  const add = (a: Value, b: Value): Value => ({ name: g.one('Add', [a.name, b.name], here), shape: a.shape });
+  const norm = (k: 'norm1' | 'norm2', v: Value) => emitLayerNorm(g, m[k], join(path, k), here, v);
+  const sa = (v: Value) => emitSelfAttention(g, m.self_attn, join(path, 'self_attn'), here, v);
+  const ff = (v: Value) => {
+    const h = emitLinear(g, join(path, 'linear1'), here, v, m.linear1.weight, m.linear1.bias, dimFeedforward);
+    const a = activation === 'gelu' ? emitGelu(g, here, h, 'none') : { name: g.one('Relu', [h.name], here), shape: h.shape };
+    return emitLinear(g, join(path, 'linear2'), here, a, m.linear2.weight, m.linear2.bias, dModel);
+  };
+  if (normFirst) {
+    const y = add(x, sa(norm('norm1', x)));
+    return add(y, ff(norm('norm2', y)));
+  }
+  const y = norm('norm1', add(x, sa(x)));
+  return norm('norm2', add(y, ff(y)));
+}
+
+/** The transformer layers and their parts, or null when `m` is none of them. */
+function emitTransformerPart(g: GraphBuilder, m: Module, path: string, here: string, x: Value): Value | null {
+  if (is(m, Linear, here)) return emitLinear(g, path, here, x, m.weight, m.bias, m.outFeatures);
+  if (is(m, LayerNorm, here)) return emitLayerNorm(g, m, path, here, x);
+  if (is(m, GELU, here)) return emitGelu(g, here, x, m.approximate);
+  if (is(m, SiLU, here)) return { name: g.one('Mul', [x.name, g.one('Sigmoid', [x.name], here)], here), shape: x.shape };
+  if (is(m, MultiheadAttention, here)) return emitSelfAttention(g, m, path, here, x);
+  if (is(m, TransformerEncoderLayer, here)) return emitEncoderLayer(g, m, path, here, x);
+  if (is(m, TransformerEncoder, here)) {
+    let y = x;
+    m.layers.namedChildren().forEach(([k, l]) => (y = emit(g, l, join(join(path, 'layers'), k), y)));
+    return m.norm ? emit(g, m.norm, join(path, 'norm'), y) : y;
+  }
+  return null;
+}
+
+/**
+ * TransUNet's bottleneck on y [N, C, h, w]: the 1x1 patch embedding, the position embeddings resampled to h x w in
+ * the graph (Resize, PyTorch's bilinear half-pixel rule; the identity at the laid-out size) and added in the plane
+ * layout, tokens [N, h*w, hidden], the encoder, back to [N, hidden, h, w], conv_more.
+ */
+function emitTransBottleneck(g: GraphBuilder, m: TransUNet, path: string, y: Value): Value {
+  const here = join(path, 'embeddings') || 'embeddings';
+  const e = emit(g, m.embeddings.patch_embeddings, join(path, 'embeddings.patch_embeddings'), y);
+  const hd = m.transformer.hiddenSize;
+  const grid = m.embeddings.grid;
+  const plane = g.one('Transpose', [g.one('Reshape', [g.param(join(path, 'embeddings.position_embeddings'), m.embeddings.position_embeddings), g.constant([1, grid, grid, hd], 'i64')], here)], here, { perm: ints([0, 3, 1, 2]) });
+  const hw = g.one('Slice', [g.one('Shape', [e.name], here), g.constant([2], 'i64'), g.constant([4], 'i64'), g.constant([0], 'i64')], here);
+  const sizes = g.one('Concat', [g.constant([1, hd], 'i64'), hw], here, { axis: int(0) });
+  const pos = g.one('Resize', [plane, '', '', sizes], here, { mode: str('linear'), coordinate_transformation_mode: str('pytorch_half_pixel') });
+  const summed = g.one('Add', [e.name, pos], here);
+  const L = e.shape[2] === null || e.shape[3] === null ? null : (e.shape[2] as number) * (e.shape[3] as number);
+  const tokens = { name: g.one('Transpose', [g.one('Reshape', [summed, g.constant([0, hd, -1], 'i64')], here)], here, { perm: ints([0, 2, 1]) }), shape: [e.shape[0]!, L, hd] };
+  const t = emit(g, m.encoder, join(path, 'encoder'), tokens);
+  const back = g.one('Reshape', [g.one('Transpose', [t.name], here, { perm: ints([0, 2, 1]) }), g.one('Concat', [g.constant([0, hd], 'i64'), hw], here, { axis: int(0) })], here);
+  return emit(g, m.conv_more, join(path, 'conv_more'), { name: back, shape: [y.shape[0]!, hd, y.shape[2]!, y.shape[3]!] });
 }
 
 /** Upsample as Resize: bilinear align_corners -> 'align_corners', bilinear -> 'pytorch_half_pixel', nearest -> 'asymmetric' + floor (PyTorch's rules). */
@@ -253,11 +365,11 @@ function emitUp(g: GraphBuilder, m: Up, path: string, x1: Value, skip: Value): V
   return emit(g, m.conv, join(path, 'conv'), merged);
 }
 
-function emitUNet(g: GraphBuilder, m: UNet, path: string, x: Value): Value {
+function emitUNet(g: GraphBuilder, m: UNet, path: string, x: Value, bottleneck: (y: Value) => Value = (y) => y): Value {
   const { depth } = m.config;
   const skips: Value[] = [emit(g, m.inc, join(path, 'inc'), x)];
   for (let i = 1; i <= depth; i++) skips.push(emit(g, m.down(i), join(path, `down${i}`), skips[i - 1]!));
-  let y = skips.pop()!;
+  let y = bottleneck(skips.pop()!);
   for (let i = 1; i <= depth; i++) y = emitUp(g, m.up(i), join(path, `up${i}`), y, skips.pop()!);
   return emit(g, m.outc, join(path, 'outc'), y);
 }
@@ -289,7 +401,7 @@ export async function exportOnnx(module: Module, inputShape: readonly number[], 
     for (const s of [inputShape[2]!, inputShape[3]!]) UNet.outputSize(s, module.config);
   }
 
-  const g = new GraphBuilder();
+  const g = new GraphBuilder(opset);
   g.fresh(inputName);
   const inShape: Dim[] = [batch ? null : inputShape[0]!, inputShape[1]!, spatial ? null : inputShape[2]!, spatial ? null : inputShape[3]!];
   const out = emit(g, module, '', { name: inputName, shape: inShape });

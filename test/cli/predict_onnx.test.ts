@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { encodePng, FormatError } from '../../src/index.js';
+import { encodePng, FormatError, manualSeed, modelSpecOf, TransUNet, withDevice } from '../../src/index.js';
 import { readImage, saveCheckpoint, writeAtomic } from '../../src/node.js';
 import { loadOnnxSegModel } from '../../src/cli/onnx_model.js';
 import { exportOnnx } from '../../src/onnx/export.js';
@@ -42,7 +42,8 @@ describe('predict --onnx', () => {
   ])('%s: the ONNX Runtime TileModel gives our probabilities (tiles, batch 3, TTA)', async (_, opts, classes) => {
     const { model, file } = await exported(opts, classes, classes);
     const onnx = await loadOnnxSegModel(file, 1);
-    expect(onnx.model.config).toEqual(model.config);
+    const { inChannels, classes: k, width, depth, padding, merge } = model.config;
+    expect(onnx.model.config).toEqual({ inChannels, classes: k, width, depth, padding, merge });
     const img = { width: 83, height: 61, channels: 1, data: uniformArray(rng(40 + classes), 83 * 61, -2, 2) };
     const tile = { tile: 64, batch: 3, tta: true };
     const ours = await predictTiled(model, img, tile);
@@ -50,6 +51,26 @@ describe('predict --onnx', () => {
     // Not flat: the probabilities vary over the image by far more than the 1e-5 bound (typically 0.05-0.5).
     expect(Math.max(...ours) - Math.min(...ours)).toBeGreaterThan(0.005);
     expect(maxAbs(theirs, ours)).toBeLessThanOrEqual(1e-5);
+    await onnx.close();
+  });
+
+  test('a TransUNet export: its options give the tile geometry, the probabilities are ours', async () => {
+    manualSeed(21);
+    const model = withDevice(cpu32, () => new TransUNet({ inChannels: 1, classes: 1, width: 4, depth: 2, imageSize: 32, layers: 1, heads: 2 })).eval();
+    const meta: SegCheckpointMeta = {
+      format: CHECKPOINT_FORMAT,
+      modelName: 'trans-unet',
+      model: modelSpecOf(model).options,
+      data: { channels: 1, classes: 2, mapping: { values: [0, 255] }, normalization: { mean: [0.5], std: [0.25] } },
+    };
+    const file = join(dir, 'trans.onnx');
+    await writeAtomic(file, await exportOnnx(model, [1, 1, 64, 64], { metadata: checkpointOnnxMetadata(meta) }));
+    const onnx = await loadOnnxSegModel(file, 1);
+    expect(onnx.model.config).toEqual({ inChannels: 1, classes: 1, width: 4, depth: 2, padding: 'same', merge: 'pad' });
+    const img = { width: 83, height: 61, channels: 1, data: uniformArray(rng(47), 83 * 61, -2, 2) };
+    const ours = await predictTiled(model, img, { tile: 32, batch: 2 });
+    const theirs = await predictTiled(onnx.model, img, { tile: 32, batch: 2 });
+    expect(maxAbs(theirs, ours)).toBeLessThanOrEqual(1e-4);
     await onnx.close();
   });
 

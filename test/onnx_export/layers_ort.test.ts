@@ -38,6 +38,8 @@ const CASES: [string, () => Module, number[], number[]][] = [
   ['Upsample nearest x2, bilinear x1.5 (half pixel), bilinear by size, valid conv, Identity', () => new nn.Sequential(
     new nn.Upsample({ scaleFactor: 2 }), new nn.Conv2d(2, 3, 3, { padding: 'valid' }), new nn.Upsample({ scaleFactor: 1.5, mode: 'bilinear' }),
     new nn.Identity(), new nn.Upsample({ size: [9, 14], mode: 'bilinear', alignCorners: true })), [1, 2, 7, 6], [2, 2, 5, 9]],
+  ['Linear (bias, none), GELU (erf, tanh), LayerNorm, SiLU over the last dim', () => new nn.Sequential(
+    new nn.Linear(7, 6), new nn.GELU(), new nn.LayerNorm(6), new nn.SiLU(), new nn.Linear(6, 5, { bias: false }), new nn.GELU({ approximate: 'tanh' })), [1, 2, 3, 7], [2, 2, 5, 7]],
 ];
 
 describe('exportOnnx: nn layers in ONNX Runtime', () => {
@@ -62,6 +64,38 @@ describe('exportOnnx: nn layers in ONNX Runtime', () => {
   });
 });
 
+describe('exportOnnx: TransUNet in ONNX Runtime', () => {
+  test.each([
+    ['pre-norm GELU encoder, position embeddings laid out for the traced size, resampled for another', { width: 4, depth: 2, imageSize: 32, layers: 2, heads: 2 }, [1, 1, 32, 32], [2, 1, 24, 40]],
+    ['bilinear decoder, 3 classes, one layer of 4 heads, traced off its layout', { inChannels: 2, classes: 3, width: 4, depth: 3, bilinear: true, imageSize: 16, layers: 1, heads: 4, mlpDim: 24 }, [1, 2, 24, 32], [2, 2, 16, 16]],
+  ] as const)('%s', async (_, opts, shape, shape2) => {
+    manualSeed(5);
+    const m = withDevice(cpu32, () => new TransUNet({ inChannels: 1, classes: 1, ...opts }));
+    randomBn(m, 11);
+    m.eval();
+    const bytes = await exportOnnx(m, [...shape]);
+    const model = decodeModel(bytes);
+    checkOnnxModel(model);
+    for (const op of ['LayerNormalization', 'Softmax', 'Erf', 'Resize', 'MatMul']) expect(model.graph!.node!.some((n) => n.op_type === op), op).toBe(true);
+    const s = await session(bytes);
+    const r = rng(13);
+    for (const sh of [shape, shape2]) {
+      const x = uniformArray(r, (sh as readonly number[]).reduce((a, b) => a * b, 1), -1, 1);
+      const want = noGrad(() => m.forward(tensor(x, [...sh], { device: cpu32 })));
+      const got = await runOrt(s, x, [...sh]);
+      expect(got.dims).toEqual(want.shape);
+      // float32 through LayerNorm, softmax and erf in two engines: rounding-sized differences on logits of size ~1.
+      expect(maxAbs(got.data, await want.toArray())).toBeLessThanOrEqual(1e-4);
+    }
+    await s.release();
+  });
+
+  test('LayerNorm needs opset 17', async () => {
+    const m = withDevice(cpu32, () => new nn.Sequential(new nn.LayerNorm(4))).eval();
+    await expect(exportOnnx(m, [1, 1, 2, 4], { opset: 16 })).rejects.toThrow(/exportOnnx: 0: LayerNorm needs opset >= 17 \(LayerNormalization\), got 16/);
+  });
+});
+
 describe('exportOnnx refuses what it cannot write', () => {
   const unet = () => withDevice(cpu32, () => new UNet({ inChannels: 1, classes: 1, width: 2, depth: 2, padding: 'valid' }));
   test('training mode, an unmapped layer, BatchNorm without running statistics', async () => {
@@ -80,9 +114,14 @@ describe('exportOnnx refuses what it cannot write', () => {
       }
     };
     await expect(exportOnnx(withDevice(cpu32, () => new nn.Sequential(new nn.ReLU(), new Odd())).eval(), [1, 1, 4, 4])).rejects.toThrow(/no ONNX mapping for Odd at '1'/);
-    // TransUNet is a UNet whose bottleneck hook runs a transformer: refused, never written as a plain U-Net.
-    const trans = withDevice(cpu32, () => new TransUNet({ inChannels: 1, classes: 1, width: 4, depth: 2, imageSize: 16, layers: 1, heads: 2 })).eval();
-    await expect(exportOnnx(trans, [1, 1, 16, 16])).rejects.toThrow(/exportOnnx: 'TransUNet': TransUNet replaces UNet\.bottleneck/);
+    // A UNet whose bottleneck hook does something: refused, never written as a plain U-Net.
+    class Hooked extends UNet {
+      protected override bottleneck(y: never) {
+        return y;
+      }
+    }
+    const hooked = withDevice(cpu32, () => new Hooked({ inChannels: 1, classes: 1, width: 2, depth: 2 })).eval();
+    await expect(exportOnnx(hooked, [1, 1, 16, 16])).rejects.toThrow(/exportOnnx: 'Hooked': Hooked replaces UNet\.bottleneck/);
     const noStats = withDevice(cpu32, () => new nn.BatchNorm2d(3, { trackRunningStats: false })).eval();
     await expect(exportOnnx(noStats, [1, 3, 4, 4])).rejects.toThrow(/without running statistics/);
   });

@@ -2,7 +2,8 @@
 // and MultiheadAttention: against float64 loops written here, float64 gradcheck, GPU == CPU, split under small
 // binding limits (batch groups, row blocks, split-K), and bad calls. PyTorch parity: test/ops/attention_torch.test.ts.
 import { describe, expect, test } from 'vitest';
-import { ArgumentError, F, LimitError, nn, ShapeError, tensor, withDevice, withKernelPolicy, type Device, type Tensor } from '../../src/index.js';
+import { ArgumentError, F, LimitError, nn, ShapeError, Tensor, tensor, withDevice, withKernelPolicy, type Device } from '../../src/index.js';
+import { RecordingMetaBackend } from '../../src/bench/recorder.js';
 import { reductionTol } from '../helpers/close.js';
 import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -318,6 +319,12 @@ describe('bad calls: typed errors naming the op and the values', () => {
     ['sdpa causal and mask', () => F.scaledDotProductAttention(t(2, 3), t(2, 3), t(2, 3), { attnMask: t(2, 2), isCausal: true }), ArgumentError, /exclusive/],
     ['sdpa unknown option', () => F.scaledDotProductAttention(t(2, 3), t(2, 3), t(2, 3), { causal: true } as never), ArgumentError, /causal/],
     ['MHA heads', () => new nn.MultiheadAttention(6, 4), ArgumentError, /^MultiheadAttention: embed_dim 6 must be divisible by num_heads 4/],
+    ['sdpa scores past one buffer', () => {
+      // lavapipe's buffer limit (256 MiB), on the meta device: shapes only.
+      const meta = new RecordingMetaBackend({ maxBindingBytes: 128 << 20, maxBufferBytes: 256 << 20, bindingOffsetAlignment: 256 });
+      const q = Tensor.empty([8, 16384, 32], 'f32', meta);
+      return F.scaledDotProductAttention(q, q, q);
+    }, LimitError, /^scaledDotProductAttention: maxBufferSize .*8 batch x head slices of 16384 queries by 16384 keys/],
   ] as const)('%s', (_n, f, type, msg) => {
     expect(f).toThrow(type);
     expect(f).toThrow(msg);

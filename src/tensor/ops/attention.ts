@@ -1,7 +1,8 @@
 // Scaled dot-product attention (torch.nn.functional.scaled_dot_product_attention), composed from the batched
 // matmul (kᵀ read in place), softmax over the last dim and dropout: softmax(q kᵀ · scale + mask) v. Not fused: one
 // [L, S] score matrix per batch and head lives between the two products (a fused kernel would keep it on chip).
-import { ArgumentError, ShapeError } from '../../core/errors.js';
+import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
+import { ArgumentError, LimitError, ShapeError } from '../../core/errors.js';
 import { checkBoolean, checkNumber, checkOptions, type OptionKeys } from '../../core/options.js';
 import { tensor } from '../creation.js';
 import { fmt, numel } from '../shape.js';
@@ -66,6 +67,12 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     throw new ShapeError(op, `attnMask ${fmt(m.shape)} must broadcast to the scores ${fmt(full)}`, [m.shape, full]);
   }
   const B = numel(lead);
+  // The [L, S] scores of every batch and head live between the two products (no fused kernel): refuse up front, by name.
+  const scoreBytes = B * L * S * BYTES_PER_ELEMENT;
+  if (scoreBytes > dev.limits.maxBufferBytes) {
+    throw new LimitError(op, 'maxBufferSize', scoreBytes, dev.limits.maxBufferBytes,
+      `the scores of ${B} batch x head slices of ${L} queries by ${S} keys do not fit one buffer (attention is quadratic in the tokens: fewer tokens, e.g. tiles or a deeper bottleneck)`);
+  }
   return tidy(() => {
     const scores = mul(matmulT(op, reshape(q, [B, L, E]), reshape(k, [B, S, E]), false, true), scale);
     const mask = o.isCausal ? causalMask(dev, L, S) : o.attnMask;
