@@ -1,7 +1,7 @@
 // `kernels tune`: the measured autotuner. For every shape bucket of a tuned op family in a model's training step, each
 // candidate kernel is timed with GPU timestamps on the bucket's first launch (fresh buffers, one dispatch at a time,
 // as `kernels bench`), and the fastest becomes the bucket's choice in the device's tuning table.
-import { matmulKernelFor, matmulVec4Fits } from '../../kernels/matmul.js';
+import { MATMUL_KERNELS, matmulKernelFor, matmulVec4Fits } from '../../kernels/matmul.js';
 import { CHOICES } from '../../kernels/policy.js';
 import type { WebGpuBackend } from '../../kernels/runtime/webgpu_backend.js';
 import { matmulBucket, type TunedChoice } from '../../kernels/tuning.js';
@@ -9,13 +9,13 @@ import type { Launch } from '../recorder.js';
 import { describeLaunch } from './record.js';
 import { timeLaunch } from './time.js';
 
-const MATMUL_KERNELS = new Set(['matmul', 'matmul_reg', 'matmul_vec4', 'matmul_tiled']);
+const MATMUL_NAMES = new Set(Object.values(MATMUL_KERNELS).map((k) => k.name));
 
 /** The matmul buckets of `launches`: each bucket's first launch and how many launches fall in it, in first-seen order. */
 export function matmulBuckets(launches: readonly Launch[]): Map<string, { launch: Launch; calls: number }> {
   const out = new Map<string, { launch: Launch; calls: number }>();
   for (const l of launches) {
-    if (!MATMUL_KERNELS.has(l.kernel)) continue;
+    if (!MATMUL_NAMES.has(l.kernel)) continue;
     const p = l.params as Parameters<typeof matmulVec4Fits>[0];
     const key = matmulBucket(p, matmulVec4Fits(p));
     const e = out.get(key);

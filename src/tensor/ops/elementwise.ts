@@ -8,7 +8,7 @@ import { broadcastShapes, fmt, numel, sameShape, stridesOf, type Shape } from '.
 import type { Tensor } from '../tensor.js';
 import { reshape } from './shape_ops.js';
 import { sum } from './reduce.js';
-import { bindGeometry } from './split.js';
+import { periodRuns } from './split.js';
 import { checkDType, deviceOf, disposeOnThrow, empty, launch, launchFlat, type Bind } from './util.js';
 
 function unary(name: UnaryName, x: Tensor, a = 0): Tensor {
@@ -122,14 +122,8 @@ function periodicWindows(dev: Tensor['device'], a: Shape, b: Shape, out: Shape):
   const tail = out.slice(j);
   if (rep.findIndex((d) => d !== 1) < 0 || !sameShape(rep.slice(rep.length - tail.length), tail)) return null;
   const period = numel(tail);
-  const g = bindGeometry(dev);
-  const gcd = (x: number, y: number): number => (y ? gcd(y, x % y) : x);
-  const unit = (period / gcd(period, g.align)) * g.align;
-  const chunk = Math.floor(g.max / unit) * unit;
-  if (chunk < 1 || period > g.max) return null;
-  const ranges: [number, number][] = [];
-  for (let e = 0; e < n; e += chunk) ranges.push([e, Math.min(n, e + chunk)]);
-  return { period, ranges };
+  const blocks = periodRuns(dev, n / period, period);
+  return blocks && { period, ranges: blocks.map(({ n0, nn }) => [n0 * period, (n0 + nn) * period] as [number, number]) };
 }
 
 /** Runs a binary kernel with broadcasting (to `to` too, when given); no autograd. */

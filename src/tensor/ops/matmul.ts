@@ -8,8 +8,8 @@ import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
 import { LimitError, ShapeError } from '../../core/errors.js';
 import { fmt, numel } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { full } from '../creation.js';
 import { binaryRaw } from './elementwise.js';
+import { sum } from './reduce.js';
 import { reshape } from './shape_ops.js';
 import { bindGeometry, runs, windowOf, type Window } from './split.js';
 import { checkDType, deviceOf, disposeOnThrow, empty, launch } from './util.js';
@@ -145,8 +145,8 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
 
 /**
  * F.linear: x [..., in] · weightᵀ (weight [out, in], read in place) + bias [out] -> [..., out]. The leading dims of
- * x fold into rows: one product. Every gradient is a product too (split under the binding limit): gy · W, gyᵀ · x
- * and the bias's 1ᵀ · gy, both sums over rows in K ranges. Saves x and weight.
+ * x fold into rows: one product. The gradients: gy · W, gyᵀ · x (K ranges over the rows past the binding limit) and
+ * the bias's sum of gy over the rows. Saves x and weight.
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   const op = 'linear';
@@ -163,17 +163,11 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const xw = matmulRaw(op, x2, weight, false, true);
   const y2 = bias ? disposeOnThrow([xw], () => binaryRaw('add', xw, bias)) : xw;
   if (bias) xw.dispose();
-  record(op, [x2, weight, bias], y2, [x2, weight], (gy, [sx, sw], needs) => {
-    let gb: Tensor | null = null;
-    if (needs[2]) {
-      const ones = full([rows, 1], 1, { device: gy.device });
-      const g = matmulRaw(op, ones, gy, true, false);
-      ones.dispose();
-      gb = reshape(g, [out]);
-      g.dispose();
-    }
-    return [needs[0] ? matmulRaw(op, gy, sw!, false, false) : null, needs[1] ? matmulRaw(op, gy, sx!, true, false) : null, gb];
-  });
+  record(op, [x2, weight, bias], y2, [x2, weight], (gy, [sx, sw], needs) => [
+    needs[0] ? matmulRaw(op, gy, sw!, false, false) : null,
+    needs[1] ? matmulRaw(op, gy, sx!, true, false) : null,
+    needs[2] ? sum(gy, 0) : null,
+  ]);
   x2.dispose();
   const y = reshape(y2, [...lead, out]);
   y2.dispose();

@@ -7,7 +7,7 @@ import { fmt, normDims, numel, stridesOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { binaryRaw, div, mul } from './elementwise.js';
 import { reshape } from './shape_ops.js';
-import { bindGeometry, runs } from './split.js';
+import { bindGeometry, periodRuns } from './split.js';
 import { checkDType, deviceOf, disposeOnThrow, empty, launch, type Bind } from './util.js';
 
 /** Groups of adjacent dims merged when they are all kept or all reduced (they are then contiguous). */
@@ -79,16 +79,13 @@ function reduceRowBlocks(op: 'sum' | 'max', x: Tensor, dims: number[], scale: nu
   const dev = x.device;
   const P = numel(x.shape.filter((_, i) => !dims.includes(i)));
   const R = x.numel / P;
-  const g = bindGeometry(dev);
-  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
-  // Blocks start at multiples of lcm(P, align) elements: aligned, so the kernel's indices need no residual.
-  const unit = g.align / gcd(P, g.align);
-  const rows = Math.floor(g.max / P / unit) * unit;
-  if (rows < 1) return null;
+  // Blocks start at aligned offsets, so the kernel's indices need no residual.
+  const blocks = periodRuns(dev, R, P);
+  if (!blocks) return null;
   const outShape = x.shape.filter((_, i) => !dims.includes(i));
   let acc: Tensor | null = null;
   try {
-    for (const { n0, nn } of runs(R, rows)) {
+    for (const { n0, nn } of blocks) {
       const part = reduceLaunch(op, dev, { tensor: x, offset: n0 * P, numel: nn * P }, [nn, P], [0], 1);
       const next: Tensor = acc ? binaryRaw(op === 'sum' ? 'add' : 'maximum', acc, part) : part;
       if (acc) {

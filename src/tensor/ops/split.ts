@@ -80,6 +80,19 @@ export function flatRanges(dev: Backend, n: number, unit: number, op = 'flatRang
   return out;
 }
 
+/**
+ * Runs of whole periods [r0, r0 + nr) of `n` periods of `period` elements each, every run starting at an aligned
+ * offset (a multiple of lcm(period, align) elements: a window from there needs no residual) and within one binding;
+ * null when one aligned run does not fit. For ops over a tensor that repeats along its leading dims.
+ */
+export function periodRuns(dev: Backend, n: number, period: number): { n0: number; nn: number }[] | null {
+  const g = bindGeometry(dev);
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const unit = g.align / gcd(period, g.align);
+  const per = Math.floor(g.max / period / unit) * unit;
+  return per >= 1 ? runs(n, per) : null;
+}
+
 /** LimitError: the binding limit is below the `unit` elements one aligned window must cover. */
 function tooSmall(op: string, g: BindGeometry, unit: number): never {
   const need = (unit + g.align - 1) * BYTES_PER_ELEMENT;
