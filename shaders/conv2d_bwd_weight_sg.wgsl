@@ -32,17 +32,7 @@ override WG: u32 = 8u;
 // 4 any geometry; 0 chosen at run time from the params (the only value valid for every launch).
 override PATH: u32 = 0u;
 
-struct Params {
-  n: u32, a: u32, gh: u32, gw: u32, b: u32, xh: u32, xw: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32, ph: i32, pw: i32, dh: u32, dw: u32,
-  g_off: u32, g_ns: u32, x_off: u32, x_ns: u32,
-  rows: u32, nslices: u32, a_base: u32, b_base: u32, a_tot: u32, b_tot: u32,
-}
-
-@group(0) @binding(0) var<storage, read> g: array<f32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+// #include "lib/conv2d_bwd_weight_io.wgsl"
 
 // A workgroup's job (uniform): rows r0..r1 of one slice, tap rows ky0.. and columns ix = ox*sw - c + t*dw.
 struct Job { r0: u32, r1: u32, ky0: u32, c: i32 }

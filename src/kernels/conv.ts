@@ -142,6 +142,41 @@ export const conv_transpose2d_fwd_sg = variantOf(conv_transpose2d_fwd, {
   labConstants: SG_LAB_CONSTANTS,
 });
 
+/** The tile constants of the tiled forward kernels: 4*TP pixels x 4*TC output channels per workgroup, BK-deep K steps. */
+const TILED_FWD = { TP: 8, TC: 8, BK: 16 } as const;
+
+/** Workgroups of a tiled forward launch: phases (sh x sw when transposed) x pixel tiles of a phase x channel tiles. */
+function tiledFwdGrid(p: FwdP, c: Constants, transposed: boolean): number[] {
+  const py = transposed ? p.sh : 1;
+  const px = transposed ? p.sw : 1;
+  const pixels = p.n * cdiv(p.oh, py) * cdiv(p.ow, px);
+  return [Math.max(1, py * px * cdiv(pixels, 4 * (c.TP as number)) * cdiv(p.cout, 4 * (c.TC as number)))];
+}
+
+/**
+ * conv2d_fwd_tiled: conv2d_fwd's contract as an implicit GEMM in workgroup tiles (output pixels x output channels,
+ * K = taps x input channels staged in workgroup memory, 4x4 outputs per invocation): the layout a GPU wants (see
+ * shaders/conv2d_fwd_tiled.wgsl). TC must be a multiple of 4.
+ */
+export const conv2d_fwd_tiled = variantOf(conv2d_fwd, {
+  name: 'conv2d_fwd_tiled',
+  constants: { ...TILED_FWD, HAS_BIAS: false, ACCUMULATE: false, TRANSPOSED: false },
+  description: 'conv2d_fwd as an implicit GEMM in workgroup tiles of 4*TP pixels x 4*TC channels, 4x4 outputs per invocation',
+  grid: (p, c) => tiledFwdGrid(p, c, false),
+  // A GPU-sized tile (256 invocations, 64 x 64 outputs) and a shallow K step besides the default.
+  labConstants: [{ TP: 16, TC: 16 }, { BK: 4, TC: 4 }, { ACCUMULATE: true }],
+});
+
+/** conv_transpose2d_fwd_tiled: conv_transpose2d_fwd's contract in conv2d_fwd_tiled's tiles, one output phase per tile. */
+export const conv_transpose2d_fwd_tiled = variantOf(conv_transpose2d_fwd, {
+  name: 'conv_transpose2d_fwd_tiled',
+  shader: 'conv2d_fwd_tiled',
+  constants: { ...TILED_FWD, HAS_BIAS: false, ACCUMULATE: false, TRANSPOSED: true },
+  description: 'conv_transpose2d_fwd as an implicit GEMM in workgroup tiles: conv2d_fwd_tiled.wgsl with TRANSPOSED',
+  grid: (p, c) => tiledFwdGrid(p, c, true),
+  labConstants: [{ TP: 16, TC: 16 }, { BK: 4, TC: 4 }, { ACCUMULATE: true }],
+});
+
 /** Params of the weight-gradient kernels (see shaders/conv2d_bwd_weight.wgsl). */
 const BWD_WEIGHT_PARAMS = {
   n: 'u32', a: 'u32', gh: 'u32', gw: 'u32', b: 'u32', xh: 'u32', xw: 'u32',
@@ -227,6 +262,19 @@ export const conv2d_bwd_weight_sg = variantOf(conv2d_bwd_weight, {
   grid: (p, c) => [Math.max(1, p.nslices * cdiv(p.a, 8) * cdiv(p.kh, 3) * cdiv(p.kw, 4) * cdiv(p.b, c.WG as number))],
 });
 
+/**
+ * conv2d_bwd_weight_tiled: the same contract as a GEMM in workgroup tiles (g channels x (x channel, tap) columns,
+ * K = the slice's pixels staged in workgroup memory, 4x4 partials per invocation; see
+ * shaders/conv2d_bwd_weight_tiled.wgsl). TA*TB must be a multiple of BK.
+ */
+export const conv2d_bwd_weight_tiled = variantOf(conv2d_bwd_weight, {
+  name: 'conv2d_bwd_weight_tiled',
+  constants: { TA: 8, TB: 8, BK: 16 },
+  description: 'conv2d_bwd_weight as a GEMM in workgroup tiles of 4*TA g channels x 4*TB (x channel, tap) columns',
+  grid: (p, c) => [Math.max(1, p.nslices * cdiv(p.a, 4 * (c.TA as number)) * cdiv(p.b * p.kh * p.kw, 4 * (c.TB as number)))],
+  labConstants: [{ TA: 16, TB: 16 }, { TA: 4, TB: 4 }],
+});
+
 /** conv_bwd_bias: part [nslices, c_tot] (this run's channels) = per-slice sums of g [n, c, h, w] over rows and columns. */
 export const conv_bwd_bias = defineKernel({
   name: 'conv_bwd_bias',
@@ -306,8 +354,11 @@ export const CONV_KERNELS = defineGroup('conv', {
   conv2d_fwd_sg,
   conv_transpose2d_fwd,
   conv_transpose2d_fwd_sg,
+  conv2d_fwd_tiled,
+  conv_transpose2d_fwd_tiled,
   conv2d_bwd_weight,
   conv2d_bwd_weight_sg,
+  conv2d_bwd_weight_tiled,
   conv_bwd_bias,
   conv_partial_sum,
   conv_weight_pack,

@@ -6,13 +6,14 @@ import { ArgumentError } from '../core/errors.js';
 import type { AdapterFacts, Backend } from './backend.js';
 
 /** Families of the convolution kernels (forward and input gradients, or the weight gradient). */
-export type ConvVariant = 'auto' | 'portable' | 'subgroup' | 'winograd';
+export type ConvVariant = 'auto' | 'portable' | 'subgroup' | 'winograd' | 'tiled';
 
 /** Which kernel family each op family uses on one device. */
 export interface KernelPolicy {
   /**
    * conv2d / convTranspose2d forward and their input gradients: 'subgroup' (weights shared with subgroupBroadcast),
-   * 'winograd' (F(4x4, 3x3) for 3x3 stride-1 launches, the subgroup kernels elsewhere), 'portable', or 'auto'.
+   * 'winograd' (F(4x4, 3x3) for 3x3 stride-1 launches, the subgroup kernels elsewhere), 'tiled' (implicit GEMM in
+   * workgroup-memory tiles: the layout a GPU wants; any adapter), 'portable', or 'auto'.
    */
   readonly convForward: ConvVariant;
   /** The convolution weight gradient: same families as convForward. */
@@ -32,8 +33,8 @@ export interface KernelPolicy {
 }
 
 export const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolicy[K][] } = {
-  convForward: ['auto', 'portable', 'subgroup', 'winograd'],
-  convWeightGrad: ['auto', 'portable', 'subgroup', 'winograd'],
+  convForward: ['auto', 'portable', 'subgroup', 'winograd', 'tiled'],
+  convWeightGrad: ['auto', 'portable', 'subgroup', 'winograd', 'tiled'],
   batchNorm: ['auto', 'portable'],
   cat: ['auto', 'copy', 'kernel'],
   maxPoolBackward: ['auto', 'portable'],

@@ -166,7 +166,7 @@ describe('the demo page in Chromium', () => {
     expect(await page.textContent('#seg-notes')).toMatch(/colour image for a one-channel model: segmenting its luminance/);
   });
 
-  test("a forced kernel family the adapter cannot run is refused; 'auto' and every matmul family match the CPU reference", async () => {
+  test("a forced kernel family the adapter cannot run is refused; 'auto', the tiled conv kernels and every matmul family match the CPU reference", async () => {
     const s0 = await demoState();
     const min = s0.adapter!.subgroupMinSize;
     await page.selectOption('#policy', 'subgroup');
@@ -180,21 +180,27 @@ describe('the demo page in Chromium', () => {
       expect(await page.textContent('#check-out')).toMatch(/^refused: /);
       console.log(`forced 'subgroup' on ${min}-lane subgroups: ${forced.error}`);
     } else expect(forced.error).toBeNull();
-    await page.selectOption('#policy', 'auto');
-    await page.click('#check');
-    await waitFor('s.check !== null && s.busy === null', 120_000);
-    const r = (await demoState()).check!;
-    expect(r.error).toBeNull();
-    const c = r.result!;
-    console.log(`'auto' vs the CPU reference: ${(['convForward', 'convInputGrad', 'convWeightGrad', 'unetForward'] as const).map((k) => `${k} ${c[k]!.toExponential(2)} (scale ${c.scale[k]!.toFixed(2)})`).join(', ')}`);
-    // float32 rounding of sums of 45 (forward), 63 (input grad) and 874 (weight grad) products of N(0, 1) values:
-    // ~1e-6 of the largest value measured here; 1e-4 of it is the bound.
-    for (const k of ['convForward', 'convInputGrad', 'convWeightGrad'] as const) {
-      expect(c.scale[k]).toBeGreaterThan(1);
-      expect(c[k]).toBeLessThanOrEqual(1e-4 * c.scale[k]!);
+    // The tiled implicit-GEMM family (workgroup memory, any adapter) forced, then 'auto'; r: the last ('auto').
+    let r = forced;
+    for (const policy of ['tiled', 'auto']) {
+      await page.selectOption('#policy', policy);
+      await page.click('#check');
+      await waitFor('s.check !== null && s.busy === null', 120_000);
+      r = (await demoState()).check!;
+      expect(r.error).toBeNull();
+      const c = r.result!;
+      expect(c.policy.convForward).toBe(policy);
+      console.log(`'${policy}' vs the CPU reference: ${(['convForward', 'convInputGrad', 'convWeightGrad', 'unetForward'] as const).map((k) => `${k} ${c[k]!.toExponential(2)} (scale ${c.scale[k]!.toFixed(2)})`).join(', ')}`);
+      // float32 rounding of sums of 45 (forward), 63 (input grad) and 874 (weight grad) products of N(0, 1) values:
+      // ~1e-6 of the largest value measured here; 1e-4 of it is the bound.
+      for (const k of ['convForward', 'convInputGrad', 'convWeightGrad'] as const) {
+        expect(c.scale[k]).toBeGreaterThan(1);
+        expect(c[k]).toBeLessThanOrEqual(1e-4 * c.scale[k]!);
+      }
+      expect(c.scale.unetForward).toBeGreaterThan(0.1);
+      expect(c.unetForward).toBeLessThanOrEqual(1e-3);
     }
-    expect(c.scale.unetForward).toBeGreaterThan(0.1);
-    expect(c.unetForward).toBeLessThanOrEqual(1e-3);
+    const c = r.result!;
     // Every matmul family on this adapter (SwiftShader here) against the CPU: linear's output and both gradients.
     console.log(`matmul families vs the CPU reference: ${Object.entries(r.result!.matmul).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')} (scale ${c.scale.matmul.toFixed(2)})`);
     expect(Object.keys(r.result!.matmul).sort()).toEqual(['portable', 'reg', 'tiled', 'vec4']);

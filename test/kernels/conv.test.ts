@@ -54,8 +54,10 @@ describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
   // Every variant of each family on the same geometries; cases 6-8 have wide channels (the subgroup variants' 8-channel
   // blocks, their cin % 8 tails and several 16-channel blocks).
   const SG_SETS: Constants[] = [{ CO16: true }, { CO16: false, CO8: true }, { CO16: false, CO8: false }];
+  // The tiled variants: the default 32 x 32 tile, a GPU-sized 64 x 64 one with 8-deep K steps, a 16 x 16 one with 4-deep.
+  const TILED_SETS: Constants[] = [{}, { TP: 16, TC: 16, BK: 8 }, { TP: 4, TC: 4, BK: 4 }];
   const fwdVariants = (name: 'conv2d_fwd' | 'conv_transpose2d_fwd') =>
-    [[name, name, [{ CO8: true }, { CO8: false }]], [name, `${name}_sg`, SG_SETS]] as [typeof name, keyof typeof K, Constants[]][];
+    [[name, name, [{ CO8: true }, { CO8: false }]], [name, `${name}_sg`, SG_SETS], [name, `${name}_tiled`, TILED_SETS]] as [typeof name, keyof typeof K, Constants[]][];
   for (const [name, variant, sets] of [...fwdVariants('conv2d_fwd'), ...fwdVariants('conv_transpose2d_fwd')]) {
     test.each([0, 1, 2, 3, 4, 5, 6, 7, 8])(`${variant} case %i`, async (k) => {
       const r = rng(1000 * (name.length + 1) + k);
@@ -91,12 +93,12 @@ describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
       if (variant.endsWith('_sg')) await compare(K[variant], { reads, writes: { y: ys }, params, constants: { HAS_BIAS: true, WG: 16 } }, tol);
     });
   }
-  test('conv2d_fwd with output sizes that are not a multiple of the 4-pixel / 8-channel / 64-lane blocks', async () => {
+  test.each(['conv2d_fwd', 'conv2d_fwd_tiled'] as const)('%s with output sizes that are not a multiple of the 4-pixel / 8-channel / 64-lane blocks or tiles', async (name) => {
     const r = rng(7);
     const g = { n: 2, cin: 3, h: 37, w: 41, cout: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 37, ow: 41 };
     const params = { ...g, x_off: 0, x_ns: 3 * 37 * 41, y_off: 0, y_ns: 9 * 37 * 41, w_ci0: 0, w_co4: 0, w_ld4: 4, b_co0: 0 };
     const reads = { x: randnArray(r, 2 * 3 * 37 * 41), wp: randnArray(r, 27 * 16), bias: randnArray(r, 9) };
-    await compare(K.conv2d_fwd, { reads, writes: { y: 2 * 9 * 37 * 41 }, params, constants: { HAS_BIAS: true } }, reductionTol(28, 2));
+    await compare(K[name], { reads, writes: { y: 2 * 9 * 37 * 41 }, params, constants: { HAS_BIAS: true } }, reductionTol(28, 2));
   });
 });
 
@@ -131,13 +133,16 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
     return { run: { reads, writes: { part: params.nslices * a_tot * b_tot * kk }, params }, tol: reductionTol(rows * geo.ow, 2) };
   }
 
-  const bwdWeight = ['conv2d_bwd_weight', 'conv2d_bwd_weight_sg'] as const;
+  const bwdWeight = ['conv2d_bwd_weight', 'conv2d_bwd_weight_sg', 'conv2d_bwd_weight_tiled'] as const;
+  // The tiled variant's other tiles: GPU-sized (64 x 64, 256 invocations) and small (16 x 16, one K step per WG).
+  const TILED_BWD_SETS: Constants[] = [{ TA: 16, TB: 16 }, { TA: 4, TB: 4 }];
   test.each(bwdWeight.flatMap((name) => [0, 1, 2, 3, 4, 5].map((k) => [name, k] as const)))('%s case %i', async (name, k) => {
     const r = rng(3000 + k);
     const { run, tol } = bwdWeightRun(r, randGeo(r, false), k >= 3, 4);
     await compare(K[name], run, tol);
     // The subgroup variant's general path (PATH 4, the launcher's choice for these geometries) as well as PATH 0.
     if (name === 'conv2d_bwd_weight_sg') await compare(K[name], { ...run, constants: { PATH: 4 } }, tol);
+    if (name === 'conv2d_bwd_weight_tiled') for (const constants of TILED_BWD_SETS) await compare(K[name], { ...run, constants }, tol);
   });
 
   // The geometries the subgroup variant has unrolled paths for (3x3 stride 1 'same' and 'valid', 1x1, the 2x2 stride-2
@@ -158,6 +163,7 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
       const full = { n: randInt(r, 2, 3), cin: randInt(r, 9, 20), cout: randInt(r, 9, 20), sh: 1, sw: 1, dh: 1, dw: 1, ...geo } as BwdGeo;
       const { run, tol } = bwdWeightRun(r, full, windowed, 5);
       await compare(K[name], run, tol);
+      if (name === 'conv2d_bwd_weight_tiled') for (const constants of TILED_BWD_SETS) await compare(K[name], { ...run, constants }, tol);
       if (name !== 'conv2d_bwd_weight_sg') continue;
       await compare(K[name], { ...run, constants: { PATH } }, tol);
       await compare(K[name], { ...run, constants: { PATH, WG: 16 } }, tol);

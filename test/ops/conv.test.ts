@@ -524,7 +524,7 @@ const WIDE: GradCase[] = [
 describe('conv forward-kernel selection', () => {
   test('setKernelPolicy rejects unknown forward families and keys, and returns the previous policy', () => {
     const d = cpuDevice();
-    expect(() => setKernelPolicy(d, { convForward: 'fast' as ConvVariant })).toThrow(/convForward must be one of auto, portable, subgroup, winograd, got "fast"/);
+    expect(() => setKernelPolicy(d, { convForward: 'fast' as ConvVariant })).toThrow(/convForward must be one of auto, portable, subgroup, winograd, tiled, got "fast"/);
     expect(() => setKernelPolicy(d, { convForwrd: 'portable' } as Partial<KernelPolicy>)).toThrow(/unknown key 'convForwrd'/);
     const prev = setKernelPolicy(d, { convForward: 'portable' });
     expect(prev.convForward).toBe('auto');
@@ -551,9 +551,10 @@ describe('conv forward-kernel selection', () => {
     }
   });
 
-  // Every op-level GPU case again with the subgroup kernels, then Winograd (its 3x3 stride-1 cases), forced (small
-  // channel counts: tails, 4- and 8-channel blocks).
-  for (const [transposed, cases, v] of [[false, CONV_CASES, 'subgroup'], [true, CONVT_CASES, 'subgroup'], [false, CONV_CASES, 'winograd'], [true, CONVT_CASES, 'winograd']] as const) {
+  // Every op-level GPU case again with the subgroup kernels, then Winograd (its 3x3 stride-1 cases), then the tiled
+  // kernels, forced (small channel counts: tails, 4- and 8-channel blocks).
+  const forcedFwd = (['subgroup', 'winograd', 'tiled'] as const).flatMap((v) => [[false, CONV_CASES, v], [true, CONVT_CASES, v]] as const);
+  for (const [transposed, cases, v] of forcedFwd) {
     const name = transposed ? 'convTranspose2d' : 'conv2d';
     test.skipIf(skip).each(cases.map((c, i) => [i, fmtCase(c), c] as const))(`${name} %i with the ${v} kernels forced: %s`, async (i, _s, c) => {
       const d = make(rng(100 * +transposed + i), c, transposed);
@@ -568,7 +569,7 @@ describe('conv forward-kernel selection', () => {
 
   // GPU backward == CPU backward with the subgroup kernels: forced on the small cases, by 'auto' on the wide ones.
   const variantCases = [
-    ...GRAD_CASES.map((c) => ['subgroup', c] as const), ...GRAD_CASES.map((c) => ['winograd', c] as const), ...WIDE.map((c) => ['auto', c] as const),
+    ...(['subgroup', 'winograd', 'tiled'] as const).flatMap((v) => GRAD_CASES.map((c) => [v, c] as const)), ...WIDE.map((c) => ['auto', c] as const),
   ];
   test.skipIf(skip).each(variantCases.map(([v, c], i) => [i, v, gname(c), c] as const))('GPU backward == CPU backward %i (%s): %s', async (i, v, _s, c) => {
     const r = rng(800 + i);
@@ -588,14 +589,16 @@ describe('conv forward-kernel selection', () => {
     const [gyv, gx, gw, gb] = await withVariant(v, () => run(dev));
     const [cy, cx, cw, cb] = await run(cpu64);
     const k = c.w[0] * c.w[1] * c.w[2] * c.w[3];
-    const f = v === 'subgroup' ? 2 : WINO;
+    // 'auto' takes Winograd on the wide cases: its tolerance factor.
+    const direct = v === 'subgroup' || v === 'tiled';
+    const f = direct ? 2 : WINO;
     expect(gyv, 'y').toBeAllClose(cy!, reductionTol(k + 1, f));
     expect(gx, 'dX').toBeAllClose(cx!, reductionTol(k, f));
-    expect(gw, 'dW').toBeAllClose(cw!, reductionTol(1024, v === 'subgroup' ? 4 : WINO));
+    expect(gw, 'dW').toBeAllClose(cw!, reductionTol(1024, direct ? 4 : WINO));
     expect(gb, 'db').toBeAllClose(cb!, reductionTol(1024, 2));
   });
 
-  test.skipIf(skip)('conv2d over the binding limit with the subgroup kernel: x [1, 16, 1500, 1500] (144 MB) split into 8-channel blocks', async () => {
+  test.skipIf(skip).each([['subgroup', 'conv2d_fwd_sg'], ['tiled', 'conv2d_fwd_tiled']] as const)('conv2d over the binding limit with the %s kernel: x [1, 16, 1500, 1500] (144 MB) split into input-channel blocks', async (v, kernel) => {
     const r = rng(540);
     const xs: Shape4 = [1, 16, 1500, 1500];
     const ws: Shape4 = [9, 16, 3, 3];
@@ -607,9 +610,9 @@ describe('conv forward-kernel selection', () => {
     const x = tensor(xd, xs, { device: dev });
     const w = tensor(wd, ws, { device: dev });
     const b = tensor(bd, [9], { device: dev });
-    await withVariant('subgroup', async () => {
+    await withVariant(v, async () => {
       const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
-      expect(names.filter((n) => n === 'conv2d_fwd_sg').length).toBeGreaterThan(1); // input-channel blocks, the later ones accumulating
+      expect(names.filter((n) => n === kernel).length).toBeGreaterThan(1); // input-channel blocks, the later ones accumulating
       expectSamples('y', await y.toArray(), (q) => conv2dAt(xd, xs, wd, ws, bd, 1, q), samples(r, ys), ys, 145);
       y.dispose();
     });
@@ -870,7 +873,7 @@ describe('conv weight-gradient selection', () => {
 
   // GPU backward == CPU backward with either kernel forced: every autograd case, and the U-Net geometries.
   const cases = [...GRAD_CASES, ...WGRAD_UNET];
-  const variants = ['portable', 'subgroup', 'winograd'] as const;
+  const variants = ['portable', 'subgroup', 'winograd', 'tiled'] as const;
   test.skipIf(skip).each(variants.flatMap((v) => cases.map((c, i) => [i, v, gname(c), c] as const)))('GPU dW == CPU dW %i (%s): %s', async (i, v, _s, c) => {
     if (v === 'subgroup' && !dev.adapter.features.includes('subgroups')) return;
     const r = rng(870 + i);

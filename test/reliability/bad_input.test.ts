@@ -46,7 +46,7 @@ const ROWS: Row[] = [
   ['ops on two devices', () => t([2]).add(withDevice(cpuDevice(), () => tensor([1, 2]))), DeviceMismatchError, 'add', /different devices/],
   // Kernel policy.
   ['setKernelPolicy: unknown key', () => setKernelPolicy(cpu, { convForwrd: 'portable' } as never), ArgumentError, 'setKernelPolicy', /unknown key 'convForwrd'/],
-  ['setKernelPolicy: unknown family', () => setKernelPolicy(cpu, { convForward: 'fast' } as never), ArgumentError, 'setKernelPolicy', /convForward must be one of auto, portable, subgroup, winograd, got "fast"/],
+  ['setKernelPolicy: unknown family', () => setKernelPolicy(cpu, { convForward: 'fast' } as never), ArgumentError, 'setKernelPolicy', /convForward must be one of auto, portable, subgroup, winograd, tiled, got "fast"/],
   ['setKernelPolicy: Winograd on 4-lane subgroups', () => setKernelPolicy(fakeDev, { convForward: 'winograd' }), ArgumentError, 'setKernelPolicy', /subgroups of 4 lanes \(subgroupMinSize\)/],
   ['setKernelPolicy: subgroup kernels on 4-lane subgroups', () => setKernelPolicy(fakeDev, { convWeightGrad: 'subgroup' }), ArgumentError, 'setKernelPolicy', /need at least 8/],
   // The launch path, called from plain JS.

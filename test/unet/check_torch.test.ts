@@ -33,9 +33,9 @@ describe.skipIf(skip)('check-torch: our U-Net equals PyTorch on the committed du
     expect(r.rows.length).toBeGreaterThan(50);
   });
 
-  // Every kernel choice 'auto' may make on some adapter, forced on every dump: the portable kernels, the subgroup ones
-  // and Winograd F(4x4, 3x3), for the forward / input-gradient convolutions and for the weight gradients.
-  const VARIANTS: [ConvVariant, ConvVariant][] = [['portable', 'portable'], ['subgroup', 'subgroup'], ['winograd', 'winograd']];
+  // Every kernel family, forced on every dump: the portable kernels, the subgroup ones, Winograd F(4x4, 3x3) and the
+  // tiled implicit-GEMM ones, for the forward / input-gradient convolutions and for the weight gradients.
+  const VARIANTS: [ConvVariant, ConvVariant][] = [['portable', 'portable'], ['subgroup', 'subgroup'], ['winograd', 'winograd'], ['tiled', 'tiled']];
   test.each(VARIANTS.flatMap(([fv, wv]) => DUMPS.map((f) => [fv, wv, f] as const)))('forward %s, weight gradient %s: %s', async (fv, wv, f) => {
     const prev = setKernelPolicy(dev, { convForward: fv, convWeightGrad: wv });
     try {

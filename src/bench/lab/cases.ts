@@ -161,6 +161,14 @@ const conv: LabGroup = {
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), bias && co === cout ? bias : null, { padding: pick(r, [0, 1, 2]) })));
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: pick(r, [0, 1]) })));
     });
+    // The tiled kernels (forced, as above), both directions and their gradients, on this round's random geometry with
+    // wide channels (several tiles and K steps).
+    withKernelPolicy(dev, { convForward: 'tiled', convWeightGrad: 'tiled' }, () => {
+      const [ci, co] = [randInt(r, 1, 40), randInt(r, 1, 40)];
+      const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
+      attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, k, k], { seed: seed(r), std: 0.3 })), bias && co === cout ? bias : null, { stride, padding })));
+      attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, kt, kt], { seed: seed(r), std: 0.3 })), null, { stride: st })));
+    });
     // The subgroup weight-gradient kernel (forced, as above) on the U-Net's geometries (3x3 'same', the 2x2 stride-2
     // up-conv, 1x1) and on this round's random one (its general path).
     withKernelPolicy(dev, { convWeightGrad: 'subgroup' }, () => {

@@ -57,7 +57,7 @@ function convInto(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: numb
           kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
           x_off: xOff, x_ns: g.cin * pin, y_off: yOff, y_ns: g.cout * pout,
           w_ci0: ci0, w_co4: co0 / 4, w_ld4: ld4, b_co0: co0,
-        }, { constants: { HAS_BIAS: first && !!bias, ACCUMULATE: !first, CO8: cc > 4, ...k.constants } });
+        }, { constants: { HAS_BIAS: first && !!bias, ACCUMULATE: !first, ...k.constants } });
       }
     }
   }
