@@ -25,7 +25,7 @@ export type { KernelSpec, KernelName, ShaderName } from './kernels/index.js';
 export { overrideShader, clearShaderOverrides } from './kernels/shader_source.js';
 export type { AdapterFacts, Backend, BackendStats, Storage } from './kernels/backend.js';
 export { setKernelPolicy, withKernelPolicy, DEFAULT_POLICY } from './kernels/policy.js';
-export { setTuning, tuningOf, matmulBucket, adapterFingerprint } from './kernels/tuning.js';
+export { setTuning, tuningOf, matmulBucket, convFwdBucket, convWgradBucket, adapterFingerprint } from './kernels/tuning.js';
 export type { TuningTable, TunedChoice } from './kernels/tuning.js';
 export type { ConvVariant, KernelPolicy } from './kernels/policy.js';
 export { decodeImage, detectFormat, encodePng } from './data/image.js';

@@ -14,7 +14,7 @@ import { checkKernel } from '../bench/lab/check.js';
 import { adapterFingerprint, measurePeak, type Peak } from '../bench/lab/peak.js';
 import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../bench/lab/record.js';
 import { benchSpec, timeLaunch } from '../bench/lab/time.js';
-import { tuneMatmul } from '../bench/lab/tune.js';
+import { tuneLaunches } from '../bench/lab/tune.js';
 import { modelFlag } from './model_flag.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -268,7 +268,7 @@ async function tuneCmd(argv: string[]): Promise<void> {
     console.log(adapters.length ? `${path}: ${adapters.length} adapter(s)` : `no tuning table at ${path} (run: unet-webgpu kernels tune)`);
     for (const t of adapters) {
       console.log(`\nadapter ${t.fingerprint}\nmeasured ${t.measuredAt}`);
-      for (const [key, e] of Object.entries(t.entries)) console.log(`  ${key.padEnd(34)} -> ${e.choice.padEnd(8)} ${Object.entries(e.ms).map(([c, ms]) => `${c} ${ms.toFixed(3)}`).join('  ')} ms`);
+      for (const [key, e] of Object.entries(t.entries)) console.log(`  ${key.padEnd(44)} -> ${e.choice.padEnd(8)} ${Object.entries(e.ms).map(([c, ms]) => `${c} ${ms.toFixed(3)}`).join('  ')} ms`);
     }
     return;
   }
@@ -279,9 +279,9 @@ async function tuneCmd(argv: string[]): Promise<void> {
   const dev = await openNodeDevice({ setDefault: false, tuning: false });
   try {
     const launches = recordModel(config, dev.limits, dev.adapter, model);
-    if (!v.json) console.log(`kernels tune: matmul buckets of a ${model} config ${config} training step, ${reps} rep(s) each, on ${dev.description} (GPU ms, median)`);
-    const entries = await tuneMatmul(dev, launches, reps, v.json ? () => {} : (s) => console.log(`  ${s}`));
-    if (!Object.keys(entries).length) throw new ArgumentError('kernels tune', `a ${model} config ${config} training step launches no matmul: nothing to tune (try --model trans-unet)`);
+    if (!v.json) console.log(`kernels tune: matmul and direct-conv buckets of a ${model} config ${config} training step, ${reps} rep(s) each, on ${dev.description} (GPU ms, median (min-max))`);
+    const entries = await tuneLaunches(dev, launches, reps, v.json ? () => {} : (s) => console.log(`  ${s}`));
+    if (!Object.keys(entries).length) throw new ArgumentError('kernels tune', `a ${model} config ${config} training step launches no matmul or direct conv: nothing to tune`);
     const fingerprint = adapterFingerprint(dev, process.env);
     await writeTuningTable({ fingerprint, measuredAt: new Date().toISOString(), entries }, path);
     if (v.json) console.log(JSON.stringify({ path, fingerprint, model, config, reps, entries }));
@@ -298,7 +298,7 @@ const SUB: Record<string, [(argv: string[]) => Promise<void> | void, string]> = 
   check: [checkCmd, 'kernels vs their CPU references on recorded random cases [name|family ...] [--shaders dir --seed N --constants K=V --strict --json]'],
   bench: [benchCmd, 'time one kernel over the U-Net step\'s shapes: <kernel> [--config c --shape NxCxHxW[:k=v] --variant v --constants K=V --reps N --json --shaders dir]'],
   peak: [peakCmd, "this adapter's measured FMA / copy peak (cached per adapter) [--remeasure --json]"],
-  tune: [tuneCmd, "measure the matmul kernel choices of a model's step on this adapter, cached for 'auto' [--model trans-unet --config a --reps 5 --print --reset --json]"],
+  tune: [tuneCmd, "measure the matmul and direct-conv kernel choices of a model's step on this adapter, cached for 'auto' [--model trans-unet --config a --reps 5 --print --reset --json]"],
 };
 
 /** `unet-webgpu kernels <list|check|bench|peak|tune> ...` */

@@ -1,7 +1,8 @@
 // Kernel choice is a property of the device: every Backend carries its adapter facts and a KernelPolicy, which the
 // ops read to pick a kernel family. 'auto' picks by adapter facts and shape (rules in the ops, each with its
 // measurement); a forced family is accepted only where the adapter meets its assumptions. Under 'auto', a device's
-// tuning table (tuning.ts, filled by `kernels tune`) gives measured choices per shape bucket first (matmul today).
+// tuning table (tuning.ts, filled by `kernels tune`) gives measured choices per shape bucket first (matmul, and the
+// direct convolution launches Winograd does not take).
 import { ArgumentError } from '../core/errors.js';
 import type { AdapterFacts, Backend } from './backend.js';
 
@@ -40,6 +41,10 @@ export const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolic
   maxPoolBackward: ['auto', 'portable'],
   matmul: ['auto', 'portable', 'reg', 'vec4', 'tiled'],
 };
+
+/** The single-launch convolution families (one kernel per launch, the same contract): what the tuner chooses among. */
+export const DIRECT_CONV_FAMILIES = ['portable', 'subgroup', 'tiled'] as const;
+export type DirectConvFamily = (typeof DIRECT_CONV_FAMILIES)[number];
 
 export const DEFAULT_POLICY: KernelPolicy = { convForward: 'auto', convWeightGrad: 'auto', batchNorm: 'auto', cat: 'auto', maxPoolBackward: 'auto', matmul: 'auto' };
 

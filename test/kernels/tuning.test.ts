@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { ArgumentError, F, matmulBucket, setKernelPolicy, setTuning, tuningOf, type TuningTable } from '../../src/index.js';
+import { ArgumentError, convFwdBucket, convWgradBucket, F, matmulBucket, setKernelPolicy, setTuning, tuningOf, type TuningTable } from '../../src/index.js';
 import { readTuningFile } from '../../src/node.js';
 import { RecordingMetaBackend } from '../../src/bench/recorder.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -25,10 +25,40 @@ function linearKernels(dev: RecordingMetaBackend, rows: number, inF: number, out
   return dev.launches.slice(before).map((l) => l.kernel);
 }
 
+/** The kernels of a conv2d forward + backward (x [2, cin, 9, 11], 3x3 'same', weight grad only) on `dev`. */
+function convKernels(dev: RecordingMetaBackend, cin: number, cout: number): string[] {
+  const before = dev.launches.length;
+  withDevice(dev, () => {
+    const x = Tensor.empty([2, cin, 9, 11], 'f32', dev);
+    const w = Tensor.empty([cout, cin, 3, 3], 'f32', dev).requiresGrad_();
+    F.conv2d(x, w, null, { padding: 1 }).sum().backward();
+  });
+  return dev.launches.slice(before).map((l) => l.kernel).filter((k) => k.startsWith('conv2d_fwd') || k.startsWith('conv2d_bwd_weight'));
+}
+
 describe('tuning tables', () => {
-  test('buckets: transposes, power-of-two size classes (at least 4), vec4 fit', () => {
+  test('buckets: transposes, power-of-two size classes (at least 4), vec4 fit; conv taps, strides, channel and pixel classes', () => {
     expect(matmulBucket({ m: 64, n: 256, k: 256, ta: 0, tb: 1 }, true)).toBe('matmul NT m64 n256 k256 v4');
     expect(matmulBucket({ m: 65, n: 3, k: 1, ta: 1, tb: 0 }, false)).toBe('matmul TN m128 n4 k4');
+    expect(convFwdBucket({ n: 2, cin: 3, cout: 64, oh: 9, ow: 11, kh: 3, kw: 3, sh: 1, sw: 1 }, false)).toBe('conv_fwd D k3x3 s1x1 ci4 co64 px256');
+    expect(convFwdBucket({ n: 1, cin: 65, cout: 9, oh: 16, ow: 16, kh: 2, kw: 2, sh: 2, sw: 2 }, true)).toBe('conv_fwd T k2x2 s2x2 ci128 co16 px256');
+    expect(convWgradBucket({ a: 64, b: 3, kh: 3, kw: 3, sh: 1, sw: 1, rows: 10, gw: 100 })).toBe('conv_wgrad k3x3 s1x1 a64 b4 px1024');
+  });
+
+  test("'auto' takes the measured conv family of a launch's bucket (forward and weight gradient); forced families do not", () => {
+    const dev = new RecordingMetaBackend();
+    // No adapter facts: the rules give the portable kernels.
+    expect(convKernels(dev, 5, 6)).toEqual(['conv2d_fwd', 'conv2d_bwd_weight']);
+    const fwd = convFwdBucket({ n: 2, cin: 5, cout: 6, oh: 9, ow: 11, kh: 3, kw: 3, sh: 1, sw: 1 }, false);
+    const wgrad = convWgradBucket({ a: 6, b: 5, kh: 3, kw: 3, sh: 1, sw: 1, rows: 18, gw: 11 });
+    setTuning(dev, table({ [fwd]: { choice: 'tiled', ms: { portable: 2, tiled: 1 }, launch: '' }, [wgrad]: { choice: 'tiled', ms: { portable: 2, tiled: 1 }, launch: '' } }));
+    expect(convKernels(dev, 5, 6)).toEqual(['conv2d_fwd_tiled', 'conv2d_bwd_weight_tiled']);
+    expect(convKernels(dev, 5, 20)).toEqual(['conv2d_fwd', 'conv2d_bwd_weight']); // other buckets: the rules
+    setKernelPolicy(dev, { convForward: 'portable', convWeightGrad: 'portable' });
+    expect(convKernels(dev, 5, 6)).toEqual(['conv2d_fwd', 'conv2d_bwd_weight']);
+    setKernelPolicy(dev, { convForward: 'auto', convWeightGrad: 'auto' });
+    setTuning(dev, null);
+    expect(convKernels(dev, 5, 6)).toEqual(['conv2d_fwd', 'conv2d_bwd_weight']);
   });
 
   test("'auto' takes the measured choice of the launch's bucket; other buckets and forced families do not", () => {
@@ -51,6 +81,9 @@ describe('tuning tables', () => {
     expect(() => setTuning(dev, table({ 'matmul NN m4 n4 k4': { choice: 'fast', ms: {}, launch: '' } }))).toThrow(ArgumentError);
     expect(() => setTuning(dev, table({ 'matmul NN m4 n4 k4': { choice: 'fast', ms: {}, launch: '' } }))).toThrow(/choice 'fast' is not one of portable, reg, vec4, tiled/);
     expect(() => setTuning(dev, table({ 'conv NN': { choice: 'reg', ms: {}, launch: '' } }))).toThrow(/no tuned op 'conv'/);
+    // Winograd spans several kernels: not a choice of one direct launch.
+    expect(() => setTuning(dev, table({ 'conv_fwd D k3x3 s1x1 ci4 co4 px4': { choice: 'winograd', ms: {}, launch: '' } }))).toThrow(/choice 'winograd' is not one of portable, subgroup, tiled/);
+    expect(() => setTuning(dev, table({ 'toString x': { choice: 'reg', ms: {}, launch: '' } }))).toThrow(/no tuned op 'toString'/);
     expect(tuningOf(dev)).toBeNull();
   });
 
@@ -76,16 +109,18 @@ describe.skipIf(skip)('kernels tune on lavapipe', () => {
     return r.stdout;
   };
 
-  test('measures the buckets of a TransUNet step, prints them, bench uses them, --reset removes them', () => {
+  test('measures the matmul and conv buckets of a TransUNet step, prints them, bench uses them, --reset removes them', () => {
     const out = JSON.parse(cli('kernels', 'tune', '--model', 'trans-unet', '--config', 'a', '--reps', '1', '--json')) as {
       path: string; fingerprint: string; entries: Record<string, { choice: string; ms: Record<string, number>; calls: number }>;
     };
     const entries = Object.entries(out.entries);
     expect(entries.length).toBeGreaterThan(3);
+    for (const op of ['matmul', 'conv_fwd', 'conv_wgrad']) expect(entries.some(([key]) => key.startsWith(`${op} `)), op).toBe(true);
     for (const [key, e] of entries) {
-      expect(key).toMatch(/^matmul [NT]{2} m\d+ n\d+ k\d+( v4)?$/);
-      // Every candidate timed (vec4 where it fits), the choice the fastest of them.
-      expect(Object.keys(e.ms).sort()).toEqual(key.endsWith(' v4') ? ['portable', 'reg', 'tiled', 'vec4'] : ['portable', 'reg', 'tiled']);
+      expect(key).toMatch(/^(matmul [NT]{2} m\d+ n\d+ k\d+( v4)?|conv_fwd [DT] k\d+x\d+ s\d+x\d+ ci\d+ co\d+ px\d+|conv_wgrad k\d+x\d+ s\d+x\d+ a\d+ b\d+ px\d+)$/);
+      // Every candidate timed (vec4 where it fits; the subgroup kernels on lavapipe's 8-lane subgroups), the choice the fastest of them.
+      const want = key.startsWith('conv') ? ['portable', 'subgroup', 'tiled'] : key.endsWith(' v4') ? ['portable', 'reg', 'tiled', 'vec4'] : ['portable', 'reg', 'tiled'];
+      expect(Object.keys(e.ms).sort()).toEqual(want);
       expect(Object.values(e.ms).every((ms) => ms > 0)).toBe(true);
       expect(e.ms[e.choice]).toBe(Math.min(...Object.values(e.ms)));
       expect(e.calls).toBeGreaterThan(0);

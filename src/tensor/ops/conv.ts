@@ -1,9 +1,5 @@
 // conv2d and convTranspose2d (PyTorch's F.conv2d / F.conv_transpose2d): shape rules, forward and backward. The
 // kernels: conv_winograd.ts where conv_choice.ts takes Winograd, else the direct kernels (conv_direct.ts).
-import {
-  conv2d_fwd as conv2dKernel,
-  conv_transpose2d_fwd as convTKernel,
-} from '../../kernels/conv.js';
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
@@ -66,7 +62,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?
   const k = { kh, kw, sh, sw, ph, pw, dh, dw };
 
   const geo = { n, cin, h, w, cout, oh, ow, ...k };
-  const y = winogradRaw(op, x, weight, false, bias ?? null, geo) ?? convPacked(op, conv2dKernel, x, weight, [1, cout, cin * kh * kw], bias ?? null, geo);
+  const y = winogradRaw(op, x, weight, false, bias ?? null, geo) ?? convPacked(op, false, x, weight, [1, cout, cin * kh * kw], bias ?? null, geo);
   return record(op, [x, weight, bias ?? null], y, [x, weight], (gy, [sx, sW], needs) => {
     let gx: Tensor | null = null;
     if (needs[0]) {
@@ -75,7 +71,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?
       const bop = `${op} backward`;
       const bg = { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k };
       gx = winogradRaw(bop, gy, sW!, true, null, { ...bg, ph: kh - 1 - ph, pw: kw - 1 - pw })
-        ?? convPacked(bop, convTKernel, gy, sW!, [cout, cin, kh * kw], null, bg);
+        ?? convPacked(bop, true, gy, sW!, [cout, cin, kh * kw], null, bg);
     }
     return [
       gx,
@@ -115,14 +111,14 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
 
   const geo = { n, cin, h, w, cout, oh, ow, ...k };
   const y = winogradRaw(op, x, weight, true, bias ?? null, { ...geo, ph: kh - 1 - ph, pw: kw - 1 - pw })
-    ?? convPacked(op, convTKernel, x, weight, [cin, cout, kh * kw], bias ?? null, geo);
+    ?? convPacked(op, true, x, weight, [cin, cout, kh * kw], bias ?? null, geo);
   return record(op, [x, weight, bias ?? null], y, [x, weight], (gy, [sx, sW], needs) => {
     let gx: Tensor | null = null;
     if (needs[0]) {
       // dX = conv2d(dy, W) with the same (k, s, p, d): W [Cin, Cout, kh, kw] read as a conv2d weight from Cout to Cin.
       const bop = `${op} backward`;
       const bg = { n, cin: cout, h: oh, w: ow, cout: cin, oh: h, ow: w, ...k };
-      gx = winogradRaw(bop, gy, sW!, false, null, bg) ?? convPacked(bop, conv2dKernel, gy, sW!, [1, cin, cout * kh * kw], null, bg);
+      gx = winogradRaw(bop, gy, sW!, false, null, bg) ?? convPacked(bop, false, gy, sW!, [1, cin, cout * kh * kw], null, bg);
     }
     return [
       gx,

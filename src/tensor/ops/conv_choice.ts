@@ -1,10 +1,12 @@
-// Which kernel family a convolution launch takes on a device: the device's kernel policy ('auto' rules by adapter
-// facts and shape, each measured) or a forced family, refused where the adapter does not meet its assumptions.
+// Which kernel family a convolution launch takes on a device: the device's kernel policy (under 'auto', a measured
+// choice of the launch's bucket from the device's tuning table, else rules by adapter facts and shape, each measured)
+// or a forced family, refused where the adapter does not meet its assumptions.
 import type { Backend } from '../../kernels/backend.js';
 import {
   conv2d_bwd_weight as bwdWeightKernel,
   conv2d_bwd_weight_sg as bwdWeightSgKernel,
   conv2d_bwd_weight_tiled as bwdWeightTiledKernel,
+  conv2d_fwd as conv2dKernel,
   conv2d_fwd_sg as conv2dSgKernel,
   conv2d_fwd_tiled as conv2dTiledKernel,
   conv_transpose2d_fwd as convTKernel,
@@ -12,35 +14,59 @@ import {
   conv_transpose2d_fwd_tiled as convTTiledKernel,
 } from '../../kernels/conv.js';
 import type { Constants, KernelSpec } from '../../kernels/define_kernel.js';
-import { fixedSubgroups, subgroupWorkgroup, type ConvVariant } from '../../kernels/policy.js';
+import { fixedSubgroups, subgroupWorkgroup, type ConvVariant, type DirectConvFamily } from '../../kernels/policy.js';
+import { convFwdBucket, convWgradBucket, tunedChoice } from '../../kernels/tuning.js';
 import type { Taps } from './conv_geometry.js';
 
-// ---------------------------------------------------------------------------------------------------------------
-// Forward-kernel variants: conv2d_fwd / conv_transpose2d_fwd (portable), their subgroup variants (*_sg: each lane
-// loads the weights of one of 8 input channels, shared with subgroupBroadcast; measured ~1.5x on lavapipe) and their
-// tiled variants (*_tiled: implicit GEMM in workgroup-memory tiles, for GPUs; forced only, until measured on one).
-
-/**
- * The kernel (and its extra constants) for one forward launch of `cin` input and `cout` output channels. 'auto':
- * the subgroup variant on adapters with the subgroups feature and a fixed subgroup size of 8 or 16 (lavapipe; the
- * variant's lane scheme is for SIMD-on-CPU, not 32-wide GPUs), for launches with >= 8 input and > 8 output channels
- * (fewer leave the lanes' shared weights or the 16-channel block half empty: the portable kernel measured faster).
- * 'subgroup' forces the variant (workgroups of the subgroup size, else 8); 'portable' never uses it; 'tiled' takes the
- * tiled variant for every launch.
- */
-export function fwdKernel(dev: Backend, portable: KernelSpec, cin: number, cout: number): { spec: KernelSpec; constants: Constants } {
-  const v = dev.policy.convForward;
-  // The portable and subgroup kernels: 8 output channels per invocation, or 4 for launches with at most 4.
-  const CO8 = cout > 4;
-  if (v === 'portable') return { spec: portable, constants: { CO8 } };
-  if (v === 'tiled') return { spec: portable === convTKernel ? convTTiledKernel : conv2dTiledKernel, constants: {} };
-  if (v !== 'subgroup' && !(fixedSubgroups(dev.adapter) && cin >= 8 && cout > 8)) return { spec: portable, constants: { CO8 } };
-  const WG = subgroupWorkgroup('conv', dev, 'the subgroup forward kernels');
-  const spec = portable === convTKernel ? convTSgKernel : conv2dSgKernel;
-  return { spec, constants: { WG, CO16: cout > 8, CO8 } };
+/** A kernel and the constants it launches with. */
+export interface KernelChoice {
+  readonly spec: KernelSpec;
+  readonly constants: Constants;
 }
 
-/** Runs a forward kernel over (batch block, output-channel block, input-channel block) launches; returns y. */
+/**
+ * The family of a direct launch under the policy setting v: a forced single-launch family as it is; under 'auto' the
+ * device's measured choice for the bucket, else `rule`; 'winograd' (a launch Winograd did not take) the rule.
+ */
+function familyOf(dev: Backend, v: ConvVariant, bucket: () => string, rule: () => DirectConvFamily): DirectConvFamily {
+  if (v === 'portable' || v === 'subgroup' || v === 'tiled') return v;
+  return (v === 'auto' ? (tunedChoice(dev, bucket()) as DirectConvFamily | null) : null) ?? rule();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Forward-kernel families: conv2d_fwd / conv_transpose2d_fwd (portable), their subgroup variants (*_sg: each lane
+// loads the weights of one of 8 input channels, shared with subgroupBroadcast; measured ~1.5x on lavapipe) and their
+// tiled variants (*_tiled: implicit GEMM in workgroup-memory tiles, the layout a GPU wants; 'auto' takes them only
+// where the tuning table measured them fastest: on lavapipe they are ~2x slower than portable, bench/README).
+
+/** What a forward launch's family depends on: its geometry (the tuning bucket) and channel counts. */
+export type FwdLaunch = Parameters<typeof convFwdBucket>[0];
+
+/**
+ * The kernel and its constants for a forward launch in `family`; `transposed` picks the transposed convolution's.
+ * Portable and subgroup: 8 output channels per invocation (CO8), or 4 for launches with at most 4; subgroup: 16 (CO16)
+ * for launches with more than 8, in workgroups of the subgroup size (refused where the adapter cannot run them).
+ */
+export function fwdKernelFor(dev: Backend, family: DirectConvFamily, transposed: boolean, cin: number, cout: number): KernelChoice {
+  const CO8 = cout > 4;
+  if (family === 'portable') return { spec: transposed ? convTKernel : conv2dKernel, constants: { CO8 } };
+  if (family === 'tiled') return { spec: transposed ? convTTiledKernel : conv2dTiledKernel, constants: {} };
+  const WG = subgroupWorkgroup('conv', dev, 'the subgroup forward kernels');
+  return { spec: transposed ? convTSgKernel : conv2dSgKernel, constants: { WG, CO16: cout > 8, CO8 } };
+}
+
+/**
+ * The kernel for one forward launch `p` on `dev` (`transposed`: the transposed convolution's). 'auto': the tuning
+ * table's choice for the launch's bucket where measured, else the subgroup variant on adapters with the subgroups
+ * feature and a fixed subgroup size of 8 or 16 (lavapipe; the variant's lane scheme is for SIMD-on-CPU, not 32-wide
+ * GPUs) for launches with >= 8 input and > 8 output channels (fewer leave the lanes' shared weights or the 16-channel
+ * block half empty: the portable kernel measured faster), else portable. A forced family takes every launch.
+ */
+export function fwdKernel(dev: Backend, transposed: boolean, p: FwdLaunch): KernelChoice {
+  const family = familyOf(dev, dev.policy.convForward, () => convFwdBucket(p, transposed), () => (fixedSubgroups(dev.adapter) && p.cin >= 8 && p.cout > 8 ? 'subgroup' : 'portable'));
+  return fwdKernelFor(dev, family, transposed, p.cin, p.cout);
+}
+
 // Winograd F(4x4, 3x3) is worth its extra memory passes where the channels make the contraction dominate:
 // cin*cout/(cin + cout) >= WINOGRAD_MIN_CHANNELS (16x16 channels and up; measured on configs a and b).
 const WINOGRAD_MIN_CHANNELS = 8;
@@ -56,25 +82,34 @@ export function winogradFor(dev: Backend, v: ConvVariant, k: Taps, ca: number, c
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Weight-gradient variants: conv2d_bwd_weight (portable) and conv2d_bwd_weight_sg (lanes over x channels, g pixels
-// shared with subgroupBroadcast, a tap row's window of x in registers; measured ~4x on lavapipe).
+// Weight-gradient families: conv2d_bwd_weight (portable), conv2d_bwd_weight_sg (lanes over x channels, g pixels
+// shared with subgroupBroadcast, a tap row's window of x in registers; measured ~4x on lavapipe) and
+// conv2d_bwd_weight_tiled (workgroup-memory tiles; as the forward's tiled kernels, 'auto' takes it only where measured).
+
+/** What a weight-gradient launch's family depends on: its geometry and slice (the tuning bucket). */
+export type WgradLaunch = Parameters<typeof convWgradBucket>[0] & { readonly dw: number };
 
 /**
- * The weight-gradient kernel and its constants for taps kh x kw at column stride sw, dilation dw. 'auto': the
- * subgroup variant on adapters with the subgroups feature and a fixed subgroup size of 8 or 16 (lavapipe; its lane
- * scheme is for SIMD-on-CPU, not 32-wide GPUs), with workgroups of one subgroup and the shader path of the geometry
- * (PATH: one small pipeline per path instead of every path in one); 'subgroup' forces it, 'portable' never uses it;
- * 'tiled' takes conv2d_bwd_weight_tiled (workgroup-memory tiles) for every launch.
+ * The weight-gradient kernel and its constants in `family` for taps kh x kw at column stride sw, dilation dw. The
+ * subgroup variant runs in workgroups of one subgroup with the shader path of the geometry (PATH: one small pipeline
+ * per path instead of every path in one).
  */
-export function bwdWeightKernelOf(dev: Backend, k: { kh: number; kw: number; sw: number; dw: number }): { spec: KernelSpec; constants: Constants } {
-  const v = dev.policy.convWeightGrad;
-  if (v === 'portable') return { spec: bwdWeightKernel, constants: {} };
-  if (v === 'tiled') return { spec: bwdWeightTiledKernel, constants: {} };
-  // 'winograd' here: a launch Winograd did not take, which the subgroup kernel handles as 'auto' would.
-  if (v !== 'subgroup' && !fixedSubgroups(dev.adapter)) return { spec: bwdWeightKernel, constants: {} };
+export function bwdWeightKernelFor(dev: Backend, family: DirectConvFamily, k: { kh: number; kw: number; sw: number; dw: number }): KernelChoice {
+  if (family === 'portable') return { spec: bwdWeightKernel, constants: {} };
+  if (family === 'tiled') return { spec: bwdWeightTiledKernel, constants: {} };
   const WG = subgroupWorkgroup('conv', dev, 'the subgroup weight-gradient kernels');
   const unit = k.dw === 1;
   const PATH = unit && k.sw === 1 && k.kh === 3 && k.kw === 3 ? 1 : unit && k.sw === 1 && k.kh === 1 && k.kw === 1 ? 2 : unit && k.sw === 2 && k.kh === 2 && k.kw === 2 ? 3 : 4;
   return { spec: bwdWeightSgKernel, constants: { WG, PATH } };
 }
 
+/**
+ * The weight-gradient kernel for one launch `p`. 'auto': the tuning table's choice for the launch's bucket where
+ * measured, else the subgroup variant on adapters with the subgroups feature and a fixed subgroup size of 8 or 16
+ * (lavapipe; its lane scheme is for SIMD-on-CPU, not 32-wide GPUs), else portable; 'winograd' (a launch Winograd did
+ * not take) as the rule; a forced family takes every launch.
+ */
+export function bwdWeightKernelOf(dev: Backend, p: WgradLaunch): KernelChoice {
+  const family = familyOf(dev, dev.policy.convWeightGrad, () => convWgradBucket(p), () => (fixedSubgroups(dev.adapter) ? 'subgroup' : 'portable'));
+  return bwdWeightKernelFor(dev, family, p);
+}

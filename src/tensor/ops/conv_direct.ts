@@ -1,12 +1,11 @@
-// The direct convolution kernels: packed-weight forward (conv2d_fwd / conv_transpose2d_fwd and their subgroup
-// variants, chosen per launch by conv_choice.ts), the split-K weight gradient and the bias gradient, each split into
+// The direct convolution kernels: packed-weight forward (conv2d_fwd / conv_transpose2d_fwd and their subgroup and
+// tiled variants, chosen per launch by conv_choice.ts), the split-K weight gradient and the bias gradient, each split into
 // blocks under the binding limit (split.ts).
 import {
   conv_bwd_bias as bwdBiasKernel,
   conv_partial_sum as partialSumKernel,
   conv_weight_pack as packKernel,
 } from '../../kernels/conv.js';
-import type { KernelSpec } from '../../kernels/define_kernel.js';
 import { ShapeError } from '../../core/errors.js';
 import { fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -28,14 +27,14 @@ function packWeight(w: Tensor, nb: number, nr: number, nc: number): { wp: Tensor
   return { wp, ld4: rpad / 4 };
 }
 
-function convRaw(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: number, bias: Tensor | null, g: Geo): Tensor {
+function convRaw(op: string, transposed: boolean, x: Tensor, wp: Tensor, ld4: number, bias: Tensor | null, g: Geo): Tensor {
   const dev = x.device;
   const y = empty(dev, [g.n, g.cout, g.oh, g.ow]);
   if (y.numel === 0) return y;
-  return disposeOnThrow([y], () => convInto(op, spec, x, wp, ld4, bias, g, y));
+  return disposeOnThrow([y], () => convInto(op, transposed, x, wp, ld4, bias, g, y));
 }
 
-function convInto(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: number, bias: Tensor | null, g: Geo, y: Tensor): Tensor {
+function convInto(op: string, transposed: boolean, x: Tensor, wp: Tensor, ld4: number, bias: Tensor | null, g: Geo, y: Tensor): Tensor {
   const dev = x.device;
   if (g.cin === 0) throw new ShapeError(op, `x ${fmt(x.shape)} has no channels`, [x.shape]);
   const pin = g.h * g.w;
@@ -51,24 +50,25 @@ function convInto(op: string, spec: KernelSpec, x: Tensor, wp: Tensor, ld4: numb
         const ci = Math.min(cib, g.cin - ci0);
         const { bind: xb, res: xOff } = windowOf(x, (n0 * g.cin + ci0) * pin, ((nn - 1) * g.cin + ci) * pin);
         const first = ci0 === 0;
-        const k = fwdKernel(dev, spec, ci, cc);
-        launch(k.spec, { x: xb, wp, bias: bias ?? wp }, { y: yb }, {
+        const p = {
           n: nn, cin: ci, h: g.h, w: g.w, cout: cc, oh: g.oh, ow: g.ow,
           kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
           x_off: xOff, x_ns: g.cin * pin, y_off: yOff, y_ns: g.cout * pout,
           w_ci0: ci0, w_co4: co0 / 4, w_ld4: ld4, b_co0: co0,
-        }, { constants: { HAS_BIAS: first && !!bias, ACCUMULATE: !first, ...k.constants } });
+        };
+        const k = fwdKernel(dev, transposed, p);
+        launch(k.spec, { x: xb, wp, bias: bias ?? wp }, { y: yb }, p, { constants: { HAS_BIAS: first && !!bias, ACCUMULATE: !first, ...k.constants } });
       }
     }
   }
   return y;
 }
 
-/** Packs the weight (viewed as [nb][nr][nc]), runs the forward kernel `spec` over it, frees the packed copy. */
-export function convPacked(op: string, spec: KernelSpec, x: Tensor, w: Tensor, [nb, nr, nc]: [number, number, number], bias: Tensor | null, g: Geo): Tensor {
+/** Packs the weight (viewed as [nb][nr][nc]), runs the forward (`transposed`: transposed) convolution over it, frees the packed copy. */
+export function convPacked(op: string, transposed: boolean, x: Tensor, w: Tensor, [nb, nr, nc]: [number, number, number], bias: Tensor | null, g: Geo): Tensor {
   const { wp, ld4 } = packWeight(w, nb, nr, nc);
   try {
-    return convRaw(op, spec, x, wp, ld4, bias, g);
+    return convRaw(op, transposed, x, wp, ld4, bias, g);
   } finally {
     wp.dispose();
   }
@@ -94,7 +94,6 @@ export function bwdWeightRaw(op: string, gt: Tensor, xt: Tensor, k: { kh: number
   const px = xh * xw;
   const { nb, cb: [ca, cb] } = planBlocks(op, dev, n, [{ c: a, plane: pg }, { c: b, plane: px }]);
   const tiles = Math.ceil(a / 8) * Math.ceil(b / 4) * kk;
-  const kern = bwdWeightKernelOf(dev, k);
   for (let n0 = 0; n0 < n; n0 += nb) {
     const nn = Math.min(nb, n - n0);
     const rowsTot = nn * gh;
@@ -110,11 +109,13 @@ export function bwdWeightRaw(op: string, gt: Tensor, xt: Tensor, k: { kh: number
       for (let b0 = 0; b0 < b; b0 += cb) {
         const bbn = Math.min(cb, b - b0);
         const { bind: xb, res: xOff } = windowOf(xt, (n0 * b + b0) * px, ((nn - 1) * b + bbn) * px);
-        launch(kern.spec, { g: gb, x: xb }, { part }, {
+        const p = {
           n: nn, a: aa, gh, gw, b: bbn, xh, xw, ...k,
           g_off: gOff, g_ns: a * pg, x_off: xOff, x_ns: b * px,
           rows, nslices: S, a_base: a0, b_base: b0, a_tot: a, b_tot: b,
-        }, { constants: kern.constants });
+        };
+        const kern = bwdWeightKernelOf(dev, p);
+        launch(kern.spec, { g: gb, x: xb }, { part }, p, { constants: kern.constants });
       }
     }
     if (!direct) {
