@@ -1,4 +1,4 @@
-import { defineGroup, defineKernel, ELEMENTWISE, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, ELEMENTWISE, grid1d, variantOf, type KernelSpec } from './define_kernel.js';
 
 // In-place optimizer updates: the parameter and its state are read_write bindings (`inPlace`); the op layer
 // splits parameters over the binding limit into flat windows.
@@ -73,5 +73,22 @@ export const adam_update = defineKernel({
   },
 });
 
+/** Invocations of the vec4 variants: one per 4 elements (n a multiple of 4). */
+const vec4Grid = (p: { n: number }, c: Record<string, number | boolean>) => grid1d(p.n / 4, c.WG as number);
+
+/** sgd_update_vec4: sgd_update with one invocation per 4 elements, vec4 loads and stores; n a multiple of 4. */
+export const sgd_update_vec4 = variantOf(sgd_update, {
+  name: 'sgd_update_vec4',
+  description: 'sgd_update with vec4 loads and stores (n a multiple of 4)',
+  grid: vec4Grid,
+});
+
+/** adam_update_vec4: adam_update with one invocation per 4 elements, vec4 loads and stores; n a multiple of 4. */
+export const adam_update_vec4 = variantOf(adam_update, {
+  name: 'adam_update_vec4',
+  description: 'adam_update with vec4 loads and stores (n a multiple of 4)',
+  grid: vec4Grid,
+});
+
 /** The optim kernels (specs + CPU references). */
-export const OPTIM_KERNELS = defineGroup('optim', { sgd_update, adam_update } satisfies Record<string, KernelSpec>);
+export const OPTIM_KERNELS = defineGroup('optim', { sgd_update, sgd_update_vec4, adam_update, adam_update_vec4 } satisfies Record<string, KernelSpec>);

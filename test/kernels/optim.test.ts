@@ -1,4 +1,4 @@
-// In-place optimizer updates: sgd_update and adam_update (every flag combination) on the GPU against their CPU
+// In-place optimizer updates: sgd_update and adam_update and their vec4 variants (every flag combination) on the GPU against their CPU
 // references; sgdUpdate / adamUpdate step for step against torch.optim trajectories (test/fixtures/torch/optim_*.json,
 // made by scripts/fixtures/make_optim_fixtures.py) on the GPU and the float32 CPU device; parameters over the
 // binding limit (a real 134 MB one, and a shrunken limit); argument errors.
@@ -14,12 +14,14 @@ import { smallLimits } from '../helpers/small_limits.js';
 const { skip, dev, devices } = await gpuSuite();
 
 const SIZES = [1, 7, 64, 1003];
+// The vec4 variants take sizes that are multiples of 4.
+const SIZES4 = [4, 64, 1004];
 
 describe.skipIf(skip)('optimizer kernels: GPU vs reference', () => {
-  test('sgd_update: MOMENTUM x NESTEROV x FIRST, weight decay, maximize', async () => {
+  test.each([['sgd_update', SIZES], ['sgd_update_vec4', SIZES4]] as const)('%s: MOMENTUM x NESTEROV x FIRST, weight decay, maximize', async (name, sizes) => {
     const r = rng(1);
-    const k = getKernel('sgd_update');
-    for (const n of SIZES) {
+    const k = getKernel(name);
+    for (const n of sizes) {
       for (const MOMENTUM of [false, true]) for (const NESTEROV of MOMENTUM ? [false, true] : [false]) for (const FIRST of MOMENTUM ? [false, true] : [false]) {
         for (const [wd, sign] of [[0, 1], [0.05, -1]] as const) {
           const run = {
@@ -39,10 +41,10 @@ describe.skipIf(skip)('optimizer kernels: GPU vs reference', () => {
     }
   });
 
-  test('adam_update: DECOUPLED x AMSGRAD, weight decay, maximize', async () => {
+  test.each([['adam_update', SIZES], ['adam_update_vec4', SIZES4]] as const)('%s: DECOUPLED x AMSGRAD, weight decay, maximize', async (name, sizes) => {
     const r = rng(2);
-    const k = getKernel('adam_update');
-    for (const n of SIZES) {
+    const k = getKernel(name);
+    for (const n of sizes) {
       for (const DECOUPLED of [false, true]) for (const AMSGRAD of [false, true]) for (const [wd, sign] of [[0, 1], [0.1, -1]] as const) {
         const step = 3;
         const run = {
@@ -179,9 +181,9 @@ describe.skipIf(skip)('parameters over the binding limit', () => {
     expect(stats(dev).liveTensors).toBe(live);
   });
 
-  test('a shrunken binding limit (4096 elements) gives the unsplit result', async () => {
+  // 10,000 elements take the vec4 kernels, 10,001 the scalar ones.
+  test.each([10_000, 10_001])('a shrunken binding limit (4096 elements) gives the unsplit result: %i elements', async (n) => {
     const r = rng(3);
-    const n = 10_000;
     const p0 = randnArray(r, n);
     const grads = [randnArray(r, n), randnArray(r, n)];
     const run = async (d: Device) => {

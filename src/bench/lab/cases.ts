@@ -309,19 +309,21 @@ const loss: LabGroup = {
 
 const optim: LabGroup = {
   cases(r) {
-    const shape = [randInt(r, 1, 9), odd(r, 3, 33)];
-    const p = () => randn(shape, { seed: seed(r) });
-    const g = p();
-    const buf = p();
-    noGrad(() => {
-      F.sgdUpdate(p(), g, null, false, { lr: 0.1, weightDecay: pick(r, [0, 0.01]) });
-      F.sgdUpdate(p(), g, buf, true, { lr: 0.1, momentum: 0.9 });
-      const nesterov = r.uniform() < 0.5;
-      F.sgdUpdate(p(), g, buf, false, { lr: 0.1, momentum: 0.9, dampening: nesterov ? 0 : 0.1, nesterov, weightDecay: 0.01 });
-      const v = () => rand(shape, { seed: seed(r) });
-      F.adamUpdate(p(), g, p(), v(), null, randInt(r, 1, 20), { lr: 1e-3, weightDecay: pick(r, [0, 0.01]) });
-      F.adamUpdate(p(), g, p(), v(), v(), randInt(r, 1, 20), { lr: 1e-3, decoupled: true, amsgrad: true, weightDecay: 0.01 });
-    });
+    // An odd element count (the scalar kernels) and a multiple of 4 (the vec4 ones).
+    for (const shape of [[odd(r, 1, 9), odd(r, 3, 33)], [4 * randInt(r, 1, 3), odd(r, 3, 33)]]) {
+      const p = () => randn(shape, { seed: seed(r) });
+      const g = p();
+      const buf = p();
+      noGrad(() => {
+        F.sgdUpdate(p(), g, null, false, { lr: 0.1, weightDecay: pick(r, [0, 0.01]) });
+        F.sgdUpdate(p(), g, buf, true, { lr: 0.1, momentum: 0.9 });
+        const nesterov = r.uniform() < 0.5;
+        F.sgdUpdate(p(), g, buf, false, { lr: 0.1, momentum: 0.9, dampening: nesterov ? 0 : 0.1, nesterov, weightDecay: 0.01 });
+        const v = () => rand(shape, { seed: seed(r) });
+        F.adamUpdate(p(), g, p(), v(), null, randInt(r, 1, 20), { lr: 1e-3, weightDecay: pick(r, [0, 0.01]) });
+        F.adamUpdate(p(), g, p(), v(), v(), randInt(r, 1, 20), { lr: 1e-3, decoupled: true, amsgrad: true, weightDecay: 0.01 });
+      });
+    }
   },
   shape(x) {
     noGrad(() => {

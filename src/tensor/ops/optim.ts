@@ -1,6 +1,6 @@
 // In-place optimizer updates (one WGSL kernel each); the optimizer classes in src/nn call these. Parameters are
 // flat for the kernels, so a parameter over the binding limit runs as several aligned windows (launchFlat).
-import { adam_update, sgd_update } from '../../kernels/optim.js';
+import { adam_update, adam_update_vec4, sgd_update, sgd_update_vec4 } from '../../kernels/optim.js';
 import { ArgumentError, ShapeError } from '../../core/errors.js';
 import { checkBoolean, checkOptions, type OptionKeys } from '../../core/options.js';
 import { fmt, sameShape } from '../shape.js';
@@ -28,10 +28,16 @@ function checkNumber(op: string, name: string, v: number, ok: boolean): void {
   if (!ok) throw new ArgumentError(op, `invalid ${name}: ${v}`);
 }
 
-/** A 1-element stand-in for an absent state buffer (its binding exists; the kernel never touches it). */
+/** A 4-element (one vec4) stand-in for an absent state buffer (its binding exists; the kernel never touches it). */
 function dummy(param: Tensor): Tensor {
-  return empty(param.device, [1]);
+  return empty(param.device, [4]);
 }
+
+/**
+ * The kernel for a parameter of n elements: the vec4 variant (a vec4 per storage access; the windows of a split
+ * parameter start at aligned offsets, so each stays a multiple of 4) where n is a multiple of 4, else the scalar one.
+ */
+const flatKernel = <S>(n: number, scalar: S, vec4: S): S => (n % 4 === 0 ? vec4 : scalar);
 
 /**
  * One torch.optim.SGD step (PyTorch 1.13) for one parameter, in place: param and (when momentum != 0) its
@@ -56,7 +62,7 @@ export function sgdUpdate(param: Tensor, grad: Tensor, momentumBuf: Tensor | nul
   const MOMENTUM = momentum !== 0;
   const buf = MOMENTUM ? momentumBuf! : dummy(param);
   try {
-    launchFlat(sgd_update, { grad }, { param, buf }, param.numel, (n) => ({
+    launchFlat(flatKernel(param.numel, sgd_update, sgd_update_vec4), { grad }, { param, buf }, param.numel, (n) => ({
       n, lr, momentum, one_minus_dampening: 1 - dampening, weight_decay: weightDecay, sign: maximize ? -1 : 1,
     }), { constants: { MOMENTUM, NESTEROV: nesterov, FIRST: firstStep } });
   } finally {
@@ -99,7 +105,7 @@ export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq
   if (amsgrad) checkState(op, param, 'maxExpAvgSq', maxExpAvgSq!);
   const vmax = amsgrad ? maxExpAvgSq! : dummy(param);
   try {
-    launchFlat(adam_update, { grad }, { param, m: expAvg, v: expAvgSq, vmax }, param.numel, (n) => ({
+    launchFlat(flatKernel(param.numel, adam_update, adam_update_vec4), { grad }, { param, m: expAvg, v: expAvgSq, vmax }, param.numel, (n) => ({
       n, beta1, one_minus_beta1: 1 - beta1, beta2, one_minus_beta2: 1 - beta2, eps, weight_decay: weightDecay,
       decay: 1 - lr * weightDecay, sign: maximize ? -1 : 1,
       step_size: lr / (1 - beta1 ** step), bc2_sqrt: Math.sqrt(1 - beta2 ** step),
