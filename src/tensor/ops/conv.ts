@@ -7,16 +7,18 @@ import type { Tensor } from '../tensor.js';
 import { full } from '../creation.js';
 import { bwdBiasRaw, bwdWeightRaw, convPacked } from './conv_direct.js';
 import { checkGroups, checkInputs, convOptions, convTOptions, pair, plural, type Conv2dOptions, type ConvTranspose2dOptions, type Taps } from './conv_geometry.js';
-import { winogradRaw, winogradWgradRaw } from './conv_winograd.js';
+import { winogradRaw, winogradWgradRaw, type WinogradInput } from './conv_winograd.js';
+import { isGradEnabled } from '../context.js';
+import { winogradFor } from './conv_choice.js';
 
 export type { Conv2dOptions, ConvTranspose2dOptions, Pair } from './conv_geometry.js';
 
 /** dW of a convolution (Winograd where it takes the launch, else the direct split-K kernels); zeros for empty inputs. */
-function weightGrad(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; pw: number }): Tensor {
+function weightGrad(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; pw: number }, kept: WinogradInput | null = null): Tensor {
   const [n, a, gh, gw] = gt.shape as [number, number, number, number];
   const [, b, xh, xw] = xt.shape as [number, number, number, number];
   if (n * gh * gw === 0 || xh * xw === 0) return full([a, b, k.kh, k.kw], 0, { device: gt.device });
-  return winogradWgradRaw(op, gt, xt, k) ?? bwdWeightRaw(op, gt, xt, k);
+  return winogradWgradRaw(op, gt, xt, k, kept) ?? bwdWeightRaw(op, gt, xt, k);
 }
 
 /** 2-D convolution (F.conv2d): x [N, Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] | null -> [N, Cout, OH, OW]. */
@@ -62,8 +64,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?
   const k = { kh, kw, sh, sw, ph, pw, dh, dw };
 
   const geo = { n, cin, h, w, cout, oh, ow, ...k };
-  const y = winogradRaw(op, x, weight, false, bias ?? null, geo) ?? convPacked(op, false, x, weight, [1, cout, cin * kh * kw], bias ?? null, geo);
-  return record(op, [x, weight, bias ?? null], y, [x, weight], (gy, [sx, sW], needs) => {
+  // The forward's transformed input, kept for a Winograd weight gradient (the same transform of x; see WinogradInput).
+  const keep: { v?: WinogradInput } | undefined = isGradEnabled() && weight.requiresGrad && winogradFor(x.device, x.device.policy.convWeightGrad, k, cout, cin) ? {} : undefined;
+  const y = winogradRaw(op, x, weight, false, bias ?? null, geo, keep) ?? convPacked(op, false, x, weight, [1, cout, cin * kh * kw], bias ?? null, geo);
+  const band = keep?.v?.band;
+  const save = keep?.v ? [x, weight, keep.v.v] : [x, weight];
+  const out = record(op, [x, weight, bias ?? null], y, save, (gy, [sx, sW, sv], needs) => {
     let gx: Tensor | null = null;
     if (needs[0]) {
       // dX = conv_transpose2d(dy, W) with the same (k, s, p, d), sized exactly like x (the output_padding PyTorch picks);
@@ -75,10 +81,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options?
     }
     return [
       gx,
-      needs[1] ? weightGrad(`${op} backward`, gy, sx!, k) : null,
+      needs[1] ? weightGrad(`${op} backward`, gy, sx!, k, sv && band ? { v: sv, band } : null) : null,
       needs[2] ? bwdBiasRaw(`${op} backward`, gy) : null,
     ];
   });
+  // The node holds its own reference to v: ours goes.
+  keep?.v?.v.dispose();
+  return out;
 }
 
 /** Transposed 2-D convolution (F.conv_transpose2d): x [N, Cin, H, W], weight [Cin, Cout, kH, kW] -> [N, Cout, OH, OW]. */

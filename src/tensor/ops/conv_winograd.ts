@@ -47,14 +47,33 @@ function winogradBands(n: number, nb: number, gh: number, gw: number, ch: number
   return bands;
 }
 
+/** One band of tile rows of a Winograd launch (winogradBands). */
+type Band = NonNullable<ReturnType<typeof winogradBands>>[number];
+
+/**
+ * The forward's transformed input (winograd_input of the whole x in one band), kept for the weight gradient, which
+ * transforms the same x with the same params: one pass fewer per layer in backward, for keeping v (36/16 of x's size
+ * and up) from the forward to the backward. Only where v is at most WINOGRAD_KEEP_BYTES (small activations, where a
+ * pass costs more in launch overhead than v costs in memory; config a: every 3x3 layer).
+ */
+export interface WinogradInput {
+  readonly v: Tensor;
+  readonly band: Band;
+}
+
+const WINOGRAD_KEEP_BYTES = 16 << 20;
+
+const sameBand = (a: Band, b: Band) => a.n0 === b.n0 && a.nn === b.nn && a.ty0 === b.ty0 && a.bt === b.bt && a.tg === b.tg;
+
 /**
  * y = the 3x3 correlation of x with w (+ bias) by Winograd F(4x4, 3x3), or null where the launch is not Winograd's (see
  * winogradFor) or is too small for it. g.ph, g.pw are the begin pads of the equivalent correlation (negative = crop);
  * `transposed`: w is a conv_transpose2d weight [cin, cout, 3, 3], flipped on the fly. Over the binding limit the work
  * splits like the direct kernels': batch blocks, else output-channel blocks (multiples of 8) and input-channel blocks
- * (whose contractions accumulate), and every block in bands of tile rows.
+ * (whose contractions accumulate), and every block in bands of tile rows. `keep`: where the whole transformed input is
+ * one band and one block of at most WINOGRAD_KEEP_BYTES, it is left in keep.v (the caller owns it) instead of freed.
  */
-export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias: Tensor | null, g: Geo): Tensor | null {
+export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias: Tensor | null, g: Geo, keep?: { v?: WinogradInput }): Tensor | null {
   const dev = x.device;
   if (!winogradFor(dev, dev.policy.convForward, g, g.cin, g.cout) || g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
   const L = bindGeometry(dev).max;
@@ -96,13 +115,17 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
       for (let ci0 = 0; ci0 < g.cin; ci0 += cib) {
         const cn = Math.min(cib, g.cin - ci0);
         const { bind: xb, res: xOff } = windowOf(x, (n0 * g.cin + ci0) * pin, ((nn - 1) * g.cin + cn) * pin);
-        const v = empty(dev, [36 * cn * t4 * 4]);
-        launch(winoInputKernel, { x: xb }, { v }, { cin: cn, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, nn, ...band });
+        const whole = bands.length === 1 && cn === g.cin;
+        const kept = whole && keep?.v ? keep.v.v : null;
+        const v = kept ?? empty(dev, [36 * cn * t4 * 4]);
+        if (!kept) launch(winoInputKernel, { x: xb }, { v }, { cin: cn, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin, nn, ...band });
         const u = uAll ?? weights(ci0, cn);
         launch(winoGemmKernel, { u, v }, { m }, { cin: cn, cp, t4, u_cin: uAll ? g.cin : cn, u_ci0: uAll ? ci0 : 0 }, {
           constants: { WG, CO: cp >= 32 && cn < 512 ? 32 : cp >= 16 ? 16 : 8, ACCUMULATE: ci0 > 0 },
         });
-        v.dispose();
+        // Kept (and reused by later output-channel blocks) where the caller asked and it is small; else freed.
+        if (keep && whole && v.numel * 4 <= WINOGRAD_KEEP_BYTES) keep.v = { v, band: { n0, nn, t4, ...band } };
+        else v.dispose();
         if (!uAll) u.dispose();
       }
       launch(winoOutputKernel, { m, bias: bias ?? m }, { y: yb }, { cout: cc, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
@@ -124,7 +147,7 @@ const WINOGRAD_WGRAD_MIN_QUADS = 8;
  * slots), then one pass summing the slots in a fixed order and applying G^T . G (winograd_wgrad_output). Over the binding
  * limit, blocks of gradient (a) and x (b) channels, each with its own slots. Null where it does not apply.
  */
-export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; pw: number }): Tensor | null {
+export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & { ph: number; pw: number }, kept: WinogradInput | null = null): Tensor | null {
   const dev = gt.device;
   const [n, a, gh, gw] = gt.shape as [number, number, number, number];
   const [, b, xh, xw] = xt.shape as [number, number, number, number];
@@ -163,13 +186,15 @@ export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & {
       for (const [i, { n0, nn, t4, ...band }] of bands.entries()) {
         const { bind: xb, res: xOff } = windowOf(xt, (n0 * b + b0) * px, ((nn - 1) * b + bn) * px);
         const { bind: gb, res: gOff } = windowOf(gt, (n0 * a + a0) * pg, ((nn - 1) * a + an) * pg);
-        const v = empty(dev, [36 * bn * t4 * 4]);
+        // The forward's transformed x where it kept it for this band and all x channels (winogradRaw's keep).
+        const reuse = kept && bn === b && bands.length === 1 && sameBand(kept.band, { n0, nn, t4, ...band }) ? kept.v : null;
+        const v = reuse ?? empty(dev, [36 * bn * t4 * 4]);
         const g4 = empty(dev, [36 * an * t4 * 4]);
-        launch(winoInputKernel, { x: xb }, { v }, { cin: bn, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
+        if (!reuse) launch(winoInputKernel, { x: xb }, { v }, { cin: bn, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
         launch(winoGradKernel, { gr: gb }, { gt: g4 }, { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
         const nslices = Math.ceil(t4 / sLen);
         launch(winoWgradGemmKernel, { gt: g4, v }, { pw }, { a: an, b: bn, t4, s_len: sLen, nslices, slot0: 0 }, { constants: { WG, ACCUMULATE: i > 0 } });
-        v.dispose();
+        if (!reuse) v.dispose();
         g4.dispose();
       }
       launch(winoWgradOutputKernel, { pw }, { dw: dW }, { a: an, b: bn, nslots, b_tot: b, a0, b0 });
