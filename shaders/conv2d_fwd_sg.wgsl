@@ -10,16 +10,17 @@
 // address, so conv2d_fwd's 2 weight vec4 per input channel cost as much as 8 distinct loads. Here lane l of the
 // subgroup loads the weights of input channel ci0 + l%8 (one vec4 per 4 output channels) and the subgroup shares
 // them with subgroupBroadcast(w, j), j = 0..7: weights cost one load per lane per 8 input channels.
-// One invocation: 2 outputs of one row x cpl = 16 output channels (8 when !CO16, 4 when also !CO8): 32 accumulators
+// One invocation: 2 outputs (1 when !PX2) of one row x cpl = 16 output channels (8 when !CO16, 4 when also !CO8): 32 accumulators
 // as 8 vec4; the 2 outputs are consecutive (direct) or consecutive in one column phase rx = ox mod sw (TRANSPOSED, as
 // in conv2d_fwd: ox = rx + sw*(q0 + j), inputs consecutive). Loops: taps outside (row and phase checks uniform, column
 // masks and indices once per tap), input channels inside in blocks of 8 (then one block for the cin % 8 tail, its
 // missing channels zeroed): per block each lane loads 2 x 8 x values and cpl/4 weight vec4, and each accumulator takes
 // the block's 8 products summed first, so it is written once per block (measured: 25% faster than one write per
 // channel, which spills). Summation order therefore differs from the CPU reference (as for any reordered float sum).
-// Grid: one workgroup of WG lanes = one (n, channel block, output row, phase, run of WG*2 columns), so the lanes of a
+// Grid: one workgroup of WG lanes = one (n, channel block, output row, phase, run of WG*px columns, px = 2, or 1 when
+// !PX2), so the lanes of a
 // subgroup never straddle channel blocks, rows or phases and every branch before a broadcast is uniform; 1-D over
-// n * ceil(cout/cpl) * oh * phases * ceil(ceil(ow/phases)/(2*WG)) workgroups (phases = sw when TRANSPOSED, else 1),
+// n * ceil(cout/cpl) * oh * phases * ceil(ceil(ow/phases)/(px*WG)) workgroups (phases = sw when TRANSPOSED, else 1),
 // folded past 65,535. Lanes past ow compute and store nothing.
 // Bindings: 0 x · 1 wp · 2 bias (read; any f32 buffer when !HAS_BIAS) · 3 y (read_write) · 4 p (uniform Params).
 // Assumes the subgroup size is >= 8 and WG is a multiple of it or at most it (WG = the adapter's subgroup size),
@@ -33,6 +34,8 @@ override WG: u32 = 8u;
 // recorded with it (<= 4 channels when false).
 override CO16: bool = true;
 override CO8: bool = true;
+// 2 outputs per invocation, or 1 (rows of at most WG outputs per phase: with 2, half the lanes of a row would idle).
+override PX2: bool = true;
 
 // a_q: channels 4q..4q+3 of the block at pixel 0, b_q: at pixel 1.
 struct Acc {
@@ -75,22 +78,25 @@ fn block(acc: ptr<function, Acc>, i0: u32, i1: u32, m0: bool, m1: bool, hw: u32,
   let wl = wi + min(l8, nv - 1u) * wstep;
   let ok = l8 < nv;
   let u0 = xs8(i0, m0, hw, nv);
-  let u1 = xs8(i1, m1, hw, nv);
+  var u1: X8;
+  if (PX2) { u1 = xs8(i1, m1, hw, nv); }
   let c0 = bcast8(select(vec4f(0.0), wp[wl], ok));
   (*acc).a0 += dot8(u0, c0);
-  (*acc).b0 += dot8(u1, c0);
+  if (PX2) { (*acc).b0 += dot8(u1, c0); }
   if (CO8 || CO16) {
     let c1 = bcast8(select(vec4f(0.0), wp[wl + o1], ok));
     (*acc).a1 += dot8(u0, c1);
-    (*acc).b1 += dot8(u1, c1);
+    if (PX2) { (*acc).b1 += dot8(u1, c1); }
   }
   if (CO16) {
     let c2 = bcast8(select(vec4f(0.0), wp[wl + o2], ok));
     (*acc).a2 += dot8(u0, c2);
-    (*acc).b2 += dot8(u1, c2);
     let c3 = bcast8(select(vec4f(0.0), wp[wl + o3], ok));
     (*acc).a3 += dot8(u0, c3);
-    (*acc).b3 += dot8(u1, c3);
+    if (PX2) {
+      (*acc).b2 += dot8(u1, c2);
+      (*acc).b3 += dot8(u1, c3);
+    }
   }
 }
 
@@ -100,7 +106,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let wi = wid.y * nwg.x + wid.x;
   let phases = select(1u, p.sw, TRANSPOSED);
   let nq = (p.ow + phases - 1u) / phases;
-  let nxw = (nq + 2u * WG - 1u) / (2u * WG);
+  let px = select(1u, 2u, PX2);
+  let nxw = (nq + px * WG - 1u) / (px * WG);
   let cpl = select(select(4u, 8u, CO8), 16u, CO16);
   let ncb = (p.cout + cpl - 1u) / cpl;
   // Uniform across the workgroup: returning here keeps every later broadcast in uniform control flow.
@@ -114,7 +121,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let cb = t % ncb;
   let n = t / ncb;
 
-  let q0 = (xw * WG + lid) * 2u;
+  let q0 = (xw * WG + lid) * px;
   let hw = p.h * p.w;
   let kk = p.kh * p.kw;
   // Input columns of the 2 outputs: consecutive (TRANSPOSED, one phase) or sw apart (direct).
@@ -160,15 +167,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let ox0 = select(q0, rx + p.sw * q0, TRANSPOSED);
   let ox1 = ox0 + select(1u, p.sw, TRANSPOSED);
   store4(n, co0, oy, ox0, acc.a0);
-  store4(n, co0, oy, ox1, acc.b0);
-  if (CO8 || CO16) {
-    store4(n, co0 + 4u, oy, ox0, acc.a1);
-    store4(n, co0 + 4u, oy, ox1, acc.b1);
-  }
+  if (CO8 || CO16) { store4(n, co0 + 4u, oy, ox0, acc.a1); }
   if (CO16) {
     store4(n, co0 + 8u, oy, ox0, acc.a2);
-    store4(n, co0 + 8u, oy, ox1, acc.b2);
     store4(n, co0 + 12u, oy, ox0, acc.a3);
+  }
+  if (!PX2) { return; }
+  store4(n, co0, oy, ox1, acc.b0);
+  if (CO8 || CO16) { store4(n, co0 + 4u, oy, ox1, acc.b1); }
+  if (CO16) {
+    store4(n, co0 + 8u, oy, ox1, acc.b2);
     store4(n, co0 + 12u, oy, ox1, acc.b3);
   }
 }

@@ -113,19 +113,22 @@ export const conv_transpose2d_fwd = variantOf(conv2d_fwd, {
 /** Output channels per invocation of the subgroup forward variants: 16 (CO16), 8 (CO8) or 4. */
 const sgChannels = (c: Record<string, number | boolean>) => (c.CO16 ? 16 : c.CO8 ? 8 : 4);
 
-/** The subgroup forward kernels' channel tiles the lab also checks (the ops pick CO16 / CO8 by cout). */
-const SG_LAB_CONSTANTS: readonly Constants[] = [{ CO16: false }, { CO16: false, CO8: false }, { ACCUMULATE: true }];
+/** Output columns per workgroup of the subgroup forward variants: WG lanes x 2 pixels (PX2), or 1. */
+const sgColumns = (c: Record<string, number | boolean>) => (c.WG as number) * (c.PX2 ? 2 : 1);
+
+/** The subgroup forward kernels' channel tiles and pixel counts the lab also checks (the ops pick CO16 / CO8 by cout, PX2 by ow). */
+const SG_LAB_CONSTANTS: readonly Constants[] = [{ CO16: false }, { CO16: false, CO8: false }, { PX2: false }, { ACCUMULATE: true }];
 
 /**
  * conv2d_fwd_sg: conv2d_fwd's contract for adapters with subgroups of >= 8 lanes (lavapipe): each lane loads the
- * weights of one of 8 input channels and the subgroup shares them with subgroupBroadcast; 2 pixels x 16 (CO16), 8
- * (CO8) or 4 output channels per invocation; workgroups of WG = the subgroup size (see shaders/conv2d_fwd_sg.wgsl).
+ * weights of one of 8 input channels and the subgroup shares them with subgroupBroadcast; 2 pixels (1 when !PX2) x 16
+ * (CO16), 8 (CO8) or 4 output channels per invocation; workgroups of WG = the subgroup size (see shaders/conv2d_fwd_sg.wgsl).
  */
 export const conv2d_fwd_sg = variantOf(conv2d_fwd, {
   name: 'conv2d_fwd_sg',
-  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: false },
+  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, PX2: true, TRANSPOSED: false },
   description: 'conv2d_fwd with each weight loaded once per lane and shared by subgroupBroadcast (subgroups of >= 8 lanes)',
-  grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * cdiv(p.ow, 2 * (c.WG as number)), 1),
+  grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * cdiv(p.ow, sgColumns(c)), 1),
   labConstants: SG_LAB_CONSTANTS,
 });
 
@@ -136,9 +139,9 @@ export const conv2d_fwd_sg = variantOf(conv2d_fwd, {
 export const conv_transpose2d_fwd_sg = variantOf(conv_transpose2d_fwd, {
   name: 'conv_transpose2d_fwd_sg',
   shader: 'conv2d_fwd_sg',
-  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, TRANSPOSED: true },
+  constants: { WG: 8, HAS_BIAS: false, ACCUMULATE: false, CO16: true, CO8: true, PX2: true, TRANSPOSED: true },
   description: 'conv_transpose2d_fwd with the weights shared through the subgroup: conv2d_fwd_sg.wgsl with TRANSPOSED',
-  grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), 2 * (c.WG as number)), 1),
+  grid: (p, c) => grid1d(p.n * cdiv(p.cout, sgChannels(c)) * p.oh * p.sw * cdiv(cdiv(p.ow, p.sw), sgColumns(c)), 1),
   labConstants: SG_LAB_CONSTANTS,
 });
 

@@ -53,7 +53,7 @@ function randGeo(r: Rng, transposed: boolean) {
 describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
   // Every variant of each family on the same geometries; cases 6-8 have wide channels (the subgroup variants' 8-channel
   // blocks, their cin % 8 tails and several 16-channel blocks).
-  const SG_SETS: Constants[] = [{ CO16: true }, { CO16: false, CO8: true }, { CO16: false, CO8: false }];
+  const SG_SETS: Constants[] = [{ CO16: true }, { CO16: false, CO8: true }, { CO16: false, CO8: false }, { PX2: false }];
   // The tiled variants: the default 32 x 32 tile, a GPU-sized 64 x 64 one with 8-deep K steps, a 16 x 16 one with 4-deep.
   const TILED_SETS: Constants[] = [{}, { TP: 16, TC: 16, BK: 8 }, { TP: 4, TC: 4, BK: 4 }];
   const fwdVariants = (name: 'conv2d_fwd' | 'conv_transpose2d_fwd') =>

@@ -44,7 +44,7 @@ const TUNED: readonly TunedOp[] = [
   {
     has: (l) => familyOfLaunch(l) === 'conv2d_fwd' || isTransposed(l),
     bucket: (l) => convFwdBucket(l.params as unknown as FwdLaunch, isTransposed(l)),
-    candidates: (dev, l) => directFamilies(dev).map((f) => [f, fwdKernelFor(dev, f, isTransposed(l), l.params.cin!, l.params.cout!)]),
+    candidates: (dev, l) => directFamilies(dev).map((f) => [f, fwdKernelFor(dev, f, isTransposed(l), l.params as unknown as FwdLaunch)]),
     keep: ['HAS_BIAS', 'ACCUMULATE'],
   },
   {

@@ -43,16 +43,20 @@ function familyOf(dev: Backend, v: ConvVariant, bucket: () => string, rule: () =
 export type FwdLaunch = Parameters<typeof convFwdBucket>[0];
 
 /**
- * The kernel and its constants for a forward launch in `family`; `transposed` picks the transposed convolution's.
+ * The kernel and its constants for a forward launch `p` in `family`; `transposed` picks the transposed convolution's.
  * Portable and subgroup: 8 output channels per invocation (CO8), or 4 for launches with at most 4; subgroup: 16 (CO16)
- * for launches with more than 8, in workgroups of the subgroup size (refused where the adapter cannot run them).
+ * for launches with more than 8, 2 outputs per lane (PX2) for rows wider than the workgroup, in workgroups of the
+ * subgroup size (refused where the adapter cannot run them).
  */
-export function fwdKernelFor(dev: Backend, family: DirectConvFamily, transposed: boolean, cin: number, cout: number): KernelChoice {
-  const CO8 = cout > 4;
+export function fwdKernelFor(dev: Backend, family: DirectConvFamily, transposed: boolean, p: { cout: number; ow: number; sw: number }): KernelChoice {
+  const CO8 = p.cout > 4;
   if (family === 'portable') return { spec: transposed ? convTKernel : conv2dKernel, constants: { CO8 } };
   if (family === 'tiled') return { spec: transposed ? convTTiledKernel : conv2dTiledKernel, constants: {} };
   const WG = subgroupWorkgroup('conv', dev, 'the subgroup forward kernels');
-  return { spec: transposed ? convTSgKernel : conv2dSgKernel, constants: { WG, CO16: cout > 8, CO8 } };
+  // One output per lane where a row (of one phase) has at most WG: with 2, half the row's lanes would idle (the U-Net's
+  // 8 x 8 bottleneck on 8-lane subgroups).
+  const PX2 = Math.ceil(p.ow / (transposed ? p.sw : 1)) > WG;
+  return { spec: transposed ? convTSgKernel : conv2dSgKernel, constants: { WG, CO16: p.cout > 8, CO8, PX2 } };
 }
 
 /**
@@ -64,7 +68,7 @@ export function fwdKernelFor(dev: Backend, family: DirectConvFamily, transposed:
  */
 export function fwdKernel(dev: Backend, transposed: boolean, p: FwdLaunch): KernelChoice {
   const family = familyOf(dev, dev.policy.convForward, () => convFwdBucket(p, transposed), () => (fixedSubgroups(dev.adapter) && p.cin >= 8 && p.cout > 8 ? 'subgroup' : 'portable'));
-  return fwdKernelFor(dev, family, transposed, p.cin, p.cout);
+  return fwdKernelFor(dev, family, transposed, p);
 }
 
 // Winograd F(4x4, 3x3) is worth its extra memory passes where the channels make the contraction dominate:
