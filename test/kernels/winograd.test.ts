@@ -177,9 +177,10 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     }
   });
 
-  test.each([0, 1, 2, 3])('winograd_wgrad_output case %i (slots summed, accumulate)', async (k) => {
+  test.each([0, 1, 2, 3, 4, 5])('winograd_wgrad_output case %i (slots summed, accumulate)', async (k) => {
     const r = rng(1200 + k);
-    const [a, b, nslots] = [randInt(r, 1, 9), randInt(r, 1, 13), randInt(r, 1, 5)];
+    // Cases 4, 5: a*b a multiple of 4 (the V4 form), b odd in case 4.
+    const [a, b, nslots] = [k === 4 ? 4 * randInt(r, 1, 3) : randInt(r, 1, 9), k === 4 ? 2 * randInt(r, 1, 6) + 1 : k === 5 ? 4 * randInt(r, 1, 4) : randInt(r, 1, 13), randInt(r, 1, 5)];
     // A block from (a0, b0) of a bigger dw (k >= 2): the rest keeps its initial values on both sides.
     const [a0, b0] = k >= 2 ? [randInt(r, 0, 3), randInt(r, 0, 4)] : [0, 0];
     const [a_tot, b_tot] = [a0 + a + (k >= 2 ? randInt(r, 0, 2) : 0), b0 + b + (k >= 2 ? randInt(r, 0, 2) : 0)];
@@ -188,6 +189,8 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     for (const ACCUMULATE of [false, true]) {
       await compare(K.winograd_wgrad_output, { reads, writes: { dw: a_tot * b_tot * 9 }, init: ACCUMULATE ? { dw: randnArray(r, a_tot * b_tot * 9) } : undefined, params, constants: { ACCUMULATE } }, reductionTol(36 * nslots, 4));
     }
+    // The 4-pairs-per-invocation form where a*b allows, with the 4 pairs crossing a rows when b % 4 != 0.
+    if ((a * b) % 4 === 0) await compare(K.winograd_wgrad_output, { reads, writes: { dw: a_tot * b_tot * 9 }, init: { dw: randnArray(r, a_tot * b_tot * 9) }, params, constants: { ACCUMULATE: true, V4: true } }, reductionTol(36 * nslots, 4));
   });
 
   test.each([0, 1, 2, 3])('the weight-gradient passes chained = a direct weight gradient (case %i)', async (k) => {

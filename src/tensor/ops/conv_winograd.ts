@@ -197,7 +197,7 @@ export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & {
         if (!reuse) v.dispose();
         g4.dispose();
       }
-      launch(winoWgradOutputKernel, { pw }, { dw: dW }, { a: an, b: bn, nslots, b_tot: b, a0, b0 });
+      launch(winoWgradOutputKernel, { pw }, { dw: dW }, { a: an, b: bn, nslots, b_tot: b, a0, b0 }, { constants: { V4: (an * bn) % 4 === 0 } });
       pw.dispose();
     }
   }
