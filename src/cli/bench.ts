@@ -1,5 +1,5 @@
 /// <reference types="node" />
-// `unet-webgpu bench --config a|b|c`: one JSON line on stdout in the peers' format (../shared/peers/bench.mjs),
+// `unet-webgpu bench --config a|b|c|isbi`: one JSON line on stdout in the peers' format (../shared/peers/bench.mjs),
 // progress on stderr.
 import os from 'node:os';
 import { parseArgs } from 'node:util';

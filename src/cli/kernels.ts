@@ -193,7 +193,7 @@ async function benchCmd(argv: string[]): Promise<void> {
     },
   });
   const [name, ...extra] = positionals;
-  if (!name || extra.length) throw new ArgumentError('kernels bench', 'usage: kernels bench <kernel> [--variant v] [--constants K=V,...] [--shape NxCxHxW[:k=v,...]] [--config a|b|c] [--reps N] [--json]');
+  if (!name || extra.length) throw new ArgumentError('kernels bench', 'usage: kernels bench <kernel> [--variant v] [--constants K=V,...] [--shape NxCxHxW[:k=v,...]] [--config a|b|c|isbi] [--reps N] [--json]');
   const spec = benchSpec(name, v.variant);
   const constants = parseConstants(v.constants);
   const reps = intFlag('kernels bench', 'reps', v.reps);

@@ -136,7 +136,7 @@ async function checkTorchCmd(argv: string[]): Promise<void> {
 const COMMANDS: Record<string, [(argv: string[]) => Promise<void>, string]> = {
   train: [async (a) => (await import('./train.js')).trainCmd(a), 'train a U-Net on --images DIR --masks DIR (no arguments: the ISBI 2012 example, a short run); --help for the flags'],
   run: [runCmd, 'U-Net forward + backward on the GPU with summary and timings (flags: --size --width --padding ... --steps)'],
-  bench: [async (a) => (await import('./bench.js')).benchCmd(a), `one JSON line in the peers format: --config a|b|c [${MODEL_HELP} --modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V --matmul V]`],
+  bench: [async (a) => (await import('./bench.js')).benchCmd(a), `one JSON line in the peers format: --config a|b|c|isbi [${MODEL_HELP} --modes fwd,fwd_eval,train --reps 5 --warmup 2 --nice-main 19 --profile --conv-fwd V --conv-wgrad V --matmul V]`],
   'check-torch': [checkTorchCmd, 'DUMP.safetensors [...]: our U-Net (or a family model: test/fixtures/family) vs PyTorch on the same weights, per-tensor relative L2 (--cpu, -v, --conv-fwd auto|portable|subgroup|winograd|tiled, --conv-wgrad auto|portable|subgroup|winograd|tiled, --matmul auto|portable|reg|vec4|tiled)'],
   kernels: [async (a) => (await import('./kernels.js')).kernelsCmd(a), 'the kernel lab: list | check [name] | bench <kernel> [--config c --shape ... --reps N --json] | peak (see bench/KERNEL_LAB.md)'],
   predict: [async (a) => (await import('./predict.js')).predictCmd(a), 'segment images with a checkpoint: --weights CKPT --input FILE|DIR --out DIR [--tile N --overlap F --tta --overlay] (--help)'],

@@ -33,7 +33,7 @@ describe('flag values', () => {
 
 describe('the command line', () => {
   test.each([
-    [['bench', '--config', 'constructor'], "unet-webgpu bench: --config must be one of a, b, c, got 'constructor'"],
+    [['bench', '--config', 'constructor'], "unet-webgpu bench: --config must be one of a, b, c, isbi, got 'constructor'"],
     [['bench', '--reps', '0'], "unet-webgpu bench: --reps must be an integer >= 1, got '0'"],
     [['bench', '--modes', 'fwd,back'], "unet-webgpu bench: --modes must be one of fwd, fwd_eval, train, got 'back'"],
     [['run', '--size', 'abc'], "unet-webgpu run: --size must be an integer >= 1, got 'abc'"],

@@ -128,7 +128,7 @@ describe('wrong calls across the public API', () => {
 const BIN = join(import.meta.dirname, '../../bin/unet-webgpu.mjs');
 describe('wrong calls on the command line (exit 2, the command, flag and value named)', () => {
   test.each([
-    [['bench', '--config', 'constructor'], "bench: --config must be one of a, b, c, got 'constructor'"],
+    [['bench', '--config', 'constructor'], "bench: --config must be one of a, b, c, isbi, got 'constructor'"],
     [['bench', '--reps', '0'], "bench: --reps must be an integer >= 1, got '0'"],
     [['run', '--size', 'abc'], "run: --size must be an integer >= 1, got 'abc'"],
     [['run', '--steps', 'abc'], "run: --steps must be an integer >= 1, got 'abc'"],
