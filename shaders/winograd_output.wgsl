@@ -6,65 +6,30 @@
 // y at y_off + nI*y_ns + co*oh*ow + oy*ow + ox.
 // One invocation per (co < cout, 4 tiles of a tile row): 36 vec4 loads, the transform on vec4, up to 64 stores.
 // Grid: 1-D over cout*t4, folded past 65,535 workgroups.
-// Bindings: 0 m (read, as vec4) · 1 bias (read; any f32 buffer when !HAS_BIAS) · 2 y (write) · 3 p (uniform Params).
+// Bindings: 0 m (read, as vec4) · 1 bias (read; any f32 buffer when !HAS_BIAS) · 2 y (write) · 3 p (uniform Params);
+// all but y and the stores in lib/winograd_output_tile.wgsl (shared with winograd_output_vec4).
 
-override WG: u32 = 64u;
-override HAS_BIAS: bool = false;
-
-struct Params { cout: u32, cp: u32, oh: u32, ow: u32, y_off: u32, y_ns: u32, b_co0: u32, ty0: u32, bt: u32, tg: u32, nn: u32 }
-
-@group(0) @binding(0) var<storage, read> m: array<vec4f>;
-@group(0) @binding(1) var<storage, read> bias: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
 
-// A^T times the 6-vector s (each entry a vec4: 4 tiles).
-fn at(s: array<vec4f, 6>) -> array<vec4f, 4> {
-  let s12 = s[1] + s[2];
-  let d12 = s[1] - s[2];
-  let s34 = s[3] + s[4];
-  let d34 = s[3] - s[4];
-  return array<vec4f, 4>(s[0] + s12 + s34, d12 + 2.0 * d34, s12 + 4.0 * s34, d12 + 8.0 * d34 + s[5]);
+// #include "lib/winograd_output_tile.wgsl"
+
+fn store_row(o: u32, ox0: u32, vals: array<vec4f, 4>, base: f32) {
+  for (var k = 0u; k < 4u; k++) {
+    for (var c = 0u; c < 4u; c++) {
+      let ox = ox0 + k * 4u + c;
+      if (ox < p.ow) { y[o + ox] = vals[c][k] + base; }
+    }
+  }
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  let t4 = p.nn * p.bt * p.tg;
-  if (i >= p.cout * t4) { return; }
-  let tq = i % t4;
-  let co = i / t4;
-  let g = tq % p.tg;
-  let r = tq / p.tg;
-  let tyl = r % p.bt;
-  let nI = r / p.bt;
-  let plane = p.cp * t4;
-
-  // Row transforms: q[a][c] = (m[a][.] A)[c].
-  var q: array<array<vec4f, 4>, 6>;
-  for (var a = 0u; a < 6u; a++) {
-    var s: array<vec4f, 6>;
-    for (var b = 0u; b < 6u; b++) {
-      s[b] = m[(a * 6u + b) * plane + co * t4 + tq];
-    }
-    q[a] = at(s);
-  }
-  var base = 0.0;
-  if (HAS_BIAS) { base = bias[p.b_co0 + co]; }
-  let oy0 = (p.ty0 + tyl) * 4u;
-  let ox0 = g * 16u;
-  let yp = p.y_off + nI * p.y_ns + co * p.oh * p.ow;
-  for (var c = 0u; c < 4u; c++) {
-    let col = at(array<vec4f, 6>(q[0][c], q[1][c], q[2][c], q[3][c], q[4][c], q[5][c]));
-    for (var rr = 0u; rr < 4u; rr++) {
-      let oy = oy0 + rr;
-      if (oy >= p.oh) { break; }
-      for (var k = 0u; k < 4u; k++) {
-        let ox = ox0 + k * 4u + c;
-        if (ox < p.ow) {
-          y[yp + oy * p.ow + ox] = col[rr][k] + base;
-        }
-      }
-    }
+  if (i >= p.cout * p.nn * p.bt * p.tg) { return; }
+  let t = output_tile(i);
+  for (var rr = 0u; rr < 4u; rr++) {
+    let oy = t.oy0 + rr;
+    if (oy >= p.oh) { break; }
+    store_row(t.yp + oy * p.ow, t.ox0, t.rows[rr], t.base);
   }
 }

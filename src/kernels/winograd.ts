@@ -1,7 +1,7 @@
 // Winograd F(4x4, 3x3) (Lavin & Gray 2016): a 3x3 stride-1 correlation as filter, data and output transforms around 36
 // independent channel contractions (4x fewer multiply-adds than the direct kernels). Tiles of 4x4 outputs are read from
 // 6x6 input patches; see shaders/winograd_*.wgsl for the layouts.
-import { defineGroup, defineKernel, grid1d, sumOf, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type KernelSpec } from './define_kernel.js';
 
 const WG = 64;
 const cdiv = (a: number, b: number) => Math.ceil(a / b);
@@ -82,6 +82,13 @@ export const winograd_input = defineKernel({
   },
 });
 
+/** winograd_input with x read as vec4 (w, x_off, x_ns multiples of 4; SHIFT = (-pw) mod 4). */
+export const winograd_input_vec4 = variantOf(winograd_input, {
+  name: 'winograd_input_vec4',
+  constants: { WG, SHIFT: 3 },
+  description: 'winograd_input with each patch row read as 6 aligned vec4 (w % 4 == 0)',
+});
+
 /**
  * winograd_gemm: m[(e*cp + co)*T + t] (+)= sum over ci of u[(e*u_cin + u_ci0 + ci)*cp + co] * v[(e*cin + ci)*T + t],
  * T = t4*4 (ACCUMULATE: add to m).
@@ -142,6 +149,12 @@ export const winograd_output = defineKernel({
       });
     }
   },
+});
+
+/** winograd_output with y written as vec4 (ow, y_off, y_ns multiples of 4). */
+export const winograd_output_vec4 = variantOf(winograd_output, {
+  name: 'winograd_output_vec4',
+  description: 'winograd_output with each tile row stored as one vec4 (ow % 4 == 0)',
 });
 
 /** winograd_grad: gt[(e*a + ai)*t4*4 + t] = (A g A^T)[e] for the 4x4 gradient tile g of tile t (zero outside gh x gw). */
@@ -246,8 +259,10 @@ export const winograd_wgrad_output = defineKernel({
 export const WINOGRAD_KERNELS = defineGroup('conv', {
   winograd_weight,
   winograd_input,
+  winograd_input_vec4,
   winograd_gemm,
   winograd_output,
+  winograd_output_vec4,
   winograd_grad,
   winograd_wgrad_gemm,
   winograd_wgrad_output,

@@ -144,12 +144,12 @@ describe('kernel lab tables (CPU)', () => {
     expect(s[0]!.launch.params).toMatchObject({ n: 2, cin: 8, h: 33, w: 35, cout: 16, oh: 31, ow: 33 });
     expect(selectKernels(['lab']).map((k) => k.name).sort()).toEqual(['lab_peak_copy', 'lab_peak_fma']);
     // With the device's adapter facts the recorder makes the device's kernel choices (lavapipe: subgroup kernels and
-    // Winograd); without them, the portable kernels.
+    // Winograd, its transforms on vec4: every layer of b is a multiple of 4 wide); without them, the portable kernels.
     const lavapipe: AdapterFacts = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe', features: ['subgroups'], subgroupMinSize: 8, subgroupMaxSize: 8 };
     const names = (ls: readonly { kernel: string }[]) => new Set(ls.map((l) => l.kernel));
     const b = names(recordModel('b', undefined, lavapipe));
     expect([...b].filter((k) => k.startsWith('winograd_')).sort()).toEqual(
-      ['winograd_gemm', 'winograd_grad', 'winograd_input', 'winograd_output', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
+      ['winograd_gemm', 'winograd_grad', 'winograd_input_vec4', 'winograd_output_vec4', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
     );
     expect(b.has('conv2d_fwd_sg')).toBe(true);
     expect([...names(a)].some((k) => k.startsWith('winograd_') || k.endsWith('_sg'))).toBe(false);

@@ -160,6 +160,9 @@ const conv: LabGroup = {
       const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), bias && co === cout ? bias : null, { padding: pick(r, [0, 1, 2]) })));
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: pick(r, [0, 1]) })));
+      // Rows a multiple of 4 wide ('same': so are the outputs): the vec4 data and output transforms.
+      const x4 = leaf(randn([n, ci, h, 4 * randInt(r, 1, 4)], { seed: seed(r) }));
+      attempt(() => back(r, F.conv2d(x4, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: 1 })));
     });
     // The tiled kernels (forced, as above), both directions and their gradients, on this round's random geometry with
     // wide channels (several tiles and K steps).

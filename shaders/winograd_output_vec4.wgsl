@@ -1,0 +1,29 @@
+// winograd_output_vec4 — winograd_output (same contract, params and layouts: see shaders/winograd_output.wgsl) with y
+// written as vec4: one store per tile row instead of 4 (on lavapipe every storage access is a per-lane loop; a vec4
+// costs about what a scalar does). Valid when ow, y_off and y_ns are multiples of 4 (every output row starts on a
+// vec4, and a tile's 4 columns are one vec4, wholly inside or outside ow).
+// Bindings: 0 m (read, as vec4) · 1 bias (read; any f32 buffer when !HAS_BIAS) · 2 y (write, as vec4) · 3 p (uniform
+// Params); all but y and the stores in lib/winograd_output_tile.wgsl.
+
+@group(0) @binding(2) var<storage, read_write> y: array<vec4f>;
+
+// #include "lib/winograd_output_tile.wgsl"
+
+fn store_row(o: u32, ox0: u32, vals: array<vec4f, 4>, base: f32) {
+  for (var k = 0u; k < 4u; k++) {
+    let ox = ox0 + k * 4u;
+    if (ox < p.ow) { y[(o + ox) / 4u] = vec4f(vals[0][k], vals[1][k], vals[2][k], vals[3][k]) + base; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= p.cout * p.nn * p.bt * p.tg) { return; }
+  let t = output_tile(i);
+  for (var rr = 0u; rr < 4u; rr++) {
+    let oy = t.oy0 + rr;
+    if (oy >= p.oh) { break; }
+    store_row(t.yp + oy * p.ow, t.ox0, t.rows[rr], t.base);
+  }
+}
