@@ -26,8 +26,9 @@ const { values: v } = parseArgs({
   },
 });
 const log = (m: string) => process.stderr.write(`[compare] ${m}\n`);
-const stamp = new Date().toISOString().replace(/[:.]/g, '').slice(0, 15);
-const outFile = v.out ?? join(root, 'results', `compare-${stamp}.jsonl`);
+// One file per run: the configs and the start time to the second (two runs in one minute once shared a file).
+const stamp = new Date().toISOString().replace(/[:.]/g, '').slice(0, 17);
+const outFile = v.out ?? join(root, 'results', `compare-${v.config.replace(/,/g, '+')}-${stamp}.jsonl`);
 mkdirSync(dirname(outFile), { recursive: true });
 
 if (v.peers.includes('tfjs') || v.peers.includes('jax')) {
