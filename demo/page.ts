@@ -1,6 +1,6 @@
 // The demo page: UI only. The engine runs in worker.ts (a module Web Worker), so tiling and training never block
 // the page. State for tests and curious users is on window.__demo.
-import type { AdapterReport, CheckResult, ModelReport, Reply, Request, SegmentResult, WorkerEvent } from './protocol.js';
+import type { AdapterReport, CheckResult, ModelReport, Reply, Request, SegmentResult, TuningReport, WorkerEvent } from './protocol.js';
 
 const DEFAULT_CKPT = 'models/isbi-w8.safetensors';
 const EXAMPLE_IMAGE = 'examples/isbi2012/images/0.png';
@@ -16,10 +16,11 @@ interface DemoState {
   segments: number;
   fineTune: { losses: number[]; ms: number; done: boolean; error: string | null } | null;
   check: { result: CheckResult | null; error: string | null } | null;
+  tuning: TuningReport | null;
   saved: number | null;
   messages: string[];
 }
-const state: DemoState = { phase: 'init', busy: null, adapter: null, model: null, error: null, segment: null, segments: 0, fineTune: null, check: null, saved: null, messages: [] };
+const state: DemoState = { phase: 'init', busy: null, adapter: null, model: null, error: null, segment: null, segments: 0, fineTune: null, check: null, tuning: null, saved: null, messages: [] };
 (window as unknown as { __demo: DemoState }).__demo = state;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -77,7 +78,7 @@ const fetchBytes = async (url: string): Promise<ArrayBuffer> => {
 };
 
 // Buttons are enabled only while nothing runs in the worker (it does one thing at a time).
-const actionButtons = ['segment', 'ft-start', 'ft-save', 'check', 'use-example'];
+const actionButtons = ['segment', 'ft-start', 'ft-save', 'check', 'use-example', 'tune', 'untune'];
 function setBusy(what: string | null): void {
   state.busy = what;
   for (const id of actionButtons) $<HTMLButtonElement>(id).disabled = what !== null || state.phase !== 'ready' || (id === 'ft-save' && !state.fineTune?.done);
@@ -121,6 +122,7 @@ async function start(): Promise<void> {
     if (a.software) {
       setStatus(`${adapterLine(a)}. This is a software (CPU) fallback adapter, not your GPU: everything works, slowly (a real GPU is 10-100x faster). Enable hardware acceleration or use a browser with GPU WebGPU for speed.`, 'warn');
     } else setStatus(adapterLine(a));
+    showTuning(a.tuning);
     await loadCheckpoint(DEFAULT_CKPT, await fetchBytes(DEFAULT_CKPT));
     state.phase = 'ready';
   } catch (e) {
@@ -280,6 +282,17 @@ async function check(): Promise<void> {
   }
 }
 
+// ---- kernel tuning ----
+function showTuning(t: TuningReport): void {
+  state.tuning = t;
+  const when = t.measuredAt ? new Date(t.measuredAt).toLocaleString() : '';
+  $('tune-info').textContent =
+    t.source === 'none' ? "no tuning for this adapter in this browser: 'auto' uses its rules" :
+    `${t.entries.length} shape bucket(s) ${t.source === 'cache' ? 'from this browser\'s cache' : 'measured now and kept in this browser'} (measured ${when})`;
+  const rows = t.entries.map((e) => `${e.key.padEnd(44)} -> ${e.choice.padEnd(9)} ${Object.entries(e.ms).map(([c, ms]) => `${c} ${ms.toFixed(2)}`).join('  ')} ms`);
+  $('tune-out').textContent = [...rows, ...(t.storeError ? [`not kept in IndexedDB: ${t.storeError}`] : [])].join('\n');
+}
+
 // ---- wiring ----
 $('image-file').addEventListener('change', async (e) => {
   const f = await fileBytes(e.target as HTMLInputElement);
@@ -321,6 +334,15 @@ $('ft-save').addEventListener('click', () =>
   }),
 );
 $('check').addEventListener('click', () => busy('check', check));
+// Tuned for what the page runs: fine-tuning at the crop and batch chosen above, segmentation at the chosen tile.
+$('tune').addEventListener('click', () =>
+  busy('tune', async () => {
+    const tile = $<HTMLSelectElement>('tile').value;
+    const [crop, batch] = [Number($<HTMLSelectElement>('ft-crop').value), Number($<HTMLInputElement>('ft-batch').value)];
+    showTuning(await call<TuningReport>({ kind: 'tune', reps: 3, crop, batch, tile: tile ? Number(tile) : null }));
+  }),
+);
+$('untune').addEventListener('click', () => busy('untune', async () => showTuning(await call<TuningReport>({ kind: 'untune' }))));
 window.addEventListener('resize', () => ($('mask-canvas').style.width = getComputedStyle($('image-canvas')).width));
 
 void start();

@@ -13,6 +13,18 @@ export interface AdapterReport {
   software: boolean;
   /** A 3x3 convolution's speed on this adapter (8 -> 8 channels, 256 x 256), GFLOP/s. */
   convGflops: number;
+  /** This adapter's kernel tuning table from this browser's IndexedDB, applied to the device (or none). */
+  tuning: TuningReport;
+}
+
+/** The device's measured kernel choices: where they came from, and each bucket's choice and candidate times. */
+export interface TuningReport {
+  /** 'measured': tuned in this page now; 'cache': read from IndexedDB at start; 'none': 'auto' uses its rules. */
+  source: 'measured' | 'cache' | 'none';
+  measuredAt: string | null;
+  entries: { key: string; choice: string; ms: Record<string, number> }[];
+  /** Why the IndexedDB cache could not be read or written (private browsing, quota), if so. */
+  storeError: string | null;
 }
 
 export interface ModelReport {
@@ -75,7 +87,9 @@ export type Request =
   | { kind: 'finetune'; images: { name: string; bytes: ArrayBuffer }[]; masks: { name: string; bytes: ArrayBuffer }[]; steps: number; lr: number; crop: number; batch: number }
   | { kind: 'stop' }
   | { kind: 'save' }
-  | { kind: 'check'; policy: Record<string, string> };
+  | { kind: 'check'; policy: Record<string, string> }
+  | { kind: 'tune'; reps: number; crop: number; batch: number; tile: number | null }
+  | { kind: 'untune' };
 
 export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string } };
 

@@ -2,7 +2,9 @@
 // saves safetensors and checks kernel families against the CPU reference. Everything comes from the package's
 // browser entry ('unet-webgpu'); the page only draws.
 import {
+  adapterFingerprint,
   argmaxClasses,
+  clearTuningInIndexedDB,
   checkpointMetadata,
   checkpointTensors,
   cpuDevice,
@@ -14,6 +16,7 @@ import {
   F,
   fit,
   GpuError,
+  loadTuningFromIndexedDB,
   LimitError,
   manualSeed,
   modelSpecOf,
@@ -25,11 +28,14 @@ import {
   planTiles,
   predictTiled,
   randn,
+  saveTuningToIndexedDB,
   segDatasetFromFiles,
   segModelFromCheckpoint,
   setKernelPolicy,
+  setTuning,
   tensor,
   tidy,
+  tuneStep,
   UNet,
   withDevice,
   withKernelPolicy,
@@ -38,9 +44,10 @@ import {
   type KernelPolicy,
   type SegCheckpointMeta,
   type Tensor,
+  type TuningTable,
   type WebGpuDevice,
 } from 'unet-webgpu';
-import type { AdapterReport, CheckResult, ModelReport, Reply, Request, SegmentResult, WorkerEvent } from './protocol.js';
+import type { AdapterReport, CheckResult, ModelReport, Reply, Request, SegmentResult, TuningReport, WorkerEvent } from './protocol.js';
 
 const post = (m: Reply | WorkerEvent, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
@@ -75,7 +82,60 @@ async function init(): Promise<AdapterReport> {
     maxBindingBytes: dev.limits.maxBindingBytes,
     software,
     convGflops: await convSpeed(dev),
+    tuning: await loadTuning(dev),
   };
+}
+
+// ---- kernel tuning: measured per adapter, kept in IndexedDB ----
+const tuningReport = (t: TuningTable | null, source: TuningReport['source'], storeError: string | null = null): TuningReport => ({
+  source: t ? source : 'none',
+  measuredAt: t?.measuredAt ?? null,
+  entries: t ? Object.entries(t.entries).map(([key, e]) => ({ key, choice: e.choice, ms: { ...e.ms } })) : [],
+  storeError,
+});
+
+/** This adapter's table from IndexedDB, applied to the device ('auto' then takes its measured choices). */
+async function loadTuning(d: WebGpuDevice): Promise<TuningReport> {
+  try {
+    const t = await loadTuningFromIndexedDB(adapterFingerprint(d));
+    setTuning(d, t);
+    return tuningReport(t, 'cache');
+  } catch (e) {
+    return tuningReport(null, 'none', (e as Error).message);
+  }
+}
+
+/**
+ * Times the conv and matmul kernel candidates of the loaded architecture's steps on this adapter: a fine-tuning step
+ * at the page's crop and batch and a segmentation forward at its tile (auto: the largest); applies and stores the
+ * table.
+ */
+async function tune(r: Extract<Request, { kind: 'tune' }>): Promise<TuningReport> {
+  const d = gpu();
+  const { model: m } = net();
+  const c = m.config;
+  const tile = r.tile ?? defaultTile(c, d.limits);
+  setTuning(d, null);
+  const t = await tuneStep(d, () => {
+    const u = new UNet(c);
+    u.train();
+    u.forward(randn([r.batch, c.inChannels, r.crop, r.crop])).sum().backward();
+    u.eval();
+    noGrad(() => u.forward(randn([1, c.inChannels, tile, tile])));
+  }, { reps: r.reps });
+  setTuning(d, t);
+  try {
+    await saveTuningToIndexedDB(t);
+    return tuningReport(t, 'measured');
+  } catch (e) {
+    return tuningReport(t, 'measured', (e as Error).message);
+  }
+}
+
+async function untune(): Promise<TuningReport> {
+  setTuning(gpu(), null);
+  await clearTuningInIndexedDB();
+  return tuningReport(null, 'none');
 }
 
 /** GFLOP/s of a 3x3 convolution, 8 -> 8 channels on 256 x 256 (one warm-up, then three timed). */
@@ -351,6 +411,8 @@ self.onmessage = async (e: MessageEvent<Request & { id: number }>) => {
       transfer.push(b.buffer);
       result = b;
     } else if (r.kind === 'check') result = await check(r.policy);
+    else if (r.kind === 'tune') result = await tune(r);
+    else if (r.kind === 'untune') result = await untune();
     post({ id, ok: true, result }, transfer);
   } catch (err) {
     const x = err as Error;

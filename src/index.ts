@@ -27,6 +27,9 @@ export type { AdapterFacts, Backend, BackendStats, Storage } from './kernels/bac
 export { setKernelPolicy, withKernelPolicy, DEFAULT_POLICY } from './kernels/policy.js';
 export { setTuning, tuningOf, matmulBucket, convFwdBucket, convWgradBucket, adapterFingerprint } from './kernels/tuning.js';
 export type { TuningTable, TunedChoice } from './kernels/tuning.js';
+export { saveTuningToIndexedDB, loadTuningFromIndexedDB, clearTuningInIndexedDB } from './kernels/tuning_idb.js';
+export { tuneStep } from './bench/lab/tune.js';
+export type { TuneStepOptions } from './bench/lab/tune.js';
 export type { ConvVariant, KernelPolicy } from './kernels/policy.js';
 export { decodeImage, detectFormat, encodePng } from './data/image.js';
 export type { ImageFormat, RasterImage } from './data/image.js';

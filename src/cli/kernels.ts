@@ -12,9 +12,9 @@ import { CONFIGS, type ConfigName } from '../unet/configs.js';
 import { choiceFlag, intFlag } from './args.js';
 import { checkKernel } from '../bench/lab/check.js';
 import { adapterFingerprint, measurePeak, type Peak } from '../bench/lab/peak.js';
-import { describeLaunch, distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../bench/lab/record.js';
+import { describeLaunch, distinctLaunches, modelStep, recordCases, recordModel, recordShape, selectKernels } from '../bench/lab/record.js';
 import { benchSpec, timeLaunch } from '../bench/lab/time.js';
-import { tuneLaunches } from '../bench/lab/tune.js';
+import { tuneStep } from '../bench/lab/tune.js';
 import { modelFlag } from './model_flag.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -278,12 +278,10 @@ async function tuneCmd(argv: string[]): Promise<void> {
   // The table being measured must not steer the recording: open without the cached one.
   const dev = await openNodeDevice({ setDefault: false, tuning: false });
   try {
-    const launches = recordModel(config, dev.limits, dev.adapter, model);
     if (!v.json) console.log(`kernels tune: matmul and direct-conv buckets of a ${model} config ${config} training step, ${reps} rep(s) each, on ${dev.description} (GPU ms, median (min-max))`);
-    const entries = await tuneLaunches(dev, launches, reps, v.json ? () => {} : (s) => console.log(`  ${s}`));
-    if (!Object.keys(entries).length) throw new ArgumentError('kernels tune', `a ${model} config ${config} training step launches no matmul or direct conv: nothing to tune`);
-    const fingerprint = adapterFingerprint(dev, process.env);
-    await writeTuningTable({ fingerprint, measuredAt: new Date().toISOString(), entries }, path);
+    const table = await tuneStep(dev, () => modelStep(config, model), { reps, env: process.env, log: v.json ? () => {} : (s) => console.log(`  ${s}`) });
+    const { fingerprint, entries } = table;
+    await writeTuningTable(table, path);
     if (v.json) console.log(JSON.stringify({ path, fingerprint, model, config, reps, entries }));
     else console.log(`wrote ${Object.keys(entries).length} bucket(s) for this adapter to ${path}; 'auto' takes them on every device opened here (UNET_WEBGPU_TUNING=off: not)`);
   } finally {

@@ -2,7 +2,8 @@
 // timed fastest on this adapter. 'auto' consults it before its fixed rules: matmul's kernel family, and the family of
 // each direct convolution launch (forward / input gradient, weight gradient: portable, subgroup or tiled). Winograd
 // keeps its measured rule: its choice spans several kernels and memory passes, not one launch. `unet-webgpu kernels tune` fills it with GPU-timestamp timings; in Node a device
-// loads its adapter's table from the cache when it opens (src/node.ts); in a browser, setTuning() takes one (memory).
+// loads its adapter's table from the cache when it opens (src/node.ts); in a browser, setTuning() takes one (memory;
+// tuning_idb.ts keeps it in IndexedDB). tuneStep (src/bench/lab/tune.ts) measures a table for any model.
 import { ArgumentError } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { CHOICES, DIRECT_CONV_FAMILIES } from './policy.js';

@@ -2,14 +2,15 @@
 // WebGPU, 4-lane subgroups), driven by playwright-core: it loads, segments the ISBI example, its probabilities equal
 // the Node engine's (Dawn) on the same weights and image, five fine-tuning steps lower the loss and the saved
 // safetensors load in Node, a forced kernel family the adapter cannot run is refused while 'auto' matches the CPU
-// reference, and a screenshot is saved to test-artifacts/. Without the browser this file FAILS: run `npm run setup`.
+// reference, the kernel tuner measures this adapter and keeps its table in IndexedDB for the next page, and a
+// screenshot is saved to test-artifacts/. Without the browser this file FAILS: run `npm run setup`.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { CheckResult } from '../../demo/protocol.js';
+import type { CheckResult, TuningReport } from '../../demo/protocol.js';
 import { buildDemo, bundleReport, ROOT, serveDemo } from '../../scripts/demo.js';
 import { decodeImage, encodePng, normalizePage, parseCheckpoint, predictTiled, nn, cpuDevice, segModelFromCheckpoint, disposeCheckpoint } from '../../src/index.js';
 import { loadSegModel } from '../../src/node.js';
@@ -33,6 +34,7 @@ interface DemoState {
   segment: { name: string; width: number; height: number; tile: number; tiles: number; probs: number[]; timings: Record<string, number> } | null;
   fineTune: { losses: number[]; done: boolean; error: string | null } | null;
   check: { result: CheckResult | null; error: string | null } | null;
+  tuning: TuningReport | null;
   messages: string[];
 }
 
@@ -286,6 +288,44 @@ describe('the demo page in Chromium', () => {
     await waitIdle();
     expect((await demoState()).messages).toEqual([]);
   });
+
+  test("tunes the conv kernels on this adapter, the next page takes the table from IndexedDB, 'Forget tuning' clears it", async () => {
+    await waitIdle();
+    expect((await demoState()).tuning).toMatchObject({ source: 'none', entries: [], storeError: null });
+    // Small steps, to keep the test short: fine-tuning at 64 x 64 (batch 1, as set above), segmenting at a 64 tile.
+    await page.selectOption('#tile', '64');
+    await page.click('#tune');
+    await waitFor("s.busy === null && s.tuning !== null && s.tuning.source !== 'none' || s.messages.length > 0", 300_000);
+    const t = (await demoState()).tuning!;
+    expect((await demoState()).messages, JSON.stringify(t)).toEqual([]);
+    expect(t).toMatchObject({ source: 'measured', storeError: null });
+    console.log(`tuned in the page: ${t.entries.map((e) => `${e.key} -> ${e.choice}`).join('; ')}`);
+    // The U-Net's direct convs (first layer, up-convs, head; SwiftShader's 4-lane subgroups: no Winograd, no subgroup
+    // family), each bucket's candidates timed and the fastest chosen.
+    expect(t.entries.length).toBeGreaterThan(3);
+    for (const e of t.entries) {
+      expect(e.key).toMatch(/^conv_(fwd [DT]|wgrad) k\d+x\d+ /);
+      expect(Object.keys(e.ms).sort()).toEqual(['portable', 'tiled']);
+      expect(e.ms[e.choice]).toBe(Math.min(...Object.values(e.ms)));
+    }
+    expect(await page.textContent('#tune-info')).toMatch(new RegExp(`^${t.entries.length} shape bucket\\(s\\) measured now and kept in this browser`));
+    // A new page of the same browser profile: the table is read back and applied at start.
+    const p2 = await ctx.newPage();
+    await p2.goto(url);
+    await p2.waitForFunction(() => (window as unknown as { __demo: { phase: string } }).__demo.phase !== 'init', null, { timeout: 90_000 });
+    const cached = await p2.evaluate(() => (window as unknown as { __demo: { tuning: unknown } }).__demo.tuning) as typeof t;
+    expect(cached).toEqual({ ...t, source: 'cache' });
+    expect(await p2.textContent('#tune-info')).toMatch(/shape bucket\(s\) from this browser's cache/);
+    await p2.close();
+    await page.click('#untune');
+    await waitFor("s.busy === null && s.tuning.source === 'none'", 30_000);
+    const p3 = await ctx.newPage();
+    await p3.goto(url);
+    await p3.waitForFunction(() => (window as unknown as { __demo: { phase: string } }).__demo.phase !== 'init', null, { timeout: 90_000 });
+    expect(await p3.evaluate(() => (window as unknown as { __demo: { tuning: { source: string } } }).__demo.tuning.source)).toBe('none');
+    await p3.close();
+    expect((await demoState()).messages).toEqual([]);
+  }, 420_000);
 
   test('a screenshot of the page is saved as a test artifact', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -1,16 +1,17 @@
 // The measured autotuner: tuning tables per device ('auto' takes a bucket's measured choice, a forced family ignores
-// it), their validation, the cache file, and `kernels tune` end to end on lavapipe (measure, print, used by bench, reset).
+// it), their validation, the cache file, `kernels tune` end to end on lavapipe (measure, print, used by bench, reset),
+// and tuneStep, the library's tuner for any model (its browser store is exercised in test/browser/demo.test.ts).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { ArgumentError, convFwdBucket, convWgradBucket, F, matmulBucket, setKernelPolicy, setTuning, tuningOf, type TuningTable } from '../../src/index.js';
+import { adapterFingerprint, ArgumentError, clearTuningInIndexedDB, convFwdBucket, convWgradBucket, F, loadTuningFromIndexedDB, matmulBucket, saveTuningToIndexedDB, setKernelPolicy, setTuning, tuneStep, tuningOf, type TuningTable } from '../../src/index.js';
 import { readTuningFile } from '../../src/node.js';
 import { RecordingMetaBackend } from '../../src/bench/recorder.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { withDevice } from '../../src/tensor/context.js';
-import { skipGpu } from '../helpers/gpu.js';
+import { gpuSuite, skipGpu } from '../helpers/gpu.js';
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(os.tmpdir(), 'unet-webgpu-tune-'));
@@ -133,4 +134,48 @@ describe.skipIf(skip)('kernels tune on lavapipe', () => {
     expect(cli('kernels', 'tune', '--reset')).toContain('removed');
     expect(cli('kernels', 'tune', '--print')).toContain('no tuning table');
   }, 300_000);
+});
+
+describe('tuneStep: the tuner for any model (library API, Node and browsers)', async () => {
+  const { skip, dev } = await gpuSuite();
+
+  test.skipIf(skip)("records the step's launches with the device's facts, times each bucket's candidates, returns the device's table", async () => {
+    const lines: string[] = [];
+    // A user's own small net: a 3x3 conv (forward, input and weight gradients; too narrow for Winograd) and a linear head.
+    const t = await tuneStep(dev, () => {
+      const x = Tensor.empty([2, 3, 12, 12], 'f32');
+      const w = Tensor.empty([5, 3, 3, 3], 'f32').requiresGrad_();
+      const lw = Tensor.empty([4, 5 * 12 * 12], 'f32').requiresGrad_();
+      const h = F.relu(F.conv2d(x, w, null, { padding: 1 }));
+      F.linear(h.reshape([2, 5 * 12 * 12]), lw).sum().backward();
+    }, { reps: 1, log: (l) => lines.push(l) });
+    expect(t.fingerprint).toBe(adapterFingerprint(dev));
+    expect(Number.isFinite(Date.parse(t.measuredAt))).toBe(true);
+    const keys = Object.keys(t.entries);
+    for (const op of ['matmul', 'conv_fwd', 'conv_wgrad']) expect(keys.some((k) => k.startsWith(`${op} `)), op).toBe(true);
+    for (const [key, e] of Object.entries(t.entries)) {
+      expect(Object.values(e.ms).every((ms) => ms > 0), key).toBe(true);
+      expect(e.ms[e.choice], key).toBe(Math.min(...Object.values(e.ms)));
+    }
+    expect(lines).toHaveLength(keys.length);
+    // What it returns is a table the device takes; the step's tensors never touched the GPU device.
+    setTuning(dev, t);
+    expect(tuningOf(dev)).toBe(t);
+    setTuning(dev, null);
+  }, 120_000);
+
+  test.skipIf(skip)('bad input: unknown options, reps, a step that is not a function or tunes nothing', async () => {
+    const step = () => void F.relu(Tensor.empty([4], 'f32'));
+    await expect(tuneStep(dev, step, { Reps: 2 } as never)).rejects.toThrow("tuneStep: unknown option 'Reps' (did you mean 'reps'?); accepted: reps, log, env");
+    await expect(tuneStep(dev, step, { reps: 0 })).rejects.toThrow('tuneStep: reps must be a positive integer, got 0');
+    await expect(tuneStep(dev, null as never)).rejects.toThrow('tuneStep: step must be a function');
+    await expect(tuneStep(dev, step)).rejects.toThrow(/tuneStep: the step launched 1 kernel\(s\), none a matmul or direct conv: nothing to tune/);
+  });
+
+  test('the IndexedDB store is for browsers: in Node each function says where the table lives instead', async () => {
+    for (const f of [() => saveTuningToIndexedDB(table({})), () => loadTuningFromIndexedDB('x'), () => clearTuningInIndexedDB()]) {
+      await expect(f()).rejects.toThrow(/IndexedDB is not available here \(in Node the tuning table is a file: unet-webgpu kernels tune, writeTuningTable\)/);
+      await expect(f()).rejects.toBeInstanceOf(ArgumentError);
+    }
+  });
 });

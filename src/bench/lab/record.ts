@@ -70,17 +70,23 @@ export function recordCases(kernels: readonly KernelSpec[], seed: number, rounds
  * device: the U-Net, or another model of the family built as `bench --model` builds it.
  */
 export function recordModel(config: ConfigName, limits?: DeviceLimits, adapter?: AdapterFacts, model: ModelName = 'unet'): Launch[] {
+  const meta = new RecordingMetaBackend(limits, adapter);
+  withDevice(meta, () => modelStep(config, model));
+  return meta.launches;
+}
+
+/**
+ * One training step of a config's model on the default device (built there: forward, BCE, backward, SGD): what
+ * recordModel records and what `kernels tune` tunes.
+ */
+export function modelStep(config: ConfigName, model: ModelName = 'unet'): void {
   const cfg = CONFIGS[config];
   if (!cfg) throw new ArgumentError('kernels bench', `--config must be one of ${Object.keys(CONFIGS).join(', ')}, got ${config}`);
-  const meta = new RecordingMetaBackend(limits, adapter);
-  withDevice(meta, () => {
-    const net = model === 'unet' ? new UNet(unetOptions(config)) : createModel(model, { inChannels: cfg.channels, classes: cfg.classes, width: cfg.width });
-    const y = net.forward(Tensor.empty([cfg.batch, cfg.channels, cfg.size, cfg.size], 'f32', meta));
-    const loss = bceWithLogits(y, Tensor.empty(y.shape, 'f32', meta));
-    loss.backward();
-    new SGD(net.parameters(), { lr: 0.01 }).step();
-  });
-  return meta.launches;
+  const net = model === 'unet' ? new UNet(unetOptions(config)) : createModel(model, { inChannels: cfg.channels, classes: cfg.classes, width: cfg.width });
+  const y = net.forward(Tensor.empty([cfg.batch, cfg.channels, cfg.size, cfg.size], 'f32'));
+  const loss = bceWithLogits(y, Tensor.empty(y.shape, 'f32'));
+  loss.backward();
+  new SGD(net.parameters(), { lr: 0.01 }).step();
 }
 
 /**

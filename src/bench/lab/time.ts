@@ -10,9 +10,14 @@ import { ArgumentError } from '../../core/errors.js';
 import { Rng } from '../../tensor/random.js';
 import type { Launch } from '../recorder.js';
 
-/** Blocks this thread for `ms` (Dawn's node binding spin-waits on pending work and steals a core from lavapipe). */
+/**
+ * Blocks this thread for `ms` (Dawn's node binding spin-waits on pending work and steals a core from lavapipe). A no-op
+ * where the thread cannot block: a page's main thread, or no SharedArrayBuffer (a browser page or worker without
+ * cross-origin isolation; browsers do not spin on the JS thread).
+ */
 export function sleepMain(ms: number): void {
-  if (ms >= 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 10_000));
+  const canBlock = typeof SharedArrayBuffer !== 'undefined' && typeof (globalThis as { document?: unknown }).document === 'undefined';
+  if (ms >= 1 && canBlock) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(ms, 10_000));
 }
 
 /** A repeating random pattern (fast to make for 100 MB buffers): f32 in [0, 1), i32 / u32 zero (valid indices). */

@@ -4,13 +4,16 @@
 // and the fastest becomes the bucket's choice in the device's tuning table.
 import type { Backend } from '../../kernels/backend.js';
 import type { Constants } from '../../kernels/define_kernel.js';
+import { ArgumentError } from '../../core/errors.js';
+import { checkOptions, type OptionKeys } from '../../core/options.js';
+import { withDevice } from '../../tensor/context.js';
 import { MATMUL_KERNELS, matmulKernelFor, matmulVec4Fits } from '../../kernels/matmul.js';
 import { CHOICES, DIRECT_CONV_FAMILIES, subgroupRefusal } from '../../kernels/policy.js';
 import { getKernel } from '../../kernels/index.js';
 import type { WebGpuBackend } from '../../kernels/runtime/webgpu_backend.js';
-import { convFwdBucket, convWgradBucket, matmulBucket, type TunedChoice } from '../../kernels/tuning.js';
+import { adapterFingerprint, convFwdBucket, convWgradBucket, matmulBucket, type TunedChoice, type TuningTable } from '../../kernels/tuning.js';
 import { bwdWeightKernelFor, fwdKernelFor, type FwdLaunch, type KernelChoice, type WgradLaunch } from '../../tensor/ops/conv_choice.js';
-import type { Launch } from '../recorder.js';
+import { RecordingMetaBackend, type Launch } from '../recorder.js';
 import { describeLaunch } from './record.js';
 import { timeLaunch } from './time.js';
 
@@ -91,4 +94,36 @@ export async function tuneLaunches(dev: WebGpuBackend, launches: readonly Launch
     log(`${key.padEnd(44)} ${String(calls).padStart(3)} calls  ${Object.entries(range).map(([c, t]) => `${c} ${t}`).join('  ')} ms  -> ${choice}`);
   }
   return entries;
+}
+
+export interface TuneStepOptions {
+  /** Timed reps per candidate (median kept); default 5. */
+  reps?: number;
+  /** One line per bucket as it is measured (its candidates' times and the choice). */
+  log?: (line: string) => void;
+  /** The environment whose lavapipe knobs go into the adapter fingerprint (Node: process.env; default none). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+const TUNE_STEP_KEYS: OptionKeys<TuneStepOptions> = { reps: true, log: true, env: true };
+
+/**
+ * The measured autotuner for any model, in Node or a browser: `step` builds a model and runs what is to be tuned (a
+ * training step: forward, loss, backward, optimizer step; inference forwards too) on a recording device with `dev`'s
+ * limits and adapter facts (no GPU work, no values: create every tensor inside `step`). Each tuned bucket of the
+ * launches it makes (matmul, the direct conv launches) then has its candidate kernels timed on `dev`, and the result
+ * is `dev`'s tuning table: apply it with setTuning(dev, table), keep it with writeTuningTable (Node) or
+ * saveTuningToIndexedDB (browsers). Nothing to tune (no matmul or direct conv launch) is an ArgumentError.
+ */
+export async function tuneStep(dev: WebGpuBackend, step: () => void, options?: TuneStepOptions): Promise<TuningTable> {
+  const o = checkOptions('tuneStep', options, TUNE_STEP_KEYS);
+  if (typeof step !== 'function') throw new ArgumentError('tuneStep', 'step must be a function that builds a model and runs one step');
+  const reps = o.reps ?? 5;
+  if (!Number.isInteger(reps) || reps < 1) throw new ArgumentError('tuneStep', `reps must be a positive integer, got ${reps}`);
+  // The rules' choices, not a table's: the recording runs without dev's policy or tuning.
+  const meta = new RecordingMetaBackend(dev.limits, dev.adapter);
+  withDevice(meta, step);
+  const entries = await tuneLaunches(dev, meta.launches, reps, o.log);
+  if (!Object.keys(entries).length) throw new ArgumentError('tuneStep', `the step launched ${meta.launches.length} kernel(s), none a matmul or direct conv: nothing to tune`);
+  return { fingerprint: adapterFingerprint(dev, o.env ?? {}), measuredAt: new Date().toISOString(), entries };
 }
