@@ -8,12 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { ArgumentError } from '../core/errors.js';
 import { augmentOptions, AUGMENTATIONS } from '../data/augment.js';
 import { splitDataset, type SegDataset } from '../data/dataset.js';
-import { loadCheckpoint, openNodeDevice, readSegDataset, runFolder } from '../node.js';
+import { loadCheckpoint, openNodeDevice, readSegDataset, readTuningFile, runFolder, tuningPath, writeTuningTable } from '../node.js';
 import { manualSeed } from '../tensor/random.js';
 import { fit, foregroundDice, LOSSES, OPTIMIZERS, outChannelsFor, SCHEDULERS, type FitOptions, type StepInfo } from '../seg/trainer.js';
 import type { SegCheckpoint } from '../seg/checkpoint.js';
 import type { UNet, UNetOptions } from '../unet/unet.js';
-import { createModel, geometryOf, MODEL_NAMES } from '../unet/family/index.js';
+import { createModel, forwardWithLoss, geometryOf, MODEL_NAMES, type FamilyModel } from '../unet/family/index.js';
+import { tuneStep } from '../bench/lab/tune.js';
+import { adapterFingerprint, setTuning, tuningOf } from '../kernels/tuning.js';
+import type { WebGpuDevice } from '../device.js';
+import { randn } from '../tensor/creation.js';
 import { applyCheckpointing, familyOptions, modelFlag } from './model_flag.js';
 import { choiceFlag, intFlag, numFlag } from './args.js';
 
@@ -28,6 +32,7 @@ const FLAGS = {
   bilinear: { type: 'boolean' },
   'deep-supervision': { type: 'boolean' },
   checkpointing: { type: 'boolean' },
+  tune: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -50,6 +55,8 @@ model
   --deep-supervision    unet++: one head per top-row node, the loss the mean of theirs (predict uses the last)
   --width N (16) --depth N (4) --padding same|valid (same; unet only) --bilinear (unet only)
   --checkpointing       recompute each DoubleConv in backward: less activation memory, ~1.3x step time (unet, res-unet)
+  --tune                before training, time the kernel candidates of this run's step buckets that this adapter's
+                        cached tuning table lacks (first use; later runs reuse it; unet-webgpu kernels tune --print)
 training
   --epochs N | --steps N | --minutes M     budget (default 10 epochs)
   --epoch-steps N       steps per epoch (default: one pass over the training pixels)
@@ -176,6 +183,7 @@ export async function trainCmd(argv: string[]): Promise<void> {
       modelOpts = { ...resume.meta.model };
     }
     const model = applyCheckpointing(cmd, createModel(modelName, modelOpts as never), modelName, v.checkpointing);
+    if (v.tune) await tuneRun(dev, () => createModel(modelName, modelOpts as never), opts.batch!, opts.crop!);
     const geo = geometryOf(model);
     const store = await runFolder(out);
     const tty = !!process.stderr.isTTY;
@@ -223,6 +231,24 @@ export async function trainCmd(argv: string[]): Promise<void> {
   } finally {
     await dev.destroy();
   }
+}
+
+/**
+ * --tune: the buckets of one training step of this run's model (batch x crop x crop) that the adapter's cached table
+ * does not hold are timed, merged into it, cached (tuning.json) and applied before the first step.
+ */
+async function tuneRun(dev: WebGpuDevice, build: () => FamilyModel, batch: number, crop: number): Promise<void> {
+  const t0 = performance.now();
+  // The cached table (read here even where devices do not load it: UNET_WEBGPU_TUNING=off), else the device's.
+  const known = readTuningFile().adapters[adapterFingerprint(dev, process.env)] ?? tuningOf(dev);
+  const table = await tuneStep(dev, () => {
+    const m = build();
+    forwardWithLoss(m, randn([batch, geometryOf(m).inChannels, crop, crop]), (y) => y.sum()).loss.backward();
+  }, { env: process.env, known });
+  const added = Object.keys(table.entries).length - Object.keys(known?.entries ?? {}).length;
+  if (table !== known) await writeTuningTable(table);
+  setTuning(dev, table);
+  console.log(`train: --tune: ${added} new shape bucket(s) timed in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${Object.keys(table.entries).length - added} already in this adapter's table (${tuningPath()})`);
 }
 
 /** The CLI settings a run recorded in its checkpoint (read without loading its tensors onto a device). */

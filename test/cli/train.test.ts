@@ -51,6 +51,32 @@ describe('train command', () => {
     }
   });
 
+  test.skipIf(skip)('--tune times the buckets of the step the cached table lacks, caches them, and the next run reuses them', () => {
+    const dir = dataset(3);
+    const cache = mkdtempSync(join(tmpdir(), 'unet-tune-cache-'));
+    const run = (out: string, ...extra: string[]) => {
+      const r = spawnSync(process.execPath, [BIN, 'train', '--tune', '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--val', '0.34', '--steps', '2', '--crop', '32', '--batch', '2', '--width', '4', '--depth', '2', '--out', out, ...extra], {
+        encoding: 'utf8', timeout: 300_000, env: { ...process.env, UNET_WEBGPU_CACHE_DIR: cache },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.match(/train: --tune: (\d+) new shape bucket\(s\) timed in [\d.]+ s, (\d+) already in this adapter's table \((.*)\)/);
+    };
+    const first = run(join(dir, 'run1'));
+    expect(first, 'the --tune line').not.toBeNull();
+    const [fresh, had, path] = [Number(first![1]), Number(first![2]), first![3]!];
+    expect(fresh).toBeGreaterThan(0);
+    expect(had).toBe(0);
+    expect(path).toBe(join(cache, 'tuning.json'));
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { adapters: Record<string, { entries: Record<string, unknown> }> };
+    expect(Object.values(file.adapters).map((t) => Object.keys(t.entries).length)).toEqual([fresh]);
+    // The same step again: nothing new to time. A wider net adds the buckets it has that the first did not.
+    const again = run(join(dir, 'run2'));
+    expect([Number(again![1]), Number(again![2])]).toEqual([0, fresh]);
+    const wider = run(join(dir, 'run3'), '--width', '16');
+    expect(Number(wider![1])).toBeGreaterThan(0);
+    expect(Number(wider![2])).toBeLessThanOrEqual(fresh);
+  }, 300_000);
+
   test.skipIf(skip)('--checkpointing trains to the same losses, bit for bit, and the same validation Dice', () => {
     const dir = dataset(3);
     const losses = (out: string, ...extra: string[]) => {

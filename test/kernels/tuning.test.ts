@@ -142,13 +142,14 @@ describe('tuneStep: the tuner for any model (library API, Node and browsers)', a
   test.skipIf(skip)("records the step's launches with the device's facts, times each bucket's candidates, returns the device's table", async () => {
     const lines: string[] = [];
     // A user's own small net: a 3x3 conv (forward, input and weight gradients; too narrow for Winograd) and a linear head.
-    const t = await tuneStep(dev, () => {
-      const x = Tensor.empty([2, 3, 12, 12], 'f32');
+    const step = (side: number) => () => {
+      const x = Tensor.empty([2, 3, side, side], 'f32');
       const w = Tensor.empty([5, 3, 3, 3], 'f32').requiresGrad_();
-      const lw = Tensor.empty([4, 5 * 12 * 12], 'f32').requiresGrad_();
+      const lw = Tensor.empty([4, 5 * side * side], 'f32').requiresGrad_();
       const h = F.relu(F.conv2d(x, w, null, { padding: 1 }));
-      F.linear(h.reshape([2, 5 * 12 * 12]), lw).sum().backward();
-    }, { reps: 1, log: (l) => lines.push(l) });
+      F.linear(h.reshape([2, 5 * side * side]), lw).sum().backward();
+    };
+    const t = await tuneStep(dev, step(12), { reps: 1, log: (l) => lines.push(l) });
     expect(t.fingerprint).toBe(adapterFingerprint(dev));
     expect(Number.isFinite(Date.parse(t.measuredAt))).toBe(true);
     const keys = Object.keys(t.entries);
@@ -158,6 +159,15 @@ describe('tuneStep: the tuner for any model (library API, Node and browsers)', a
       expect(e.ms[e.choice], key).toBe(Math.min(...Object.values(e.ms)));
     }
     expect(lines).toHaveLength(keys.length);
+    // First-use tuning: with the table known, the same step times nothing (the table itself comes back); a bigger
+    // one times only the buckets it adds and keeps the known ones as they were.
+    expect(await tuneStep(dev, step(12), { reps: 1, known: t, log: (l) => lines.push(l) })).toBe(t);
+    expect(lines).toHaveLength(keys.length);
+    const t2 = await tuneStep(dev, step(40), { reps: 1, known: t });
+    for (const k of keys) expect(t2.entries[k]).toEqual(t.entries[k]);
+    expect(Object.keys(t2.entries).length).toBeGreaterThan(keys.length);
+    // A table of another adapter is not this one's: everything is timed.
+    expect(Object.keys((await tuneStep(dev, step(12), { reps: 1, known: { ...t, fingerprint: 'another' } })).entries).sort()).toEqual([...keys].sort());
     // What it returns is a table the device takes; the step's tensors never touched the GPU device.
     setTuning(dev, t);
     expect(tuningOf(dev)).toBe(t);
@@ -166,7 +176,7 @@ describe('tuneStep: the tuner for any model (library API, Node and browsers)', a
 
   test.skipIf(skip)('bad input: unknown options, reps, a step that is not a function or tunes nothing', async () => {
     const step = () => void F.relu(Tensor.empty([4], 'f32'));
-    await expect(tuneStep(dev, step, { Reps: 2 } as never)).rejects.toThrow("tuneStep: unknown option 'Reps' (did you mean 'reps'?); accepted: reps, log, env");
+    await expect(tuneStep(dev, step, { Reps: 2 } as never)).rejects.toThrow("tuneStep: unknown option 'Reps' (did you mean 'reps'?); accepted: reps, log, env, known");
     await expect(tuneStep(dev, step, { reps: 0 })).rejects.toThrow('tuneStep: reps must be a positive integer, got 0');
     await expect(tuneStep(dev, null as never)).rejects.toThrow('tuneStep: step must be a function');
     await expect(tuneStep(dev, step)).rejects.toThrow(/tuneStep: the step launched 1 kernel\(s\), none a matmul or direct conv: nothing to tune/);

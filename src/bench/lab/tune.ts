@@ -76,9 +76,10 @@ export function tunedBuckets(launches: readonly Launch[]): Map<string, { op: Tun
  * Times every candidate of each bucket's op on the bucket's launch: the entries of a tuning table, with each
  * candidate's median GPU ms.
  */
-export async function tuneLaunches(dev: WebGpuBackend, launches: readonly Launch[], reps: number, log: (s: string) => void = () => {}): Promise<Record<string, TunedChoice & { calls: number }>> {
+export async function tuneLaunches(dev: WebGpuBackend, launches: readonly Launch[], reps: number, log: (s: string) => void = () => {}, skip: (key: string) => boolean = () => false): Promise<Record<string, TunedChoice & { calls: number }>> {
   const entries: Record<string, TunedChoice & { calls: number }> = {};
   for (const [key, { op, launch, calls }] of tunedBuckets(launches)) {
+    if (skip(key)) continue;
     const ms: Record<string, number> = {};
     const range: Record<string, string> = {};
     // The recorded launch's other constants belong to the kernel it ran (TA / TB of matmul_vec4, CO16 / WG / PATH of a
@@ -103,9 +104,14 @@ export interface TuneStepOptions {
   log?: (line: string) => void;
   /** The environment whose lavapipe knobs go into the adapter fingerprint (Node: process.env; default none). */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * This adapter's table so far (e.g. the cached one): its buckets are kept, not timed again, and the result holds
+   * them plus the step's new ones (first-use tuning). A table of another adapter fingerprint is ignored.
+   */
+  known?: TuningTable | null;
 }
 
-const TUNE_STEP_KEYS: OptionKeys<TuneStepOptions> = { reps: true, log: true, env: true };
+const TUNE_STEP_KEYS: OptionKeys<TuneStepOptions> = { reps: true, log: true, env: true, known: true };
 
 /**
  * The measured autotuner for any model, in Node or a browser: `step` builds a model and runs what is to be tuned (a
@@ -123,7 +129,10 @@ export async function tuneStep(dev: WebGpuBackend, step: () => void, options?: T
   // The rules' choices, not a table's: the recording runs without dev's policy or tuning.
   const meta = new RecordingMetaBackend(dev.limits, dev.adapter);
   withDevice(meta, step);
-  const entries = await tuneLaunches(dev, meta.launches, reps, o.log);
-  if (!Object.keys(entries).length) throw new ArgumentError('tuneStep', `the step launched ${meta.launches.length} kernel(s), none a matmul or direct conv: nothing to tune`);
-  return { fingerprint: adapterFingerprint(dev, o.env ?? {}), measuredAt: new Date().toISOString(), entries };
+  const fingerprint = adapterFingerprint(dev, o.env ?? {});
+  const known = o.known && o.known.fingerprint === fingerprint ? o.known.entries : {};
+  if (!tunedBuckets(meta.launches).size) throw new ArgumentError('tuneStep', `the step launched ${meta.launches.length} kernel(s), none a matmul or direct conv: nothing to tune`);
+  const entries = await tuneLaunches(dev, meta.launches, reps, o.log, (key) => Object.hasOwn(known, key));
+  if (!Object.keys(entries).length && o.known) return o.known;
+  return { fingerprint, measuredAt: new Date().toISOString(), entries: { ...known, ...entries } };
 }
