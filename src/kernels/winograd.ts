@@ -184,6 +184,12 @@ export const winograd_grad = defineKernel({
   },
 });
 
+/** winograd_grad with gr read as vec4 (gw, g_off, g_ns multiples of 4). */
+export const winograd_grad_vec4 = variantOf(winograd_grad, {
+  name: 'winograd_grad_vec4',
+  description: 'winograd_grad with each tile row read as one vec4 (gw % 4 == 0)',
+});
+
 /**
  * winograd_wgrad_gemm: pw[((slot0 + s)*36 + e)*a*b + ai*b + bi] (+)= sum over the slice's tiles of gt[e][ai][t] *
  * v[e][bi][t] (ACCUMULATE: add to pw).
@@ -264,6 +270,7 @@ export const WINOGRAD_KERNELS = defineGroup('conv', {
   winograd_output,
   winograd_output_vec4,
   winograd_grad,
+  winograd_grad_vec4,
   winograd_wgrad_gemm,
   winograd_wgrad_output,
 } satisfies Record<string, KernelSpec>);

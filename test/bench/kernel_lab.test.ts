@@ -149,7 +149,7 @@ describe('kernel lab tables (CPU)', () => {
     const names = (ls: readonly { kernel: string }[]) => new Set(ls.map((l) => l.kernel));
     const b = names(recordModel('b', undefined, lavapipe));
     expect([...b].filter((k) => k.startsWith('winograd_')).sort()).toEqual(
-      ['winograd_gemm', 'winograd_grad', 'winograd_input_vec4', 'winograd_output_vec4', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
+      ['winograd_gemm', 'winograd_grad_vec4', 'winograd_input_vec4', 'winograd_output_vec4', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
     );
     expect(b.has('conv2d_fwd_sg')).toBe(true);
     expect([...names(a)].some((k) => k.startsWith('winograd_') || k.endsWith('_sg'))).toBe(false);

@@ -205,6 +205,26 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     await compare(K.winograd_grad, { reads: { gr }, writes: { gt: 36 * a * t4 * 4 }, params }, reductionTol(16, 64));
   });
 
+  test.each([0, 1, 2, 3, 4, 5])('winograd_grad_vec4 case %i (partial tiles, windows, rows past the gradient)', async (k) => {
+    const r = rng(1050 + k);
+    // gw a multiple of 4 (tile quads past it: partial quads), gh any.
+    const [gh, gw] = [randInt(r, 1, 17), 4 * randInt(r, 1, 9)];
+    const th = cdiv(gh, 4);
+    const ty0 = randInt(r, 0, th - 1);
+    const b = { nn: randInt(r, 1, 3), ty0, bt: randInt(r, 1, th - ty0), tg: cdiv(cdiv(gw, 4), 4) };
+    const a = [1, 3, randInt(r, 2, 11)][k % 3]!;
+    const extra = k >= 3 ? randInt(r, 1, 2) : 0;
+    const g_off = k >= 3 ? 4 * randInt(r, 1, 10) : 0;
+    const g_ns = (a + extra) * gh * gw;
+    const gr = randnArray(r, g_off + (b.nn - 1) * g_ns + a * gh * gw + 4 * randInt(r, 0, 2));
+    const t4 = b.nn * b.bt * b.tg;
+    const run = { reads: { gr }, writes: { gt: 36 * a * t4 * 4 }, params: { a, gh, gw, g_off, g_ns, ...b } };
+    await compare(K.winograd_grad_vec4, run, reductionTol(16, 64));
+    // The same values as the scalar kernel's, bit for bit.
+    const [x, y] = [await runKernel(dev, K.winograd_grad_vec4, run), await runKernel(dev, K.winograd_grad, run)];
+    expect(x.gt).toEqual(y.gt);
+  });
+
   test.each([0, 1, 2, 3, 4, 5])('winograd_wgrad_gemm case %i (slices, slot offset, channel tails)', async (k) => {
     const r = rng(1100 + k);
     const [a, b] = [[1, 16, randInt(r, 2, 40)][k % 3]!, [1, 33, randInt(r, 2, 70)][(k + 1) % 3]!];

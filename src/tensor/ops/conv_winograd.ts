@@ -3,6 +3,7 @@
 import {
   winograd_gemm as winoGemmKernel,
   winograd_grad as winoGradKernel,
+  winograd_grad_vec4 as winoGradVec4Kernel,
   winograd_input as winoInputKernel,
   winograd_input_vec4 as winoInputVec4Kernel,
   winograd_wgrad_gemm as winoWgradGemmKernel,
@@ -204,7 +205,8 @@ export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & {
         const v = reuse ?? empty(dev, [36 * bn * t4 * 4]);
         const g4 = empty(dev, [36 * an * t4 * 4]);
         if (!reuse) inputTransform(xb, v, { cin: bn, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
-        launch(winoGradKernel, { gr: gb }, { gt: g4 }, { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
+        // gr read as vec4 where every gradient row starts on one (gw % 4 == 0), else by element.
+        launch(gw % 4 === 0 && gOff % 4 === 0 && (a * pg) % 4 === 0 ? winoGradVec4Kernel : winoGradKernel, { gr: gb }, { gt: g4 }, { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
         const nslices = Math.ceil(t4 / sLen);
         launch(winoWgradGemmKernel, { gt: g4, v }, { pw }, { a: an, b: bn, t4, s_len: sLen, nslices, slot0: 0 }, { constants: { WG, ACCUMULATE: i > 0 } });
         if (!reuse) v.dispose();
