@@ -15,24 +15,21 @@
 
 // #include "lib/winograd_grad_tile.wgsl"
 
-fn load_row(row: u32, rowok: bool, ox0: u32) -> array<f32, 16> {
-  var c: array<f32, 16>;
-  for (var j = 0u; j < 16u; j++) {
-    let ox = ox0 + j;
-    c[j] = select(0.0, gr[row + min(ox, p.gw - 1u)], rowok && ox < p.gw);
+// The 4 tile rows of 16 columns, element by element (zero outside gr).
+fn load_rows(t: GradTile) -> array<array<f32, 16>, 4> {
+  var rows: array<array<f32, 16>, 4>;
+  for (var ii = 0u; ii < 4u; ii++) {
+    let r = grad_row(t, ii);
+    for (var j = 0u; j < 16u; j++) {
+      let ox = t.ox0 + j;
+      rows[ii][j] = select(0.0, gr[r.x + min(ox, p.gw - 1u)], r.y == 1u && ox < p.gw);
+    }
   }
-  return c;
+  return rows;
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.a * p.nn * p.bt * p.tg) { return; }
-  let t = grad_tile(i);
-  var rows: array<array<f32, 16>, 4>;
-  for (var ii = 0u; ii < 4u; ii++) {
-    let oy = t.oy0 + ii;
-    rows[ii] = load_row(t.plane + min(oy, p.gh - 1u) * p.gw, oy < p.gh, t.ox0);
-  }
-  transform_store(rows, t);
+  let t = grad_tile((wid.y * nwg.x + wid.x) * WG + lid);
+  if (t.valid) { transform_store(load_rows(t), t); }
 }

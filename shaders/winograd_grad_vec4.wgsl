@@ -9,29 +9,26 @@
 
 // #include "lib/winograd_grad_tile.wgsl"
 
-fn load_row(row: u32, rowok: bool, ox0: u32) -> array<f32, 16> {
-  var c: array<f32, 16>;
+// The 4 tile rows of 16 columns, 4 vec4s each (zero outside gr).
+fn load_rows(t: GradTile) -> array<array<f32, 16>, 4> {
   let w4 = p.gw / 4u;
-  for (var k = 0u; k < 4u; k++) {
-    let q = ox0 / 4u + k;
-    let f = select(vec4f(0.0), gr[row / 4u + min(q, w4 - 1u)], rowok && q < w4);
-    c[4u * k] = f.x;
-    c[4u * k + 1u] = f.y;
-    c[4u * k + 2u] = f.z;
-    c[4u * k + 3u] = f.w;
+  var rows: array<array<f32, 16>, 4>;
+  for (var ii = 0u; ii < 4u; ii++) {
+    let r = grad_row(t, ii);
+    for (var k = 0u; k < 4u; k++) {
+      let q = t.ox0 / 4u + k;
+      let f = select(vec4f(0.0), gr[r.x / 4u + min(q, w4 - 1u)], r.y == 1u && q < w4);
+      rows[ii][4u * k] = f.x;
+      rows[ii][4u * k + 1u] = f.y;
+      rows[ii][4u * k + 2u] = f.z;
+      rows[ii][4u * k + 3u] = f.w;
+    }
   }
-  return c;
+  return rows;
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.a * p.nn * p.bt * p.tg) { return; }
-  let t = grad_tile(i);
-  var rows: array<array<f32, 16>, 4>;
-  for (var ii = 0u; ii < 4u; ii++) {
-    let oy = t.oy0 + ii;
-    rows[ii] = load_row(t.plane + min(oy, p.gh - 1u) * p.gw, oy < p.gh, t.ox0);
-  }
-  transform_store(rows, t);
+  let t = grad_tile((wid.y * nwg.x + wid.x) * WG + lid);
+  if (t.valid) { transform_store(load_rows(t), t); }
 }

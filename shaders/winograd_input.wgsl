@@ -16,24 +16,21 @@
 
 // #include "lib/winograd_input_tile.wgsl"
 
-fn load_row(row: u32, rowok: bool, ix0: i32) -> array<f32, 18> {
-  var c: array<f32, 18>;
-  for (var j = 0u; j < 18u; j++) {
-    let ix = ix0 + i32(j);
-    c[j] = select(0.0, x[row + u32(clamp(ix, 0, i32(p.w) - 1))], rowok && ix >= 0 && ix < i32(p.w));
+// The 6 patch rows of 18 columns, element by element (zero outside x).
+fn load_rows(t: InputTile) -> array<array<f32, 18>, 6> {
+  var rows: array<array<f32, 18>, 6>;
+  for (var ii = 0u; ii < 6u; ii++) {
+    let r = patch_row(t, ii);
+    for (var j = 0u; j < 18u; j++) {
+      let ix = t.ix0 + i32(j);
+      rows[ii][j] = select(0.0, x[r.x + u32(clamp(ix, 0, i32(p.w) - 1))], r.y == 1u && ix >= 0 && ix < i32(p.w));
+    }
   }
-  return c;
+  return rows;
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.cin * p.nn * p.bt * p.tg) { return; }
-  let t = input_tile(i);
-  var rows: array<array<f32, 18>, 6>;
-  for (var ii = 0u; ii < 6u; ii++) {
-    let iy = t.iy0 + i32(ii);
-    rows[ii] = load_row(t.plane + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w, iy >= 0 && iy < i32(p.h), t.ix0);
-  }
-  transform_store(rows, t);
+  let t = input_tile((wid.y * nwg.x + wid.x) * WG + lid);
+  if (t.valid) { transform_store(load_rows(t), t); }
 }

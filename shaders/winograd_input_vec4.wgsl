@@ -12,31 +12,28 @@ override SHIFT: u32 = 3u;
 
 // #include "lib/winograd_input_tile.wgsl"
 
-fn load_row(row: u32, rowok: bool, ix0: i32) -> array<f32, 18> {
-  // The vec4s from column ix0 - SHIFT (a multiple of 4): 24 columns, of which 18 from SHIFT are the patch row's.
-  let a0 = ix0 - i32(SHIFT);
+// The 6 patch rows of 18 columns: per row the 6 vec4s from column ix0 - SHIFT (a multiple of 4), 24 columns of which
+// the 18 from SHIFT are the row's (zero outside x).
+fn load_rows(t: InputTile) -> array<array<f32, 18>, 6> {
+  let a0 = t.ix0 - i32(SHIFT);
   let w4 = i32(p.w / 4u);
-  var f: array<vec4f, 6>;
-  for (var q = 0u; q < 6u; q++) {
-    let qx = a0 / 4 + i32(q);
-    f[q] = select(vec4f(0.0), x[row / 4u + u32(clamp(qx, 0, w4 - 1))], rowok && qx >= 0 && qx < w4);
+  var rows: array<array<f32, 18>, 6>;
+  for (var ii = 0u; ii < 6u; ii++) {
+    let r = patch_row(t, ii);
+    var f: array<vec4f, 6>;
+    for (var q = 0u; q < 6u; q++) {
+      let qx = a0 / 4 + i32(q);
+      f[q] = select(vec4f(0.0), x[r.x / 4u + u32(clamp(qx, 0, w4 - 1))], r.y == 1u && qx >= 0 && qx < w4);
+    }
+    for (var j = 0u; j < 18u; j++) {
+      rows[ii][j] = f[(SHIFT + j) / 4u][(SHIFT + j) % 4u];
+    }
   }
-  var c: array<f32, 18>;
-  for (var j = 0u; j < 18u; j++) {
-    c[j] = f[(SHIFT + j) / 4u][(SHIFT + j) % 4u];
-  }
-  return c;
+  return rows;
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.cin * p.nn * p.bt * p.tg) { return; }
-  let t = input_tile(i);
-  var rows: array<array<f32, 18>, 6>;
-  for (var ii = 0u; ii < 6u; ii++) {
-    let iy = t.iy0 + i32(ii);
-    rows[ii] = load_row(t.plane + u32(clamp(iy, 0, i32(p.h) - 1)) * p.w, iy >= 0 && iy < i32(p.h), t.ix0);
-  }
-  transform_store(rows, t);
+  let t = input_tile((wid.y * nwg.x + wid.x) * WG + lid);
+  if (t.valid) { transform_store(load_rows(t), t); }
 }

@@ -13,23 +13,21 @@
 
 // #include "lib/winograd_output_tile.wgsl"
 
-fn store_row(o: u32, ox0: u32, vals: array<vec4f, 4>, base: f32) {
-  for (var k = 0u; k < 4u; k++) {
-    for (var c = 0u; c < 4u; c++) {
-      let ox = ox0 + k * 4u + c;
-      if (ox < p.ow) { y[o + ox] = vals[c][k] + base; }
+// The tile quad's rows inside oh x ow, element by element.
+fn store_rows(t: OutputTile) {
+  for (var rr = 0u; rr < output_rows(t); rr++) {
+    let o = t.yp + (t.oy0 + rr) * p.ow;
+    for (var k = 0u; k < 4u; k++) {
+      for (var c = 0u; c < 4u; c++) {
+        let ox = t.ox0 + k * 4u + c;
+        if (ox < p.ow) { y[o + ox] = t.rows[rr][c][k] + t.base; }
+      }
     }
   }
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.cout * p.nn * p.bt * p.tg) { return; }
-  let t = output_tile(i);
-  for (var rr = 0u; rr < 4u; rr++) {
-    let oy = t.oy0 + rr;
-    if (oy >= p.oh) { break; }
-    store_row(t.yp + oy * p.ow, t.ox0, t.rows[rr], t.base);
-  }
+  let t = output_tile((wid.y * nwg.x + wid.x) * WG + lid);
+  if (t.valid) { store_rows(t); }
 }

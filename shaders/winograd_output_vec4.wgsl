@@ -9,21 +9,19 @@
 
 // #include "lib/winograd_output_tile.wgsl"
 
-fn store_row(o: u32, ox0: u32, vals: array<vec4f, 4>, base: f32) {
-  for (var k = 0u; k < 4u; k++) {
-    let ox = ox0 + k * 4u;
-    if (ox < p.ow) { y[(o + ox) / 4u] = vec4f(vals[0][k], vals[1][k], vals[2][k], vals[3][k]) + base; }
+// The tile quad's rows inside oh x ow, one vec4 per tile row.
+fn store_rows(t: OutputTile) {
+  for (var rr = 0u; rr < output_rows(t); rr++) {
+    let o = t.yp + (t.oy0 + rr) * p.ow;
+    for (var k = 0u; k < 4u; k++) {
+      let ox = t.ox0 + k * 4u;
+      if (ox < p.ow) { y[(o + ox) / 4u] = vec4f(t.rows[rr][0][k], t.rows[rr][1][k], t.rows[rr][2][k], t.rows[rr][3][k]) + t.base; }
+    }
   }
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  if (i >= p.cout * p.nn * p.bt * p.tg) { return; }
-  let t = output_tile(i);
-  for (var rr = 0u; rr < 4u; rr++) {
-    let oy = t.oy0 + rr;
-    if (oy >= p.oh) { break; }
-    store_row(t.yp + oy * p.ow, t.ox0, t.rows[rr], t.base);
-  }
+  let t = output_tile((wid.y * nwg.x + wid.x) * WG + lid);
+  if (t.valid) { store_rows(t); }
 }

@@ -9,18 +9,20 @@ struct Params { a: u32, gh: u32, gw: u32, g_off: u32, g_ns: u32, ty0: u32, bt: u
 @group(0) @binding(1) var<storage, read_write> gt: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-// Invocation i's gradient channel and tile quad: its gr plane, first row and column.
-struct GradTile { ai: u32, tq: u32, t4: u32, plane: u32, oy0: u32, ox0: u32 }
+// Invocation i's gradient channel and tile quad: its gr plane, first row and column; valid: i is one of the grid's
+// invocations (a x tile quads).
+struct GradTile { valid: bool, ai: u32, tq: u32, t4: u32, plane: u32, oy0: u32, ox0: u32 }
 
 fn grad_tile(i: u32) -> GradTile {
   let t4 = p.nn * p.bt * p.tg;
+  if (i >= p.a * t4) { return GradTile(false, 0u, 0u, t4, 0u, 0u, 0u); }
   let tq = i % t4;
   let ai = i / t4;
   let g = tq % p.tg;
   let r = tq / p.tg;
   let tyl = r % p.bt;
   let nI = r / p.bt;
-  return GradTile(ai, tq, t4, p.g_off + nI * p.g_ns + ai * p.gh * p.gw, (p.ty0 + tyl) * 4u, g * 16u);
+  return GradTile(true, ai, tq, t4, p.g_off + nI * p.g_ns + ai * p.gh * p.gw, (p.ty0 + tyl) * 4u, g * 16u);
 }
 
 // (A^T)^T times the 4-vector v (each entry a vec4: 4 tiles).
@@ -30,6 +32,12 @@ fn a6(v: array<vec4f, 4>) -> array<vec4f, 6> {
   let q = v[0] + 4.0 * v[2];
   let r = 2.0 * v[1] + 8.0 * v[3];
   return array<vec4f, 6>(v[0], s02 + s13, s02 - s13, q + r, q - r, v[3]);
+}
+
+// Gradient row ii of the tile quad: its first element's offset in gr (clamped inside) and whether it is inside.
+fn grad_row(t: GradTile, ii: u32) -> vec2u {
+  let oy = t.oy0 + ii;
+  return vec2u(t.plane + min(oy, p.gh - 1u) * p.gw, u32(oy < p.gh));
 }
 
 // The transform of the tile quad's 4 gradient rows of 16 columns (rows[i][j] = gr at row oy0 + i, column ox0 + j,
