@@ -7,7 +7,8 @@ import { basename, dirname, join } from 'node:path';
 import type { DeviceOptions } from './device.js';
 import { SHADERS, type ShaderName } from './kernels/shaders.gen.js';
 import { overrideShader, type ShaderFile } from './kernels/shader_source.js';
-import { openWebGpu } from './kernels/runtime/open.js';
+import { checkOpenOptions, openWebGpu, type OpenOptions } from './kernels/runtime/open.js';
+import type { OptionKeys } from './core/options.js';
 import { withUnquantizedTimestamps } from './kernels/runtime/profiler.js';
 import type { WebGpuBackend } from './kernels/runtime/webgpu_backend.js';
 import { setDefaultDevice } from './tensor/context.js';
@@ -41,8 +42,11 @@ export interface NodeDeviceOptions extends DeviceOptions {
   tuning?: boolean;
 }
 
+const NODE_KEYS: OptionKeys<Omit<NodeDeviceOptions, keyof OpenOptions>> = { setDefault: true, dawnFlags: true, niceMain: true, tuning: true };
+
 /** Opens a WebGPU device through Dawn's node binding; `device.destroy()` lets Node exit. */
 export async function openNodeDevice(opts: NodeDeviceOptions = {}): Promise<WebGpuBackend> {
+  checkOpenOptions('openNodeDevice', opts, Object.keys(NODE_KEYS));
   process.env.XDG_RUNTIME_DIR ??= os.tmpdir();
   let create: (flags: string[]) => GPU;
   try {

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   Adam, ArgumentError, avgPool2d, batchNorm, bceWithLogits, conv2d, convTranspose2d, cpuDevice, crossEntropy, DeviceMismatchError, diceLoss,
-  decodeImage, FormatError, gelu, getKernel, interpolate, layerNorm, LimitError, matmul, maxPool2d, MetaTensorError, metaDevice, nn, pad, SGD,
+  decodeImage, FormatError, gelu, getKernel, interpolate, layerNorm, LimitError, matmul, maxPool2d, MetaTensorError, metaDevice, nn, openDevice, pad, SGD,
   setKernelPolicy, ShapeError, StateDictError, StepLR, Tensor, tensor, UNet, withDevice, type TensorError,
 } from '../../src/index.js';
 import { parseSafetensors } from '../../src/nn/safetensors.js';
+import { openNodeDevice } from '../../src/node.js';
 import { confusion } from '../../src/seg/metrics.js';
 import { expectBadCall, thrownAsync } from '../helpers/bad_calls.js';
 
@@ -108,6 +109,10 @@ const ROWS: Row[] = [
   ['item of a meta tensor', () => withDevice(meta, () => Tensor.empty([1])).item(), MetaTensorError, 'item', /meta device/],
   // Limits.
   ['conv2d: a weight larger than a binding', () => withDevice(limited(), () => conv2d(Tensor.empty([1, 64, 8, 8]), Tensor.empty([64, 64, 3, 3]))), LimitError, 'conv2d', /weight \[64, 64, 3, 3\]/],
+  // Device options (checked before any adapter is asked for).
+  ['openNodeDevice: a misspelt option', () => openNodeDevice({ nice_main: 19 } as never), ArgumentError, 'openNodeDevice', /unknown option 'nice_main' \(did you mean 'niceMain'\?\); accepted: powerPreference, .*tuning/],
+  ['openNodeDevice: an unknown pool option', () => openNodeDevice({ pool: { maxPooled: 1 } } as never), ArgumentError, 'openNodeDevice', /unknown pool option 'maxPooled'; accepted: maxPooledBytes, fit, evictIdleSubmits, keepPooledBytes/],
+  ['openDevice: an option of the Node entry', () => openDevice({ dawnFlags: [] } as never), ArgumentError, 'openDevice', /unknown option 'dawnFlags'; accepted: .*setDefault/],
   // Metrics.
   ['confusion: a label outside the classes', () => confusion([0, 3], [0, 1], 2), ArgumentError, 'confusion', /label 3, outside \[0, 2\)/],
 ];

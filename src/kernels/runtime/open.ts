@@ -1,4 +1,6 @@
 import { GpuUnavailableError } from '../../core/errors.js';
+import { checkOptions, type OptionKeys } from '../../core/options.js';
+import type { BufferPoolOptions } from './pool.js';
 import { WebGpuBackend, type AdapterFacts, type WebGpuOptions } from './webgpu_backend.js';
 
 export interface OpenOptions extends WebGpuOptions {
@@ -8,6 +10,19 @@ export interface OpenOptions extends WebGpuOptions {
 }
 
 const WANTED: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups' as GPUFeatureName];
+
+const OPEN_KEYS: OptionKeys<OpenOptions> = { powerPreference: true, features: true, maxDispatchesPerSubmit: true, maxPendingReleaseBytes: true, pool: true, kernels: true };
+const POOL_KEYS: OptionKeys<BufferPoolOptions> = { maxPooledBytes: true, fit: true, evictIdleSubmits: true, keepPooledBytes: true };
+
+/**
+ * Checks a device-opening call's options: `op` names the call, `extra` the keys its own layer adds (setDefault,
+ * Node's dawnFlags ...). An unknown key (or pool key) is an ArgumentError naming it; the kernel policy's keys are
+ * checked where it is resolved.
+ */
+export function checkOpenOptions(op: string, opts: object | undefined, extra: readonly string[]): void {
+  checkOptions(op, opts, [...Object.keys(OPEN_KEYS), ...extra]);
+  checkOptions(op, (opts as OpenOptions | undefined)?.pool, POOL_KEYS, 'pool option');
+}
 
 /**
  * Opens a device on `gpu` (navigator.gpu, or Dawn's create() in Node) with the adapter's real limits
