@@ -290,7 +290,7 @@ function showTuning(t: TuningReport): void {
     t.source === 'none' ? "no tuning for this adapter in this browser: 'auto' uses its rules" :
     `${t.entries.length} shape bucket(s) ${t.source === 'cache' ? 'from this browser\'s cache' : 'measured now and kept in this browser'} (measured ${when})`;
   const rows = t.entries.map((e) => `${e.key.padEnd(44)} -> ${e.choice.padEnd(9)} ${Object.entries(e.ms).map(([c, ms]) => `${c} ${ms.toFixed(2)}`).join('  ')} ms`);
-  $('tune-out').textContent = [...rows, ...(t.storeError ? [`not kept in IndexedDB: ${t.storeError}`] : [])].join('\n');
+  $('tune-out').textContent = [...rows, ...(t.storeError ? [`IndexedDB: ${t.storeError}`] : [])].join('\n');
 }
 
 // ---- wiring ----

@@ -115,7 +115,8 @@ async function tune(r: Extract<Request, { kind: 'tune' }>): Promise<TuningReport
   const { model: m } = net();
   const c = m.config;
   const tile = r.tile ?? defaultTile(c, d.limits);
-  setTuning(d, null);
+  // The step is recorded with the rules' choices and each candidate timed on its own: the device's table meanwhile
+  // does not matter (and stays if tuning fails).
   const t = await tuneStep(d, () => {
     const u = new UNet(c);
     u.train();

@@ -245,7 +245,8 @@ async function tuneRun(dev: WebGpuDevice, build: () => FamilyModel, batch: numbe
     const m = build();
     forwardWithLoss(m, randn([batch, geometryOf(m).inChannels, crop, crop]), (y) => y.sum()).loss.backward();
   }, { env: process.env, known });
-  const added = Object.keys(table.entries).length - Object.keys(known?.entries ?? {}).length;
+  const had = known && known.fingerprint === table.fingerprint ? Object.keys(known.entries).length : 0;
+  const added = Object.keys(table.entries).length - had;
   if (table !== known) await writeTuningTable(table);
   setTuning(dev, table);
   console.log(`train: --tune: ${added} new shape bucket(s) timed in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${Object.keys(table.entries).length - added} already in this adapter's table (${tuningPath()})`);
