@@ -11,6 +11,7 @@ import { kernelGroup } from '../../src/kernels/index.js';
 import { bindByOrder } from '../../src/kernels/backend.js';
 import { parseConstants } from '../../src/cli/kernels.js';
 import { groupOf } from '../../src/bench/lab/cases.js';
+import { benchSpec } from '../../src/bench/lab/time.js';
 import { adapterFingerprint } from '../../src/bench/lab/peak.js';
 import { distinctLaunches, recordCases, recordModel, recordShape, selectKernels } from '../../src/bench/lab/record.js';
 import { gpuSuite } from '../helpers/gpu.js';
@@ -129,6 +130,15 @@ describe('kernel lab tables (CPU)', () => {
         expect(Number.isFinite(c.bytes) && c.bytes > 0, `${k.name} bytes ${c.bytes}`).toBe(true);
       }
     }
+  });
+
+  test('--variant: any kernel of the family (the first one too) or of the shader, with the same params and bindings', () => {
+    expect(benchSpec('winograd_grad_vec4', 'winograd_grad').name).toBe('winograd_grad');
+    expect(benchSpec('winograd_grad', 'winograd_grad_vec4').name).toBe('winograd_grad_vec4');
+    expect(benchSpec('winograd_input_vec4', 'winograd_input').name).toBe('winograd_input');
+    expect(benchSpec('sgd_update', 'sgd_update_vec4').name).toBe('sgd_update_vec4');
+    expect(benchSpec('winograd_grad').name).toBe('winograd_grad');
+    expect(() => benchSpec('winograd_grad', 'winograd_gemm')).toThrow('kernels bench: winograd_gemm is not a variant of winograd_grad (family winograd_grad, shader winograd_grad)');
   });
 
   test('a U-Net step on the meta device gives the conv shapes; --shape runs one op; selection and constants parse', () => {

@@ -100,8 +100,10 @@ export function benchSpec(name: string, variant?: string): KernelSpec {
   const base = getKernel(name);
   if (!variant) return base;
   const v = getKernel(variant);
-  if (v !== base && (!base.family || v.family !== base.family) && v.shader !== base.shader) {
-    throw new ArgumentError('kernels bench', `${variant} is not a variant of ${name} (family ${base.family ?? 'none'}, shader ${base.shader})`);
+  // A family is named by its first kernel, which has no `family` of its own (variantOf sets it on the others).
+  const family = (k: KernelSpec) => k.family ?? k.name;
+  if (family(v) !== family(base) && v.shader !== base.shader) {
+    throw new ArgumentError('kernels bench', `${variant} is not a variant of ${name} (family ${family(base)}, shader ${base.shader})`);
   }
   if (Object.keys(v.params).join() !== Object.keys(base.params).join()) {
     throw new ArgumentError('kernels bench', `variant ${variant} takes params (${Object.keys(v.params).join(', ')}), ${name} (${Object.keys(base.params).join(', ')})`);
