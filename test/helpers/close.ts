@@ -1,10 +1,16 @@
 export interface CloseOptions {
   rtol?: number;
   atol?: number;
+  /**
+   * Per element, added to atol: for a float32 sum, one rounding unit of the sum of its terms' magnitudes (Higham's
+   * bound scales with sum |terms|, not with |result|), so that a result that cancels is judged by the error its terms
+   * can make; see sumBound.
+   */
+  atolOf?: ArrayLike<number>;
 }
 
 /** Compares two arrays elementwise; reports the worst offender (index, got, want, excess over tolerance). */
-export function closeness(got: ArrayLike<number>, want: ArrayLike<number>, { rtol = 1e-5, atol = 1e-6 }: CloseOptions = {}) {
+export function closeness(got: ArrayLike<number>, want: ArrayLike<number>, { rtol = 1e-5, atol = 1e-6, atolOf }: CloseOptions = {}) {
   if (got.length !== want.length) return { ok: false, message: `length ${got.length} != expected ${want.length}` };
   let worst = -1;
   let worstExcess = 0;
@@ -20,7 +26,7 @@ export function closeness(got: ArrayLike<number>, want: ArrayLike<number>, { rto
       continue;
     }
     if (g === w) continue;
-    const excess = Math.abs(g - w) - (atol + rtol * Math.abs(w));
+    const excess = Math.abs(g - w) - (atol + (atolOf ? atolOf[i]! : 0) + rtol * Math.abs(w));
     if (excess > 0 || !Number.isFinite(excess)) {
       bad++;
       if (!(excess <= worstExcess)) [worst, worstExcess] = [i, excess];
@@ -31,6 +37,11 @@ export function closeness(got: ArrayLike<number>, want: ArrayLike<number>, { rto
     ok: false,
     message: `${bad} of ${got.length} values differ (rtol ${rtol}, atol ${atol}); worst at [${worst}]: got ${got[worst]}, want ${want[worst]} (excess ${worstExcess.toExponential(3)})`,
   };
+}
+
+/** Two float32 rounding units (2^-23) of each element of `absSum` (a sum of |terms| per result): CloseOptions.atolOf. */
+export function sumBound(absSum: ArrayLike<number>): Float64Array {
+  return Float64Array.from(absSum, (s) => 2 ** -23 * s);
 }
 
 /** Largest |x|, for tolerances that scale with the data. */
