@@ -5,7 +5,8 @@
 // after a full garbage collection: Dawn frees a bind group or command buffer only when V8 finalizes its wrapper, and
 // V8 grows its heap lazily, so a reading without one measures the collector's mood (CI saw +6.8% RSS from that
 // alone, while forced collections held it flat). After collection, the JS heap in use late in the run is within 1 MiB
-// of early in the run and resident memory within 5% (medians of the last three samples and of steps 100-300).
+// of early in the run (medians of the last three samples and of steps 100-300) and resident memory's floor within 5%
+// (the lowest of those samples: RSS after GC swings by ~50 MiB from sample to sample, a leak raises the floor).
 // (Seen here: RSS flat; the heap creeps by 0.3-0.5 MiB between those medians, and heap snapshots at steps 100 and 400
 // put all of the growth, ~170 KB, in V8's compiled code and its metadata: JIT warm-up, no object of ours grows.) SOAK_STEPS=N shortens the run for a local check.
 import { setFlagsFromString } from 'node:v8';
@@ -69,13 +70,16 @@ describe.skipIf(skip)('1,000 training steps of config a', () => {
     }
     const early = samples.filter((s) => s.step <= 3 * SAMPLE_EVERY);
     const late = samples.slice(-3);
-    const rssEarly = median(early.map((s) => s.rss));
-    const rssLate = median(late.map((s) => s.rss));
+    // RSS after GC swings by ~50 MiB from sample to sample here (transient driver allocations: 445-508 MiB over one
+    // run, no trend), so the medians of three samples moved by 8% either way between CI runs; a leak raises the
+    // floor, so the floors are compared.
+    const rssEarly = Math.min(...early.map((s) => s.rss));
+    const rssLate = Math.min(...late.map((s) => s.rss));
     const heap0 = median(early.map((s) => s.heap));
     const heapN = median(late.map((s) => s.heap));
     console.log(`[soak] ${STEPS} steps: loss ${loss0.toFixed(4)} -> ${lossN.toFixed(4)}; counters from step 25 ${JSON.stringify(ref)}`);
     console.log(`[soak] after GC, MiB: ${samples.map((s) => `step ${s.step} rss ${mib(s.rss)} heap ${mib(s.heap)}`).join('; ')}`);
-    console.log(`[soak] RSS early median ${mib(rssEarly)}, late median ${mib(rssLate)} (x${(rssLate / rssEarly).toFixed(3)}); heap early median ${mib(heap0)}, late median ${mib(heapN)}`);
+    console.log(`[soak] RSS early floor ${mib(rssEarly)}, late floor ${mib(rssLate)} (x${(rssLate / rssEarly).toFixed(3)}); heap early median ${mib(heap0)}, late median ${mib(heapN)}`);
     expect(lossN).toBeLessThan(loss0);
     expect(heapN - heap0, 'JS heap growth after GC (bytes)').toBeLessThan(2 ** 20);
     expect(rssLate / rssEarly).toBeLessThan(1.05);
