@@ -51,11 +51,17 @@ function winogradBands(n: number, nb: number, gh: number, gw: number, ch: number
 }
 
 /**
+ * Whether a transform kernel may move a plane's rows as vec4 (the *_vec4 kernels): every row of `width` elements
+ * starts on a multiple of 4, from the window offset `off` and the item stride `stride` on.
+ */
+const vec4Rows = (width: number, off: number, stride: number) => width % 4 === 0 && off % 4 === 0 && stride % 4 === 0;
+
+/**
  * The data transform of one band (x a window whose planes start on a multiple of 4 elements where w is one): x read as
  * vec4 where every patch row starts on one (w % 4 == 0; on lavapipe 3x fewer loads), else by element.
  */
 function inputTransform(x: Bind, v: Tensor, p: { cin: number; h: number; w: number; ph: number; pw: number; x_off: number; x_ns: number; nn: number; ty0: number; bt: number; tg: number }) {
-  if (p.w % 4 === 0 && p.x_off % 4 === 0 && p.x_ns % 4 === 0) launch(winoInputVec4Kernel, { x }, { v }, p, { constants: { SHIFT: (4 - (p.pw % 4)) % 4 } });
+  if (vec4Rows(p.w, p.x_off, p.x_ns)) launch(winoInputVec4Kernel, { x }, { v }, p, { constants: { SHIFT: (4 - (p.pw % 4)) % 4 } });
   else launch(winoInputKernel, { x }, { v }, p);
 }
 
@@ -141,8 +147,7 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
         if (!uAll) u.dispose();
       }
       // y written as vec4 where every output row starts on one (ow % 4 == 0), else by element.
-      const vec4 = g.ow % 4 === 0 && yOff % 4 === 0 && (g.cout * pout) % 4 === 0;
-      launch(vec4 ? winoOutputVec4Kernel : winoOutputKernel, { m, bias: bias ?? m }, { y: yb }, { cout: cc, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
+      launch(vec4Rows(g.ow, yOff, g.cout * pout) ? winoOutputVec4Kernel : winoOutputKernel, { m, bias: bias ?? m }, { y: yb }, { cout: cc, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
       m.dispose();
     }
     uAll?.dispose();
@@ -206,7 +211,7 @@ export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & {
         const g4 = empty(dev, [36 * an * t4 * 4]);
         if (!reuse) inputTransform(xb, v, { cin: bn, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
         // gr read as vec4 where every gradient row starts on one (gw % 4 == 0), else by element.
-        launch(gw % 4 === 0 && gOff % 4 === 0 && (a * pg) % 4 === 0 ? winoGradVec4Kernel : winoGradKernel, { gr: gb }, { gt: g4 }, { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
+        launch(vec4Rows(gw, gOff, a * pg) ? winoGradVec4Kernel : winoGradKernel, { gr: gb }, { gt: g4 }, { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
         const nslices = Math.ceil(t4 / sLen);
         launch(winoWgradGemmKernel, { gt: g4, v }, { pw }, { a: an, b: bn, t4, s_len: sLen, nslices, slot0: 0 }, { constants: { WG, ACCUMULATE: i > 0 } });
         if (!reuse) v.dispose();
