@@ -15,7 +15,7 @@
 // 65,535. Lanes past t4 compute on a clamped quad and store nothing; channel quads past cp are neither loaded nor stored.
 // Bindings: 0 u (read) · 1 v (read) · 2 m (write) · 3 p (uniform Params).
 // Assumes the subgroup size is >= 8 and WG is a multiple of it or at most it (WG = the adapter's subgroup size).
-enable subgroups;
+// #include "lib/subgroup_quad.wgsl"
 
 override WG: u32 = 8u;
 // Output channels per invocation: 8, 16 or 32.
@@ -29,21 +29,6 @@ struct Params { cin: u32, cp: u32, t4: u32, u_cin: u32, u_ci0: u32 }
 @group(0) @binding(2) var<storage, read_write> m: array<vec4f>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-// v of 8 input channels at one tile quad.
-struct V8 { v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f, v4: vec4f, v5: vec4f, v6: vec4f, v7: vec4f }
-
-// Output-channel quad q of the block: lane j's u quad (input channel ci0 + j) broadcast, 4 accumulators updated.
-fn quad(acc: ptr<function, array<vec4f, 32>>, q: u32, uq: vec4f, x: V8) {
-  let a0 = subgroupBroadcast(uq, 0u); let a1 = subgroupBroadcast(uq, 1u);
-  let a2 = subgroupBroadcast(uq, 2u); let a3 = subgroupBroadcast(uq, 3u);
-  let a4 = subgroupBroadcast(uq, 4u); let a5 = subgroupBroadcast(uq, 5u);
-  let a6 = subgroupBroadcast(uq, 6u); let a7 = subgroupBroadcast(uq, 7u);
-  (*acc)[4u * q] += x.v0 * a0.x + x.v1 * a1.x + x.v2 * a2.x + x.v3 * a3.x + x.v4 * a4.x + x.v5 * a5.x + x.v6 * a6.x + x.v7 * a7.x;
-  (*acc)[4u * q + 1u] += x.v0 * a0.y + x.v1 * a1.y + x.v2 * a2.y + x.v3 * a3.y + x.v4 * a4.y + x.v5 * a5.y + x.v6 * a6.y + x.v7 * a7.y;
-  (*acc)[4u * q + 2u] += x.v0 * a0.z + x.v1 * a1.z + x.v2 * a2.z + x.v3 * a3.z + x.v4 * a4.z + x.v5 * a5.z + x.v6 * a6.z + x.v7 * a7.z;
-  (*acc)[4u * q + 3u] += x.v0 * a0.w + x.v1 * a1.w + x.v2 * a2.w + x.v3 * a3.w + x.v4 * a4.w + x.v5 * a5.w + x.v6 * a6.w + x.v7 * a7.w;
-}
-
 // One block of nv <= 8 input channels from ci0: lane l loads u of channel ci0 + l%8 (zeros past nv), v of every channel.
 // nq: the block's output-channel quads inside cp (uniform); quads past it are skipped.
 fn block(acc: ptr<function, array<vec4f, 32>>, e: u32, ci0: u32, nv: u32, cq: u32, nq: u32, tq: u32, l8: u32) {
@@ -54,16 +39,16 @@ fn block(acc: ptr<function, array<vec4f, 32>>, e: u32, ci0: u32, nv: u32, cq: u3
              v[vb + min(4u, nv - 1u) * p.t4], v[vb + min(5u, nv - 1u) * p.t4], v[vb + min(6u, nv - 1u) * p.t4],
              v[vb + min(7u, nv - 1u) * p.t4]);
   quad(acc, 0u, select(vec4f(0.0), u[ui], ok), x);
-  quad(acc, 1u, select(vec4f(0.0), u[ui + 1u], ok), x);
+  quad(acc, 4u, select(vec4f(0.0), u[ui + 1u], ok), x);
   if (CO >= 16u && nq > 2u) {
-    quad(acc, 2u, select(vec4f(0.0), u[ui + 2u], ok), x);
-    quad(acc, 3u, select(vec4f(0.0), u[ui + 3u], ok), x);
+    quad(acc, 8u, select(vec4f(0.0), u[ui + 2u], ok), x);
+    quad(acc, 12u, select(vec4f(0.0), u[ui + 3u], ok), x);
   }
   if (CO >= 32u && nq > 4u) {
-    quad(acc, 4u, select(vec4f(0.0), u[ui + 4u], ok), x);
-    quad(acc, 5u, select(vec4f(0.0), u[ui + 5u], ok), x);
-    quad(acc, 6u, select(vec4f(0.0), u[ui + 6u], ok), x);
-    quad(acc, 7u, select(vec4f(0.0), u[ui + 7u], ok), x);
+    quad(acc, 16u, select(vec4f(0.0), u[ui + 4u], ok), x);
+    quad(acc, 20u, select(vec4f(0.0), u[ui + 5u], ok), x);
+    quad(acc, 24u, select(vec4f(0.0), u[ui + 6u], ok), x);
+    quad(acc, 28u, select(vec4f(0.0), u[ui + 7u], ok), x);
   }
 }
 

@@ -3,16 +3,7 @@
 // maps between output and input rows / columns (direct, or TRANSPOSED) and the epilogue store. Only the inner
 // loops differ (4 pixels x 8 channels per invocation, or weights shared through the subgroup).
 
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-// The transposed convolution (conv_transpose2d_fwd, conv_transpose2d_fwd_sg).
-override TRANSPOSED: bool = false;
-
-struct Params {
-  n: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32, ph: i32, pw: i32, dh: u32, dw: u32,
-  x_off: u32, x_ns: u32, y_off: u32, y_ns: u32, w_ci0: u32, w_co4: u32, w_ld4: u32, b_co0: u32,
-}
+// #include "lib/conv2d_fwd_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;

@@ -33,10 +33,17 @@ export function parseConstants(s: string | undefined): Constants {
   return out;
 }
 
-async function openDevice(shaders: string | undefined): Promise<WebGpuBackend> {
+async function openDevice(shaders: string | undefined, niceMain = 0): Promise<WebGpuBackend> {
   if (shaders) log(`loaded shaders from ${shaders}: ${loadShaderDir(shaders).join(', ') || '(none)'}`);
-  return openNodeDevice({ setDefault: false });
+  return openNodeDevice({ setDefault: false, niceMain });
 }
+
+/**
+ * The --nice-main flag of the measuring subcommands: Dawn's node binding spin-waits on the JS thread while the GPU
+ * works, so on lavapipe (whose workers share the CPU with it) timings are only comparable with it reniced (19).
+ */
+const NICE_MAIN = { 'nice-main': { type: 'string', default: '0' } } as const;
+const niceMainOf = (cmd: string, v: { 'nice-main': string }) => intFlag(cmd, 'nice-main', v['nice-main'], -20, 19);
 
 // ---------------------------------------------------------------------------------------------------------------
 // list
@@ -159,8 +166,8 @@ export async function adapterPeak(dev: WebGpuBackend, remeasure: boolean): Promi
 }
 
 async function peakCmd(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { remeasure: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
-  const dev = await openDevice(undefined);
+  const { values: v } = parseArgs({ args: argv, options: { remeasure: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, ...NICE_MAIN } });
+  const dev = await openDevice(undefined, niceMainOf('kernels peak', v));
   try {
     const { peak, cached, path, fingerprint } = await adapterPeak(dev, v.remeasure);
     if (v.json) return console.log(JSON.stringify({ fingerprint, cached, path, ...peak }));
@@ -190,6 +197,7 @@ async function benchCmd(argv: string[]): Promise<void> {
       remeasure: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'max-shapes': { type: 'string', default: '1000' },
+      ...NICE_MAIN,
     },
   });
   const [name, ...extra] = positionals;
@@ -197,7 +205,7 @@ async function benchCmd(argv: string[]): Promise<void> {
   const spec = benchSpec(name, v.variant);
   const constants = parseConstants(v.constants);
   const reps = intFlag('kernels bench', 'reps', v.reps);
-  const dev = await openDevice(v.shaders);
+  const dev = await openDevice(v.shaders, niceMainOf('kernels bench', v));
   try {
     const { peak } = await adapterPeak(dev, v.remeasure);
     const launches = v.shape?.length ? v.shape.flatMap((s) => recordShape(name, s, dev.limits, dev.adapter)) : recordModel(choiceFlag<ConfigName>('kernels bench', 'config', v.config, CONFIGS), dev.limits, dev.adapter);
@@ -224,7 +232,7 @@ async function benchCmd(argv: string[]): Promise<void> {
       source = t.source;
       if (v.json) {
         console.log(JSON.stringify({
-          ...row, recorded_kernel: name, constants: { ...launch.constants, ...constants }, params: launch.params, reps, samples_ms: t.samples,
+          ...row, recorded_kernel: name, constants: t.constants, params: launch.params, reps, samples_ms: t.samples,
           flops: t.flops, bytes: t.bytes, source: t.source, peak_gflops: peak.gflops, peak_gbps: peak.gbps, adapter: dev.description, from: where,
         }));
       } else {
@@ -253,6 +261,7 @@ async function tuneCmd(argv: string[]): Promise<void> {
       print: { type: 'boolean', default: false },
       reset: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      ...NICE_MAIN,
     },
   });
   const path = tuningPath();
@@ -276,7 +285,7 @@ async function tuneCmd(argv: string[]): Promise<void> {
   const config = choiceFlag<ConfigName>('kernels tune', 'config', v.config, CONFIGS);
   const reps = intFlag('kernels tune', 'reps', v.reps);
   // The table being measured must not steer the recording: open without the cached one.
-  const dev = await openNodeDevice({ setDefault: false, tuning: false });
+  const dev = await openNodeDevice({ setDefault: false, tuning: false, niceMain: niceMainOf('kernels tune', v) });
   try {
     if (!v.json) console.log(`kernels tune: matmul and direct-conv buckets of a ${model} config ${config} training step, ${reps} rep(s) each, on ${dev.description} (GPU ms, median (min-max))`);
     const table = await tuneStep(dev, () => modelStep(config, model), { reps, env: process.env, log: v.json ? () => {} : (s) => console.log(`  ${s}`) });
@@ -294,9 +303,9 @@ async function tuneCmd(argv: string[]): Promise<void> {
 const SUB: Record<string, [(argv: string[]) => Promise<void> | void, string]> = {
   list: [listCmd, 'every kernel: family and variants, shader, reads / writes, params, constants [name|family ...] [--json]'],
   check: [checkCmd, 'kernels vs their CPU references on recorded random cases [name|family ...] [--shaders dir --seed N --constants K=V --strict --json]'],
-  bench: [benchCmd, 'time one kernel over the U-Net step\'s shapes: <kernel> [--config c --shape NxCxHxW[:k=v] --variant v --constants K=V --reps N --json --shaders dir]'],
-  peak: [peakCmd, "this adapter's measured FMA / copy peak (cached per adapter) [--remeasure --json]"],
-  tune: [tuneCmd, "measure the matmul and direct-conv kernel choices of a model's step on this adapter, cached for 'auto' [--model trans-unet --config a --reps 5 --print --reset --json]"],
+  bench: [benchCmd, 'time one kernel over the U-Net step\'s shapes: <kernel> [--config c --shape NxCxHxW[:k=v] --variant v --constants K=V --reps N --nice-main 19 --json --shaders dir]'],
+  peak: [peakCmd, "this adapter's measured FMA / copy peak (cached per adapter) [--remeasure --nice-main 19 --json]"],
+  tune: [tuneCmd, "measure the matmul and direct-conv kernel choices of a model's step on this adapter, cached for 'auto' [--model trans-unet --config a --reps 5 --nice-main 19 --print --reset --json]"],
 };
 
 /** `unet-webgpu kernels <list|check|bench|peak|tune> ...` */

@@ -145,6 +145,39 @@ export const conv_transpose2d_fwd_sg = variantOf(conv_transpose2d_fwd, {
   labConstants: SG_LAB_CONSTANTS,
 });
 
+/** Workgroups of a 2x2 stride-2 launch: channel blocks of CO x runs of WG column quads of the small grid. */
+function k2s2Grid(p: FwdP, c: Constants, transposed: boolean): number[] {
+  const quads = transposed ? (p.n * p.h * p.w) / 4 : (p.n * p.oh * p.ow) / 4;
+  return grid1d(cdiv(p.cout, c.CO as number) * cdiv(quads, c.WG as number), 1);
+}
+
+/**
+ * conv2d_fwd_k2s2: conv2d_fwd's contract for 2x2 taps at stride 2, no padding (the transposed up-conv's input
+ * gradient): a GEMM over channels per pixel, x loaded and y stored as vec4, weights shared through the subgroup;
+ * 4 output columns x CO output channels per invocation (shaders/conv2d_fwd_k2s2.wgsl; the launcher checks its
+ * geometry and alignment assumptions).
+ */
+export const conv2d_fwd_k2s2 = variantOf(conv2d_fwd, {
+  name: 'conv2d_fwd_k2s2',
+  constants: { WG: 8, CO: 16, HAS_BIAS: false, ACCUMULATE: false, TRANSPOSED: false },
+  description: 'conv2d_fwd for 2x2 taps at stride 2: x and y as vec4, 4 columns x CO channels per lane, weights by subgroupBroadcast',
+  grid: (p, c) => k2s2Grid(p, c, false),
+  labConstants: [{ CO: 4 }, { CO: 8 }, { CO: 32 }, { ACCUMULATE: true }],
+});
+
+/**
+ * conv_transpose2d_fwd_k2s2: conv_transpose2d_fwd's contract for 2x2 taps at stride 2, no padding (the U-Net's
+ * up-conv): each input quad's 4 taps x CO channels per invocation (conv2d_fwd_k2s2.wgsl with TRANSPOSED).
+ */
+export const conv_transpose2d_fwd_k2s2 = variantOf(conv_transpose2d_fwd, {
+  name: 'conv_transpose2d_fwd_k2s2',
+  shader: 'conv2d_fwd_k2s2',
+  constants: { WG: 8, CO: 8, HAS_BIAS: false, ACCUMULATE: false, TRANSPOSED: true },
+  description: 'conv_transpose2d_fwd for 2x2 taps at stride 2: conv2d_fwd_k2s2.wgsl with TRANSPOSED',
+  grid: (p, c) => k2s2Grid(p, c, true),
+  labConstants: [{ CO: 4 }, { ACCUMULATE: true }],
+});
+
 /** The tile constants of the tiled forward kernels: 4*TP pixels x 4*TC output channels per workgroup, BK-deep K steps. */
 const TILED_FWD = { TP: 8, TC: 8, BK: 16 } as const;
 
@@ -357,6 +390,8 @@ export const CONV_KERNELS = defineGroup('conv', {
   conv2d_fwd_sg,
   conv_transpose2d_fwd,
   conv_transpose2d_fwd_sg,
+  conv2d_fwd_k2s2,
+  conv_transpose2d_fwd_k2s2,
   conv2d_fwd_tiled,
   conv_transpose2d_fwd_tiled,
   conv2d_bwd_weight,

@@ -39,3 +39,14 @@ export async function runKernel(dev: Backend, spec: KernelSpec, run: KernelRun):
   for (const [, s] of [...reads, ...writes]) dev.free(s);
   return out;
 }
+
+const absOf = (m: Readonly<Record<string, ArrayLike<number>>>) => Object.fromEntries(Object.entries(m).map(([k, a]) => [k, Float64Array.from(a, Math.abs)]));
+
+/**
+ * Each write's sum of |terms|: the float64 reference of `run` on the magnitudes of its inputs (and initial writes), for
+ * the tolerance term sumBound. Only for kernels whose writes are sums of products of their inputs with no signed
+ * constants (convolutions, channel contractions, matmul, sums): a transform with signed coefficients would cancel here.
+ */
+export async function termMagnitudes(ref: Backend, spec: KernelSpec, run: KernelRun): Promise<Record<string, NumArray>> {
+  return runKernel(ref, spec, { ...run, reads: absOf(run.reads), init: run.init && absOf(run.init) });
+}

@@ -6,15 +6,13 @@ import type { Constants } from '../../src/kernels/define_kernel.js';
 import { reductionTol, sumBound, type CloseOptions } from '../helpers/close.js';
 import { cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
-import { runKernel, type KernelRun } from '../helpers/run_kernel.js';
+import { runKernel, termMagnitudes, type KernelRun } from '../helpers/run_kernel.js';
 
 const { skip, dev } = await gpuSuite();
 
 const K = CONV_KERNELS;
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[randInt(r, 0, xs.length - 1)]!;
 const odd = (r: Rng, lo: number, hi: number) => randInt(r, lo, hi) | 1;
-
-const abs = (m: Readonly<Record<string, ArrayLike<number>>> | undefined) => m && Object.fromEntries(Object.entries(m).map(([k, a]) => [k, Float64Array.from(a, Math.abs)]));
 
 /**
  * Runs a kernel on the GPU and on the float64 reference with the same inputs; compares every write. Every conv
@@ -25,7 +23,7 @@ const abs = (m: Readonly<Record<string, ArrayLike<number>>> | undefined) => m &&
 async function compare(spec: KernelSpec, run: KernelRun, tol: CloseOptions) {
   const got = await runKernel(dev, spec, run);
   const want = await runKernel(cpu64, spec, run);
-  const mag = await runKernel(cpu64, spec, { ...run, reads: abs(run.reads)!, init: abs(run.init) });
+  const mag = await termMagnitudes(cpu64, spec, run);
   for (const k of Object.keys(want)) expect(got[k], `${spec.name} write '${k}' ${JSON.stringify(run.params)}`).toBeAllClose(want[k]!, { ...tol, atolOf: sumBound(mag[k]!) });
 }
 
@@ -107,6 +105,44 @@ describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
     const params = { ...g, x_off: 0, x_ns: 3 * 37 * 41, y_off: 0, y_ns: 9 * 37 * 41, w_ci0: 0, w_co4: 0, w_ld4: 4, b_co0: 0 };
     const reads = { x: randnArray(r, 2 * 3 * 37 * 41), wp: randnArray(r, 27 * 16), bias: randnArray(r, 9) };
     await compare(K[name], { reads, writes: { y: 2 * 9 * 37 * 41 }, params, constants: { HAS_BIAS: true } }, reductionTol(28, 2));
+  });
+});
+
+// The 2x2 stride-2 kernels on the geometries they take (conv_choice.ts k2s2Fits): rows of the small grid 4, 8 or 12
+// quads wide, odd heights, one item or several, windows at multiples of 4, channel tails of the 8-channel blocks and
+// channel blocks past cout, every CO, with and without bias and accumulation, and in 16-lane workgroups.
+describe.skipIf(skip)('conv 2x2 stride-2 kernels: GPU vs float64 reference', () => {
+  const SETS = { conv2d_fwd_k2s2: [4, 8, 16, 32], conv_transpose2d_fwd_k2s2: [4, 8] } as const;
+  test.each(Object.keys(SETS).flatMap((name) => [0, 1, 2, 3, 4, 5].map((k) => [name as keyof typeof SETS, k] as const)))('%s case %i', async (name, k) => {
+    const transposed = name === 'conv_transpose2d_fwd_k2s2';
+    const r = rng(6000 + 10 * +transposed + k);
+    const small = [randInt(r, 1, 5), 4 * randInt(r, 1, 3)] as const;
+    // The small grid: the input's (transposed) or the output's; the direct input may have one more (odd) row.
+    const [h, w, oh, ow] = transposed ? [small[0], small[1], 2 * small[0], 2 * small[1]] : [2 * small[0] + randInt(r, 0, 1), 2 * small[1], small[0], small[1]];
+    const [cin, cout] = k < 2 ? [pick(r, [1, 3]), pick(r, [1, 3, 6])] : [randInt(r, 8, 27), randInt(r, 9, 40)];
+    const windowed = k >= 2;
+    const n = randInt(r, 1, 3);
+    const extraC = windowed ? randInt(r, 1, 3) : 0;
+    const x_off = windowed ? 4 * randInt(r, 1, 17) : 0;
+    const y_off = windowed ? 4 * randInt(r, 1, 17) : 0;
+    const x_ns = (cin + extraC) * h * w;
+    const y_ns = (cout + extraC) * oh * ow;
+    const w_ci0 = windowed ? randInt(r, 1, 3) : 0;
+    const w_co4 = windowed ? randInt(r, 1, 2) : 0;
+    const w_ld4 = w_co4 + Math.ceil(cout / 4) + 1 + randInt(r, 0, 1);
+    const b_co0 = windowed ? randInt(r, 1, 5) : 0;
+    const xs = x_off + (n - 1) * x_ns + cin * h * w + 4 * randInt(r, 0, 2);
+    const ys = y_off + (n - 1) * y_ns + cout * oh * ow + 4 * randInt(r, 0, 2);
+    const reads = { x: randnArray(r, xs), wp: randnArray(r, (w_ci0 + cin) * 4 * w_ld4 * 4), bias: randnArray(r, b_co0 + cout) };
+    const params = { n, cin, h, w, cout, oh, ow, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1, x_off, x_ns, y_off, y_ns, w_ci0, w_co4, w_ld4, b_co0 };
+    const tol = reductionTol(cin * (transposed ? 1 : 4) + 1, 2);
+    for (const CO of SETS[name]) {
+      for (const [HAS_BIAS, ACCUMULATE] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const init = ACCUMULATE ? { y: randnArray(r, ys) } : undefined;
+        await compare(K[name], { reads, writes: { y: ys }, init, params, constants: { CO, HAS_BIAS, ACCUMULATE } }, tol);
+      }
+    }
+    await compare(K[name], { reads, writes: { y: ys }, params, constants: { HAS_BIAS: true, WG: 16 } }, tol);
   });
 });
 

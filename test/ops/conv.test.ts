@@ -91,6 +91,7 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 1, 9, 7], w: [3, 1, 3, 3], bias: true, o: { padding: 'valid', stride: [2, 1] } },
   { x: [2, 3, 13, 11], w: [5, 3, 3, 3], bias: true, o: { padding: 2, dilation: 2, stride: 2 } },
   { x: [1, 3, 12, 10], w: [8, 3, 1, 1], bias: true, o: {} },
+  { x: [2, 3, 7, 16], w: [5, 3, 2, 2], bias: true, o: { stride: 2 } }, // rows of 8 outputs: the subgroup family's conv2d_fwd_k2s2
 ];
 
 interface ConvTCase { x: Shape4; w: Shape4; bias: boolean; o: ConvTranspose2dOptions }
@@ -101,6 +102,7 @@ const CONVT_CASES: ConvTCase[] = [
   { x: [1, 1, 4, 5], w: [1, 3, 3, 2], bias: true, o: { stride: [3, 2], padding: [1, 0], outputPadding: [2, 1] } },
   { x: [2, 3, 5, 3], w: [3, 2, 3, 3], bias: true, o: { dilation: 2, outputPadding: 1, padding: 1 } },
   { x: [2, 2, 3, 5], w: [2, 9, 4, 3], bias: true, o: { stride: 2, dilation: [1, 2], padding: [1, 2] } },
+  { x: [2, 3, 3, 8], w: [3, 5, 2, 2], bias: true, o: { stride: 2 } }, // rows of 8 inputs: the subgroup family's conv_transpose2d_fwd_k2s2
 ];
 
 function make(r: Rng, c: ConvCase | ConvTCase, transposed: boolean) {
@@ -518,6 +520,7 @@ const WIDE: GradCase[] = [
   { transposed: false, x: [2, 19, 9, 11], w: [21, 19, 3, 3], o: { padding: 1 } },
   { transposed: false, x: [1, 16, 10, 9], w: [12, 16, 2, 2], o: { stride: 2 } },
   { transposed: true, x: [2, 19, 5, 7], w: [19, 21, 2, 2], o: { stride: 2 } },
+  { transposed: true, x: [2, 19, 5, 8], w: [19, 21, 2, 2], o: { stride: 2 } }, // conv_transpose2d_fwd_k2s2, dX by conv2d_fwd_k2s2
   { transposed: true, x: [1, 12, 6, 5], w: [12, 17, 3, 3], o: { padding: 1 } },
 ];
 
@@ -540,8 +543,16 @@ describe('conv forward-kernel selection', () => {
       conv2d(x, tensor(randnArray(r, 12 * 16 * 9), [12, 16, 3, 3], { device: dev }), null, { padding: 1 });
       convTranspose2d(x, tensor(randnArray(r, 16 * 12 * 4), [16, 12, 2, 2], { device: dev }), null, { stride: 2 });
       conv2d(x, tensor(randnArray(r, 4 * 16), [4, 16, 1, 1], { device: dev })); // 4 output channels: portable
+      // 2x2 stride 2 on rows a multiple of 4 wide (8 -> 16, and 8 -> 4): the subgroup family's k2s2 kernels.
+      const x8 = tensor(randnArray(r, 16 * 4 * 8), [1, 16, 4, 8], { device: dev });
+      convTranspose2d(x8, tensor(randnArray(r, 16 * 12 * 4), [16, 12, 2, 2], { device: dev }), null, { stride: 2 });
+      conv2d(x8, tensor(randnArray(r, 12 * 16 * 4), [12, 16, 2, 2], { device: dev }), null, { stride: 2 });
     });
-    expect(names.filter((n) => n !== 'conv_weight_pack')).toEqual(sg ? ['conv2d_fwd_sg', 'conv_transpose2d_fwd_sg', 'conv2d_fwd'] : ['conv2d_fwd', 'conv_transpose2d_fwd', 'conv2d_fwd']);
+    expect(names.filter((n) => n !== 'conv_weight_pack')).toEqual(
+      sg
+        ? ['conv2d_fwd_sg', 'conv_transpose2d_fwd_sg', 'conv2d_fwd', 'conv_transpose2d_fwd_k2s2', 'conv2d_fwd_k2s2']
+        : ['conv2d_fwd', 'conv_transpose2d_fwd', 'conv2d_fwd', 'conv_transpose2d_fwd', 'conv2d_fwd'],
+    );
     const prev = setConvPolicy({ convForward: 'portable' });
     try {
       const [forced] = launched(() => void conv2d(x, tensor(randnArray(r, 12 * 16 * 9), [12, 16, 3, 3], { device: dev })));

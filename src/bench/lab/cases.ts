@@ -152,6 +152,10 @@ const conv: LabGroup = {
       const xw = leaf(randn([n, ci, h, w], { seed: seed(r) }));
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, k, k], { seed: seed(r), std: 0.3 })), null, { stride, padding })));
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, kt, kt], { seed: seed(r), std: 0.3 })), null, { stride: st })));
+      // 2x2 stride 2 on rows a multiple of 8 wide: the k2s2 kernels (the up-conv, its input gradient, and the conv).
+      const x8 = leaf(randn([n, ci, h, 8 * randInt(r, 1, 2)], { seed: seed(r) }));
+      attempt(() => back(r, F.convTranspose2d(x8, leaf(randn([ci, co, 2, 2], { seed: seed(r), std: 0.3 })), bias && co === cout ? bias : null, { stride: 2 })));
+      attempt(() => back(r, F.conv2d(x8, leaf(randn([co, ci, 2, 2], { seed: seed(r), std: 0.3 })), null, { stride: 2 })));
     });
     // Winograd F(4x4, 3x3) (forced, as above): 3x3 stride-1 convs both ways (their input and weight gradients too), any
     // padding.

@@ -39,6 +39,8 @@ export interface Timing {
   flops: number;
   bytes: number;
   source: ProfileSource;
+  /** The constants the kernel ran with (its defaults, the recorded ones it declares, the caller's). */
+  constants: Constants;
 }
 
 const median = (xs: readonly number[]) => {
@@ -53,7 +55,10 @@ const median = (xs: readonly number[]) => {
  * compete with the workers (lavapipe).
  */
 export async function timeLaunch(dev: WebGpuBackend, spec: KernelSpec, l: Launch, constants: Constants, reps: number): Promise<Timing> {
-  const c = { ...spec.constants, ...l.constants, ...constants };
+  // The recorded launch's constants that this kernel declares (another variant of the family may lack some: CO of
+  // conv2d_fwd_k2s2 on conv2d_fwd_sg), then the caller's.
+  const recorded = Object.fromEntries(Object.entries(l.constants).filter(([k]) => Object.hasOwn(spec.constants, k)));
+  const c = { ...spec.constants, ...recorded, ...constants };
   const rdt = Object.values(spec.reads) as DType[];
   const wdt = Object.values(spec.writes) as DType[];
   if (rdt.length !== l.reads.length || wdt.length !== l.writes.length) {
@@ -89,7 +94,7 @@ export async function timeLaunch(dev: WebGpuBackend, spec: KernelSpec, l: Launch
     const prof = await dev.stopProfiling();
     const samples = prof.samples.map((s) => s.gpu_ms);
     const first = prof.samples[0];
-    return { samples, median_ms: median(samples), min_ms: Math.min(...samples), flops: first?.flops ?? 0, bytes: first?.bytes ?? 0, source: prof.source };
+    return { samples, median_ms: median(samples), min_ms: Math.min(...samples), flops: first?.flops ?? 0, bytes: first?.bytes ?? 0, source: prof.source, constants: c };
   } finally {
     for (const s of [...reads, ...writes]) dev.free(s);
   }
