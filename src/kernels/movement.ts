@@ -1,4 +1,4 @@
-import { defineGroup, defineKernel, ELEMENTWISE, grid1d, sumOf, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, ELEMENTWISE, grid1d, sumOf, variantOf, type KernelSpec } from './define_kernel.js';
 
 const WG = 256;
 const f32 = Math.fround;
@@ -76,6 +76,16 @@ export const pad = defineKernel({
       y[p.yoff + i] = inside ? x[idx]! : value;
     }
   },
+});
+
+/**
+ * pad_vec4: pad's contract with 4 consecutive outputs of the innermost merged dim per invocation, stored as one
+ * vec4 (shaders/pad_vec4.wgsl); for launches whose innermost output dim y5 and offset yoff are multiples of 4.
+ */
+export const pad_vec4 = variantOf(pad, {
+  name: 'pad_vec4',
+  description: 'pad with 4 outputs of the innermost dim per invocation and one vec4 store (y5, yoff multiples of 4)',
+  grid: (p, c) => grid1d(Math.ceil(p.n / 4), c.WG as number),
 });
 
 /** Interpolation params; sh/sw are the f32 source-per-output scales the op computed (PyTorch's rule). */
@@ -309,6 +319,7 @@ export const permute = defineKernel({
 export const MOVEMENT_KERNELS = defineGroup('movement', {
   concat,
   pad,
+  pad_vec4,
   interpolate_nearest,
   interpolate_nearest_bwd,
   interpolate_bilinear,

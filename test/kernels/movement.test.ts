@@ -40,13 +40,16 @@ describe.skipIf(skip)('concat kernel: GPU vs CPU reference (bit-exact)', () => {
 });
 
 /** Random pad-kernel params for one launch over rows [o0, o0 + cnt) of dim 0, with x bound from row r0 - resid. */
-function padCase(r: Rng) {
+function padCase(r: Rng, vec4 = false) {
   const dims = Array.from({ length: 6 }, () => randInt(r, 1, 4));
   dims[0] = randInt(r, 2, 7);
-  const X = dims.map((d, k) => (k === 0 || r.uniform() < 0.6 ? d : 1));
+  if (vec4) dims[5] = randInt(r, 3, 13);
+  const X = dims.map((d, k) => (k === 0 || (vec4 && k === 5) || r.uniform() < 0.6 ? d : 1));
   const B = X.map(() => randInt(r, -2, 2));
   const A = X.map(() => randInt(r, -1, 2));
   const Y = X.map((x, k) => Math.max(1, x + B[k]! + A[k]!));
+  // vec4: the innermost output dim rounded up to a multiple of 4 (a longer end pad).
+  if (vec4) Y[5] = 4 * Math.ceil(Y[5]! / 4);
   const Xs = stridesOf(X);
   const Ys = stridesOf(Y);
   const o0 = randInt(r, 0, Y[0]! - 1);
@@ -57,7 +60,7 @@ function padCase(r: Rng) {
   const xbuf = new Float32Array(resid + xfull.length - r0 * Xs[0]! + 1);
   xbuf.fill(123.5);
   xbuf.set(xfull.subarray(r0 * Xs[0]!), resid);
-  const yoff = randInt(r, 0, 6);
+  const yoff = vec4 ? 4 * randInt(r, 0, 2) : randInt(r, 0, 6);
   const params: Record<keyof typeof PAD_PARAMS, number> = {
     n: cnt * Ys[0]!, o0, yoff, xbase: resid - r0 * Xs[0]!, value: r.normal(),
     y1: Y[1]!, y2: Y[2]!, y3: Y[3]!, y4: Y[4]!, y5: Y[5]!,
@@ -74,6 +77,16 @@ describe.skipIf(skip)('pad kernel: GPU vs CPU reference (bit-exact)', () => {
     for (let t = 0; t < 16; t++) {
       const { params, xbuf, ylen } = padCase(r);
       const { got, want } = await both('pad', { reads: { x: xbuf }, writes: { y: ylen }, params });
+      expect(got.y).toBeAllClose(want.y, EXACT);
+    }
+  });
+
+  test('pad_vec4: the same cases with the innermost output dim and the offset made multiples of 4 (bit-exact)', async () => {
+    const r = rng(4);
+    for (let t = 0; t < 16; t++) {
+      const { params, xbuf, ylen } = padCase(r, true);
+      expect(params.y5 % 4).toBe(0);
+      const { got, want } = await both('pad_vec4', { reads: { x: xbuf }, writes: { y: ylen }, params });
       expect(got.y).toBeAllClose(want.y, EXACT);
     }
   });

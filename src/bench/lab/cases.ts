@@ -234,6 +234,9 @@ const movement: LabGroup = {
     const b = leaf(randn([n, randInt(r, 1, 4), h, w], { seed: seed(r) }));
     attempt(() => back(r, withKernelPolicy(a.device, { cat: 'kernel' }, () => F.cat([a, b], 1))));
     attempt(() => back(r, F.pad(a, [randInt(r, -1, 2), randInt(r, 0, 3), randInt(r, 0, 2), randInt(r, -1, 1)], r.normal())));
+    // A center crop to rows a multiple of 4 wide (pad_vec4; its backward pads back by element), as the 'valid' U-Net's skips.
+    const a10 = leaf(randn([n, randInt(r, 1, 4), h, 10], { seed: seed(r) }));
+    attempt(() => back(r, F.pad(a10, [-1, -1, -1, -1])));
     attempt(() => back(r, F.interpolate(a, { scaleFactor: 2 })));
     attempt(() => back(r, F.interpolate(a, { size: [odd(r, 3, 17), odd(r, 3, 17)] })));
     attempt(() => back(r, F.interpolate(a, { scaleFactor: 2, mode: 'bilinear', alignCorners: r.uniform() < 0.5 })));

@@ -7,6 +7,7 @@ import {
   interpolate_nearest,
   interpolate_nearest_bwd,
   pad as padKernel,
+  pad_vec4 as padVec4Kernel,
   permute as permuteKernel,
 } from '../../kernels/movement.js';
 import { record } from '../autograd.js';
@@ -181,7 +182,8 @@ function padRaw(x: Tensor, pads: readonly number[], value: number): Tensor {
       xBind = xw.bind;
       xbase = xw.res - r0 * Xs[k]!;
     }
-    launch(padKernel, { x: xBind }, { y: yw.bind }, {
+    // 4 outputs per invocation where every run of the innermost dim starts on a multiple of 4 (one vec4 store).
+    launch(yd[5]! % 4 === 0 && yw.res % 4 === 0 ? padVec4Kernel : padKernel, { x: xBind }, { y: yw.bind }, {
       n: cnt * Ys[k]!, o0, yoff: yw.res, xbase, value,
       y1: yd[1]!, y2: yd[2]!, y3: yd[3]!, y4: yd[4]!, y5: yd[5]!,
       x0: xd[0]!, x1: xd[1]!, x2: xd[2]!, x3: xd[3]!, x4: xd[4]!, x5: xd[5]!,
