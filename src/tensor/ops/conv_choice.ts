@@ -19,6 +19,7 @@ import type { Constants, KernelSpec } from '../../kernels/define_kernel.js';
 import { fixedSubgroups, subgroupWorkgroup, type ConvVariant, type DirectConvFamily } from '../../kernels/policy.js';
 import { convFwdBucket, convWgradBucket, tunedChoice } from '../../kernels/tuning.js';
 import type { Taps } from './conv_geometry.js';
+import { vec4Rows } from './split.js';
 
 /** A kernel and the constants it launches with. */
 export interface KernelChoice {
@@ -55,7 +56,7 @@ export type FwdLaunch = Parameters<typeof convFwdBucket>[0] & {
 function k2s2Fits(p: FwdLaunch, transposed: boolean): boolean {
   if (p.kh !== 2 || p.kw !== 2 || p.sh !== 2 || p.sw !== 2 || p.ph !== 0 || p.pw !== 0 || p.dh !== 1 || p.dw !== 1) return false;
   const sizes = transposed ? p.oh === 2 * p.h && p.ow === 2 * p.w : p.oh === Math.floor(p.h / 2) && p.ow === Math.floor(p.w / 2);
-  return sizes && p.w % 4 === 0 && p.ow % 4 === 0 && [p.x_off, p.x_ns, p.y_off, p.y_ns].every((v) => v % 4 === 0);
+  return sizes && vec4Rows(p.w, p.x_off, p.x_ns) && vec4Rows(p.ow, p.y_off, p.y_ns);
 }
 
 /**

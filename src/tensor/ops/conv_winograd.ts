@@ -16,7 +16,7 @@ import { subgroupWorkgroup } from '../../kernels/policy.js';
 import type { Tensor } from '../tensor.js';
 import { winogradFor } from './conv_choice.js';
 import { PART_CAP, type Geo, type Taps } from './conv_geometry.js';
-import { bindGeometry, planBlocksOrNull, windowOf, type Bind } from './split.js';
+import { bindGeometry, planBlocksOrNull, vec4Rows, windowOf, type Bind } from './split.js';
 import { empty, launch } from './util.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -49,12 +49,6 @@ function winogradBands(n: number, nb: number, gh: number, gw: number, ch: number
   }
   return bands;
 }
-
-/**
- * Whether a transform kernel may move a plane's rows as vec4 (the *_vec4 kernels): every row of `width` elements
- * starts on a multiple of 4, from the window offset `off` and the item stride `stride` on.
- */
-const vec4Rows = (width: number, off: number, stride: number) => width % 4 === 0 && off % 4 === 0 && stride % 4 === 0;
 
 /**
  * The data transform of one band (x a window whose planes start on a multiple of 4 elements where w is one): x read as

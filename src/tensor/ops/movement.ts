@@ -17,7 +17,7 @@ import { checkBoolean, checkNumber, checkOneOf, checkOptions, show, type OptionK
 import { rngFor } from '../random.js';
 import { fmt, normDims, numel, stridesOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { bindGeometry, flatWindows, planeRuns, windowOf } from './split.js';
+import { bindGeometry, flatWindows, planeRuns, vec4Rows, windowOf } from './split.js';
 import { checkDType, deviceOf, disposeOnThrow, empty, launch, type Bind } from './util.js';
 
 // ---- cat ----
@@ -183,7 +183,7 @@ function padRaw(x: Tensor, pads: readonly number[], value: number): Tensor {
       xbase = xw.res - r0 * Xs[k]!;
     }
     // 4 outputs per invocation where every run of the innermost dim starts on a multiple of 4 (one vec4 store).
-    launch(yd[5]! % 4 === 0 && yw.res % 4 === 0 ? padVec4Kernel : padKernel, { x: xBind }, { y: yw.bind }, {
+    launch(vec4Rows(yd[5]!, yw.res, yd[5]!) ? padVec4Kernel : padKernel, { x: xBind }, { y: yw.bind }, {
       n: cnt * Ys[k]!, o0, yoff: yw.res, xbase, value,
       y1: yd[1]!, y2: yd[2]!, y3: yd[3]!, y4: yd[4]!, y5: yd[5]!,
       x0: xd[0]!, x1: xd[1]!, x2: xd[2]!, x3: xd[3]!, x4: xd[4]!, x5: xd[5]!,

@@ -35,6 +35,12 @@ export interface Window {
 }
 
 /**
+ * Whether a kernel may move a window's rows as vec4 (the *_vec4 / k2s2 kernels): every row of `width` elements starts
+ * on a multiple of 4, from the window's residual offset `off` and the item stride `stride` on.
+ */
+export const vec4Rows = (width: number, off: number, stride: number): boolean => width % 4 === 0 && off % 4 === 0 && stride % 4 === 0;
+
+/**
  * A binding of `t` covering elements [first, first + count): `t` whole when it fits one binding (res = first), else a
  * window from the aligned offset at or below `first`.
  */
