@@ -299,6 +299,19 @@ export const conv2d_bwd_weight_sg = variantOf(conv2d_bwd_weight, {
 });
 
 /**
+ * conv2d_bwd_weight_k2s2: the same contract for 2x2 taps at stride 2, no padding (the up-conv's weight gradient): lanes
+ * over x channels, AB (8 or 16) g channels shared by subgroupBroadcast, 4 g pixels and the 2 x 8 x values they meet
+ * loaded as vec4 per lane (shaders/conv2d_bwd_weight_k2s2.wgsl; the launcher checks its geometry and alignment).
+ */
+export const conv2d_bwd_weight_k2s2 = variantOf(conv2d_bwd_weight, {
+  name: 'conv2d_bwd_weight_k2s2',
+  constants: { WG: 8, AB: 16 },
+  labConstants: [{ AB: 8 }],
+  description: 'conv2d_bwd_weight for 2x2 taps at stride 2: g and x as vec4, AB g channels by subgroupBroadcast, lanes over x channels',
+  grid: (p, c) => [Math.max(1, p.nslices * cdiv(p.a, c.AB as number) * cdiv(p.b, c.WG as number))],
+});
+
+/**
  * conv2d_bwd_weight_tiled: the same contract as a GEMM in workgroup tiles (g channels x (x channel, tap) columns,
  * K = the slice's pixels staged in workgroup memory, 4x4 partials per invocation; see
  * shaders/conv2d_bwd_weight_tiled.wgsl). TA*TB must be a multiple of BK.
@@ -396,6 +409,7 @@ export const CONV_KERNELS = defineGroup('conv', {
   conv_transpose2d_fwd_tiled,
   conv2d_bwd_weight,
   conv2d_bwd_weight_sg,
+  conv2d_bwd_weight_k2s2,
   conv2d_bwd_weight_tiled,
   conv_bwd_bias,
   conv_partial_sum,

@@ -217,6 +217,40 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
     }
   });
 
+  // conv2d_bwd_weight_k2s2 on the geometries it takes (conv_choice.ts k2s2WgradFits): g rows 4, 8 or 12 wide, x exactly
+  // twice g's grid (the up-conv's gradient) or one row / 4 columns more (a direct 2x2 stride-2 conv's), windows at
+  // multiples of 4, a and b tails of the AB-channel and WG-lane blocks, slices that end inside an item; AB 8 and 16,
+  // and 16-lane workgroups.
+  test.each([0, 1, 2, 3, 4, 5])('conv2d_bwd_weight_k2s2 case %i', async (k) => {
+    const r = rng(3200 + k);
+    const n = randInt(r, 1, 3);
+    const [gh, gw] = [randInt(r, 1, 5), 4 * randInt(r, 1, 3)];
+    const [xh, xw] = k % 2 ? [2 * gh + randInt(r, 0, 1), 2 * gw + 4 * randInt(r, 0, 1)] : [2 * gh, 2 * gw];
+    const [a, b] = k < 2 ? [pick(r, [1, 3, 6]), pick(r, [1, 3, 9])] : [randInt(r, 9, 40), randInt(r, 9, 30)];
+    const windowed = k >= 2;
+    const extra = windowed ? randInt(r, 1, 2) : 0;
+    const g_off = windowed ? 4 * randInt(r, 1, 17) : 0;
+    const x_off = windowed ? 4 * randInt(r, 1, 17) : 0;
+    const g_ns = (a + extra) * gh * gw;
+    const x_ns = (b + extra) * xh * xw;
+    const rowsTot = n * gh;
+    const rows = Math.ceil(rowsTot / randInt(r, 1, Math.min(5, rowsTot)));
+    const a_base = windowed ? randInt(r, 0, 2) : 0;
+    const b_base = windowed ? randInt(r, 0, 2) : 0;
+    const [a_tot, b_tot] = [a + a_base + (windowed ? 1 : 0), b + b_base + (windowed ? 1 : 0)];
+    const params = {
+      n, a, gh, gw, b, xh, xw, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1,
+      g_off, g_ns, x_off, x_ns, rows, nslices: Math.ceil(rowsTot / rows), a_base, b_base, a_tot, b_tot,
+    };
+    const reads = {
+      g: randnArray(r, g_off + (n - 1) * g_ns + a * gh * gw + 4 * randInt(r, 0, 2)),
+      x: randnArray(r, x_off + (n - 1) * x_ns + b * xh * xw + 4 * randInt(r, 0, 2)),
+    };
+    const run = { reads, writes: { part: params.nslices * a_tot * b_tot * 4 }, params };
+    const tol = reductionTol(rows * gw, 2);
+    for (const constants of [{ AB: 8 }, { AB: 16 }, { AB: 8, WG: 16 }] as Constants[]) await compare(K.conv2d_bwd_weight_k2s2, { ...run, constants }, tol);
+  });
+
   test.each([0, 1, 2, 3])('conv_bwd_bias case %i', async (k) => {
     const r = rng(4000 + k);
     const [n, c, h, w] = [randInt(r, 1, 3), pick(r, [1, 3, randInt(r, 2, 70)]), odd(r, 1, 15), odd(r, 1, 15)];

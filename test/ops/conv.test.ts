@@ -833,7 +833,7 @@ describe('conv under noGrad', () => {
   });
 });
 
-// ---- Weight-gradient variants (conv2d_bwd_weight / conv2d_bwd_weight_sg and their selection) ----
+// ---- Weight-gradient variants (conv2d_bwd_weight / conv2d_bwd_weight_sg / conv2d_bwd_weight_k2s2 and their selection) ----
 
 /** Runs fn with the weight-gradient kernel choice set to v, restoring the previous choice. */
 async function withWgrad<T>(v: ConvVariant, fn: () => Promise<T>): Promise<T> {
@@ -852,6 +852,10 @@ const WGRAD_UNET: GradCase[] = [
   { transposed: false, x: [1, 9, 10, 7], w: [17, 9, 3, 3], o: {} },
   { transposed: true, x: [2, 12, 5, 7], w: [12, 9, 2, 2], o: { stride: 2 } },
   { transposed: false, x: [2, 16, 6, 5], w: [3, 16, 1, 1], o: {} },
+  // Rows a multiple of 4 wide: the subgroup family's conv2d_bwd_weight_k2s2 (the up-conv's, and a direct 2x2 stride-2
+  // conv's with an odd input row past the output's).
+  { transposed: true, x: [2, 20, 5, 8], w: [20, 9, 2, 2], o: { stride: 2 } },
+  { transposed: false, x: [1, 9, 11, 16], w: [12, 9, 2, 2], o: { stride: 2 } },
 ];
 
 describe('conv weight-gradient selection', () => {
@@ -881,9 +885,9 @@ describe('conv weight-gradient selection', () => {
         spy.mockRestore();
       }
     };
-    const sgNames = ['conv2d_bwd_weight_sg@1', 'conv2d_bwd_weight_sg@1', 'conv2d_bwd_weight_sg@3', 'conv2d_bwd_weight_sg@2'];
-    expect(await wgrads()).toEqual(sg ? sgNames : Array(4).fill('conv2d_bwd_weight'));
-    expect(await withWgrad('portable', wgrads)).toEqual(Array(4).fill('conv2d_bwd_weight'));
+    const sgNames = ['conv2d_bwd_weight_sg@1', 'conv2d_bwd_weight_sg@1', 'conv2d_bwd_weight_sg@3', 'conv2d_bwd_weight_sg@2', 'conv2d_bwd_weight_k2s2', 'conv2d_bwd_weight_k2s2'];
+    expect(await wgrads()).toEqual(sg ? sgNames : Array(6).fill('conv2d_bwd_weight'));
+    expect(await withWgrad('portable', wgrads)).toEqual(Array(6).fill('conv2d_bwd_weight'));
     if (a.features.includes('subgroups')) expect(await withWgrad('subgroup', wgrads)).toEqual(sgNames);
   });
 
