@@ -89,6 +89,13 @@ export const winograd_input_vec4 = variantOf(winograd_input, {
   description: 'winograd_input with each patch row read as 6 aligned vec4 (w % 4 == 0)',
 });
 
+/** winograd_input with x read as vec2 (w, x_off, x_ns even; SHIFT = pw mod 2): rows 2 mod 4 wide. */
+export const winograd_input_vec2 = variantOf(winograd_input, {
+  name: 'winograd_input_vec2',
+  constants: { WG, SHIFT: 1 },
+  description: 'winograd_input with each patch row read as 9-10 aligned vec2 (w % 2 == 0)',
+});
+
 /**
  * winograd_gemm: m[(e*cp + co)*T + t] (+)= sum over ci of u[(e*u_cin + u_ci0 + ci)*cp + co] * v[(e*cin + ci)*T + t],
  * T = t4*4 (ACCUMULATE: add to m).
@@ -155,6 +162,12 @@ export const winograd_output = defineKernel({
 export const winograd_output_vec4 = variantOf(winograd_output, {
   name: 'winograd_output_vec4',
   description: 'winograd_output with each tile row stored as one vec4 (ow % 4 == 0)',
+});
+
+/** winograd_output with y written as vec2 (ow, y_off, y_ns even): rows 2 mod 4 wide. */
+export const winograd_output_vec2 = variantOf(winograd_output, {
+  name: 'winograd_output_vec2',
+  description: 'winograd_output with each tile row stored as two vec2 (ow % 2 == 0)',
 });
 
 /** winograd_grad: gt[(e*a + ai)*t4*4 + t] = (A g A^T)[e] for the 4x4 gradient tile g of tile t (zero outside gh x gw). */
@@ -266,9 +279,11 @@ export const WINOGRAD_KERNELS = defineGroup('conv', {
   winograd_weight,
   winograd_input,
   winograd_input_vec4,
+  winograd_input_vec2,
   winograd_gemm,
   winograd_output,
   winograd_output_vec4,
+  winograd_output_vec2,
   winograd_grad,
   winograd_grad_vec4,
   winograd_wgrad_gemm,

@@ -165,6 +165,10 @@ describe('kernel lab tables (CPU)', () => {
     // kernels (and the pools' backward).
     expect([...b].filter((k) => k.includes('k2s2')).sort()).toEqual(['conv2d_bwd_weight_k2s2', 'conv2d_fwd_k2s2', 'conv_transpose2d_fwd_k2s2', 'maxpool2d_bwd_k2s2']);
     expect([...names(a)].some((k) => k.startsWith('winograd_') || k.endsWith('_sg'))).toBe(false);
+    // Config c ('valid'): rows 570, 282, ... wide take the vec2 data and output transforms (the gradient transform the
+    // scalar one), the others vec4.
+    const c = [...names(recordModel('c', undefined, lavapipe))].filter((k) => /^winograd_(input|output|grad)/.test(k)).sort();
+    expect(c).toEqual(['winograd_grad', 'winograd_grad_vec4', 'winograd_input_vec2', 'winograd_input_vec4', 'winograd_output_vec2', 'winograd_output_vec4']);
     expect(parseConstants('WG=32,VEC4=false')).toEqual({ WG: 32, VEC4: false });
   });
 });

@@ -69,26 +69,29 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     await compare(K.winograd_input, { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...inGeo(b), x_off, x_ns } }, reductionTol(36, 25));
   });
 
-  test.each([0, 1, 2, 3, 4, 5, 6, 7])('winograd_input_vec4 case %i (every SHIFT, windows, rows past the input)', async (k) => {
-    const r = rng(650 + k);
-    // w a multiple of 4 (odd multiples included), pads 0-3 (SHIFT 0, 3, 2, 1), h odd or even.
+  // The vector variants: vec4 on rows a multiple of 4 wide (odd multiples included), vec2 on rows 2 mod 4 wide (the
+  // rows it is chosen for).
+  const VW = [[4, 'winograd_input_vec4'], [2, 'winograd_input_vec2']] as const;
+  test.each(VW.flatMap(([vw, name]) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => [name, k, vw] as const)))('%s case %i (every SHIFT, windows, rows past the input)', async (name, k, vw) => {
+    const r = rng(650 + 10 * (vw === 2 ? 1 : 0) + k);
+    // w a multiple of 4 (vec4) or 2 mod 4 (vec2), pads 0-3 (SHIFT (-pw) mod vw), h odd or even.
     const pw = k % 4;
     const ph = randInt(r, 0, 3);
-    const [h, w] = [randInt(r, 3, 17), 4 * randInt(r, 1, 7)];
+    const [h, w] = [randInt(r, 3, 17), vw === 2 ? 4 * randInt(r, 0, 6) + 2 : 4 * randInt(r, 1, 7)];
     const [oh, ow] = [h + 2 * ph - 2, w + 2 * pw - 2];
     const th = cdiv(oh, 4);
     const ty0 = randInt(r, 0, th - 1);
     const b = { nn: randInt(r, 1, 3), h, w, ph, pw, ty0, bt: randInt(r, 1, th - ty0), tg: cdiv(cdiv(ow, 4), 4) };
     const cin = [1, 3, randInt(r, 2, 11)][k % 3]!;
     const extra = k >= 4 ? randInt(r, 1, 2) : 0;
-    const x_off = k >= 4 ? 4 * randInt(r, 1, 10) : 0;
+    const x_off = k >= 4 ? vw * randInt(r, 1, 40 / vw) : 0;
     const x_ns = (cin + extra) * h * w;
-    const x = randnArray(r, x_off + (b.nn - 1) * x_ns + cin * h * w + 4 * randInt(r, 0, 2));
+    const x = randnArray(r, x_off + (b.nn - 1) * x_ns + cin * h * w + vw * randInt(r, 0, 2));
     const t4 = b.nn * b.bt * b.tg;
-    const run = { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...inGeo(b), x_off, x_ns }, constants: { SHIFT: (4 - pw) % 4 } };
-    await compare(K.winograd_input_vec4, run, reductionTol(36, 25));
+    const run = { reads: { x }, writes: { v: 36 * cin * t4 * 4 }, params: { cin, ...inGeo(b), x_off, x_ns }, constants: { SHIFT: (vw - (pw % vw)) % vw } };
+    await compare(K[name], run, reductionTol(36, 25));
     // The same values as the scalar kernel's, bit for bit (same loads, same arithmetic).
-    const [a, c] = [await runKernel(dev, K.winograd_input_vec4, run), await runKernel(dev, K.winograd_input, { ...run, constants: {} })];
+    const [a, c] = [await runKernel(dev, K[name], run), await runKernel(dev, K.winograd_input, { ...run, constants: {} })];
     expect(a.v).toEqual(c.v);
   });
 
@@ -129,26 +132,27 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     }
   });
 
-  test.each([0, 1, 2, 3, 4, 5])('winograd_output_vec4 case %i (bias, windows, partial tiles)', async (k) => {
-    const r = rng(850 + k);
-    // ow a multiple of 4 (tile quads past it: partial quads), oh any.
-    const [oh, ow] = [randInt(r, 1, 17), 4 * randInt(r, 1, 9)];
+  const OUT_VW = [[4, 'winograd_output_vec4'], [2, 'winograd_output_vec2']] as const;
+  test.each(OUT_VW.flatMap(([vw, name]) => [0, 1, 2, 3, 4, 5].map((k) => [name, k, vw] as const)))('%s case %i (bias, windows, partial tiles)', async (name, k, vw) => {
+    const r = rng(850 + 10 * (vw === 2 ? 1 : 0) + k);
+    // ow a multiple of 4 (vec4) or 2 mod 4 (vec2); tile quads past it: partial quads; oh any.
+    const [oh, ow] = [randInt(r, 1, 17), vw === 2 ? 4 * randInt(r, 0, 8) + 2 : 4 * randInt(r, 1, 9)];
     const th = cdiv(oh, 4);
     const ty0 = randInt(r, 0, th - 1);
     const b = { nn: randInt(r, 1, 3), oh, ow, ty0, bt: randInt(r, 1, th - ty0), tg: cdiv(cdiv(ow, 4), 4) };
     const cout = [1, 3, randInt(r, 2, 13)][k % 3]!;
     const cp = 8 * cdiv(cout, 8);
     const extra = k >= 3 ? randInt(r, 1, 2) : 0;
-    const y_off = k >= 3 ? 4 * randInt(r, 1, 10) : 0;
+    const y_off = k >= 3 ? vw * randInt(r, 1, 40 / vw) : 0;
     const y_ns = (cout + extra) * oh * ow;
     const b_co0 = k >= 3 ? randInt(r, 1, 4) : 0;
     const t4 = b.nn * b.bt * b.tg;
-    const ys = y_off + (b.nn - 1) * y_ns + cout * oh * ow + 4 * randInt(r, 0, 2);
+    const ys = y_off + (b.nn - 1) * y_ns + cout * oh * ow + vw * randInt(r, 0, 2);
     const reads = { m: randnArray(r, 36 * cp * t4 * 4), bias: randnArray(r, b_co0 + cout) };
     for (const HAS_BIAS of [false, true]) {
       const run = { reads, writes: { y: ys }, params: { cout, cp, ...outGeo(b), y_off, y_ns, b_co0 }, constants: { HAS_BIAS } };
-      await compare(K.winograd_output_vec4, run, reductionTol(36, 64));
-      const [a, c] = [await runKernel(dev, K.winograd_output_vec4, run), await runKernel(dev, K.winograd_output, run)];
+      await compare(K[name], run, reductionTol(36, 64));
+      const [a, c] = [await runKernel(dev, K[name], run), await runKernel(dev, K.winograd_output, run)];
       expect(a.y).toEqual(c.y);
     }
   });

@@ -522,6 +522,10 @@ const WIDE: GradCase[] = [
   { transposed: true, x: [2, 19, 5, 7], w: [19, 21, 2, 2], o: { stride: 2 } },
   { transposed: true, x: [2, 19, 5, 8], w: [19, 21, 2, 2], o: { stride: 2 } }, // conv_transpose2d_fwd_k2s2, dX by conv2d_fwd_k2s2
   { transposed: true, x: [1, 12, 6, 5], w: [12, 17, 3, 3], o: { padding: 1 } },
+  // 'valid' 3x3 on rows 2 mod 4 wide (Winograd on lavapipe): the vec2 data transform (x 30 wide), the vec2 output
+  // transform (y 30 wide), and in backward the other way round.
+  { transposed: false, x: [2, 16, 14, 30], w: [16, 16, 3, 3], o: {} },
+  { transposed: false, x: [2, 16, 14, 32], w: [16, 16, 3, 3], o: {} },
 ];
 
 describe('conv forward-kernel selection', () => {
@@ -560,6 +564,18 @@ describe('conv forward-kernel selection', () => {
     } finally {
       prev();
     }
+  });
+
+  test.skipIf(skip)("auto: Winograd's vec2 transforms on rows 2 mod 4 wide where the adapter takes Winograd", () => {
+    const r = rng(710);
+    const names = (w: number) => launched(() => {
+      const x = tensor(randnArray(r, 2 * 16 * 14 * w), [2, 16, 14, w], { device: dev });
+      conv2d(x, tensor(randnArray(r, 16 * 16 * 9), [16, 16, 3, 3], { device: dev }));
+    })[0].filter((n) => /^winograd_(input|output)/.test(n));
+    const wino = fixedSubgroups(dev.adapter);
+    expect(names(30)).toEqual(wino ? ['winograd_input_vec2', 'winograd_output_vec4'] : []);
+    expect(names(32)).toEqual(wino ? ['winograd_input_vec4', 'winograd_output_vec2'] : []);
+    expect(names(31)).toEqual(wino ? ['winograd_input', 'winograd_output'] : []);
   });
 
   // Every op-level GPU case again with the subgroup kernels, then Winograd (its 3x3 stride-1 cases), then the tiled

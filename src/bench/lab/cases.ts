@@ -167,6 +167,9 @@ const conv: LabGroup = {
       // Rows a multiple of 4 wide ('same': so are the outputs): the vec4 data and output transforms.
       const x4 = leaf(randn([n, ci, h, 4 * randInt(r, 1, 4)], { seed: seed(r) }));
       attempt(() => back(r, F.conv2d(x4, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: 1 })));
+      // Rows 2 mod 4 wide ('same', and 'valid' from 2 more columns): the vec2 transforms.
+      const x2 = leaf(randn([n, ci, h, 4 * randInt(r, 1, 4) + 2], { seed: seed(r) }));
+      attempt(() => back(r, F.conv2d(x2, leaf(randn([co, ci, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: 1 })));
     });
     // The tiled kernels (forced, as above), both directions and their gradients, on this round's random geometry with
     // wide channels (several tiles and K steps).

@@ -5,10 +5,12 @@ import {
   winograd_grad as winoGradKernel,
   winograd_grad_vec4 as winoGradVec4Kernel,
   winograd_input as winoInputKernel,
+  winograd_input_vec2 as winoInputVec2Kernel,
   winograd_input_vec4 as winoInputVec4Kernel,
   winograd_wgrad_gemm as winoWgradGemmKernel,
   winograd_wgrad_output as winoWgradOutputKernel,
   winograd_output as winoOutputKernel,
+  winograd_output_vec2 as winoOutputVec2Kernel,
   winograd_output_vec4 as winoOutputVec4Kernel,
   winograd_weight as winoWeightKernel,
 } from '../../kernels/winograd.js';
@@ -16,7 +18,7 @@ import { subgroupWorkgroup } from '../../kernels/policy.js';
 import type { Tensor } from '../tensor.js';
 import { winogradFor } from './conv_choice.js';
 import { PART_CAP, type Geo, type Taps } from './conv_geometry.js';
-import { bindGeometry, planBlocksOrNull, vec4Rows, windowOf, type Bind } from './split.js';
+import { bindGeometry, planBlocksOrNull, rowVector, windowOf, type Bind } from './split.js';
 import { empty, launch } from './util.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -50,13 +52,22 @@ function winogradBands(n: number, nb: number, gh: number, gw: number, ch: number
   return bands;
 }
 
+// The transforms by the widest vector every row of the window starts on (split.ts rowVector): vec4 where rows are a
+// multiple of 4 wide (on lavapipe 3x fewer loads or stores), vec2 where they are even (the 'valid' U-Net's rows 2 mod
+// 4 wide: 570, 282, 138, ...; kernel lab, config c: data transform 2072 / 2149 -> 1850 / 1785 ms per step, output
+// transform 1579 -> 1115 ms), else by element. The gradient transform has no vec2 form: one measured within noise of
+// the scalar kernel (556 / 513 against 465 / 550 ms).
+const INPUT = { 4: winoInputVec4Kernel, 2: winoInputVec2Kernel, 1: winoInputKernel } as const;
+const OUTPUT = { 4: winoOutputVec4Kernel, 2: winoOutputVec2Kernel, 1: winoOutputKernel } as const;
+const GRAD = { 4: winoGradVec4Kernel, 2: winoGradKernel, 1: winoGradKernel } as const;
+
 /**
- * The data transform of one band (x a window whose planes start on a multiple of 4 elements where w is one): x read as
- * vec4 where every patch row starts on one (w % 4 == 0; on lavapipe 3x fewer loads), else by element.
+ * The data transform of one band (x a window), x read by rowVector: SHIFT is the offset of a tile quad's first column
+ * (-pw) in its vector.
  */
 function inputTransform(x: Bind, v: Tensor, p: { cin: number; h: number; w: number; ph: number; pw: number; x_off: number; x_ns: number; nn: number; ty0: number; bt: number; tg: number }) {
-  if (vec4Rows(p.w, p.x_off, p.x_ns)) launch(winoInputVec4Kernel, { x }, { v }, p, { constants: { SHIFT: (4 - (p.pw % 4)) % 4 } });
-  else launch(winoInputKernel, { x }, { v }, p);
+  const vw = rowVector(p.w, p.x_off, p.x_ns);
+  launch(INPUT[vw], { x }, { v }, p, vw === 1 ? {} : { constants: { SHIFT: (vw - (p.pw % vw)) % vw } });
 }
 
 /** One band of tile rows of a Winograd launch (winogradBands). */
@@ -140,8 +151,8 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
         else v.dispose();
         if (!uAll) u.dispose();
       }
-      // y written as vec4 where every output row starts on one (ow % 4 == 0), else by element.
-      launch(vec4Rows(g.ow, yOff, g.cout * pout) ? winoOutputVec4Kernel : winoOutputKernel, { m, bias: bias ?? m }, { y: yb }, { cout: cc, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
+      // y written by rowVector.
+      launch(OUTPUT[rowVector(g.ow, yOff, g.cout * pout)], { m, bias: bias ?? m }, { y: yb }, { cout: cc, cp, oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band }, { constants: { HAS_BIAS: !!bias } });
       m.dispose();
     }
     uAll?.dispose();
@@ -204,8 +215,8 @@ export function winogradWgradRaw(op: string, gt: Tensor, xt: Tensor, k: Taps & {
         const v = reuse ?? empty(dev, [36 * bn * t4 * 4]);
         const g4 = empty(dev, [36 * an * t4 * 4]);
         if (!reuse) inputTransform(xb, v, { cin: bn, h: xh, w: xw, ph: k.ph, pw: k.pw, x_off: xOff, x_ns: b * px, nn, ...band });
-        // gr read as vec4 where every gradient row starts on one (gw % 4 == 0), else by element.
-        launch(vec4Rows(gw, gOff, a * pg) ? winoGradVec4Kernel : winoGradKernel, { gr: gb }, { gt: g4 }, { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
+        // gr read by rowVector.
+        launch(GRAD[rowVector(gw, gOff, a * pg)], { gr: gb }, { gt: g4 }, { a: an, gh, gw, g_off: gOff, g_ns: a * pg, nn, ...band });
         const nslices = Math.ceil(t4 / sLen);
         launch(winoWgradGemmKernel, { gt: g4, v }, { pw }, { a: an, b: bn, t4, s_len: sLen, nslices, slot0: 0 }, { constants: { WG, ACCUMULATE: i > 0 } });
         if (!reuse) v.dispose();

@@ -35,10 +35,16 @@ export interface Window {
 }
 
 /**
- * Whether a kernel may move a window's rows as vec4 (the *_vec4 / k2s2 kernels): every row of `width` elements starts
- * on a multiple of 4, from the window's residual offset `off` and the item stride `stride` on.
+ * The widest vector (4, 2 or 1 elements) a kernel may move a window's rows as: every row of `width` elements starts on
+ * a multiple of it, from the window's residual offset `off` and the item stride `stride` on.
  */
-export const vec4Rows = (width: number, off: number, stride: number): boolean => width % 4 === 0 && off % 4 === 0 && stride % 4 === 0;
+export const rowVector = (width: number, off: number, stride: number): 4 | 2 | 1 => {
+  const g = width | off | stride;
+  return g % 4 === 0 ? 4 : g % 2 === 0 ? 2 : 1;
+};
+
+/** Whether a kernel may move a window's rows as vec4 (the *_vec4 / k2s2 kernels): rowVector is 4. */
+export const vec4Rows = (width: number, off: number, stride: number): boolean => rowVector(width, off, stride) === 4;
 
 /**
  * A binding of `t` covering elements [first, first + count): `t` whole when it fits one binding (res = first), else a
