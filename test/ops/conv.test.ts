@@ -664,10 +664,11 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
     // 4 passes for each forward and each input gradient, 4 for each weight gradient but conv2d's, which reuses its
     // forward's transformed input (3): one winograd_input per forward and input gradient, one for convTranspose2d's dW.
     expect(names.filter(isWino).length).toBe(sg ? 23 : 0);
-    // Over rows a multiple of 4 wide (x and conv2d's gradient, 32) the vec4 data transform, else (convTranspose2d's 34
-    // wide gradient, for its input gradient and its weight gradient) the scalar one.
+    // Over rows a multiple of 4 wide (x and conv2d's gradient, 32) the vec4 data transform, over rows 2 mod 4 wide
+    // (convTranspose2d's 34 wide gradient, for its input gradient and its weight gradient) the vec2 one.
     expect(names.filter((n) => n === 'winograd_input_vec4').length).toBe(sg ? 3 : 0);
-    expect(names.filter((n) => n === 'winograd_input').length).toBe(sg ? 2 : 0);
+    expect(names.filter((n) => n === 'winograd_input_vec2').length).toBe(sg ? 2 : 0);
+    expect(names.filter((n) => n === 'winograd_input').length).toBe(0);
     expect(names.filter((n) => n === 'winograd_weight').length).toBe(sg ? 4 : 0);
     expect(names.filter((n) => n === 'winograd_wgrad_output').length).toBe(sg ? 2 : 0);
     for (const v of ['subgroup', 'portable'] as const) {
