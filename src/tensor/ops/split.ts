@@ -39,8 +39,8 @@ export interface Window {
  * a multiple of it, from the window's residual offset `off` and the item stride `stride` on.
  */
 export const rowVector = (width: number, off: number, stride: number): 4 | 2 | 1 => {
-  const g = width | off | stride;
-  return g % 4 === 0 ? 4 : g % 2 === 0 ? 2 : 1;
+  const all = (k: number) => width % k === 0 && off % k === 0 && stride % k === 0;
+  return all(4) ? 4 : all(2) ? 2 : 1;
 };
 
 /** Whether a kernel may move a window's rows as vec4 (the *_vec4 / k2s2 kernels): rowVector is 4. */
