@@ -8,14 +8,20 @@
 // Layout as conv2d_fwd (x at x_off + n*x_ns + ci*h*w + iy*w + ix, y at y_off + n*y_ns + co*oh*ow + oy*ow + ox, packed
 // weights wp[((w_ci0 + ci)*4 + ky*2 + kx) * w_ld4 + w_co4 + co/4]), with x and y bound as vec4.
 // Why: the general kernels (conv2d_fwd_sg) load x by element, 2 pixels per lane, and store by element; on lavapipe
-// every storage load or store is a per-lane scalar loop, so here each x load is a vec4 (4 pixels of a row) and feeds
-// 4 taps (TRANSPOSED) or is one of 4 that feed 4 pixels x 4 taps (direct), outputs are stored as vec4, and the weights
-// are shared through the subgroup as in winograd_gemm (lib/subgroup_quad.wgsl): lane l loads the weight quads of input
-// channel ci0 + l%8, one load per lane per 8 input channels.
+// every storage load or store is a per-lane scalar loop, so here x is loaded as vec4 (4 columns of a row), outputs are
+// stored as vec4, and the weights are shared through the subgroup as in winograd_gemm (lib/subgroup_quad.wgsl): lane
+// l loads the weight quads of the l-th of a block of 8 reduction terms, one load per lane per block.
+//   TRANSPOSED: a block is 8 input channels; one x vec4 per channel feeds 4 taps x CO channels.
+//   direct: a block is 2 input channels x 4 taps (lane l: channel ci0 + l/4, tap l%4: rows ci0*4 + l of the packed
+//   weights, contiguous); each channel's 4 x vec4 (rows 2*row and 2*row + 1, 8 columns each) give its 4 taps' values
+//   of 4 output pixels (even and odd columns). Each block is then one 8-term product per channel quad, as in
+//   winograd_gemm. (Blocks of 8 channels, with the 4 taps as 4 products of their own, had half the x reuse per
+//   accumulator at the same register use: kernel lab, same launches, 1.4-1.7x slower.)
 // One invocation: 4 consecutive columns of one row of the small grid (the input's when TRANSPOSED: 2 x 8 outputs per
 // channel; the output's when direct) x CO output channels: TRANSPOSED 4 taps x CO/4 quads x 4 = 4*CO vec4
-// accumulators (CO 4 or 8), direct CO vec4 accumulators (CO 4 to 32). Input channels in blocks of 8, then one block
-// for the cin % 8 tail (its missing channels zeroed); summation order therefore differs from the CPU reference.
+// accumulators (CO 4 or 8), direct CO vec4 accumulators (CO 4 to 32). TRANSPOSED: input channels in blocks of 8,
+// then one for the cin % 8 tail (its missing channels zeroed); direct: in pairs, then the last channel alone when cin
+// is odd (its partner's values zero); summation order therefore differs from the CPU reference.
 // Grid: one workgroup of WG lanes = one block of CO output channels x a run of WG column quads of the small grid
 // (n, row, quad; lanes may straddle rows and items: the weights depend on the channel block only), 1-D over
 // ceil(cout/CO) * ceil(n*rows*cols/4/WG) with the channel block fastest (neighbouring workgroups read the same x),
@@ -49,14 +55,20 @@ fn xs8(i: u32, hw4: u32, nv: u32) -> V8 {
             xk(i, 4u, hw4, nv), xk(i, 5u, hw4, nv), xk(i, 6u, hw4, nv), xk(i, 7u, hw4, nv));
 }
 
-// Columns 0, 2, 4, 6 (kx = 0) or 1, 3, 5, 7 (kx = 1) of the 8 consecutive columns a, b of each channel.
-fn phase(a: V8, b: V8, kx: u32) -> V8 {
-  if (kx == 0u) {
-    return V8(vec4f(a.v0.xz, b.v0.xz), vec4f(a.v1.xz, b.v1.xz), vec4f(a.v2.xz, b.v2.xz), vec4f(a.v3.xz, b.v3.xz),
-              vec4f(a.v4.xz, b.v4.xz), vec4f(a.v5.xz, b.v5.xz), vec4f(a.v6.xz, b.v6.xz), vec4f(a.v7.xz, b.v7.xz));
-  }
-  return V8(vec4f(a.v0.yw, b.v0.yw), vec4f(a.v1.yw, b.v1.yw), vec4f(a.v2.yw, b.v2.yw), vec4f(a.v3.yw, b.v3.yw),
-            vec4f(a.v4.yw, b.v4.yw), vec4f(a.v5.yw, b.v5.yw), vec4f(a.v6.yw, b.v6.yw), vec4f(a.v7.yw, b.v7.yw));
+// The 4 taps of one channel for the direct kernel's 4 output pixels: rows 2*row (taps 0, 1) and 2*row + 1 (taps 2,
+// 3), 8 columns each (x at vec4 index i, row stride w4), split into even (kx = 0) and odd (kx = 1) columns.
+struct T4 { t0: vec4f, t1: vec4f, t2: vec4f, t3: vec4f }
+fn taps4(i: u32, w4: u32) -> T4 {
+  let a0 = x[i]; let b0 = x[i + 1u]; let a1 = x[i + w4]; let b1 = x[i + w4 + 1u];
+  return T4(vec4f(a0.xz, b0.xz), vec4f(a0.yw, b0.yw), vec4f(a1.xz, b1.xz), vec4f(a1.yw, b1.yw));
+}
+
+// One direct block: channels at vec4 index i and i + hw4 (the second only when `two`; else its values are zeros).
+fn dblock(acc: ptr<function, array<vec4f, 32>>, i: u32, hw4: u32, w4: u32, wl: u32, ok: bool, o: array<u32, 8>, two: bool) {
+  let c0 = taps4(i, w4);
+  var c1 = T4(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  if (two) { c1 = taps4(i + hw4, w4); }
+  tap(acc, 0u, wl, ok, o, V8(c0.t0, c0.t1, c0.t2, c0.t3, c1.t0, c1.t1, c1.t2, c1.t3));
 }
 
 // The base of output channel co (absolute) at vec4 index o: y (ACCUMULATE), its bias (HAS_BIAS), or 0.
@@ -150,28 +162,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   o[7] = select(0u, 7u, co0 + 28u < p.cout);
 
   var acc: array<vec4f, 32>;
-  for (var ci0 = 0u; ci0 < p.cin; ci0 += 8u) {
-    let nv = min(8u, p.cin - ci0);
-    let ok = l8 < nv;
-    let wl = (p.w_ci0 + ci0 + min(l8, nv - 1u)) * 4u * p.w_ld4 + wcol;
-    let xb = xi + ci0 * hw4;
-    if (TRANSPOSED) {
+  if (TRANSPOSED) {
+    for (var ci0 = 0u; ci0 < p.cin; ci0 += 8u) {
+      let nv = min(8u, p.cin - ci0);
+      let ok = l8 < nv;
+      let wl = (p.w_ci0 + ci0 + min(l8, nv - 1u)) * 4u * p.w_ld4 + wcol;
+      let xb = xi + ci0 * hw4;
       // One x quad per channel feeds the 4 taps: acc[t*CO + c] holds tap t, channel c.
       let u = xs8(xb, hw4, nv);
       tap(&acc, 0u, wl, ok, o, u);
       tap(&acc, CO, wl + p.w_ld4, ok, o, u);
       tap(&acc, 2u * CO, wl + 2u * p.w_ld4, ok, o, u);
       tap(&acc, 3u * CO, wl + 3u * p.w_ld4, ok, o, u);
-    } else {
-      // Rows 2*row and 2*row + 1 of x, 8 columns each, split into their even (kx = 0) and odd (kx = 1) columns.
-      let a0 = xs8(xb, hw4, nv);
-      let b0 = xs8(xb + 1u, hw4, nv);
-      tap(&acc, 0u, wl, ok, o, phase(a0, b0, 0u));
-      tap(&acc, 0u, wl + p.w_ld4, ok, o, phase(a0, b0, 1u));
-      let a1 = xs8(xb + w4, hw4, nv);
-      let b1 = xs8(xb + w4 + 1u, hw4, nv);
-      tap(&acc, 0u, wl + 2u * p.w_ld4, ok, o, phase(a1, b1, 0u));
-      tap(&acc, 0u, wl + 3u * p.w_ld4, ok, o, phase(a1, b1, 1u));
+    }
+  } else {
+    // Blocks of 2 input channels x 4 taps (see the header).
+    let pairs = p.cin & ~1u;
+    for (var ci0 = 0u; ci0 < pairs; ci0 += 2u) {
+      let wl = ((p.w_ci0 + ci0) * 4u + l8) * p.w_ld4 + wcol;
+      dblock(&acc, xi + ci0 * hw4, hw4, w4, wl, true, o, true);
+    }
+    if (pairs < p.cin) {
+      // The last channel alone: lanes 4..7 re-read its rows with zero weights, its missing partner's values are zeros.
+      let wl = ((p.w_ci0 + pairs) * 4u + (l8 & 3u)) * p.w_ld4 + wcol;
+      dblock(&acc, xi + pairs * hw4, hw4, w4, wl, l8 < 4u, o, false);
     }
   }
   if (g0 >= nquads) { return; }

@@ -153,8 +153,8 @@ function k2s2Grid(p: FwdP, c: Constants, transposed: boolean): number[] {
 
 /**
  * conv2d_fwd_k2s2: conv2d_fwd's contract for 2x2 taps at stride 2, no padding (the transposed up-conv's input
- * gradient): a GEMM over channels per pixel, x loaded and y stored as vec4, weights shared through the subgroup;
- * 4 output columns x CO output channels per invocation (shaders/conv2d_fwd_k2s2.wgsl; the launcher checks its
+ * gradient): a GEMM per pixel over blocks of 2 input channels x 4 taps, x loaded and y stored as vec4, weights
+ * shared through the subgroup; 4 output columns x CO output channels per invocation (shaders/conv2d_fwd_k2s2.wgsl; the launcher checks its
  * geometry and alignment assumptions).
  */
 export const conv2d_fwd_k2s2 = variantOf(conv2d_fwd, {

@@ -109,8 +109,9 @@ describe.skipIf(skip)('conv forward kernels: GPU vs float64 reference', () => {
 });
 
 // The 2x2 stride-2 kernels on the geometries they take (conv_choice.ts k2s2Fits): rows of the small grid 4, 8 or 12
-// quads wide, odd heights, one item or several, windows at multiples of 4, channel tails of the 8-channel blocks and
-// channel blocks past cout, every CO, with and without bias and accumulation, and in 16-lane workgroups.
+// quads wide, odd heights, one item or several, windows at multiples of 4, channel tails of the blocks (8 channels
+// transposed, pairs direct: cin 1 and odd cin run the direct kernel's lone last channel) and channel blocks past
+// cout, every CO, with and without bias and accumulation, and in 16-lane workgroups.
 describe.skipIf(skip)('conv 2x2 stride-2 kernels: GPU vs float64 reference', () => {
   const SETS = { conv2d_fwd_k2s2: [4, 8, 16, 32], conv_transpose2d_fwd_k2s2: [4, 8] } as const;
   test.each(Object.keys(SETS).flatMap((name) => [0, 1, 2, 3, 4, 5].map((k) => [name as keyof typeof SETS, k] as const)))('%s case %i', async (name, k) => {

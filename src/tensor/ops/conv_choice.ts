@@ -70,7 +70,9 @@ function k2s2Fits(p: FwdLaunch, transposed: boolean): boolean {
  * for launches with more than 8, 2 outputs per lane (PX2) for rows wider than the workgroup, in workgroups of the
  * subgroup size (refused where the adapter cannot run them); the subgroup family's 2x2 stride-2 launches that fit
  * it take conv2d_fwd_k2s2 (4 columns x 8 or 16 channels per lane, vec4 loads and stores; kernel lab, same launches:
- * 10-13% less time than conv2d_fwd_sg at config isbi, 13-29% at config c).
+ * 10-13% less time than conv2d_fwd_sg at config isbi, 13-29% at config c; its direct kernel's blocks of 2 channels x
+ * 4 taps then took the up-conv's input gradient from 110-114 to 79-80 ms per isbi step, 1362-1513 to 899-938 ms per
+ * c step; CO = 32 there measured 70-77 and 971-981 ms, so 16 stays).
  */
 export function fwdKernelFor(dev: Backend, family: DirectConvFamily, transposed: boolean, p: FwdLaunch): KernelChoice {
   const CO8 = p.cout > 4;
