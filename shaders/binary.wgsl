@@ -7,30 +7,13 @@
 override WG: u32 = 256u;
 override BROADCAST: bool = true;
 
-struct Params {
-  n: u32, d1: u32, d2: u32, d3: u32, d4: u32, d5: u32,
-  sa0: u32, sa1: u32, sa2: u32, sa3: u32, sa4: u32, sa5: u32,
-  sb0: u32, sb1: u32, sb2: u32, sb3: u32, sb4: u32, sb5: u32,
-}
-
-// #include "lib/nan.wgsl"
+// #include "lib/binary_common.wgsl"
 // #include "lib/coords6.wgsl"
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
-
-// PyTorch's pow: negative bases allowed for integral exponents, NaN otherwise; pow(x, 0) = 1.
-// inf and NaN come from runtime bit patterns (WGSL rejects them as constant expressions).
-fn powf(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
-  if (a > 0.0) { return pow(a, b); }
-  if (a == 0.0) { return bitcast<f32>(select(0u, 0x7f800000u, b < 0.0)); }
-  if (b != floor(b)) { return bitcast<f32>(select(0x7fc00000u, 0u, a != a)); }
-  let m = pow(-a, b);
-  return select(m, -m, abs(b) % 2.0 == 1.0);
-}
 
 // @slot f
 fn f(a: f32, b: f32) -> f32 { return a + b; }

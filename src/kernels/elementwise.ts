@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineGroup, defineKernel, ELEMENTWISE, grid1d, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, ELEMENTWISE, grid1d, variantOf, type KernelSpec } from './define_kernel.js';
 
 /**
  * One row per unary op: the forward and gradient in WGSL (filled into the `@slot` of shaders/unary.wgsl and
@@ -223,6 +223,29 @@ export const BINARY_KERNELS = Object.fromEntries(Object.entries(BINARY).map(([k,
   KernelSpec
 >;
 
+/**
+ * NAME_vec4: NAME's flat case (a, b and y share the index) on vec4, one invocation per 4 elements
+ * (shaders/binary_vec4.wgsl, the same table expression per component); for launches of a multiple of 4 elements.
+ */
+function binaryVec4Kernel(name: BinaryName): KernelSpec {
+  const base = BINARY_KERNELS[name] as KernelSpec<'a' | 'b', 'y', keyof typeof BINARY_PARAMS>;
+  return variantOf(base, {
+    name: `${name}_vec4`,
+    shader: 'binary_vec4',
+    constants: { WG },
+    description: `y = ${BINARY[name].wgsl} elementwise on vec4, a, b and y of one shape, n a multiple of 4 (shaders/binary_vec4.wgsl)`,
+    grid: (p, c) => grid1d(p.n / 4, c.WG as number),
+    cost: (p) => ({ flops: p.n, bytes: 12 * p.n }),
+    ref({ a, b }, { y }, p) {
+      for (let i = 0; i < p.n; i++) y[i] = BINARY[name].js(a[i]!, b[i]!);
+    },
+  });
+}
+
+export const BINARY_VEC4_KERNELS = Object.fromEntries(
+  (Object.keys(BINARY) as BinaryName[]).map((k) => [`${k}_vec4`, binaryVec4Kernel(k)] as const),
+) as Record<`${BinaryName}_vec4`, KernelSpec>;
+
 /** fill: y[i] = value. */
 export const fill = defineKernel({
   name: 'fill',
@@ -240,4 +263,4 @@ export const fill = defineKernel({
 });
 
 /** The elementwise kernels (table rows + fill): one source group. */
-export const ELEMENTWISE_KERNELS = defineGroup('elementwise', { ...UNARY_KERNELS, ...BINARY_KERNELS, fill });
+export const ELEMENTWISE_KERNELS = defineGroup('elementwise', { ...UNARY_KERNELS, ...BINARY_KERNELS, ...BINARY_VEC4_KERNELS, fill });

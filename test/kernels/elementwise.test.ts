@@ -58,6 +58,29 @@ describe.skipIf(skip)('binary kernels (flat): GPU vs JS reference', () => {
   });
 });
 
+// The vec4 kernels (the op's flat launches of a multiple of 4 elements): every table expression per component, against
+// the float64 reference, with NaN and infinities among the inputs (NaN propagates, inf meets the expressions' edges).
+describe.skipIf(skip)('binary kernels (flat, vec4): GPU vs JS reference', () => {
+  test.each(Object.keys(BINARY))('%s_vec4', async (name) => {
+    const r = rng(200 + name.length);
+    const n = 4 * randInt(r, 75, 750);
+    const a = randnArray(r, n, 2);
+    const b = randnArray(r, n, 2);
+    if (name === 'pow') for (let i = 0; i < n; i++) b[i] = i % 3 === 0 ? Math.round(b[i]!) : b[i]!;
+    if (name === 'eq') for (let i = 0; i < n; i += 2) b[i] = a[i]!;
+    for (const [i, v] of [[1, NaN], [6, Infinity], [11, -Infinity]] as const) a[i] = v;
+    for (const [i, v] of [[2, NaN], [7, -Infinity], [13, Infinity]] as const) b[i] = v;
+    const p = { n, d1: 1, d2: 1, d3: 1, d4: 1, d5: n, sa0: 0, sa1: 0, sa2: 0, sa3: 0, sa4: 0, sa5: 1, sb0: 0, sb1: 0, sb2: 0, sb3: 0, sb4: 0, sb5: 1 };
+    const k = getKernel(`${name}_vec4`);
+    const got = await runKernel(dev, k, { reads: { a, b }, writes: { y: n }, params: p });
+    const want = await runKernel(cpu64, k, { reads: { a, b }, writes: { y: n }, params: p });
+    expect(got.y).toBeAllClose(want.y, { rtol: 1e-5, atol: 1e-6 });
+    // The scalar kernel's flat case gives the same values.
+    const scalar = await runKernel(dev, getKernel(name), { reads: { a, b }, writes: { y: n }, params: p, constants: { BROADCAST: false } });
+    expect(got.y).toBeAllClose(scalar.y, { rtol: 0, atol: 0 });
+  });
+});
+
 describe.skipIf(skip)('grid folding', () => {
   test('fill past 65,535 workgroups writes every element', async () => {
     const n = 65536 * 256 + 77; // 65,537 workgroups of 256

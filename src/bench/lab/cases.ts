@@ -71,6 +71,12 @@ const elementwise: LabGroup = {
     for (const f of [F.add, F.sub, F.mul, F.div, F.maximum, F.minimum]) back(r, f(a, b));
     back(r, F.pow(pos, b));
     noGrad(() => [F.eq(a, b), F.gt(a, b), F.lt(a, b), F.expand(b, shape), full(shape, r.normal())]);
+    // One shape of a multiple of 4 elements: the flat vec4 kernels (expand to its own shape is lhs's copy).
+    const shape4 = [2, 2 * randInt(r, 1, 3), odd(r, 3, 9), odd(r, 3, 13)];
+    const [a4, b4] = [leaf(randn(shape4, { seed: seed(r) })), leaf(randn(shape4, { seed: seed(r) }))];
+    for (const f of [F.add, F.sub, F.mul, F.div, F.maximum, F.minimum]) back(r, f(a4, b4));
+    back(r, F.pow(leaf(rand(shape4, { seed: seed(r), low: 0.5, high: 2 })), b4));
+    noGrad(() => [F.eq(a4, b4), F.gt(a4, b4), F.lt(a4, b4), F.expand(a4, shape4)]);
   },
   shape(x) {
     const r = new Rng(1);

@@ -1,4 +1,4 @@
-import { BINARY_KERNELS, UNARY, UNARY_KERNELS, type BinaryName, type UnaryName } from '../../kernels/elementwise.js';
+import { BINARY_KERNELS, BINARY_VEC4_KERNELS, UNARY, UNARY_KERNELS, type BinaryName, type UnaryName } from '../../kernels/elementwise.js';
 import { record } from '../autograd.js';
 import { full } from '../creation.js';
 import { BYTES_PER_ELEMENT } from '../../core/dtype.js';
@@ -157,6 +157,9 @@ export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor, to?: Shape): T
         const [bb, bs] = part(b, e, end - e);
         launch(spec, { a: ab, b: bb }, { y: { tensor: y, offset: e, numel: end - e } }, binaryParams([(end - e) / period, period], as, bs), { constants: { BROADCAST: true } });
       }
+    } else if (flat && n % 4 === 0) {
+      // One shape, a multiple of 4 elements: the vec4 kernel (a split launch's windows start at aligned offsets).
+      launchFlat(BINARY_VEC4_KERNELS[`${name}_vec4`], { a, b }, { y }, n, (len) => binaryParams([len], [len], [len]));
     } else if (flat || bytes > dev.limits.maxBindingBytes) {
       const side = (t: Tensor, len: number) => [t.numel === n ? len : 1];
       launchFlat(spec, { a, b }, { y }, n, (len) => binaryParams([len], side(a, len), side(b, len)), { constants: { BROADCAST: !flat } });
