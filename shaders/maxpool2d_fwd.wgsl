@@ -14,11 +14,7 @@
 override WG: u32 = 64u;
 override INDICES: bool = true;
 
-struct Params {
-  total: u32, h: u32, w: u32, oh: u32, ow: u32,
-  kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32, dh: u32, dw: u32,
-  xo: u32, yo: u32,
-}
+// #include "lib/maxpool2d_params.wgsl"
 
 // #include "lib/nan.wgsl"
 

@@ -23,8 +23,11 @@ export interface KernelPolicy {
   readonly batchNorm: 'auto' | 'portable';
   /** cat's block moves: buffer copies, the concat kernel, or 'auto' (copies for few or large blocks). */
   readonly cat: 'auto' | 'copy' | 'kernel';
-  /** maxPool2d backward: 'auto' takes the 2x2 stride-2 kernel where it applies, 'portable' the general gather. */
-  readonly maxPoolBackward: 'auto' | 'portable';
+  /**
+   * maxPool2d: 'auto' takes the 2x2 stride-2 kernels where they apply (the forward on vec4 for rows a multiple of 8
+   * wide, the backward one invocation per window), 'portable' the general window scan and gather.
+   */
+  readonly maxPool: 'auto' | 'portable';
   /**
    * matmul / bmm / linear: 'portable' (one invocation per output), 'reg' (4x4 outputs per invocation), 'vec4' (reg with
    * vec4 loads where the contiguous dims are multiples of 4, reg elsewhere), 'tiled' (workgroup-memory tiles), or
@@ -38,7 +41,7 @@ export const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolic
   convWeightGrad: ['auto', 'portable', 'subgroup', 'winograd', 'tiled'],
   batchNorm: ['auto', 'portable'],
   cat: ['auto', 'copy', 'kernel'],
-  maxPoolBackward: ['auto', 'portable'],
+  maxPool: ['auto', 'portable'],
   matmul: ['auto', 'portable', 'reg', 'vec4', 'tiled'],
 };
 
@@ -46,7 +49,7 @@ export const CHOICES: { readonly [K in keyof KernelPolicy]: readonly KernelPolic
 export const DIRECT_CONV_FAMILIES = ['portable', 'subgroup', 'tiled'] as const;
 export type DirectConvFamily = (typeof DIRECT_CONV_FAMILIES)[number];
 
-export const DEFAULT_POLICY: KernelPolicy = { convForward: 'auto', convWeightGrad: 'auto', batchNorm: 'auto', cat: 'auto', maxPoolBackward: 'auto', matmul: 'auto' };
+export const DEFAULT_POLICY: KernelPolicy = { convForward: 'auto', convWeightGrad: 'auto', batchNorm: 'auto', cat: 'auto', maxPool: 'auto', matmul: 'auto' };
 
 /** The fewest subgroup lanes the subgroup and Winograd lane schemes assume (8 input channels per subgroup). */
 export const MIN_SUBGROUP_LANES = 8;

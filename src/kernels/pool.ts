@@ -55,6 +55,19 @@ export const maxpool2d_fwd = defineKernel({
   },
 });
 
+/**
+ * maxpool2d_fwd_k2s2: maxpool2d_fwd for 2x2 stride-2 windows without padding or dilation on rows a multiple of 8
+ * wide: one invocation per 4 outputs of a row, x, y and idx as vec4 (shaders/maxpool2d_fwd_k2s2.wgsl).
+ */
+export const maxpool2d_fwd_k2s2 = variantOf(maxpool2d_fwd, {
+  name: 'maxpool2d_fwd_k2s2',
+  description: 'maxpool2d_fwd for 2x2 stride-2 windows on rows a multiple of 8 wide: 4 outputs per invocation, x, y and idx as vec4',
+  grid: (p, c) => grid1d(p.total / 4, c.WG as number),
+});
+
+/** Whether maxpool2d_fwd_k2s2 computes this pooling: 2x2 stride 2 without padding or dilation (isK2S2), rows a multiple of 8 wide. */
+export const fwdK2S2Fits = (p: Parameters<typeof isK2S2>[0] & { w: number }) => isK2S2(p) && p.w % 8 === 0;
+
 const bwdCost = (p: Readonly<Record<keyof typeof MAXPOOL2D_PARAMS, number>>) => ({
   flops: (p.total / (p.h * p.w)) * p.oh * p.ow,
   bytes: 4 * (2 * (p.total / (p.h * p.w)) * p.oh * p.ow + p.total),
@@ -197,4 +210,4 @@ export const avgpool2d_bwd = defineKernel({
 });
 
 /** The pool kernels (specs + CPU references). */
-export const POOL_KERNELS = defineGroup('pool', { maxpool2d_fwd, maxpool2d_bwd, maxpool2d_bwd_k2s2, avgpool2d_fwd, avgpool2d_bwd } satisfies Record<string, KernelSpec>);
+export const POOL_KERNELS = defineGroup('pool', { maxpool2d_fwd, maxpool2d_fwd_k2s2, maxpool2d_bwd, maxpool2d_bwd_k2s2, avgpool2d_fwd, avgpool2d_bwd } satisfies Record<string, KernelSpec>);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { kernelsOf } from '../../src/index.js';
-import { avgpool2d_bwd, avgpool2d_fwd, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../src/kernels/pool.js';
+import { avgpool2d_bwd, avgpool2d_fwd, fwdK2S2Fits, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd, maxpool2d_fwd_k2s2 } from '../../src/kernels/pool.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
@@ -91,7 +91,7 @@ describe('maxpool2d reference (hand-checked against PyTorch 1.13)', () => {
 
 describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () => {
   test('every kernel of the family is covered', () => {
-    expect(kernelsOf('maxpool2d_fwd').map((k) => k.name)).toEqual(['maxpool2d_fwd']);
+    expect(kernelsOf('maxpool2d_fwd').map((k) => k.name)).toEqual(['maxpool2d_fwd', 'maxpool2d_fwd_k2s2']);
     expect(kernelsOf('maxpool2d_bwd').map((k) => k.name)).toEqual(['maxpool2d_bwd', 'maxpool2d_bwd_k2s2']);
     // The 2x2 stride-2 variant serves exactly the non-overlapping, unpadded, undilated 2x2 cases.
     expect(CASES.filter((c) => isK2S2({ kh: c.k[0], kw: c.k[1], sh: c.s[0], sw: c.s[1], ph: c.p[0], pw: c.p[1], dh: c.d[0], dw: c.d[1] })).map((c) => c.name)).toEqual([
@@ -137,6 +137,44 @@ describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () 
         const gotB = await runKernel(dev, spec, bw);
         expect(gotB.gx.subarray(xo), spec.name).toBeAllClose(wantB.gx.subarray(xo), EXACT);
       }
+    }
+  });
+
+  // maxpool2d_fwd_k2s2 (the op's choice for 2x2 stride-2 pooling on rows a multiple of 8 wide): floor and ceil mode
+  // on odd and even heights, ties (values on a coarse grid), NaN (single, first in a window, several in one window)
+  // and -inf, residual offsets (multiples of 4), with and without indices.
+  test.each([0, 1, 2, 3, 4, 5])('maxpool2d_fwd_k2s2 case %i: bit-exact values and indices against the reference', async (k) => {
+    const r = rng(760 + k);
+    const cfg = CASES[k % 2]!;
+    const n = randInt(r, 1, 3);
+    const c = randInt(r, 1, 4);
+    const h = randInt(r, 2, 9);
+    const w = 8 * randInt(r, 1, 4);
+    const oh = outSize(h, 2, 0, 2, 1, cfg.ceil);
+    const ow = outSize(w, 2, 0, 2, 1, cfg.ceil);
+    expect(fwdK2S2Fits({ kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1, w })).toBe(true);
+    const nx = n * c * h * w;
+    const ny = n * c * oh * ow;
+    const x0 = randnArray(r, nx);
+    if (k >= 2) for (let i = 0; i < nx; i++) x0[i] = Math.round(x0[i]! * 2) / 2;
+    if (k >= 4) {
+      for (let i = 0; i < nx; i += 7) x0[i] = NaN;
+      for (let i = 3; i < nx; i += 11) x0[i] = -Infinity;
+      x0[1] = NaN;
+    }
+    const xo = k % 3 === 2 ? 4 * randInt(r, 1, 15) : 0;
+    const yo = k % 3 === 2 ? 4 * randInt(r, 1, 15) : 0;
+    const x = new Float32Array(xo + nx);
+    x.set(randnArray(r, xo), 0);
+    x.set(x0, xo);
+    const p = params(cfg, { h, w, oh, ow }, ny, xo, yo);
+    for (const INDICES of [true, false]) {
+      const run = { reads: { x }, writes: { y: yo + ny, idx: yo + ny }, params: p, constants: { INDICES } };
+      const got = await runKernel(dev, maxpool2d_fwd_k2s2, run);
+      const want = await runKernel(cpu64, maxpool2d_fwd, run);
+      expect(got.y).toBeAllClose(want.y, EXACT);
+      if (INDICES) expect([...got.idx]).toEqual([...want.idx]);
+      else expect(got.idx.every((v) => v === (0xdeadbeef | 0))).toBe(true);
     }
   });
 

@@ -209,6 +209,9 @@ const pool: LabGroup = {
     attempt(() => back(r, F.maxPool2d(x, { kernelSize: k, stride: pick(r, [k, 1, 2]), padding: pick(r, [0, Math.floor(k / 2)]) })));
     attempt(() => back(r, F.maxPool2d(x, { kernelSize: 2, ceilMode: r.uniform() < 0.5 })));
     attempt(() => noGrad(() => F.maxPool2dWithIndices(x, { kernelSize: 2 })));
+    // Rows a multiple of 8 wide: maxpool2d_fwd_k2s2.
+    const x8 = leaf(randn([randInt(r, 1, 2), randInt(r, 1, 4), odd(r, 3, 13), 8 * randInt(r, 1, 3)], { seed: seed(r) }));
+    attempt(() => back(r, F.maxPool2d(x8, { kernelSize: 2, ceilMode: r.uniform() < 0.5 })));
     attempt(() => back(r, F.avgPool2d(x, { kernelSize: k, stride: pick(r, [k, 1, 2]), padding: pick(r, [0, Math.floor(k / 2)]), countIncludePad: r.uniform() < 0.5, ceilMode: r.uniform() < 0.5 })));
   },
   shape(x, o) {

@@ -1,4 +1,4 @@
-import { avgpool2d_bwd, avgpool2d_fwd, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd } from '../../kernels/pool.js';
+import { avgpool2d_bwd, avgpool2d_fwd, fwdK2S2Fits, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd, maxpool2d_fwd_k2s2 } from '../../kernels/pool.js';
 import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
 import { isGradEnabled } from '../context.js';
@@ -90,24 +90,31 @@ function params(g: Geometry, total: number, xo: number, yo: number) {
   return { total, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, xo, yo };
 }
 
-/** Runs maxpool2d_fwd block by block; idx is written when given. */
+/**
+ * The one choice of maxpool2d_fwd variant: the 2x2 stride-2 kernel on vec4 where rows are a multiple of 8 wide (the
+ * U-Net's pooling; kernel lab, ISBI step: see bench/README), unless the device's policy says maxPool: 'portable'.
+ */
+const fwdKernel = (dev: Backend, g: Geometry) => (dev.policy.maxPool === 'auto' && fwdK2S2Fits(g) ? maxpool2d_fwd_k2s2 : maxpool2d_fwd);
+
+/** Runs maxpool2d_fwd block by block; idx is written when given (else `dummy`, 4 elements, is bound). */
 function forward(x: Tensor, g: Geometry, blocks: Blocks, y: Tensor, idx: Tensor | null, dummy: Tensor | null): void {
   const inPlane = g.h * g.w;
   const outPlane = g.oh * g.ow;
+  const spec = fwdKernel(x.device, g);
   for (const { n0: q0, nn: nq } of blocks) {
     const xw = windowOf(x, q0 * inPlane, nq * inPlane);
     const yw = windowOf(y, q0 * outPlane, nq * outPlane);
     const iw = idx ? windowOf(idx, q0 * outPlane, nq * outPlane).bind : dummy!;
-    launch(maxpool2d_fwd, { x: xw.bind }, { y: yw.bind, idx: iw }, params(g, nq * outPlane, xw.res, yw.res), { constants: { INDICES: !!idx } });
+    launch(spec, { x: xw.bind }, { y: yw.bind, idx: iw }, params(g, nq * outPlane, xw.res, yw.res), { constants: { INDICES: !!idx } });
   }
 }
 
 /**
  * The one choice of maxpool2d_bwd variant: the 2x2 stride-2 kernel (one invocation per window, no overlap) for the
- * U-Net's pooling on every adapter (unless the device's policy says maxPoolBackward: 'portable'); the portable gather
+ * U-Net's pooling on every adapter (unless the device's policy says maxPool: 'portable'); the portable gather
  * otherwise.
  */
-const bwdKernel = (dev: Backend, g: Geometry) => (dev.policy.maxPoolBackward === 'auto' && isK2S2(g) ? maxpool2d_bwd_k2s2 : maxpool2d_bwd);
+const bwdKernel = (dev: Backend, g: Geometry) => (dev.policy.maxPool === 'auto' && isK2S2(g) ? maxpool2d_bwd_k2s2 : maxpool2d_bwd);
 
 /** gx [N, C, H, W] from gy [N, C, OH, OW] and the saved flat indices (a gather, block by block). */
 function backward(gy: Tensor, idx: Tensor, g: Geometry, blocks: Blocks): Tensor {
@@ -159,7 +166,7 @@ function maxPool(op: string, x: Tensor, opts: MaxPool2dOptions, wantIndices: boo
   const needGrad = isGradEnabled() && x.requiresGrad;
   if (y.numel === 0) return { values: y, indices: wantIndices ? empty(dev, y.shape, 'i32') : null };
   const idx = wantIndices || needGrad ? empty(dev, y.shape, 'i32') : null;
-  const dummy = idx ? null : empty(dev, [1], 'i32');
+  const dummy = idx ? null : empty(dev, [4], 'i32');
   forward(x, g, blocks, y, idx, dummy);
   dummy?.dispose();
   const values = record(op, [x], y, idx ? [idx] : [], (gy, [sidx]) => [backward(gy, sidx!, g, blocks)]);
