@@ -161,8 +161,8 @@ describe('kernel lab tables (CPU)', () => {
     expect([...b].filter((k) => k.startsWith('winograd_')).sort()).toEqual(
       ['winograd_gemm', 'winograd_grad_vec4', 'winograd_input_vec4', 'winograd_output_vec4', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
     );
+    // The up-convs, their input and weight gradients (rows a multiple of 4 wide): the subgroup family's 2x2 stride-2
     // kernels (and the pools' forward and backward).
-    // kernels (and the pools' backward).
     expect([...b].filter((k) => k.includes('k2s2')).sort()).toEqual(['conv2d_bwd_weight_k2s2', 'conv2d_fwd_k2s2', 'conv_transpose2d_fwd_k2s2', 'maxpool2d_bwd_k2s2', 'maxpool2d_fwd_k2s2']);
     expect([...names(a)].some((k) => k.startsWith('winograd_') || k.endsWith('_sg'))).toBe(false);
     // Config c ('valid'): rows 570, 282, ... wide take the vec2 data and output transforms (the gradient transform the
