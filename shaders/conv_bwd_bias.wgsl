@@ -9,7 +9,7 @@
 
 override WG: u32 = 64u;
 
-struct Params { n: u32, c: u32, h: u32, w: u32, g_off: u32, g_ns: u32, rows: u32, nslices: u32, c_base: u32, c_tot: u32 }
+// #include "lib/conv_bwd_bias_params.wgsl"
 
 @group(0) @binding(0) var<storage, read> g: array<f32>;
 @group(0) @binding(1) var<storage, read_write> part: array<f32>;
@@ -19,17 +19,14 @@ struct Params { n: u32, c: u32, h: u32, w: u32, g_off: u32, g_ns: u32, rows: u32
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
   if (i >= p.nslices * p.c) { return; }
-  let ch = i % p.c;
-  let s = i / p.c;
-  let r0 = s * p.rows;
-  let r1 = min(p.n * p.h, r0 + p.rows);
-  let plane = p.g_off + ch * p.h * p.w;
+  let t = bias_slice(i);
+  let plane = p.g_off + t.ch * p.h * p.w;
   var acc = 0.0;
-  for (var r = r0; r < r1; r++) {
+  for (var r = t.r0; r < t.r1; r++) {
     let base = plane + (r / p.h) * p.g_ns + (r % p.h) * p.w;
     for (var xx = 0u; xx < p.w; xx++) {
       acc += g[base + xx];
     }
   }
-  part[s * p.c_tot + p.c_base + ch] = acc;
+  part[t.out] = acc;
 }

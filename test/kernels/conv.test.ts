@@ -252,11 +252,13 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
     for (const constants of [{ AB: 8 }, { AB: 16 }, { AB: 8, WG: 16 }] as Constants[]) await compare(K.conv2d_bwd_weight_k2s2, { ...run, constants }, tol);
   });
 
-  test.each([0, 1, 2, 3])('conv_bwd_bias case %i', async (k) => {
-    const r = rng(4000 + k);
-    const [n, c, h, w] = [randInt(r, 1, 3), pick(r, [1, 3, randInt(r, 2, 70)]), odd(r, 1, 15), odd(r, 1, 15)];
+  // The scalar kernel on any rows; the vec4 one on rows a multiple of 4 wide, windows at multiples of 4.
+  test.each((['conv_bwd_bias', 'conv_bwd_bias_vec4'] as const).flatMap((name) => [0, 1, 2, 3].map((k) => [name, k] as const)))('%s case %i', async (name, k) => {
+    const vec4 = name === 'conv_bwd_bias_vec4';
+    const r = rng(4000 + 100 * +vec4 + k);
+    const [n, c, h, w] = [randInt(r, 1, 3), pick(r, [1, 3, randInt(r, 2, 70)]), odd(r, 1, 15), vec4 ? 4 * randInt(r, 1, 9) : odd(r, 1, 15)];
     const windowed = k >= 2;
-    const g_off = windowed ? randInt(r, 1, 70) : 0;
+    const g_off = windowed ? (vec4 ? 4 * randInt(r, 1, 17) : randInt(r, 1, 70)) : 0;
     const g_ns = (c + (windowed ? 2 : 0)) * h * w;
     const nslices0 = randInt(r, 1, Math.min(5, n * h));
     const rows = Math.ceil((n * h) / nslices0);
@@ -265,7 +267,7 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
     const c_tot = c + c_base + (windowed ? 2 : 0);
     const params = { n, c, h, w, g_off, g_ns, rows, nslices, c_base, c_tot };
     const reads = { g: randnArray(r, g_off + (n - 1) * g_ns + c * h * w) };
-    await compare(K.conv_bwd_bias, { reads, writes: { part: nslices * c_tot }, params }, reductionTol(rows * w));
+    await compare(K[name], { reads, writes: { part: nslices * c_tot }, params }, reductionTol(rows * w));
   });
 
   test.each([false, true])('conv_partial_sum (ACCUMULATE %s)', async (ACCUMULATE) => {

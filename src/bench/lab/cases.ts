@@ -151,6 +151,9 @@ const conv: LabGroup = {
     const kt = pick(r, [2, 2, 3]);
     const st = pick(r, [kt, 1, 2]);
     attempt(() => back(r, F.convTranspose2d(x, leaf(randn([cin, cout, kt, kt], { seed: seed(r), std: 0.3 })), bias, { stride: st })));
+    // A biased 'same' conv on rows a multiple of 4 wide: its bias gradient takes conv_bwd_bias_vec4.
+    const x4 = leaf(randn([n, cin, h, 4 * randInt(r, 1, 4)], { seed: seed(r) }));
+    attempt(() => back(r, F.conv2d(x4, leaf(randn([cout, cin, k, k], { seed: seed(r), std: 0.3 })), leaf(randn([cout], { seed: seed(r) })), { padding: 'same' })));
     // The subgroup forward kernels (forced: the CPU recorder has no adapter), on wide channels with a cin % 8 tail.
     const dev = getDefaultDevice();
     withKernelPolicy(dev, { convForward: 'subgroup' }, () => {

@@ -3,6 +3,7 @@
 // blocks under the binding limit (split.ts).
 import {
   conv_bwd_bias as bwdBiasKernel,
+  conv_bwd_bias_vec4 as bwdBiasVec4Kernel,
   conv_partial_sum as partialSumKernel,
   conv_weight_pack as packKernel,
 } from '../../kernels/conv.js';
@@ -12,7 +13,7 @@ import type { Tensor } from '../tensor.js';
 import { full } from '../creation.js';
 import { bwdWeightKernelOf, fwdKernel } from './conv_choice.js';
 import { PART_CAP, type Geo } from './conv_geometry.js';
-import { bindGeometry, planBlocks, windowOf } from './split.js';
+import { bindGeometry, planBlocks, vec4Rows, windowOf } from './split.js';
 import { disposeOnThrow, empty, launch } from './util.js';
 
 /**
@@ -144,7 +145,9 @@ export function bwdBiasRaw(op: string, gt: Tensor): Tensor {
     for (let c0 = 0; c0 < c; c0 += ca) {
       const cc = Math.min(ca, c - c0);
       const { bind: gb, res: gOff } = windowOf(gt, (n0 * c + c0) * pl, ((nn - 1) * c + cc) * pl);
-      launch(bwdBiasKernel, { g: gb }, { part }, { n: nn, c: cc, h, w, g_off: gOff, g_ns: c * pl, rows, nslices: S, c_base: c0, c_tot: c });
+      // Rows on vec4 where every row starts on one (kernel lab, ISBI step: see bench/README).
+      const spec = vec4Rows(w, gOff, c * pl) ? bwdBiasVec4Kernel : bwdBiasKernel;
+      launch(spec, { g: gb }, { part }, { n: nn, c: cc, h, w, g_off: gOff, g_ns: c * pl, rows, nslices: S, c_base: c0, c_tot: c });
     }
     launch(partialSumKernel, { part }, { out: db }, { m: c, s: S }, { constants: { ACCUMULATE: n0 > 0 } });
     part.dispose();
