@@ -19,7 +19,7 @@ override WG: u32 = 64u;
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
   if (i >= p.nslices * p.c) { return; }
-  let t = bias_slice(i);
+  let t = bias_slice(i, p);
   let plane = p.g_off + t.ch * p.h * p.w;
   var acc = 0.0;
   for (var r = t.r0; r < t.r1; r++) {
