@@ -33,6 +33,19 @@ export function parseConstants(s: string | undefined): Constants {
   return out;
 }
 
+/**
+ * --constants of `cmd` for `specs`: they are applied to every one of them, so each name must be an override constant of
+ * each (a typo would otherwise reach the pipeline as a validation error far from the flag).
+ */
+function checkConstantNames(cmd: string, specs: readonly KernelSpec[], constants: Constants): void {
+  for (const k of Object.keys(constants)) {
+    const lacking = specs.filter((s) => !Object.hasOwn(s.constants, k));
+    if (!lacking.length) continue;
+    const which = lacking.slice(0, 3).map((s) => `${s.name} (${Object.keys(s.constants).join(', ') || 'none'})`).join(', ');
+    throw new ArgumentError(cmd, `--constants ${k}: not a constant of ${which}${lacking.length > 3 ? ` and ${lacking.length - 3} more` : ''}`);
+  }
+}
+
 async function openDevice(shaders: string | undefined, niceMain = 0): Promise<WebGpuBackend> {
   if (shaders) log(`loaded shaders from ${shaders}: ${loadShaderDir(shaders).join(', ') || '(none)'}`);
   return openNodeDevice({ setDefault: false, niceMain });
@@ -96,6 +109,7 @@ async function checkCmd(argv: string[]): Promise<void> {
   });
   const specs = selectKernels(positionals);
   const constants = parseConstants(v.constants);
+  checkConstantNames('kernels check', specs, constants);
   const seed = intFlag('kernels check', 'seed', v.seed, 0);
   const cases = recordCases(specs, seed, intFlag('kernels check', 'rounds', v.rounds), intFlag('kernels check', 'max-cases', v['max-cases']));
   const dev = await openDevice(v.shaders);
@@ -204,6 +218,7 @@ async function benchCmd(argv: string[]): Promise<void> {
   if (!name || extra.length) throw new ArgumentError('kernels bench', 'usage: kernels bench <kernel> [--variant v] [--constants K=V,...] [--shape NxCxHxW[:k=v,...]] [--config a|b|c|isbi] [--reps N] [--json]');
   const spec = benchSpec(name, v.variant);
   const constants = parseConstants(v.constants);
+  checkConstantNames('kernels bench', [spec], constants);
   const reps = intFlag('kernels bench', 'reps', v.reps);
   const dev = await openDevice(v.shaders, niceMainOf('kernels bench', v));
   try {
@@ -212,10 +227,13 @@ async function benchCmd(argv: string[]): Promise<void> {
     const shapes = distinctLaunches(launches, name).slice(0, intFlag('kernels bench', 'max-shapes', v['max-shapes']));
     if (!shapes.length) throw new ArgumentError('kernels bench', `${name} is not launched by ${v.shape?.length ? `--shape ${v.shape.join(' ')}` : `a training step of config ${v.config}`}`);
     const where = v.shape?.length ? `--shape ${v.shape.join(' ')}` : `config ${v.config} training step`;
+    // A variant runs with the recorded launches' constants it declares (timeLaunch); these it does not.
+    const dropped = [...new Set(shapes.flatMap(({ launch }) => Object.keys(launch.constants).filter((k) => !Object.hasOwn(spec.constants, k))))].sort();
     const label = `${spec.name}${spec.name !== name ? ` (on ${name}'s launches)` : ''}${Object.keys(constants).length ? ` [${fmtConstants(constants)}]` : ''}`;
     if (!v.json) {
       console.log(`kernels bench ${label}: ${shapes.length} shape(s) from ${where}, ${reps} rep(s), on ${dev.description}`);
       console.log(`peak ${peak.gflops.toFixed(1)} GFLOP/s, ${peak.gbps.toFixed(2)} GB/s (lab_peak_fma / lab_peak_copy, ${peak.measured_at.slice(0, 10)})`);
+      if (dropped.length) console.log(`not applied: the recorded launches' ${dropped.join(', ')} (${spec.name} declares none of them)`);
       console.log(`${'SHAPE'.padEnd(44)} ${'CALLS'.padStart(5)} ${'MEDIAN_MS'.padStart(10)} ${'GFLOP/S'.padStart(8)} ${'GB/S'.padStart(7)} ${'%PEAK_FLOP'.padStart(10)} ${'%PEAK_BW'.padStart(8)}`);
     }
     let totalMs = 0;
@@ -232,7 +250,7 @@ async function benchCmd(argv: string[]): Promise<void> {
       source = t.source;
       if (v.json) {
         console.log(JSON.stringify({
-          ...row, recorded_kernel: name, constants: t.constants, params: launch.params, reps, samples_ms: t.samples,
+          ...row, recorded_kernel: name, constants: t.constants, not_applied: dropped, params: launch.params, reps, samples_ms: t.samples,
           flops: t.flops, bytes: t.bytes, source: t.source, peak_gflops: peak.gflops, peak_gbps: peak.gbps, adapter: dev.description, from: where,
         }));
       } else {

@@ -228,5 +228,18 @@ describe.skipIf(skip)('kernels CLI', () => {
     const row = JSON.parse(v.stdout.trim().split('\n')[0]!);
     expect(row).toMatchObject({ kernel: 'conv_transpose2d_fwd_sg', recorded_kernel: 'conv_transpose2d_fwd_k2s2' });
     expect(row.constants).not.toHaveProperty('CO');
+    expect(row.not_applied).toEqual(['CO']);
+    const t = cli('bench', 'conv_transpose2d_fwd_k2s2', '--variant', 'conv_transpose2d_fwd_sg', '--shape', '1x16x8x8:cout=12,k=2,t=1', '--reps', '1');
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^not applied: the recorded launches' CO \(conv_transpose2d_fwd_sg declares none of them\)$/m);
+  });
+
+  test('--constants that a kernel does not declare are refused by name, before any device work', () => {
+    const b = cli('bench', 'relu', '--shape', '1x4x33x33', '--constants', 'WG=64,BOGUS=1');
+    expect(b.status).not.toBe(0);
+    expect(b.stderr).toMatch(/kernels bench: --constants BOGUS: not a constant of relu \(WG\)/);
+    const c = cli('check', 'relu', 'add', '--constants', 'BROADCAST=false');
+    expect(c.status).not.toBe(0);
+    expect(c.stderr).toMatch(/kernels check: --constants BROADCAST: not a constant of relu \(WG\)/);
   });
 });
