@@ -353,24 +353,12 @@ export const conv_bwd_bias = defineKernel({
 
 /**
  * conv_bwd_bias_vec4: conv_bwd_bias with g read as vec4 where w, g_off and g_ns are multiples of 4
- * (shaders/conv_bwd_bias_vec4.wgsl; 4 column phases summed apart, then added).
+ * (shaders/conv_bwd_bias_vec4.wgsl; 4 column phases summed apart, then added; the scalar kernel's reference, whose
+ * float64 sum differs from either order only by rounding).
  */
 export const conv_bwd_bias_vec4 = variantOf(conv_bwd_bias, {
   name: 'conv_bwd_bias_vec4',
   description: 'conv_bwd_bias with g as vec4 (w, g_off and g_ns multiples of 4)',
-  ref({ g }, { part }, p) {
-    for (let s = 0; s < p.nslices; s++) {
-      const r1 = Math.min(p.n * p.h, (s + 1) * p.rows);
-      for (let ch = 0; ch < p.c; ch++) {
-        const acc = [0, 0, 0, 0];
-        for (let r = s * p.rows; r < r1; r++) {
-          const base = p.g_off + ch * p.h * p.w + Math.floor(r / p.h) * p.g_ns + (r % p.h) * p.w;
-          for (let xx = 0; xx < p.w; xx++) acc[xx % 4] += g[base + xx]!;
-        }
-        part[s * p.c_tot + p.c_base + ch] = acc[0]! + acc[1]! + (acc[2]! + acc[3]!);
-      }
-    }
-  },
 });
 
 /** conv_partial_sum: out [m] (+)= sum over s of part [s, m], slices added in order (deterministic split reductions). */

@@ -112,5 +112,12 @@ export function defineGroup<T extends Readonly<Record<string, KernelSpec>>>(grou
 /** A WGSL `fn` whose one-line body the runtime replaces (`// @slot NAME` marks it); for the elementwise tables. */
 export type Slots = Readonly<Record<string, string>>;
 
+/**
+ * Whether a window geometry is the U-Net's 2x2 at stride 2, no padding, dilation 1 (its pooling and up-convs): what
+ * every *_k2s2 kernel assumes (maxpool2d_bwd_k2s2 computes exactly these; the others add row-width conditions).
+ */
+export const isK2S2 = (p: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number }) =>
+  p.kh === 2 && p.kw === 2 && p.sh === 2 && p.sw === 2 && p.ph === 0 && p.pw === 0 && p.dh === 1 && p.dw === 1;
+
 /** Flat 1-D grid of `total` invocations in workgroups of `wg`. */
 export const grid1d = (total: number, wg: number) => [Math.max(1, Math.ceil(total / wg))];

@@ -235,10 +235,9 @@ function binaryVec4Kernel(name: BinaryName): KernelSpec {
     constants: { WG },
     description: `y = ${BINARY[name].wgsl} elementwise on vec4, a, b and y of one shape, n a multiple of 4 (shaders/binary_vec4.wgsl)`,
     grid: (p, c) => grid1d(p.n / 4, c.WG as number),
-    cost: (p) => ({ flops: p.n, bytes: 12 * p.n }),
-    ref({ a, b }, { y }, p) {
-      for (let i = 0; i < p.n; i++) y[i] = BINARY[name].js(a[i]!, b[i]!);
-    },
+    // The base's flat case (BROADCAST = false): same reference and traffic.
+    cost: (p) => base.cost!(p, { BROADCAST: false }),
+    ref: (reads, writes, p) => base.ref(reads, writes, p, { BROADCAST: false }),
   });
 }
 

@@ -1,5 +1,5 @@
 import type { NumArray } from '../core/dtype.js';
-import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type KernelSpec } from './define_kernel.js';
+import { defineGroup, defineKernel, grid1d, isK2S2, sumOf, variantOf, type KernelSpec } from './define_kernel.js';
 
 /** Shared params of the maxpool2d kernels: geometry of one plane, window, and the block's residual offsets. */
 export const MAXPOOL2D_PARAMS = {
@@ -116,10 +116,6 @@ export const maxpool2d_bwd_k2s2 = variantOf(maxpool2d_bwd, {
   description: 'maxpool2d_bwd for 2x2 stride-2 windows: one invocation per 2x2 input cell writes gy at the argmax, 0 elsewhere',
   grid: (p, c) => grid1d((p.total / (p.h * p.w)) * Math.ceil(p.h / 2) * Math.ceil(p.w / 2), c.WG as number),
 });
-
-/** Whether maxpool2d_bwd_k2s2 computes this pooling (2x2 windows, stride 2, no padding, no dilation). */
-export const isK2S2 = (p: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number }) =>
-  p.kh === 2 && p.kw === 2 && p.sh === 2 && p.sw === 2 && p.ph === 0 && p.pw === 0 && p.dh === 1 && p.dw === 1;
 
 /**
  * Shared params of the avgpool2d kernels (shaders/lib/avgpool2d_window.wgsl): plane and window geometry, divisor

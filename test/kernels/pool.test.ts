@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { kernelsOf } from '../../src/index.js';
-import { avgpool2d_bwd, avgpool2d_fwd, fwdK2S2Fits, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd, maxpool2d_fwd_k2s2 } from '../../src/kernels/pool.js';
+import { isK2S2 } from '../../src/kernels/define_kernel.js';
+import { avgpool2d_bwd, avgpool2d_fwd, fwdK2S2Fits, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd, maxpool2d_fwd_k2s2 } from '../../src/kernels/pool.js';
 import { cpu32, cpu64, gpuSuite } from '../helpers/gpu.js';
 import { randInt, randnArray, rng } from '../helpers/random.js';
 import { runKernel } from '../helpers/run_kernel.js';
@@ -89,6 +90,21 @@ describe('maxpool2d reference (hand-checked against PyTorch 1.13)', () => {
   });
 });
 
+/**
+ * `spec` (maxpool2d_fwd or a variant) on the GPU against maxpool2d_fwd's float64 reference, with and without indices:
+ * bit-exact values and indices; without, idx is left as the runner's poison.
+ */
+async function expectForward(spec: typeof maxpool2d_fwd, x: Float32Array, p: ReturnType<typeof params>, len: number) {
+  for (const INDICES of [true, false]) {
+    const run = { reads: { x }, writes: { y: len, idx: len }, params: p, constants: { INDICES } };
+    const got = await runKernel(dev, spec, run);
+    const want = await runKernel(cpu64, maxpool2d_fwd, run);
+    expect(got.y, spec.name).toBeAllClose(want.y, EXACT);
+    if (INDICES) expect([...got.idx], spec.name).toEqual([...want.idx]);
+    else expect(got.idx.every((v) => v === (0xdeadbeef | 0)), spec.name).toBe(true);
+  }
+}
+
 describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () => {
   test('every kernel of the family is covered', () => {
     expect(kernelsOf('maxpool2d_fwd').map((k) => k.name)).toEqual(['maxpool2d_fwd', 'maxpool2d_fwd_k2s2']);
@@ -117,14 +133,7 @@ describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () 
       x.set(randnArray(r, xo), 0);
       x.set(x0, xo);
       const p = params(cfg, s, ny, xo, yo);
-      for (const INDICES of [true, false]) {
-        const run = { reads: { x }, writes: { y: yo + ny, idx: yo + ny }, params: p, constants: { INDICES } };
-        const got = await runKernel(dev, maxpool2d_fwd, run);
-        const want = await runKernel(cpu64, maxpool2d_fwd, run);
-        expect(got.y).toBeAllClose(want.y, EXACT);
-        if (INDICES) expect([...got.idx]).toEqual([...want.idx]);
-        else expect(got.idx.every((v) => v === (0xdeadbeef | 0))).toBe(true);
-      }
+      await expectForward(maxpool2d_fwd, x, p, yo + ny);
       const idx = (await runKernel(cpu64, maxpool2d_fwd, { reads: { x }, writes: { y: yo + ny, idx: yo + ny }, params: p })).idx;
       const gy = new Float32Array(yo + ny);
       gy.set(randnArray(r, ny), yo);
@@ -167,15 +176,7 @@ describe.skipIf(skip)('maxpool2d kernels: GPU vs CPU reference (bit-exact)', () 
     const x = new Float32Array(xo + nx);
     x.set(randnArray(r, xo), 0);
     x.set(x0, xo);
-    const p = params(cfg, { h, w, oh, ow }, ny, xo, yo);
-    for (const INDICES of [true, false]) {
-      const run = { reads: { x }, writes: { y: yo + ny, idx: yo + ny }, params: p, constants: { INDICES } };
-      const got = await runKernel(dev, maxpool2d_fwd_k2s2, run);
-      const want = await runKernel(cpu64, maxpool2d_fwd, run);
-      expect(got.y).toBeAllClose(want.y, EXACT);
-      if (INDICES) expect([...got.idx]).toEqual([...want.idx]);
-      else expect(got.idx.every((v) => v === (0xdeadbeef | 0))).toBe(true);
-    }
+    await expectForward(maxpool2d_fwd_k2s2, x, params(cfg, { h, w, oh, ow }, ny, xo, yo), yo + ny);
   });
 
   test('backward sums are the same floats as the f32 scatter (PyTorch CPU order)', async () => {

@@ -16,7 +16,7 @@ import {
   conv_transpose2d_fwd_sg as convTSgKernel,
   conv_transpose2d_fwd_tiled as convTTiledKernel,
 } from '../../kernels/conv.js';
-import type { Constants, KernelSpec } from '../../kernels/define_kernel.js';
+import { isK2S2, type Constants, type KernelSpec } from '../../kernels/define_kernel.js';
 import { fixedSubgroups, subgroupWorkgroup, type ConvVariant, type DirectConvFamily } from '../../kernels/policy.js';
 import { convFwdBucket, convWgradBucket, tunedChoice } from '../../kernels/tuning.js';
 import type { Taps } from './conv_geometry.js';
@@ -49,17 +49,13 @@ export type FwdLaunch = Parameters<typeof convFwdBucket>[0] & {
   readonly x_off: number; readonly x_ns: number; readonly y_off: number; readonly y_ns: number;
 };
 
-/** The taps every k2s2 kernel assumes: 2x2 at stride 2, no padding, dilation 1. */
-const k2s2Taps = (p: { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number }): boolean =>
-  p.kh === 2 && p.kw === 2 && p.sh === 2 && p.sw === 2 && p.ph === 0 && p.pw === 0 && p.dh === 1 && p.dw === 1;
-
 /**
  * Whether a launch meets conv2d_fwd_k2s2's assumptions: 2x2 taps at stride 2, no padding, dilation 1, the output
  * exactly 2x the input (transposed) or half of it (direct), rows of the small grid a multiple of 4 wide, and every
  * row of x and y starting on a multiple of 4 elements (vec4 loads and stores).
  */
 function k2s2Fits(p: FwdLaunch, transposed: boolean): boolean {
-  if (!k2s2Taps(p)) return false;
+  if (!isK2S2(p)) return false;
   const sizes = transposed ? p.oh === 2 * p.h && p.ow === 2 * p.w : p.oh === Math.floor(p.h / 2) && p.ow === Math.floor(p.w / 2);
   return sizes && vec4Rows(p.w, p.x_off, p.x_ns) && vec4Rows(p.ow, p.y_off, p.y_ns);
 }
@@ -133,7 +129,7 @@ export type WgradLaunch = Parameters<typeof convWgradBucket>[0] & {
  * dilation 1, x covering twice g's grid, and every row of g and x starting on a multiple of 4 elements (vec4 loads).
  */
 function k2s2WgradFits(p: WgradLaunch): boolean {
-  return k2s2Taps(p) && p.xh >= 2 * p.gh && p.xw >= 2 * p.gw && vec4Rows(p.gw, p.g_off, p.g_ns) && vec4Rows(p.xw, p.x_off, p.x_ns);
+  return isK2S2(p) && p.xh >= 2 * p.gh && p.xw >= 2 * p.gw && vec4Rows(p.gw, p.g_off, p.g_ns) && vec4Rows(p.xw, p.x_off, p.x_ns);
 }
 
 /**

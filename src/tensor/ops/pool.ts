@@ -1,4 +1,5 @@
-import { avgpool2d_bwd, avgpool2d_fwd, fwdK2S2Fits, isK2S2, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd, maxpool2d_fwd_k2s2 } from '../../kernels/pool.js';
+import { isK2S2 } from '../../kernels/define_kernel.js';
+import { avgpool2d_bwd, avgpool2d_fwd, fwdK2S2Fits, maxpool2d_bwd, maxpool2d_bwd_k2s2, maxpool2d_fwd, maxpool2d_fwd_k2s2 } from '../../kernels/pool.js';
 import type { Backend } from '../../kernels/backend.js';
 import { record } from '../autograd.js';
 import { isGradEnabled } from '../context.js';
