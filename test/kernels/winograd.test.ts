@@ -74,10 +74,11 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
   const VW = [[4, 'winograd_input_vec4'], [2, 'winograd_input_vec2']] as const;
   test.each(VW.flatMap(([vw, name]) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => [name, k, vw] as const)))('%s case %i (every SHIFT, windows, rows past the input)', async (name, k, vw) => {
     const r = rng(650 + 10 * (vw === 2 ? 1 : 0) + k);
-    // w a multiple of 4 (vec4) or 2 mod 4 (vec2), pads 0-3 (SHIFT (-pw) mod vw), h odd or even.
+    // w a multiple of 4 (vec4) or 2 mod 4 (vec2), pads 0-3 (SHIFT (-pw) mod vw), h odd or even; at least one output
+    // column (w = 2 with pw = 0 has none: a launch the ops never make, whose empty v cannot be bound as vec4).
     const pw = k % 4;
     const ph = randInt(r, 0, 3);
-    const [h, w] = [randInt(r, 3, 17), vw === 2 ? 4 * randInt(r, 0, 6) + 2 : 4 * randInt(r, 1, 7)];
+    const [h, w] = [randInt(r, 3, 17), vw === 2 ? 4 * randInt(r, pw === 0 ? 1 : 0, 6) + 2 : 4 * randInt(r, 1, 7)];
     const [oh, ow] = [h + 2 * ph - 2, w + 2 * pw - 2];
     const th = cdiv(oh, 4);
     const ty0 = randInt(r, 0, th - 1);
