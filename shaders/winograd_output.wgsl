@@ -15,7 +15,7 @@
 
 // The tile quad's rows inside oh x ow, element by element.
 fn store_rows(t: OutputTile) {
-  for (var rr = 0u; rr < output_rows(t); rr++) {
+  for (var rr = 0u; rr < output_rows(t, p.oh); rr++) {
     let o = t.yp + (t.oy0 + rr) * p.ow;
     for (var k = 0u; k < 4u; k++) {
       for (var c = 0u; c < 4u; c++) {

@@ -12,7 +12,7 @@
 
 // The tile quad's rows inside oh x ow, two vec2 per tile row.
 fn store_rows(t: OutputTile) {
-  for (var rr = 0u; rr < output_rows(t); rr++) {
+  for (var rr = 0u; rr < output_rows(t, p.oh); rr++) {
     let o = t.yp + (t.oy0 + rr) * p.ow;
     for (var k = 0u; k < 4u; k++) {
       let ox = t.ox0 + k * 4u;

@@ -9,19 +9,10 @@
 
 // #include "lib/winograd_output_tile.wgsl"
 
-// The tile quad's rows inside oh x ow, one vec4 per tile row.
-fn store_rows(t: OutputTile) {
-  for (var rr = 0u; rr < output_rows(t); rr++) {
-    let o = t.yp + (t.oy0 + rr) * p.ow;
-    for (var k = 0u; k < 4u; k++) {
-      let ox = t.ox0 + k * 4u;
-      if (ox < p.ow) { y[(o + ox) / 4u] = vec4f(t.rows[rr][0][k], t.rows[rr][1][k], t.rows[rr][2][k], t.rows[rr][3][k]) + t.base; }
-    }
-  }
-}
+// #include "lib/winograd_store_vec4.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let t = output_tile((wid.y * nwg.x + wid.x) * WG + lid);
-  if (t.valid) { store_rows(t); }
+  if (t.valid) { store_rows_vec4(&y, t, p.oh, p.ow); }
 }

@@ -7,6 +7,8 @@ override WG: u32 = 64u;
 struct Params { cin: u32, h: u32, w: u32, ph: i32, pw: i32, x_off: u32, x_ns: u32, ty0: u32, bt: u32, tg: u32, nn: u32 }
 
 @group(0) @binding(1) var<storage, read_write> v: array<vec4f>;
+
+// #include "lib/winograd_bt.wgsl"
 @group(0) @binding(2) var<uniform> p: Params;
 
 // Invocation i's input channel and tile quad: its x plane, the patch's first row and column (may be outside x);
@@ -25,18 +27,6 @@ fn input_tile(i: u32) -> InputTile {
   return InputTile(true, ci, tq, t4, p.x_off + nI * p.x_ns + ci * p.h * p.w, i32((p.ty0 + tyl) * 4u) - p.ph, i32(g * 16u) - p.pw);
 }
 
-// B^T times the 6-vector d (each entry a vec4: 4 tiles).
-fn bt(d: array<vec4f, 6>) -> array<vec4f, 6> {
-  return array<vec4f, 6>(
-    4.0 * d[0] - 5.0 * d[2] + d[4],
-    -4.0 * (d[1] + d[2]) + d[3] + d[4],
-    4.0 * (d[1] - d[2]) - d[3] + d[4],
-    2.0 * (d[3] - d[1]) - d[2] + d[4],
-    2.0 * (d[1] - d[3]) - d[2] + d[4],
-    4.0 * d[1] - 5.0 * d[3] + d[5],
-  );
-}
-
 // The patch row ii of the tile quad: its first element's offset in x (clamped inside x) and whether it is inside.
 fn patch_row(t: InputTile, ii: u32) -> vec2u {
   let iy = t.iy0 + i32(ii);
@@ -46,21 +36,10 @@ fn patch_row(t: InputTile, ii: u32) -> vec2u {
 // The transform of the tile quad's 6 patch rows of 18 columns (rows[i][j] = x at row iy0 + i, column ix0 + j, zero
 // outside), stored to v.
 fn transform_store(rows: array<array<f32, 18>, 6>, t: InputTile) {
-  // Row transforms: rt[i][b] = (d[i][.] B)[b] for the 4 tiles at once.
-  var rt: array<array<vec4f, 6>, 6>;
-  for (var ii = 0u; ii < 6u; ii++) {
-    let c = rows[ii];
-    var d: array<vec4f, 6>;
-    for (var j = 0u; j < 6u; j++) {
-      d[j] = vec4f(c[j], c[4u + j], c[8u + j], c[12u + j]);
-    }
-    rt[ii] = bt(d);
-  }
-  // Column transforms and stores.
+  let cols = patch_transform(rows);
   for (var b = 0u; b < 6u; b++) {
-    let col = bt(array<vec4f, 6>(rt[0][b], rt[1][b], rt[2][b], rt[3][b], rt[4][b], rt[5][b]));
     for (var a = 0u; a < 6u; a++) {
-      v[((a * 6u + b) * p.cin + t.ci) * t.t4 + t.tq] = col[a];
+      v[((a * 6u + b) * p.cin + t.ci) * t.t4 + t.tq] = cols[b][a];
     }
   }
 }

@@ -170,6 +170,41 @@ export const winograd_output_vec2 = variantOf(winograd_output, {
   description: 'winograd_output with each tile row stored as two vec2 (ow % 2 == 0)',
 });
 
+/**
+ * winograd_fused: winograd_input, winograd_gemm and winograd_output in one pass (x and y as vec4; the whole cin in one
+ * launch): y = the band's 3x3 correlation of x with u's channels (+ bias), without v and m in memory. For few channels.
+ */
+export const winograd_fused = defineKernel({
+  name: 'winograd_fused',
+  reads: { x: 'f32', u: 'f32', bias: 'f32' },
+  writes: { y: 'f32' },
+  params: {
+    cin: 'u32', cp: 'u32', cout: 'u32', h: 'u32', w: 'u32', ph: 'i32', pw: 'i32', x_off: 'u32', x_ns: 'u32',
+    oh: 'u32', ow: 'u32', y_off: 'u32', y_ns: 'u32', b_co0: 'u32', ty0: 'u32', bt: 'u32', tg: 'u32', nn: 'u32',
+  },
+  constants: { WG: 8, CO: 8, HAS_BIAS: false, SHIFT: 3 },
+  description: 'Winograd data transform, 36 channel contractions and output transform in one pass (few channels; x, y as vec4)',
+  grid: (p, c) => grid1d(cdiv(p.cout, c.CO as number) * cdiv(p.nn * p.bt * p.tg, c.WG as number), 1),
+  cost: (p) => {
+    const t = p.nn * p.bt * p.tg * 4;
+    return { flops: 2 * 36 * p.cin * p.cp * t, bytes: 4 * (p.nn * p.cin * p.h * p.w + 36 * p.cin * p.cp + p.nn * p.cout * Math.min(p.oh, p.bt * 4) * p.ow) };
+  },
+  // The three passes' sums chained: 36 data terms per value, cin products, 36 output terms (coefficients up to 25 and 64).
+  tolerance: (p) => sumOf(36 * 25 * p.cin * 64),
+  labConstants: [{ CO: 4 }],
+  describe: (p) => `${p.nn}x${p.cin}->${p.cout}x${p.oh}x${p.ow} tile rows ${p.ty0}+${p.bt}`,
+  ref({ x, u, bias }, { y }, p, c) {
+    const T = p.nn * p.bt * p.tg * 4;
+    const f64 = x instanceof Float64Array;
+    const v = f64 ? new Float64Array(36 * p.cin * T) : new Float32Array(36 * p.cin * T);
+    const m = f64 ? new Float64Array(36 * p.cp * T) : new Float32Array(36 * p.cp * T);
+    const band = { ty0: p.ty0, bt: p.bt, tg: p.tg, nn: p.nn };
+    winograd_input.ref({ x }, { v }, { cin: p.cin, h: p.h, w: p.w, ph: p.ph, pw: p.pw, x_off: p.x_off, x_ns: p.x_ns, ...band }, {});
+    winograd_gemm.ref({ u, v }, { m }, { cin: p.cin, cp: p.cp, t4: T / 4, u_cin: p.cin, u_ci0: 0 }, { ACCUMULATE: false });
+    winograd_output.ref({ m, bias }, { y }, { cout: p.cout, cp: p.cp, oh: p.oh, ow: p.ow, y_off: p.y_off, y_ns: p.y_ns, b_co0: p.b_co0, ...band }, { HAS_BIAS: c.HAS_BIAS });
+  },
+});
+
 /** winograd_grad: gt[(e*a + ai)*t4*4 + t] = (A g A^T)[e] for the 4x4 gradient tile g of tile t (zero outside gh x gw). */
 export const winograd_grad = defineKernel({
   name: 'winograd_grad',
@@ -284,6 +319,7 @@ export const WINOGRAD_KERNELS = defineGroup('conv', {
   winograd_output,
   winograd_output_vec4,
   winograd_output_vec2,
+  winograd_fused,
   winograd_grad,
   winograd_grad_vec4,
   winograd_wgrad_gemm,

@@ -154,12 +154,13 @@ describe('kernel lab tables (CPU)', () => {
     expect(s[0]!.launch.params).toMatchObject({ n: 2, cin: 8, h: 33, w: 35, cout: 16, oh: 31, ow: 33 });
     expect(selectKernels(['lab']).map((k) => k.name).sort()).toEqual(['lab_peak_copy', 'lab_peak_fma']);
     // With the device's adapter facts the recorder makes the device's kernel choices (lavapipe: subgroup kernels and
-    // Winograd, its transforms on vec4: every layer of b is a multiple of 4 wide); without them, the portable kernels.
+    // Winograd, its transforms on vec4: every layer of b is a multiple of 4 wide; the 32-channel input gradients in one
+    // fused pass); without them, the portable kernels.
     const lavapipe: AdapterFacts = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe', features: ['subgroups'], subgroupMinSize: 8, subgroupMaxSize: 8 };
     const names = (ls: readonly { kernel: string }[]) => new Set(ls.map((l) => l.kernel));
     const b = names(recordModel('b', undefined, lavapipe));
     expect([...b].filter((k) => k.startsWith('winograd_')).sort()).toEqual(
-      ['winograd_gemm', 'winograd_grad_vec4', 'winograd_input_vec4', 'winograd_output_vec4', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
+      ['winograd_fused', 'winograd_gemm', 'winograd_grad_vec4', 'winograd_input_vec4', 'winograd_output_vec4', 'winograd_weight', 'winograd_wgrad_gemm', 'winograd_wgrad_output'],
     );
     // The up-convs, their input and weight gradients (rows a multiple of 4 wide): the subgroup family's 2x2 stride-2
     // kernels (and the pools' forward and backward).

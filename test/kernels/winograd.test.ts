@@ -158,6 +158,39 @@ describe.skipIf(skip)('Winograd F(4x4, 3x3) kernels: GPU vs float64 reference', 
     }
   });
 
+  test.each([0, 1, 2, 3, 4, 5, 6, 7])('winograd_fused case %i (channel tails, windows, bias, partial tile quads, lanes past the tiles)', async (k) => {
+    const r = rng(870 + k);
+    // Rows a multiple of 4 wide in and out: pw odd (ow = w + 2pw - 2), SHIFT = (-pw) mod 4; oh any.
+    const pw = [1, 3][k % 2]!;
+    const ph = randInt(r, 0, 2);
+    const [h, w] = [randInt(r, 3, 17), 4 * randInt(r, 1, 7)];
+    const [oh, ow] = [h + 2 * ph - 2, w + 2 * pw - 2];
+    const th = cdiv(oh, 4);
+    const ty0 = randInt(r, 0, th - 1);
+    const b = { nn: randInt(r, 1, 3), ty0, bt: randInt(r, 1, th - ty0), tg: cdiv(cdiv(ow, 4), 4) };
+    const cin = [1, 8, randInt(r, 2, 20)][k % 3]!;
+    const cout = [randInt(r, 1, 7), 8, randInt(r, 9, 21)][(k + 1) % 3]!;
+    const cp = 8 * cdiv(cout, 8);
+    const win = k >= 4;
+    const [x_off, y_off] = win ? [4 * randInt(r, 1, 10), 4 * randInt(r, 1, 10)] : [0, 0];
+    const x_ns = (cin + (win ? randInt(r, 1, 2) : 0)) * h * w;
+    const y_ns = (cout + (win ? randInt(r, 1, 2) : 0)) * oh * ow;
+    const b_co0 = win ? randInt(r, 1, 4) : 0;
+    const reads = {
+      x: randnArray(r, x_off + (b.nn - 1) * x_ns + cin * h * w + 4 * randInt(r, 0, 2)),
+      u: randnArray(r, 36 * cin * cp),
+      bias: randnArray(r, b_co0 + cout),
+    };
+    const ys = y_off + (b.nn - 1) * y_ns + cout * oh * ow + 4 * randInt(r, 0, 2);
+    const params = { cin, cp, cout, h, w, ph, pw, x_off, x_ns, oh, ow, y_off, y_ns, b_co0, ...b };
+    const combos = [[8, 8, false], [16, 8, true], [8, 4, true]] as const;
+    for (const [WG, CO, HAS_BIAS] of combos) {
+      // Outputs outside the band stay poisoned on both sides. The chained sums: 36 data terms (coefficients up to 25),
+      // cin products, 36 output terms (up to 64).
+      await compare(K.winograd_fused, { reads, writes: { y: ys }, params, constants: { WG, CO, HAS_BIAS, SHIFT: (4 - pw) % 4 } }, reductionTol(36 * cin * 36, 25 * 64));
+    }
+  });
+
   test.each([0, 1, 2, 3])('the four passes chained = a direct 3x3 correlation (case %i, weights in both layouts)', async (k) => {
     const r = rng(900 + k);
     const b = band(r);

@@ -578,6 +578,44 @@ describe('conv forward-kernel selection', () => {
     expect(names(31)).toEqual(wino ? ['winograd_input', 'winograd_output'] : []);
   });
 
+  test.skipIf(skip)('winograd_fused: few channels on rows a multiple of 4 wide, forward and input gradient against float64; not where the forward keeps v for a Winograd weight gradient', async () => {
+    // Odd channel counts (tails of the 8-channel blocks), odd height, bias; batch 2.
+    const r = rng(715);
+    const [xs, ws] = [[2, 13, 11, 20] as Shape4, [19, 13, 3, 3] as Shape4];
+    const d = { x: randnArray(r, 2 * 13 * 11 * 20), w: randnArray(r, 19 * 13 * 9, 0.3), b: randnArray(r, 19) };
+    const gyd = randnArray(r, 2 * 19 * 11 * 20);
+    const run = async (device: Device) => {
+      const x = tensor(d.x, xs, { device, requiresGrad: true });
+      const w = tensor(d.w, ws, { device, requiresGrad: true });
+      const b = tensor(d.b, [19], { device });
+      const [names, y] = launched(() => conv2d(x, w, b, { padding: 1 }));
+      const [bnames] = launched(() => y.backward(tensor(gyd, [2, 19, 11, 20], { device })));
+      const out = { names, bnames, y: await y.toArray(), gx: await x.grad!.toArray(), gw: await w.grad!.toArray() };
+      for (const t of [x, w, b, y, x.grad!, w.grad!]) t.dispose();
+      return out;
+    };
+    const want = await run(cpu64);
+    const wino = (ns: string[]) => ns.filter((n) => n.startsWith('winograd_'));
+    // Forward and input gradient (19 -> 13 channels) one fused pass each after the weight transform.
+    const got = await withVariant('winograd', () => run(dev));
+    expect(wino(got.names)).toEqual(['winograd_weight', 'winograd_fused']);
+    expect(wino(got.bnames)).toEqual(['winograd_weight', 'winograd_fused']);
+    expect(got.y, 'y').toBeAllClose(want.y, reductionTol(13 * 9 + 1, WINO));
+    expect(got.gx, 'dX').toBeAllClose(want.gx, reductionTol(19 * 9, WINO));
+    // With the weight gradient Winograd's too, the forward keeps its (small) transformed input for it: the three passes.
+    const prev = setConvPolicy({ convWeightGrad: 'winograd' });
+    try {
+      const kept = await withVariant('winograd', () => run(dev));
+      expect(wino(kept.names)).toEqual(['winograd_weight', 'winograd_input_vec4', 'winograd_gemm', 'winograd_output_vec4']);
+      expect(kept.bnames).toContain('winograd_fused');
+      expect(kept.y, 'y').toBeAllClose(want.y, reductionTol(13 * 9 + 1, WINO));
+      expect(kept.gx, 'dX').toBeAllClose(want.gx, reductionTol(19 * 9, WINO));
+      expect(kept.gw, 'dW').toBeAllClose(want.gw, reductionTol(1024, WINO));
+    } finally {
+      prev();
+    }
+  });
+
   // Every op-level GPU case again with the subgroup kernels, then Winograd (its 3x3 stride-1 cases), then the tiled
   // kernels, forced (small channel counts: tails, 4- and 8-channel blocks).
   const forcedFwd = (['subgroup', 'winograd', 'tiled'] as const).flatMap((v) => [[false, CONV_CASES, v], [true, CONVT_CASES, v]] as const);
@@ -662,11 +700,14 @@ describe('conv Winograd F(4x4, 3x3) path', () => {
       convTranspose2d(x, wt).sum().backward();
     });
     // 4 passes for each forward and each input gradient, 4 for each weight gradient but conv2d's, which reuses its
-    // forward's transformed input (3): one winograd_input per forward and input gradient, one for convTranspose2d's dW.
-    expect(names.filter(isWino).length).toBe(sg ? 23 : 0);
+    // forward's transformed input (3): one winograd_input per forward and input gradient, one for convTranspose2d's dW;
+    // but conv2d's input gradient (24 -> 32 channels, 32 wide rows: few channels, vec4 rows, nothing to keep) is one
+    // winograd_fused pass after its weight transform (2).
+    expect(names.filter(isWino).length).toBe(sg ? 21 : 0);
+    expect(names.filter((n) => n === 'winograd_fused').length).toBe(sg ? 1 : 0);
     // Over rows a multiple of 4 wide (x and conv2d's gradient, 32) the vec4 data transform, over rows 2 mod 4 wide
     // (convTranspose2d's 34 wide gradient, for its input gradient and its weight gradient) the vec2 one.
-    expect(names.filter((n) => n === 'winograd_input_vec4').length).toBe(sg ? 3 : 0);
+    expect(names.filter((n) => n === 'winograd_input_vec4').length).toBe(sg ? 2 : 0);
     expect(names.filter((n) => n === 'winograd_input_vec2').length).toBe(sg ? 2 : 0);
     expect(names.filter((n) => n === 'winograd_input').length).toBe(0);
     expect(names.filter((n) => n === 'winograd_weight').length).toBe(sg ? 4 : 0);

@@ -1,6 +1,7 @@
 // Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions (forward, input gradients, weight gradient), in bands of tile rows
 // and channel blocks under the binding limit. Null where conv_choice.ts's winogradFor does not take a launch.
 import {
+  winograd_fused as winoFusedKernel,
   winograd_gemm as winoGemmKernel,
   winograd_grad as winoGradKernel,
   winograd_grad_vec4 as winoGradVec4Kernel,
@@ -18,7 +19,7 @@ import { subgroupWorkgroup } from '../../kernels/policy.js';
 import type { Tensor } from '../tensor.js';
 import { winogradFor } from './conv_choice.js';
 import { PART_CAP, type Geo, type Taps } from './conv_geometry.js';
-import { bindGeometry, planBlocksOrNull, rowVector, windowOf, type Bind } from './split.js';
+import { bindGeometry, planBlocksOrNull, rowVector, vec4Rows, windowOf, type Bind } from './split.js';
 import { empty, launch } from './util.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -88,6 +89,21 @@ const WINOGRAD_KEEP_BYTES = 16 << 20;
 
 const sameBand = (a: Band, b: Band) => a.n0 === b.n0 && a.nn === b.nn && a.ty0 === b.ty0 && a.bt === b.bt && a.tg === b.tg;
 
+// winograd_fused (the data transform, contraction and output transform in one pass, no v or m in memory) where the
+// channels are few: there the transformed data's memory passes cost more than the contraction. Up to
+// WINOGRAD_FUSED_CHANNELS input channels and padded output channels; not where the forward would keep v for the
+// weight gradient (the small activations, where a pass costs little). Kernel lab on isbi's training-step launches,
+// fused against the three passes' sum, same launches, AMD box: 16 -> 16 channels at 256 x 256, 7.5 against 18.7 ms;
+// 16 -> 32, 7.5 against 10.2-11.2; 32 -> 16, 5.3-7.4 against 9.5-10.0; 32 -> 32 at 128 x 128, 6.8-7.5 against 7.0;
+// with 64 channels and up the three passes are as fast or faster (64 -> 64 at 64 x 64: 24.9 against 20.1 ms;
+// 128 -> 128 at 32 x 32: 25.4 against 12.8), the fused kernel's x re-read per block of 8 output channels.
+const WINOGRAD_FUSED_CHANNELS = 32;
+
+/** Whether winograd_fused takes a launch of g with cp padded output channels; keepBytes: v's size where it could be kept. */
+function fusedFits(g: Geo, cp: number, keepBytes: number): boolean {
+  return g.cin <= WINOGRAD_FUSED_CHANNELS && cp <= WINOGRAD_FUSED_CHANNELS && keepBytes > WINOGRAD_KEEP_BYTES;
+}
+
 /**
  * y = the 3x3 correlation of x with w (+ bias) by Winograd F(4x4, 3x3), or null where the launch is not Winograd's (see
  * winogradFor) or is too small for it. g.ph, g.pw are the begin pads of the equivalent correlation (negative = crop);
@@ -134,6 +150,16 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
     const uAll = 36 * g.cin * cp <= L ? weights(0, g.cin) : null;
     for (const { n0, nn, t4, ...band } of bands) {
       const { bind: yb, res: yOff } = windowOf(y, (n0 * g.cout + co0) * pout, ((nn - 1) * g.cout + cc) * pout);
+      if (uAll && cib === g.cin && fusedFits(g, cp, keep && bands.length === 1 ? 36 * g.cin * t4 * 16 : Infinity)) {
+        const { bind: xb, res: xOff } = windowOf(x, n0 * g.cin * pin, ((nn - 1) * g.cin + g.cin) * pin);
+        if (vec4Rows(g.w, xOff, g.cin * pin) && vec4Rows(g.ow, yOff, g.cout * pout)) {
+          launch(winoFusedKernel, { x: xb, u: uAll, bias: bias ?? uAll }, { y: yb }, {
+            cin: g.cin, cp, cout: cc, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin,
+            oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band,
+          }, { constants: { WG, CO: 8, HAS_BIAS: !!bias, SHIFT: (4 - (g.pw % 4)) % 4 } });
+          continue;
+        }
+      }
       const m = empty(dev, [36 * cp * t4 * 4]);
       for (let ci0 = 0; ci0 < g.cin; ci0 += cib) {
         const cn = Math.min(cib, g.cin - ci0);
