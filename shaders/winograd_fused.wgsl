@@ -147,13 +147,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (tq0 < t4) {
     let t0 = OutputTile(true, p.y_off + nI * p.y_ns, ty * 4u, g * 16u, 0.0, array<array<vec4f, 4>, 4>());
     let co0 = cb * CO;
-  if (CO > 0u && co0 + 0u < p.cout) { emit(&acc, 0u, t0, co0 + 0u); }
-  if (CO > 1u && co0 + 1u < p.cout) { emit(&acc, 1u, t0, co0 + 1u); }
-  if (CO > 2u && co0 + 2u < p.cout) { emit(&acc, 2u, t0, co0 + 2u); }
-  if (CO > 3u && co0 + 3u < p.cout) { emit(&acc, 3u, t0, co0 + 3u); }
-  if (CO > 4u && co0 + 4u < p.cout) { emit(&acc, 4u, t0, co0 + 4u); }
-  if (CO > 5u && co0 + 5u < p.cout) { emit(&acc, 5u, t0, co0 + 5u); }
-  if (CO > 6u && co0 + 6u < p.cout) { emit(&acc, 6u, t0, co0 + 6u); }
-  if (CO > 7u && co0 + 7u < p.cout) { emit(&acc, 7u, t0, co0 + 7u); }
+    if (CO > 0u && co0 + 0u < p.cout) { emit(&acc, 0u, t0, co0 + 0u); }
+    if (CO > 1u && co0 + 1u < p.cout) { emit(&acc, 1u, t0, co0 + 1u); }
+    if (CO > 2u && co0 + 2u < p.cout) { emit(&acc, 2u, t0, co0 + 2u); }
+    if (CO > 3u && co0 + 3u < p.cout) { emit(&acc, 3u, t0, co0 + 3u); }
+    if (CO > 4u && co0 + 4u < p.cout) { emit(&acc, 4u, t0, co0 + 4u); }
+    if (CO > 5u && co0 + 5u < p.cout) { emit(&acc, 5u, t0, co0 + 5u); }
+    if (CO > 6u && co0 + 6u < p.cout) { emit(&acc, 6u, t0, co0 + 6u); }
+    if (CO > 7u && co0 + 7u < p.cout) { emit(&acc, 7u, t0, co0 + 7u); }
   }
 }

@@ -3,8 +3,8 @@
 // storage load is a per-lane loop; a vec4 costs about what a scalar does). Valid when w, x_off and x_ns are multiples
 // of 4 (every row starts on a vec4; a vec4 is wholly inside or outside a row) and SHIFT = (-pw) mod 4, the offset of
 // a tile quad's first column ix0 = g*16 - pw in its vec4.
-// Bindings: 0 x (read, as vec4) · 1 v (write, as vec4) · 2 p (uniform Params); all but x in lib/winograd_input_tile.wgsl, the
-// loads in lib/winograd_rows_vec4.wgsl.
+// Bindings: 0 x (read, as vec4) · 1 v (write, as vec4) · 2 p (uniform Params); all but x in
+// lib/winograd_input_tile.wgsl, the loads in lib/winograd_rows_vec4.wgsl.
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 

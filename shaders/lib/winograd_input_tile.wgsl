@@ -7,9 +7,9 @@ override WG: u32 = 64u;
 struct Params { cin: u32, h: u32, w: u32, ph: i32, pw: i32, x_off: u32, x_ns: u32, ty0: u32, bt: u32, tg: u32, nn: u32 }
 
 @group(0) @binding(1) var<storage, read_write> v: array<vec4f>;
+@group(0) @binding(2) var<uniform> p: Params;
 
 // #include "lib/winograd_bt.wgsl"
-@group(0) @binding(2) var<uniform> p: Params;
 
 // Invocation i's input channel and tile quad: its x plane, the patch's first row and column (may be outside x);
 // valid: i is one of the grid's invocations (cin x tile quads).

@@ -1,6 +1,7 @@
 // Winograd F(4x4, 3x3) (Lavin & Gray 2016): a 3x3 stride-1 correlation as filter, data and output transforms around 36
 // independent channel contractions (4x fewer multiply-adds than the direct kernels). Tiles of 4x4 outputs are read from
 // 6x6 input patches; see shaders/winograd_*.wgsl for the layouts.
+import { arrayFor } from '../core/dtype.js';
 import { defineGroup, defineKernel, grid1d, sumOf, variantOf, type KernelSpec } from './define_kernel.js';
 
 const WG = 64;
@@ -196,8 +197,7 @@ export const winograd_fused = defineKernel({
   ref({ x, u, bias }, { y }, p, c) {
     const T = p.nn * p.bt * p.tg * 4;
     const f64 = x instanceof Float64Array;
-    const v = f64 ? new Float64Array(36 * p.cin * T) : new Float32Array(36 * p.cin * T);
-    const m = f64 ? new Float64Array(36 * p.cp * T) : new Float32Array(36 * p.cp * T);
+    const [v, m] = [arrayFor('f32', 36 * p.cin * T, f64), arrayFor('f32', 36 * p.cp * T, f64)];
     const band = { ty0: p.ty0, bt: p.bt, tg: p.tg, nn: p.nn };
     winograd_input.ref({ x }, { v }, { cin: p.cin, h: p.h, w: p.w, ph: p.ph, pw: p.pw, x_off: p.x_off, x_ns: p.x_ns, ...band }, {});
     winograd_gemm.ref({ u, v }, { m }, { cin: p.cin, cp: p.cp, t4: T / 4, u_cin: p.cin, u_ci0: 0 }, { ACCUMULATE: false });

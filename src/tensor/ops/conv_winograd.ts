@@ -62,13 +62,13 @@ const INPUT = { 4: winoInputVec4Kernel, 2: winoInputVec2Kernel, 1: winoInputKern
 const OUTPUT = { 4: winoOutputVec4Kernel, 2: winoOutputVec2Kernel, 1: winoOutputKernel } as const;
 const GRAD = { 4: winoGradVec4Kernel, 2: winoGradKernel, 1: winoGradKernel } as const;
 
-/**
- * The data transform of one band (x a window), x read by rowVector: SHIFT is the offset of a tile quad's first column
- * (-pw) in its vector.
- */
+/** SHIFT of the vector loads of patch rows: the offset of a tile quad's first column (-pw) in its vector of vw. */
+const shiftOf = (pw: number, vw: number) => (vw - (pw % vw)) % vw;
+
+/** The data transform of one band (x a window), x read by rowVector. */
 function inputTransform(x: Bind, v: Tensor, p: { cin: number; h: number; w: number; ph: number; pw: number; x_off: number; x_ns: number; nn: number; ty0: number; bt: number; tg: number }) {
   const vw = rowVector(p.w, p.x_off, p.x_ns);
-  launch(INPUT[vw], { x }, { v }, p, vw === 1 ? {} : { constants: { SHIFT: (vw - (p.pw % vw)) % vw } });
+  launch(INPUT[vw], { x }, { v }, p, vw === 1 ? {} : { constants: { SHIFT: shiftOf(p.pw, vw) } });
 }
 
 /** One band of tile rows of a Winograd launch (winogradBands). */
@@ -99,10 +99,8 @@ const sameBand = (a: Band, b: Band) => a.n0 === b.n0 && a.nn === b.nn && a.ty0 =
 // 128 -> 128 at 32 x 32: 25.4 against 12.8), the fused kernel's x re-read per block of 8 output channels.
 const WINOGRAD_FUSED_CHANNELS = 32;
 
-/** Whether winograd_fused takes a launch of g with cp padded output channels; keepBytes: v's size where it could be kept. */
-function fusedFits(g: Geo, cp: number, keepBytes: number): boolean {
-  return g.cin <= WINOGRAD_FUSED_CHANNELS && cp <= WINOGRAD_FUSED_CHANNELS && keepBytes > WINOGRAD_KEEP_BYTES;
-}
+/** Whether winograd_fused's channel limit takes a launch of g with cp padded output channels. */
+const fusedFits = (g: Geo, cp: number) => g.cin <= WINOGRAD_FUSED_CHANNELS && cp <= WINOGRAD_FUSED_CHANNELS;
 
 /**
  * y = the 3x3 correlation of x with w (+ bias) by Winograd F(4x4, 3x3), or null where the launch is not Winograd's (see
@@ -150,13 +148,15 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
     const uAll = 36 * g.cin * cp <= L ? weights(0, g.cin) : null;
     for (const { n0, nn, t4, ...band } of bands) {
       const { bind: yb, res: yOff } = windowOf(y, (n0 * g.cout + co0) * pout, ((nn - 1) * g.cout + cc) * pout);
-      if (uAll && cib === g.cin && fusedFits(g, cp, keep && bands.length === 1 ? 36 * g.cin * t4 * 16 : Infinity)) {
+      // Whether the caller keeps this band's transformed input (asked for, one band, all x channels, small).
+      const keepsV = !!keep && bands.length === 1 && 36 * g.cin * t4 * 16 <= WINOGRAD_KEEP_BYTES;
+      if (uAll && cib === g.cin && !keepsV && fusedFits(g, cp)) {
         const { bind: xb, res: xOff } = windowOf(x, n0 * g.cin * pin, ((nn - 1) * g.cin + g.cin) * pin);
         if (vec4Rows(g.w, xOff, g.cin * pin) && vec4Rows(g.ow, yOff, g.cout * pout)) {
           launch(winoFusedKernel, { x: xb, u: uAll, bias: bias ?? uAll }, { y: yb }, {
             cin: g.cin, cp, cout: cc, h: g.h, w: g.w, ph: g.ph, pw: g.pw, x_off: xOff, x_ns: g.cin * pin,
             oh: g.oh, ow: g.ow, y_off: yOff, y_ns: g.cout * pout, b_co0: co0, nn, ...band,
-          }, { constants: { WG, CO: 8, HAS_BIAS: !!bias, SHIFT: (4 - (g.pw % 4)) % 4 } });
+          }, { constants: { WG, CO: 8, HAS_BIAS: !!bias, SHIFT: shiftOf(g.pw, 4) } });
           continue;
         }
       }
@@ -173,7 +173,7 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
           constants: { WG, CO: cp >= 32 && cn < 512 ? 32 : cp >= 16 ? 16 : 8, ACCUMULATE: ci0 > 0 },
         });
         // Kept (and reused by later output-channel blocks) where the caller asked and it is small; else freed.
-        if (keep && whole && v.numel * 4 <= WINOGRAD_KEEP_BYTES) keep.v = { v, band: { n0, nn, t4, ...band } };
+        if (keep && whole && keepsV) keep.v = { v, band: { n0, nn, t4, ...band } };
         else v.dispose();
         if (!uAll) u.dispose();
       }
