@@ -616,6 +616,39 @@ describe('conv forward-kernel selection', () => {
     }
   });
 
+  test.skipIf(skip)("auto: few channels below Winograd's channel rule (a 1-channel first layer) as one winograd_fused pass, against float64; the direct kernel on rows not a multiple of 4 wide", async () => {
+    const r = rng(717);
+    const run = async (device: Device, w: number, padding: number) => {
+      const xd = randnArray(r, 2 * 1 * 13 * w);
+      const wd = randnArray(r, 7 * 9, 0.5);
+      const bd = randnArray(r, 7);
+      const go = async (dd: Device) => {
+        const x = tensor(xd, [2, 1, 13, w], { device: dd });
+        const wt = tensor(wd, [7, 1, 3, 3], { device: dd, requiresGrad: true });
+        const [names, y] = launched(() => conv2d(x, wt, tensor(bd, [7], { device: dd }), { padding }));
+        const out = { names: names.filter((n) => n !== 'conv_weight_pack'), y: await y.toArray() };
+        y.dispose();
+        return out;
+      };
+      return { got: await go(device), want: await go(cpu64) };
+    };
+    const sg = fixedSubgroups(dev.adapter);
+    const same = await run(dev, 20, 1);
+    expect(same.got.names).toEqual(sg ? ['winograd_weight', 'winograd_fused'] : ['conv2d_fwd']);
+    expect(same.got.y).toBeAllClose(same.want.y, reductionTol(10, WINO));
+    // 'valid' on 20 wide rows: y 18 wide, not vec4 rows: the direct kernel.
+    const valid = await run(dev, 20, 0);
+    expect(valid.got.names).toEqual(['conv2d_fwd']);
+    expect(valid.got.y).toBeAllClose(valid.want.y, reductionTol(10));
+    // Forced portable: the direct kernel.
+    const prev = setConvPolicy({ convForward: 'portable' });
+    try {
+      expect((await run(dev, 20, 1)).got.names).toEqual(['conv2d_fwd']);
+    } finally {
+      prev();
+    }
+  });
+
   // Every op-level GPU case again with the subgroup kernels, then Winograd (its 3x3 stride-1 cases), then the tiled
   // kernels, forced (small channel counts: tails, 4- and 8-channel blocks).
   const forcedFwd = (['subgroup', 'winograd', 'tiled'] as const).flatMap((v) => [[false, CONV_CASES, v], [true, CONVT_CASES, v]] as const);

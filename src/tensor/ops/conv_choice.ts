@@ -107,9 +107,22 @@ const WINOGRAD_MIN_CHANNELS = 8;
  * variant setting v (the forward or the weight-gradient one).
  */
 export function winogradFor(dev: Backend, v: ConvVariant, k: Taps, ca: number, cb: number): boolean {
-  if (k.kh !== 3 || k.kw !== 3 || k.sh !== 1 || k.sw !== 1 || k.dh !== 1 || k.dw !== 1) return false;
+  if (!winogradTaps(k)) return false;
   if (v === 'winograd') return subgroupWorkgroup('conv', dev, 'the Winograd kernels') > 0;
   return v === 'auto' && fixedSubgroups(dev.adapter) && ca * cb >= WINOGRAD_MIN_CHANNELS * (ca + cb);
+}
+
+const winogradTaps = (k: Taps) => k.kh === 3 && k.kw === 3 && k.sh === 1 && k.sw === 1 && k.dh === 1 && k.dw === 1;
+
+/**
+ * Whether 'auto' may give a forward launch that winogradFor's channel rule leaves to the direct kernels (few channels,
+ * the U-Net's 1-channel first layer) to the one-pass Winograd kernel: the rule weighs the transformed data's memory
+ * passes, which winograd_fused does not make; conv_winograd.ts takes it only where that kernel takes the whole launch.
+ * Measured on the ISBI recipe's first layer (4 x 1 -> 16 channels at 256 x 256, GPU timestamps, two interleaved pairs):
+ * conv2d_fwd 9.4-18.5 ms, winograd_fused 4.5-7.8 ms.
+ */
+export function winogradFewFor(dev: Backend, v: ConvVariant, k: Taps): boolean {
+  return v === 'auto' && winogradTaps(k) && fixedSubgroups(dev.adapter);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

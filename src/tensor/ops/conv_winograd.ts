@@ -17,7 +17,7 @@ import {
 } from '../../kernels/winograd.js';
 import { subgroupWorkgroup } from '../../kernels/policy.js';
 import type { Tensor } from '../tensor.js';
-import { winogradFor } from './conv_choice.js';
+import { winogradFewFor, winogradFor } from './conv_choice.js';
 import { PART_CAP, type Geo, type Taps } from './conv_geometry.js';
 import { bindGeometry, planBlocksOrNull, rowVector, vec4Rows, windowOf, type Bind } from './split.js';
 import { empty, launch } from './util.js';
@@ -104,7 +104,7 @@ const fusedFits = (g: Geo, cp: number) => g.cin <= WINOGRAD_FUSED_CHANNELS && cp
 
 /**
  * y = the 3x3 correlation of x with w (+ bias) by Winograd F(4x4, 3x3), or null where the launch is not Winograd's (see
- * winogradFor) or is too small for it. g.ph, g.pw are the begin pads of the equivalent correlation (negative = crop);
+ * winogradFor; below its channel rule, winogradFewFor and winograd_fused taking the whole launch) or is too small for it. g.ph, g.pw are the begin pads of the equivalent correlation (negative = crop);
  * `transposed`: w is a conv_transpose2d weight [cin, cout, 3, 3], flipped on the fly. Over the binding limit the work
  * splits like the direct kernels': batch blocks, else output-channel blocks (multiples of 8) and input-channel blocks
  * (whose contractions accumulate), and every block in bands of tile rows. `keep`: where the whole transformed input is
@@ -112,7 +112,10 @@ const fusedFits = (g: Geo, cp: number) => g.cin <= WINOGRAD_FUSED_CHANNELS && cp
  */
 export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias: Tensor | null, g: Geo, keep?: { v?: WinogradInput }): Tensor | null {
   const dev = x.device;
-  if (!winogradFor(dev, dev.policy.convForward, g, g.cin, g.cout) || g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
+  if (g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
+  // Below the channel rule, only as one winograd_fused pass per band (checked again once the blocks are planned).
+  const few = !winogradFor(dev, dev.policy.convForward, g, g.cin, g.cout);
+  if (few && !(winogradFewFor(dev, dev.policy.convForward, g) && !keep && fusedFits(g, 8 * Math.ceil(g.cout / 8)) && g.w % 4 === 0 && g.ow % 4 === 0)) return null;
   const L = bindGeometry(dev).max;
   const pin = g.h * g.w;
   const pout = g.oh * g.ow;
@@ -125,6 +128,7 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
   const fit = Math.min(ca, Math.floor(L / (36 * cpb)));
   if (fit < 1) return null;
   const cib = Math.ceil(g.cin / Math.ceil(g.cin / fit));
+  if (few && (cib < g.cin || cob < g.cout || 36 * g.cin * cpb > L)) return null;
   const bands = winogradBands(g.n, nb, g.oh, g.ow, Math.max(cib, cpb), L);
   if (!bands) return null;
   const WG = subgroupWorkgroup('conv', dev, 'the Winograd kernels');
