@@ -1,6 +1,7 @@
 // lib/conv2d_bwd_weight_params.wgsl — the weight-gradient kernels' uniform Params (the contract of conv2d_bwd_weight,
 // documented in shaders/conv2d_bwd_weight.wgsl) and their binding 3, shared by lib/conv2d_bwd_weight_io.wgsl (the
-// kernels with scalar bindings) and conv2d_bwd_weight_k2s2.wgsl (which binds g, x and part as vec4).
+// kernels with scalar bindings), conv2d_bwd_weight_k2s2.wgsl (which binds g, x and part as vec4) and
+// conv2d_bwd_weight_few.wgsl (g and x as vec4).
 
 struct Params {
   n: u32, a: u32, gh: u32, gw: u32, b: u32, xh: u32, xw: u32,

@@ -312,6 +312,19 @@ export const conv2d_bwd_weight_k2s2 = variantOf(conv2d_bwd_weight, {
 });
 
 /**
+ * conv2d_bwd_weight_few: the same contract for 3x3 taps at stride 1, dilation 1, where x has few channels (the
+ * U-Net's 1-channel first layer): lanes over quads of 4 g pixels of the slice, 8 g channels x 9 taps of vec4
+ * accumulators per lane, g and x as vec4, the lanes summed by subgroupAdd (shaders/conv2d_bwd_weight_few.wgsl; the
+ * launcher checks its geometry and alignment). SHIFT = (-pw) mod 4.
+ */
+export const conv2d_bwd_weight_few = variantOf(conv2d_bwd_weight, {
+  name: 'conv2d_bwd_weight_few',
+  constants: { WG: 8, SHIFT: 3 },
+  description: 'conv2d_bwd_weight for 3x3 stride 1 with few x channels: lanes over 4-pixel quads of g, vec4 loads, subgroupAdd',
+  grid: (p, c) => grid1d(p.nslices * cdiv(p.a, 8) * p.b, 1),
+});
+
+/**
  * conv2d_bwd_weight_tiled: the same contract as a GEMM in workgroup tiles (g channels x (x channel, tap) columns,
  * K = the slice's pixels staged in workgroup memory, 4x4 partials per invocation; see
  * shaders/conv2d_bwd_weight_tiled.wgsl). TA*TB must be a multiple of BK.
@@ -420,6 +433,7 @@ export const CONV_KERNELS = defineGroup('conv', {
   conv2d_bwd_weight,
   conv2d_bwd_weight_sg,
   conv2d_bwd_weight_k2s2,
+  conv2d_bwd_weight_few,
   conv2d_bwd_weight_tiled,
   conv_bwd_bias,
   conv_bwd_bias_vec4,

@@ -218,17 +218,12 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
     }
   });
 
-  // conv2d_bwd_weight_k2s2 on the geometries it takes (conv_choice.ts k2s2WgradFits): g rows 4, 8 or 12 wide, x exactly
-  // twice g's grid (the up-conv's gradient) or one row / 4 columns more (a direct 2x2 stride-2 conv's), windows at
-  // multiples of 4, a and b tails of the AB-channel and WG-lane blocks, slices that end inside an item; AB 8 and 16,
-  // and 16-lane workgroups.
-  test.each([0, 1, 2, 3, 4, 5])('conv2d_bwd_weight_k2s2 case %i', async (k) => {
-    const r = rng(3200 + k);
-    const n = randInt(r, 1, 3);
-    const [gh, gw] = [randInt(r, 1, 5), 4 * randInt(r, 1, 3)];
-    const [xh, xw] = k % 2 ? [2 * gh + randInt(r, 0, 1), 2 * gw + 4 * randInt(r, 0, 1)] : [2 * gh, 2 * gw];
-    const [a, b] = k < 2 ? [pick(r, [1, 3, 6]), pick(r, [1, 3, 9])] : [randInt(r, 9, 40), randInt(r, 9, 30)];
-    const windowed = k >= 2;
+  /**
+   * A weight-gradient launch for the vec4 kernels (conv2d_bwd_weight_k2s2, conv2d_bwd_weight_few): geometry `geo`, maybe
+   * windows of bigger tensors at multiples of 4 with channel bases, slices that end inside an item.
+   */
+  function vec4WgradRun(r: Rng, geo: { n: number; a: number; b: number; gh: number; gw: number; xh: number; xw: number; k: number; s: number; ph: number; pw: number }, windowed: boolean) {
+    const { n, a, b, gh, gw, xh, xw } = geo;
     const extra = windowed ? randInt(r, 1, 2) : 0;
     const g_off = windowed ? 4 * randInt(r, 1, 17) : 0;
     const x_off = windowed ? 4 * randInt(r, 1, 17) : 0;
@@ -240,16 +235,43 @@ describe.skipIf(skip)('conv gradient kernels: GPU vs float64 reference', () => {
     const b_base = windowed ? randInt(r, 0, 2) : 0;
     const [a_tot, b_tot] = [a + a_base + (windowed ? 1 : 0), b + b_base + (windowed ? 1 : 0)];
     const params = {
-      n, a, gh, gw, b, xh, xw, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1,
+      n, a, gh, gw, b, xh, xw, kh: geo.k, kw: geo.k, sh: geo.s, sw: geo.s, ph: geo.ph, pw: geo.pw, dh: 1, dw: 1,
       g_off, g_ns, x_off, x_ns, rows, nslices: Math.ceil(rowsTot / rows), a_base, b_base, a_tot, b_tot,
     };
     const reads = {
       g: randnArray(r, g_off + (n - 1) * g_ns + a * gh * gw + 4 * randInt(r, 0, 2)),
       x: randnArray(r, x_off + (n - 1) * x_ns + b * xh * xw + 4 * randInt(r, 0, 2)),
     };
-    const run = { reads, writes: { part: params.nslices * a_tot * b_tot * 4 }, params };
-    const tol = reductionTol(rows * gw, 2);
+    return { run: { reads, writes: { part: params.nslices * a_tot * b_tot * geo.k * geo.k }, params }, tol: reductionTol(rows * gw, 2) };
+  }
+
+  // conv2d_bwd_weight_k2s2 on the geometries it takes (conv_choice.ts k2s2WgradFits): g rows 4, 8 or 12 wide, x exactly
+  // twice g's grid (the up-conv's gradient) or one row / 4 columns more (a direct 2x2 stride-2 conv's), windows at
+  // multiples of 4, a and b tails of the AB-channel and WG-lane blocks, slices that end inside an item; AB 8 and 16,
+  // and 16-lane workgroups.
+  test.each([0, 1, 2, 3, 4, 5])('conv2d_bwd_weight_k2s2 case %i', async (k) => {
+    const r = rng(3200 + k);
+    const n = randInt(r, 1, 3);
+    const [gh, gw] = [randInt(r, 1, 5), 4 * randInt(r, 1, 3)];
+    const [xh, xw] = k % 2 ? [2 * gh + randInt(r, 0, 1), 2 * gw + 4 * randInt(r, 0, 1)] : [2 * gh, 2 * gw];
+    const [a, b] = k < 2 ? [pick(r, [1, 3, 6]), pick(r, [1, 3, 9])] : [randInt(r, 9, 40), randInt(r, 9, 30)];
+    const { run, tol } = vec4WgradRun(r, { n, a, b, gh, gw, xh, xw, k: 2, s: 2, ph: 0, pw: 0 }, k >= 2);
     for (const constants of [{ AB: 8 }, { AB: 16 }, { AB: 8, WG: 16 }] as Constants[]) await compare(K.conv2d_bwd_weight_k2s2, { ...run, constants }, tol);
+  });
+
+  // conv2d_bwd_weight_few on the geometries it takes (conv_choice.ts fewWgradFits): 3x3 stride 1, 1-4 x channels, g and
+  // x rows multiples of 4 wide (x as wide as g or 4 columns wider), every begin pad 0-3 (each SHIFT) and 0-2 rows, x
+  // one row shorter to two longer than g (taps past it read zeros), a tails of the 8-channel block, windows at
+  // multiples of 4, slices that end inside an item.
+  test.each([0, 1, 2, 3, 4, 5, 6, 7])('conv2d_bwd_weight_few case %i', async (k) => {
+    const r = rng(3300 + k);
+    const n = randInt(r, 1, 3);
+    const pw = k % 4;
+    const [gh, gw] = [randInt(r, 1, 6), 4 * randInt(r, 1, 3)];
+    const [xh, xw] = [Math.max(1, gh + randInt(r, -1, 2)), gw + 4 * randInt(r, 0, 1)];
+    const [a, b] = [pick(r, [1, 3, 8, 13, 20]), randInt(r, 1, 4)];
+    const { run, tol } = vec4WgradRun(r, { n, a, b, gh, gw, xh, xw, k: 3, s: 1, ph: randInt(r, 0, 2), pw }, k >= 4);
+    await compare(K.conv2d_bwd_weight_few, { ...run, constants: { SHIFT: (4 - (pw % 4)) % 4 } }, tol);
   });
 
   // The scalar kernel on any rows; the vec4 one on rows a multiple of 4 wide, windows at multiples of 4.

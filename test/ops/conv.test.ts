@@ -616,18 +616,21 @@ describe('conv forward-kernel selection', () => {
     }
   });
 
-  test.skipIf(skip)("auto: few channels below Winograd's channel rule (a 1-channel first layer) as one winograd_fused pass, against float64; the direct kernel on rows not a multiple of 4 wide", async () => {
+  test.skipIf(skip)("auto: few channels below Winograd's channel rule (a 1-channel first layer) as one winograd_fused pass and its weight gradient by conv2d_bwd_weight_few, against float64; the direct kernels on rows not a multiple of 4 wide", async () => {
     const r = rng(717);
     const run = async (device: Device, w: number, padding: number) => {
       const xd = randnArray(r, 2 * 1 * 13 * w);
       const wd = randnArray(r, 7 * 9, 0.5);
       const bd = randnArray(r, 7);
+      const ow = w + 2 * padding - 2;
+      const gd = randnArray(r, 2 * 7 * (13 + 2 * padding - 2) * ow);
       const go = async (dd: Device) => {
         const x = tensor(xd, [2, 1, 13, w], { device: dd });
         const wt = tensor(wd, [7, 1, 3, 3], { device: dd, requiresGrad: true });
         const [names, y] = launched(() => conv2d(x, wt, tensor(bd, [7], { device: dd }), { padding }));
-        const out = { names: names.filter((n) => n !== 'conv_weight_pack'), y: await y.toArray() };
-        y.dispose();
+        const [bnames] = launched(() => y.backward(tensor(gd, y.shape, { device: dd })));
+        const out = { names: names.filter((n) => n !== 'conv_weight_pack'), bnames: bnames.filter((n) => /weight/.test(n)), y: await y.toArray(), gw: await wt.grad!.toArray() };
+        for (const t of [y, wt.grad!]) t.dispose();
         return out;
       };
       return { got: await go(device), want: await go(cpu64) };
@@ -635,11 +638,15 @@ describe('conv forward-kernel selection', () => {
     const sg = fixedSubgroups(dev.adapter);
     const same = await run(dev, 20, 1);
     expect(same.got.names).toEqual(sg ? ['winograd_weight', 'winograd_fused'] : ['conv2d_fwd']);
+    expect(same.got.bnames).toEqual([sg ? 'conv2d_bwd_weight_few' : 'conv2d_bwd_weight']);
     expect(same.got.y).toBeAllClose(same.want.y, reductionTol(10, WINO));
-    // 'valid' on 20 wide rows: y 18 wide, not vec4 rows: the direct kernel.
+    expect(same.got.gw).toBeAllClose(same.want.gw, reductionTol(2 * 13 * 20));
+    // 'valid' on 20 wide rows: y and g 18 wide, not vec4 rows: the direct kernels.
     const valid = await run(dev, 20, 0);
     expect(valid.got.names).toEqual(['conv2d_fwd']);
+    expect(valid.got.bnames).toEqual([sg ? 'conv2d_bwd_weight_sg' : 'conv2d_bwd_weight']);
     expect(valid.got.y).toBeAllClose(valid.want.y, reductionTol(10));
+    expect(valid.got.gw).toBeAllClose(valid.want.gw, reductionTol(2 * 11 * 18));
     // Forced portable: the direct kernel.
     const prev = setConvPolicy({ convForward: 'portable' });
     try {

@@ -189,8 +189,8 @@ const conv: LabGroup = {
       attempt(() => back(r, F.convTranspose2d(xw, leaf(randn([ci, co, kt, kt], { seed: seed(r), std: 0.3 })), null, { stride: st })));
     });
     // The subgroup weight-gradient kernels (forced, as above) on the U-Net's geometries (3x3 'same', the 2x2 stride-2
-    // up-conv on odd rows and, conv2d_bwd_weight_k2s2, on rows a multiple of 4 wide, 1x1) and on this round's random
-    // one (the general path).
+    // up-conv on odd rows and, conv2d_bwd_weight_k2s2, on rows a multiple of 4 wide, 1x1, the few-channel first layer)
+    // and on this round's random one (the general path).
     withKernelPolicy(dev, { convWeightGrad: 'subgroup' }, () => {
       const [ci, co] = [randInt(r, 3, 20), randInt(r, 3, 20)];
       const xw = randn([n, ci, h, w], { seed: seed(r) });
@@ -199,6 +199,10 @@ const conv: LabGroup = {
       const x4 = randn([n, ci, h, 4 * randInt(r, 1, 2)], { seed: seed(r) });
       attempt(() => back(r, F.convTranspose2d(x4, leaf(randn([ci, co, 2, 2], { seed: seed(r), std: 0.3 })), null, { stride: 2 })));
       attempt(() => back(r, F.conv2d(xw, leaf(randn([co, ci, 1, 1], { seed: seed(r), std: 0.3 })), null)));
+      // 1-4 x channels, 3x3 'same' on rows a multiple of 4 wide: conv2d_bwd_weight_few.
+      const cf = randInt(r, 1, 4);
+      const xf = randn([n, cf, h, 4 * randInt(r, 1, 3)], { seed: seed(r) });
+      attempt(() => back(r, F.conv2d(xf, leaf(randn([co, cf, 3, 3], { seed: seed(r), std: 0.3 })), null, { padding: 1 })));
       attempt(() => back(r, F.conv2d(x, leaf(randn([cout, cin, k, k], { seed: seed(r), std: 0.3 })), null, { stride, padding })));
     });
   },

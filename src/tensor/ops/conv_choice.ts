@@ -4,6 +4,7 @@
 import type { Backend } from '../../kernels/backend.js';
 import {
   conv2d_bwd_weight as bwdWeightKernel,
+  conv2d_bwd_weight_few as bwdWeightFewKernel,
   conv2d_bwd_weight_k2s2 as bwdWeightK2s2Kernel,
   conv2d_bwd_weight_sg as bwdWeightSgKernel,
   conv2d_bwd_weight_tiled as bwdWeightTiledKernel,
@@ -20,7 +21,7 @@ import { isK2S2, type Constants, type KernelSpec } from '../../kernels/define_ke
 import { fixedSubgroups, subgroupWorkgroup, type ConvVariant, type DirectConvFamily } from '../../kernels/policy.js';
 import { convFwdBucket, convWgradBucket, tunedChoice } from '../../kernels/tuning.js';
 import type { Taps } from './conv_geometry.js';
-import { vec4Rows } from './split.js';
+import { shiftOf, vec4Rows } from './split.js';
 
 /** A kernel and the constants it launches with. */
 export interface KernelChoice {
@@ -118,8 +119,9 @@ const winogradTaps = (k: Taps) => k.kh === 3 && k.kw === 3 && k.sh === 1 && k.sw
  * Whether 'auto' may give a forward launch that winogradFor's channel rule leaves to the direct kernels (few channels,
  * the U-Net's 1-channel first layer) to the one-pass Winograd kernel: the rule weighs the transformed data's memory
  * passes, which winograd_fused does not make; conv_winograd.ts takes it only where that kernel takes the whole launch.
- * Measured on the ISBI recipe's first layer (4 x 1 -> 16 channels at 256 x 256, GPU timestamps, two interleaved pairs):
- * conv2d_fwd 9.4-18.5 ms, winograd_fused 4.5-7.8 ms.
+ * GPU timestamps (`bench/conv_layer.ts --gpu`, five runs each): the ISBI recipe's first layer (4 x 1 -> 16 channels at
+ * 256 x 256) conv2d_fwd 9.3-13.0 ms, winograd_fused 4.0-4.4 ms; 2 x 8 -> 8 at 64 x 64 1.1 against 0.4-0.6 ms; 2 x 4 -> 8
+ * at 128 x 128 2.4-3.3 against 0.9-1.0; 2 x 8 -> 12 at 128 x 128 4.0-7.7 against 1.4-2.6 (the subgroup kernels slower).
  */
 export function winogradFewFor(dev: Backend, v: ConvVariant, k: Taps): boolean {
   return v === 'auto' && winogradTaps(k) && fixedSubgroups(dev.adapter);
@@ -145,6 +147,18 @@ function k2s2WgradFits(p: WgradLaunch): boolean {
   return isK2S2(p) && p.xh >= 2 * p.gh && p.xw >= 2 * p.gw && vec4Rows(p.gw, p.g_off, p.g_ns) && vec4Rows(p.xw, p.x_off, p.x_ns);
 }
 
+// x channels up to which conv2d_bwd_weight_few takes a 3x3 stride-1 weight gradient from conv2d_bwd_weight_sg (whose
+// lanes run over x channels: with one, 7 lanes in 8 compute padding).
+const FEW_WGRAD_CHANNELS = 4;
+
+/**
+ * Whether a weight-gradient launch meets conv2d_bwd_weight_few's assumptions and channel limit: 3x3 taps at stride 1,
+ * dilation 1, at most FEW_WGRAD_CHANNELS x channels, rows of g and x a multiple of 4 wide from multiples of 4 (vec4).
+ */
+function fewWgradFits(p: WgradLaunch): boolean {
+  return winogradTaps(p) && p.b <= FEW_WGRAD_CHANNELS && vec4Rows(p.gw, p.g_off, p.g_ns) && vec4Rows(p.xw, p.x_off, p.x_ns);
+}
+
 /**
  * The weight-gradient kernel and its constants in `family` for launch `p`. The subgroup variant runs in workgroups of
  * one subgroup with the shader path of the geometry (PATH: one small pipeline per path instead of every path in one);
@@ -158,6 +172,7 @@ export function bwdWeightKernelFor(dev: Backend, family: DirectConvFamily, p: Wg
   // 16 g channels per workgroup (kernel lab, config c: 1149 ms per step against 1212 with 8 and 1670 with 32), 8 where
   // the launch has at most 8.
   if (k2s2WgradFits(p)) return { spec: bwdWeightK2s2Kernel, constants: { WG, AB: p.a > 8 ? 16 : 8 } };
+  if (fewWgradFits(p)) return { spec: bwdWeightFewKernel, constants: { WG, SHIFT: shiftOf(p.pw, 4) } };
   const unit = p.dw === 1;
   const PATH = unit && p.sw === 1 && p.kh === 3 && p.kw === 3 ? 1 : unit && p.sw === 1 && p.kh === 1 && p.kw === 1 ? 2 : unit && p.sw === 2 && p.kh === 2 && p.kw === 2 ? 3 : 4;
   return { spec: bwdWeightSgKernel, constants: { WG, PATH } };

@@ -19,7 +19,7 @@ import { subgroupWorkgroup } from '../../kernels/policy.js';
 import type { Tensor } from '../tensor.js';
 import { winogradFewFor, winogradFor } from './conv_choice.js';
 import { PART_CAP, type Geo, type Taps } from './conv_geometry.js';
-import { bindGeometry, planBlocksOrNull, rowVector, vec4Rows, windowOf, type Bind } from './split.js';
+import { bindGeometry, planBlocksOrNull, rowVector, shiftOf, vec4Rows, windowOf, type Bind } from './split.js';
 import { empty, launch } from './util.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -62,8 +62,6 @@ const INPUT = { 4: winoInputVec4Kernel, 2: winoInputVec2Kernel, 1: winoInputKern
 const OUTPUT = { 4: winoOutputVec4Kernel, 2: winoOutputVec2Kernel, 1: winoOutputKernel } as const;
 const GRAD = { 4: winoGradVec4Kernel, 2: winoGradKernel, 1: winoGradKernel } as const;
 
-/** SHIFT of the vector loads of patch rows: the offset of a tile quad's first column (-pw) in its vector of vw. */
-const shiftOf = (pw: number, vw: number) => (vw - (pw % vw)) % vw;
 
 /** The data transform of one band (x a window), x read by rowVector. */
 function inputTransform(x: Bind, v: Tensor, p: { cin: number; h: number; w: number; ph: number; pw: number; x_off: number; x_ns: number; nn: number; ty0: number; bt: number; tg: number }) {

@@ -47,6 +47,12 @@ export const rowVector = (width: number, off: number, stride: number): 4 | 2 | 1
 export const vec4Rows = (width: number, off: number, stride: number): boolean => rowVector(width, off, stride) === 4;
 
 /**
+ * SHIFT of a kernel's vector loads of x rows that a window starting at column -pw meets (the Winograd patch rows,
+ * conv2d_bwd_weight_few's tap rows): the offset of column -pw in its vector of vw, (-pw) mod vw.
+ */
+export const shiftOf = (pw: number, vw: number) => (vw - (pw % vw)) % vw;
+
+/**
  * A binding of `t` covering elements [first, first + count): `t` whole when it fits one binding (res = first), else a
  * window from the aligned offset at or below `first`.
  */
