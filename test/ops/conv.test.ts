@@ -639,7 +639,9 @@ describe('conv forward-kernel selection', () => {
     const same = await run(dev, 20, 1);
     expect(same.got.names).toEqual(sg ? ['winograd_weight', 'winograd_fused'] : ['conv2d_fwd']);
     expect(same.got.bnames).toEqual([sg ? 'conv2d_bwd_weight_few' : 'conv2d_bwd_weight']);
-    expect(same.got.y).toBeAllClose(same.want.y, reductionTol(10, WINO));
+    // With one input channel the transforms' rounding, not the 9 products, sets Winograd's error: the chain's terms (36
+    // data terms per transformed value, one channel's product, 36 output terms), as winograd.test.ts counts them.
+    expect(same.got.y).toBeAllClose(same.want.y, reductionTol(36 * 36, WINO));
     expect(same.got.gw).toBeAllClose(same.want.gw, reductionTol(2 * 13 * 20));
     // 'valid' on 20 wide rows: y and g 18 wide, not vec4 rows: the direct kernels.
     const valid = await run(dev, 20, 0);
