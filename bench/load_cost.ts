@@ -6,7 +6,7 @@
 //   npx tsx bench/load_cost.ts [--reps 5]
 // One JSON line per kind: median and min-max ms of the dispatch, and ns per lane access at the median.
 import { parseArgs } from 'node:util';
-import { BufferUsage as U, MapMode } from '../src/kernels/runtime/gpu_constants.js';
+import { BufferUsage as U, MapMode, TextureUsage } from '../src/kernels/runtime/gpu_constants.js';
 import { openNodeDevice } from '../src/node.js';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' } } });
@@ -48,7 +48,7 @@ const device = dev.device;
 if (!device.features.has('timestamp-query')) throw new Error('load_cost: the adapter has no timestamp-query');
 const out = device.createBuffer({ size: N * 16, usage: U.STORAGE });
 const src = device.createBuffer({ size: SRC * 16, usage: U.STORAGE | U.UNIFORM });
-const tex = device.createTexture({ size: [32, SRC / 32], format: 'rgba32float', usage: 0x4 /* GPUTextureUsage.TEXTURE_BINDING */ });
+const tex = device.createTexture({ size: [32, SRC / 32], format: 'rgba32float', usage: TextureUsage.TEXTURE_BINDING });
 const qs = device.createQuerySet({ type: 'timestamp', count: 2 });
 const resolve = device.createBuffer({ size: 16, usage: U.QUERY_RESOLVE | U.COPY_SRC });
 for (const [kind, { code, bind }] of Object.entries(KINDS)) {

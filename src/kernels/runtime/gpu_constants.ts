@@ -10,3 +10,5 @@ export const BufferUsage = {
 } as const;
 
 export const MapMode = { READ: 0x1, WRITE: 0x2 } as const;
+
+export const TextureUsage = { TEXTURE_BINDING: 0x4 } as const;

@@ -108,12 +108,13 @@ const WINOGRAD_MIN_CHANNELS = 8;
  * variant setting v (the forward or the weight-gradient one).
  */
 export function winogradFor(dev: Backend, v: ConvVariant, k: Taps, ca: number, cb: number): boolean {
-  if (!winogradTaps(k)) return false;
+  if (!taps3x3Unit(k)) return false;
   if (v === 'winograd') return subgroupWorkgroup('conv', dev, 'the Winograd kernels') > 0;
   return v === 'auto' && fixedSubgroups(dev.adapter) && ca * cb >= WINOGRAD_MIN_CHANNELS * (ca + cb);
 }
 
-const winogradTaps = (k: Taps) => k.kh === 3 && k.kw === 3 && k.sh === 1 && k.sw === 1 && k.dh === 1 && k.dw === 1;
+/** 3x3 taps at stride 1, dilation 1 (Winograd F(4x4, 3x3)'s geometry, and conv2d_bwd_weight_few's). */
+const taps3x3Unit = (k: Taps) => k.kh === 3 && k.kw === 3 && k.sh === 1 && k.sw === 1 && k.dh === 1 && k.dw === 1;
 
 /**
  * Whether 'auto' may give a forward launch that winogradFor's channel rule leaves to the direct kernels (few channels,
@@ -124,7 +125,7 @@ const winogradTaps = (k: Taps) => k.kh === 3 && k.kw === 3 && k.sh === 1 && k.sw
  * at 128 x 128 2.4-3.3 against 0.9-1.0; 2 x 8 -> 12 at 128 x 128 4.0-7.7 against 1.4-2.6 (the subgroup kernels slower).
  */
 export function winogradFewFor(dev: Backend, v: ConvVariant, k: Taps): boolean {
-  return v === 'auto' && winogradTaps(k) && fixedSubgroups(dev.adapter);
+  return v === 'auto' && taps3x3Unit(k) && fixedSubgroups(dev.adapter);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -139,12 +140,15 @@ export type WgradLaunch = Parameters<typeof convWgradBucket>[0] & {
   readonly g_off: number; readonly g_ns: number; readonly x_off: number; readonly x_ns: number;
 };
 
+/** Whether every row of a weight-gradient launch's g and x starts on a multiple of 4 elements (the vec4 kernels' loads). */
+const vec4Wgrad = (p: WgradLaunch) => vec4Rows(p.gw, p.g_off, p.g_ns) && vec4Rows(p.xw, p.x_off, p.x_ns);
+
 /**
  * Whether a weight-gradient launch meets conv2d_bwd_weight_k2s2's assumptions: 2x2 taps at stride 2, no padding,
  * dilation 1, x covering twice g's grid, and every row of g and x starting on a multiple of 4 elements (vec4 loads).
  */
 function k2s2WgradFits(p: WgradLaunch): boolean {
-  return isK2S2(p) && p.xh >= 2 * p.gh && p.xw >= 2 * p.gw && vec4Rows(p.gw, p.g_off, p.g_ns) && vec4Rows(p.xw, p.x_off, p.x_ns);
+  return isK2S2(p) && p.xh >= 2 * p.gh && p.xw >= 2 * p.gw && vec4Wgrad(p);
 }
 
 // x channels up to which conv2d_bwd_weight_few takes a 3x3 stride-1 weight gradient from conv2d_bwd_weight_sg (whose
@@ -156,7 +160,7 @@ const FEW_WGRAD_CHANNELS = 4;
  * dilation 1, at most FEW_WGRAD_CHANNELS x channels, rows of g and x a multiple of 4 wide from multiples of 4 (vec4).
  */
 function fewWgradFits(p: WgradLaunch): boolean {
-  return winogradTaps(p) && p.b <= FEW_WGRAD_CHANNELS && vec4Rows(p.gw, p.g_off, p.g_ns) && vec4Rows(p.xw, p.x_off, p.x_ns);
+  return taps3x3Unit(p) && p.b <= FEW_WGRAD_CHANNELS && vec4Wgrad(p);
 }
 
 /**

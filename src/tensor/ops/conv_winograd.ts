@@ -111,9 +111,10 @@ const fusedFits = (g: Geo, cp: number) => g.cin <= WINOGRAD_FUSED_CHANNELS && cp
 export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolean, bias: Tensor | null, g: Geo, keep?: { v?: WinogradInput }): Tensor | null {
   const dev = x.device;
   if (g.n * g.cout * g.oh * g.ow === 0 || g.cin === 0) return null;
-  // Below the channel rule, only as one winograd_fused pass per band (checked again once the blocks are planned).
+  // Below the channel rule, only as one winograd_fused pass per band: vec4 rows, nothing kept, and (once the blocks are
+  // planned) one block of all channels whose transformed weights fit one binding (the fused gate's uAll).
   const few = !winogradFor(dev, dev.policy.convForward, g, g.cin, g.cout);
-  if (few && !(winogradFewFor(dev, dev.policy.convForward, g) && !keep && fusedFits(g, 8 * Math.ceil(g.cout / 8)) && g.w % 4 === 0 && g.ow % 4 === 0)) return null;
+  if (few && !(winogradFewFor(dev, dev.policy.convForward, g) && !keep && g.w % 4 === 0 && g.ow % 4 === 0)) return null;
   const L = bindGeometry(dev).max;
   const pin = g.h * g.w;
   const pout = g.oh * g.ow;
@@ -126,7 +127,7 @@ export function winogradRaw(op: string, x: Tensor, w: Tensor, transposed: boolea
   const fit = Math.min(ca, Math.floor(L / (36 * cpb)));
   if (fit < 1) return null;
   const cib = Math.ceil(g.cin / Math.ceil(g.cin / fit));
-  if (few && (cib < g.cin || cob < g.cout || 36 * g.cin * cpb > L)) return null;
+  if (few && (cib < g.cin || cob < g.cout || !fusedFits(g, cpb) || 36 * g.cin * cpb > L)) return null;
   const bands = winogradBands(g.n, nb, g.oh, g.ow, Math.max(cib, cpb), L);
   if (!bands) return null;
   const WG = subgroupWorkgroup('conv', dev, 'the Winograd kernels');
